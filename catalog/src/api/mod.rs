@@ -1,0 +1,202 @@
+//! The discovery API: GraphQL over the catalog (async-graphql), served at
+//! `/catalog/graphql` by [`router`].
+
+mod http;
+mod loaders;
+mod objects;
+
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, EmptySubscription, ErrorExtensions, Object, Result, Schema};
+
+pub use http::{router, ACTOR_HEADER};
+use objects::{AuditConnection, Domain, DomainConnection, LineageView};
+
+use crate::audit::AuditFilter;
+use crate::lineage::{Direction, MAX_DEPTH};
+use crate::search::{DomainFilter, MAX_PAGE};
+use crate::spec::{DomainPatch, DomainSpec};
+use crate::{Catalog, CatalogError};
+
+pub type CatalogSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Who is making a request, as recorded in the audit log.
+#[derive(Clone, Debug)]
+pub struct Actor(pub String);
+
+/// Builds the discovery API's schema over `catalog`.
+pub fn schema(catalog: Catalog) -> CatalogSchema {
+    Schema::build(Query, Mutation, EmptySubscription)
+        .data(DataLoader::new(
+            loaders::Tags(catalog.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            loaders::Inputs(catalog.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            loaders::LatestSchema(catalog.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            loaders::DomainById(catalog.clone()),
+            tokio::spawn,
+        ))
+        .data(catalog)
+        .limit_depth(32)
+        .limit_complexity(50_000)
+        .finish()
+}
+
+impl ErrorExtensions for CatalogError {
+    fn extend(&self) -> async_graphql::Error {
+        let message = match self {
+            // Details of storage failures go to the log, not to callers.
+            CatalogError::Database(_) | CatalogError::BadDatabaseUrl { .. } => {
+                tracing::error!(error = %self, "catalog request failed");
+                "internal error in the catalog database".to_string()
+            }
+            _ => self.to_string(),
+        };
+        async_graphql::Error::new(message).extend_with(|_, e| {
+            e.set("code", self.code());
+            if let CatalogError::Invalid(problems) = self {
+                if let Ok(value) = async_graphql::to_value(problems) {
+                    e.set("problems", value);
+                }
+            }
+        })
+    }
+}
+
+pub(crate) fn fail(e: CatalogError) -> async_graphql::Error {
+    e.extend()
+}
+
+pub(crate) fn fail_shared(e: Arc<CatalogError>) -> async_graphql::Error {
+    e.extend()
+}
+
+fn catalog<'a>(ctx: &Context<'a>) -> Result<&'a Catalog> {
+    ctx.data::<Catalog>()
+}
+
+fn actor(ctx: &Context<'_>) -> String {
+    ctx.data_opt::<Actor>()
+        .map(|a| a.0.clone())
+        .unwrap_or_else(|| "anonymous".to_string())
+}
+
+fn page_size(first: Option<i32>) -> Result<u64> {
+    match first {
+        None => Ok(20),
+        Some(n) if n >= 1 && n as u64 <= MAX_PAGE => Ok(n as u64),
+        Some(n) => Err(fail(CatalogError::invalid(
+            "first",
+            crate::ProblemCode::OutOfRange,
+            format!("{n} is not between 1 and {MAX_PAGE}"),
+        ))),
+    }
+}
+
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// Domains matching the filter, ordered by name.
+    async fn domains(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] filter: DomainFilter,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<DomainConnection> {
+        let page = catalog(ctx)?
+            .search(&filter, page_size(first)?, after.as_deref())
+            .await
+            .map_err(fail)?;
+        Ok(DomainConnection::new(page, filter))
+    }
+
+    /// One domain by name, deregistered ones included.
+    async fn domain(&self, ctx: &Context<'_>, name: String) -> Result<Option<Domain>> {
+        Ok(catalog(ctx)?.get(&name).await.map_err(fail)?.map(Domain))
+    }
+
+    /// Domains and external sources feeding a domain (upstream) or fed by it
+    /// (downstream), transitively up to `depth` steps.
+    async fn lineage(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        direction: Direction,
+        #[graphql(default = 10)] depth: i32,
+    ) -> Result<LineageView> {
+        if depth < 1 || depth as u32 > MAX_DEPTH {
+            return Err(fail(CatalogError::invalid(
+                "depth",
+                crate::ProblemCode::OutOfRange,
+                format!("{depth} is not between 1 and {MAX_DEPTH}"),
+            )));
+        }
+        let lineage = catalog(ctx)?
+            .lineage(&name, direction, depth as u32)
+            .await
+            .map_err(fail)?;
+        Ok(LineageView(lineage))
+    }
+
+    /// Catalog changes, newest first.
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] filter: AuditFilter,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<AuditConnection> {
+        let page = catalog(ctx)?
+            .audit_log(&filter, page_size(first)?, after.as_deref())
+            .await
+            .map_err(fail)?;
+        Ok(AuditConnection(page))
+    }
+}
+
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Registers a domain (or brings back a deregistered one of that name).
+    async fn register_domain(&self, ctx: &Context<'_>, spec: DomainSpec) -> Result<Domain> {
+        let model = catalog(ctx)?
+            .register(&actor(ctx), spec)
+            .await
+            .map_err(fail)?;
+        Ok(Domain(model))
+    }
+
+    /// Changes the given fields of an active domain.
+    async fn update_domain(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        patch: DomainPatch,
+    ) -> Result<Domain> {
+        let model = catalog(ctx)?
+            .update(&actor(ctx), &name, patch)
+            .await
+            .map_err(fail)?;
+        Ok(Domain(model))
+    }
+
+    /// Deregisters a domain; it stays visible for audit and lineage history.
+    async fn deregister_domain(&self, ctx: &Context<'_>, name: String) -> Result<Domain> {
+        let model = catalog(ctx)?
+            .deregister(&actor(ctx), &name)
+            .await
+            .map_err(fail)?;
+        Ok(Domain(model))
+    }
+}

@@ -1,0 +1,327 @@
+//! Output types of the discovery API, wrapping catalog models; nested fields
+//! go through the DataLoaders.
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{audit_log, domain, lineage_input, schema_version};
+
+use super::loaders;
+use super::{catalog, fail, fail_shared};
+use crate::lineage::{Direction, Lineage};
+use crate::search::{DomainFilter, Page};
+use crate::spec::{ApiKind, GovernanceModel, InputKind, ProcessingStep, QualityIndicator, Slo};
+use crate::CatalogError;
+
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::domain::DomainStatus")]
+pub enum DomainStatus {
+    Active,
+    Deregistered,
+}
+
+pub struct Domain(pub domain::Model);
+
+fn structured<T: serde::de::DeserializeOwned>(
+    d: &domain::Model,
+    what: &'static str,
+    value: &serde_json::Value,
+) -> Result<Vec<T>> {
+    serde_json::from_value(value.clone()).map_err(|e| {
+        fail(CatalogError::Corrupt {
+            domain: d.name.clone(),
+            what,
+            reason: e.to_string(),
+        })
+    })
+}
+
+/// A domain of the mesh and its data product.
+#[Object]
+impl Domain {
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn owner_team(&self) -> &str {
+        &self.0.owner_team
+    }
+    async fn contact(&self) -> &str {
+        &self.0.contact
+    }
+    async fn model(&self) -> GovernanceModel {
+        self.0.model.into()
+    }
+    async fn kind(&self) -> ApiKind {
+        self.0.kind.into()
+    }
+    async fn api_url(&self) -> &str {
+        &self.0.api_url
+    }
+    async fn schema_endpoint(&self) -> Option<&str> {
+        self.0.schema_endpoint.as_deref()
+    }
+    async fn data_format(&self) -> &str {
+        &self.0.data_format
+    }
+    async fn status(&self) -> DomainStatus {
+        self.0.status.into()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    async fn processing_steps(&self) -> Result<Vec<ProcessingStep>> {
+        structured(&self.0, "processing steps", &self.0.processing_steps)
+    }
+    async fn quality_indicators(&self) -> Result<Vec<QualityIndicator>> {
+        structured(&self.0, "quality indicators", &self.0.quality_indicators)
+    }
+    async fn slos(&self) -> Result<Vec<Slo>> {
+        structured(&self.0, "SLOs", &self.0.slos)
+    }
+
+    async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        let loader = ctx.data::<DataLoader<loaders::Tags>>()?;
+        Ok(loader
+            .load_one(self.0.id)
+            .await
+            .map_err(fail_shared)?
+            .unwrap_or_default())
+    }
+
+    /// The inputs of this domain's data product, in registered order.
+    async fn inputs(&self, ctx: &Context<'_>) -> Result<Vec<LineageInput>> {
+        let loader = ctx.data::<DataLoader<loaders::Inputs>>()?;
+        Ok(loader
+            .load_one(self.0.id)
+            .await
+            .map_err(fail_shared)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(LineageInput)
+            .collect())
+    }
+
+    async fn latest_schema_version(&self, ctx: &Context<'_>) -> Result<Option<SchemaVersion>> {
+        let loader = ctx.data::<DataLoader<loaders::LatestSchema>>()?;
+        Ok(loader
+            .load_one(self.0.id)
+            .await
+            .map_err(fail_shared)?
+            .map(SchemaVersion))
+    }
+
+    /// Every distinct schema version, newest first.
+    async fn schema_versions(&self, ctx: &Context<'_>) -> Result<Vec<SchemaVersion>> {
+        Ok(catalog(ctx)?
+            .schema_versions(self.0.id)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(SchemaVersion)
+            .collect())
+    }
+}
+
+pub struct LineageInput(lineage_input::Model);
+
+/// One input of a data product.
+#[Object]
+impl LineageInput {
+    async fn kind(&self) -> InputKind {
+        self.0.kind.into()
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// The upstream domain, for inputs of kind DOMAIN.
+    async fn domain(&self, ctx: &Context<'_>) -> Result<Option<Domain>> {
+        let Some(id) = self.0.upstream_domain_id else {
+            return Ok(None);
+        };
+        let loader = ctx.data::<DataLoader<loaders::DomainById>>()?;
+        Ok(loader.load_one(id).await.map_err(fail_shared)?.map(Domain))
+    }
+}
+
+pub struct SchemaVersion(schema_version::Model);
+
+/// One distinct version of a domain's schema.
+#[Object]
+impl SchemaVersion {
+    /// SHA-256 of the document, hex.
+    async fn hash(&self) -> &str {
+        &self.0.hash
+    }
+    /// The SDL, or the OpenAPI document of a REST domain.
+    async fn document(&self) -> &str {
+        &self.0.document
+    }
+    async fn source_url(&self) -> &str {
+        &self.0.source_url
+    }
+    async fn fetched_at(&self) -> DateTime<Utc> {
+        self.0.fetched_at
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    has_next_page: bool,
+    end_cursor: Option<String>,
+}
+
+/// A page of domains.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct DomainConnection {
+    nodes: Vec<Domain>,
+    page_info: PageInfo,
+    #[graphql(skip)]
+    filter: DomainFilter,
+}
+
+impl DomainConnection {
+    pub fn new(page: Page<domain::Model>, filter: DomainFilter) -> Self {
+        Self {
+            nodes: page.items.into_iter().map(Domain).collect(),
+            page_info: PageInfo {
+                has_next_page: page.has_next_page,
+                end_cursor: page.end_cursor,
+            },
+            filter,
+        }
+    }
+}
+
+#[ComplexObject]
+impl DomainConnection {
+    /// Domains matching the filter on all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        catalog(ctx)?.count(&self.filter).await.map_err(fail)
+    }
+}
+
+pub struct LineageView(pub Lineage);
+
+/// A node of the lineage graph: a domain or an external source.
+pub struct LineageNode {
+    kind: InputKind,
+    name: String,
+    domain: Option<domain::Model>,
+}
+
+#[Object]
+impl LineageNode {
+    async fn kind(&self) -> InputKind {
+        self.kind
+    }
+    async fn name(&self) -> &str {
+        &self.name
+    }
+    async fn domain(&self) -> Option<Domain> {
+        self.domain.clone().map(Domain)
+    }
+}
+
+/// `upstream` feeds `downstream`.
+#[derive(SimpleObject)]
+pub struct LineageEdge {
+    /// Steps from the root domain; 1 for direct neighbours.
+    depth: u32,
+    upstream: LineageNode,
+    downstream: LineageNode,
+    description: String,
+}
+
+#[Object]
+impl LineageView {
+    async fn root(&self) -> Domain {
+        Domain(self.0.root.clone())
+    }
+    async fn direction(&self) -> Direction {
+        self.0.direction
+    }
+    /// Relations found, nearest first.
+    async fn edges(&self) -> Vec<LineageEdge> {
+        let lineage = &self.0;
+        let domain_node = |id: i32| LineageNode {
+            kind: InputKind::Domain,
+            name: lineage
+                .domains
+                .get(&id)
+                .map(|d| d.name.clone())
+                .unwrap_or_default(),
+            domain: lineage.domains.get(&id).cloned(),
+        };
+        lineage
+            .edges
+            .iter()
+            .map(|e| LineageEdge {
+                depth: e.depth,
+                upstream: match e.input.upstream_domain_id {
+                    Some(id) => domain_node(id),
+                    None => LineageNode {
+                        kind: e.input.kind.into(),
+                        name: e.input.name.clone(),
+                        domain: None,
+                    },
+                },
+                downstream: domain_node(e.input.domain_id),
+                description: e.input.description.clone(),
+            })
+            .collect()
+    }
+}
+
+pub struct AuditConnection(pub Page<audit_log::Model>);
+
+pub struct AuditEntry(audit_log::Model);
+
+/// One recorded change of the catalog.
+#[Object]
+impl AuditEntry {
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    async fn target(&self) -> &str {
+        &self.0.target
+    }
+    async fn before(&self) -> Option<&serde_json::Value> {
+        self.0.before.as_ref()
+    }
+    async fn after(&self) -> Option<&serde_json::Value> {
+        self.0.after.as_ref()
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}
+
+/// A page of audit entries.
+#[Object]
+impl AuditConnection {
+    async fn nodes(&self) -> Vec<AuditEntry> {
+        self.0.items.iter().cloned().map(AuditEntry).collect()
+    }
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_next_page: self.0.has_next_page,
+            end_cursor: self.0.end_cursor.clone(),
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! Meshwork's catalog: the domain information service of the data mesh.
+//!
+//! Every domain that joins the mesh is registered here, and every other part
+//! of Meshwork reads from here: who owns a domain, where its API and schema
+//! live, what feeds its data product (lineage), what it promises (quality
+//! indicators, SLOs), every schema version, and an audit log of each change.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), catalog::CatalogError> {
+//! let catalog = catalog::Catalog::open("meshwork.db").await?;
+//! let spec: catalog::DomainSpec = serde_json::from_value(serde_json::json!({
+//!     "name": "orders", "ownerTeam": "sales", "contact": "sales@example.com",
+//!     "apiUrl": "http://orders.internal/graphql"
+//! })).unwrap();
+//! catalog.register("alice", spec).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod api;
+mod audit;
+mod db;
+mod error;
+mod lineage;
+mod schema_doc;
+mod search;
+mod service;
+mod spec;
+mod validate;
+
+pub use audit::AuditFilter;
+pub use db::normalize_url;
+pub use error::{CatalogError, Problem, ProblemCode};
+pub use lineage::{Direction, Lineage, LineageEdge, MAX_DEPTH};
+pub use search::{DomainFilter, Page, MAX_PAGE};
+pub use service::{Catalog, RecordedSchema};
+pub use spec::{
+    ApiKind, DomainPatch, DomainSpec, GovernanceModel, InputKind, LineageInputSpec, ProcessingStep,
+    QualityIndicator, Slo,
+};

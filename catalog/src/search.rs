@@ -1,0 +1,212 @@
+//! Listing and searching domains: text over name, description, tags and
+//! schema field names; filters on owner, tag, model and kind; keyset
+//! pagination by name, so pages stay stable while domains are added.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use entity::{domain, domain_tag, lineage_input, schema_version};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+
+use crate::error::{CatalogError, ProblemCode};
+use crate::spec::{ApiKind, GovernanceModel};
+use crate::Catalog;
+
+/// Most items one page may hold.
+pub const MAX_PAGE: u64 = 100;
+
+/// Which domains to list; every set field must match.
+#[derive(async_graphql::InputObject, Clone, Debug, Default)]
+pub struct DomainFilter {
+    /// Words that must all appear (case-insensitive) in the name, display
+    /// name, description, tags or schema type and field names.
+    pub text: Option<String>,
+    pub owner_team: Option<String>,
+    pub tag: Option<String>,
+    pub model: Option<GovernanceModel>,
+    pub kind: Option<ApiKind>,
+    /// Deregistered domains are left out unless this is true.
+    #[graphql(default)]
+    pub include_deregistered: bool,
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_next_page: bool,
+    /// Pass as `after` to read the next page.
+    pub end_cursor: Option<String>,
+}
+
+pub(crate) fn encode_cursor(key: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+}
+
+pub(crate) fn bad_cursor(cursor: &str) -> CatalogError {
+    CatalogError::invalid(
+        "after",
+        ProblemCode::MalformedJson,
+        format!("`{cursor}` is not a cursor this API returned"),
+    )
+}
+
+pub(crate) fn decode_cursor(cursor: &str) -> Result<String, CatalogError> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| bad_cursor(cursor))
+}
+
+fn escape_like(word: &str) -> String {
+    let mut out = String::with_capacity(word.len() + 2);
+    out.push('%');
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+fn filtered(filter: &DomainFilter) -> Select<domain::Entity> {
+    let mut query = domain::Entity::find();
+    if !filter.include_deregistered {
+        query = query.filter(domain::Column::Status.eq(domain::DomainStatus::Active));
+    }
+    if let Some(text) = &filter.text {
+        for word in text.to_lowercase().split_whitespace() {
+            query = query.filter(
+                Expr::col(domain::Column::SearchText)
+                    .like(LikeExpr::new(escape_like(word)).escape('\\')),
+            );
+        }
+    }
+    if let Some(owner) = &filter.owner_team {
+        query = query.filter(domain::Column::OwnerTeam.eq(owner.as_str()));
+    }
+    if let Some(tag) = &filter.tag {
+        query = query.filter(
+            domain::Column::Id.in_subquery(
+                Query::select()
+                    .column(domain_tag::Column::DomainId)
+                    .from(domain_tag::Entity)
+                    .and_where(domain_tag::Column::Tag.eq(tag.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(model) = filter.model {
+        query = query.filter(domain::Column::Model.eq(domain::GovernanceModel::from(model)));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(domain::Column::Kind.eq(domain::ApiKind::from(kind)));
+    }
+    query
+}
+
+impl Catalog {
+    /// Domains matching `filter`, ordered by name, `first` (at most
+    /// [`MAX_PAGE`]) after the cursor.
+    pub async fn search(
+        &self,
+        filter: &DomainFilter,
+        first: u64,
+        after: Option<&str>,
+    ) -> Result<Page<domain::Model>, CatalogError> {
+        let first = first.clamp(1, MAX_PAGE);
+        let mut query = filtered(filter);
+        if let Some(cursor) = after {
+            query = query.filter(domain::Column::Name.gt(decode_cursor(cursor)?));
+        }
+        let mut rows = query
+            .order_by_asc(domain::Column::Name)
+            .limit(first + 1)
+            .all(&self.db)
+            .await?;
+        let has_next_page = rows.len() as u64 > first;
+        rows.truncate(first as usize);
+        let end_cursor = rows.last().map(|d| encode_cursor(&d.name));
+        Ok(Page {
+            items: rows,
+            has_next_page,
+            end_cursor,
+        })
+    }
+
+    /// How many domains match `filter`.
+    pub async fn count(&self, filter: &DomainFilter) -> Result<u64, CatalogError> {
+        Ok(filtered(filter).count(&self.db).await?)
+    }
+
+    /// Tags of each domain, sorted; one query for all of `ids`.
+    pub async fn tags_of(&self, ids: &[i32]) -> Result<HashMap<i32, Vec<String>>, CatalogError> {
+        let mut out: HashMap<i32, Vec<String>> = HashMap::new();
+        for row in domain_tag::Entity::find()
+            .filter(domain_tag::Column::DomainId.is_in(ids.iter().copied()))
+            .order_by_asc(domain_tag::Column::Tag)
+            .all(&self.db)
+            .await?
+        {
+            out.entry(row.domain_id).or_default().push(row.tag);
+        }
+        Ok(out)
+    }
+
+    /// Lineage inputs of each domain in registered order; one query.
+    pub async fn inputs_of(
+        &self,
+        ids: &[i32],
+    ) -> Result<HashMap<i32, Vec<lineage_input::Model>>, CatalogError> {
+        let mut out: HashMap<i32, Vec<lineage_input::Model>> = HashMap::new();
+        for row in lineage_input::Entity::find()
+            .filter(lineage_input::Column::DomainId.is_in(ids.iter().copied()))
+            .order_by_asc(lineage_input::Column::Position)
+            .all(&self.db)
+            .await?
+        {
+            out.entry(row.domain_id).or_default().push(row);
+        }
+        Ok(out)
+    }
+
+    /// The newest schema version of each domain that has one; one query.
+    pub async fn latest_schema_of(
+        &self,
+        ids: &[i32],
+    ) -> Result<HashMap<i32, schema_version::Model>, CatalogError> {
+        let newest = Query::select()
+            .expr(Func::max(Expr::col(schema_version::Column::Id)))
+            .from(schema_version::Entity)
+            .and_where(schema_version::Column::DomainId.is_in(ids.iter().copied()))
+            .group_by_col(schema_version::Column::DomainId)
+            .to_owned();
+        Ok(schema_version::Entity::find()
+            .filter(schema_version::Column::Id.in_subquery(newest))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|v| (v.domain_id, v))
+            .collect())
+    }
+
+    /// Domains by id; one query.
+    pub async fn domains_by_id(
+        &self,
+        ids: &[i32],
+    ) -> Result<HashMap<i32, domain::Model>, CatalogError> {
+        Ok(domain::Entity::find()
+            .filter(domain::Column::Id.is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d))
+            .collect())
+    }
+}

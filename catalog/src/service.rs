@@ -1,0 +1,552 @@
+//! Registration, update and deregistration of domains, and schema versions:
+//! every write is one transaction together with its audit entry, and every
+//! refused input changes nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use entity::{domain, domain_tag, lineage_input, schema_version};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+};
+
+use crate::audit::AuditEntry;
+use crate::error::{CatalogError, ProblemCode};
+use crate::schema_doc;
+use crate::spec::{ApiKind, DomainPatch, DomainSpec, GovernanceModel, InputKind, LineageInputSpec};
+use crate::validate::{self, Problems};
+
+/// The domain information service over one database.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    pub(crate) db: DatabaseConnection,
+}
+
+/// A registration that passed every check, with upstream domains resolved.
+struct Checked {
+    spec: DomainSpec,
+    inputs: Vec<(LineageInputSpec, Option<i32>)>,
+}
+
+/// Result of storing a schema document for a domain.
+#[derive(Clone, Debug)]
+pub struct RecordedSchema {
+    pub version: schema_version::Model,
+    /// False when the document equals the latest stored version.
+    pub is_new: bool,
+}
+
+impl Catalog {
+    /// Opens (creating if needed) and migrates the database at `url`.
+    pub async fn open(url: &str) -> Result<Self, CatalogError> {
+        Ok(Self {
+            db: crate::db::connect(url).await?,
+        })
+    }
+
+    /// Uses an already opened connection, migrating it first.
+    pub async fn with_connection(db: DatabaseConnection) -> Result<Self, CatalogError> {
+        use migration::MigratorTrait;
+        migration::Migrator::up(&db, None).await?;
+        Ok(Self { db })
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Ready means the database answers and carries every migration.
+    pub async fn ready(&self) -> Result<(), CatalogError> {
+        self.db.ping().await?;
+        if crate::db::is_migrated(&self.db).await? {
+            Ok(())
+        } else {
+            Err(CatalogError::Database(sea_orm::DbErr::Custom(
+                "migrations pending".into(),
+            )))
+        }
+    }
+
+    pub async fn get(&self, name: &str) -> Result<Option<domain::Model>, CatalogError> {
+        Ok(domain::Entity::find()
+            .filter(domain::Column::Name.eq(name))
+            .one(&self.db)
+            .await?)
+    }
+
+    async fn get_active(&self, name: &str) -> Result<domain::Model, CatalogError> {
+        match self.get(name).await? {
+            None => Err(CatalogError::DomainNotFound(name.to_string())),
+            Some(d) if d.status == domain::DomainStatus::Deregistered => {
+                Err(CatalogError::DomainDeregistered(name.to_string()))
+            }
+            Some(d) => Ok(d),
+        }
+    }
+
+    /// Registers a new domain, or brings back a deregistered one of the same
+    /// name (its history stays attached).
+    pub async fn register(
+        &self,
+        actor: &str,
+        spec: DomainSpec,
+    ) -> Result<domain::Model, CatalogError> {
+        let existing = self.get(&spec.name).await?;
+        if let Some(d) = &existing {
+            if d.status == domain::DomainStatus::Active {
+                return Err(CatalogError::invalid(
+                    "name",
+                    ProblemCode::DuplicateName,
+                    format!("a domain named `{}` is already registered", d.name),
+                ));
+            }
+        }
+        let before = match &existing {
+            Some(d) => Some(self.snapshot(d).await?),
+            None => None,
+        };
+        let checked = self.check(spec, existing.as_ref().map(|d| d.id)).await?;
+        let action = if existing.is_some() {
+            "domain.reregister"
+        } else {
+            "domain.register"
+        };
+        let txn = self.db.begin().await?;
+        let model = write_domain(&txn, existing, &checked)
+            .await
+            .map_err(duplicate_name(&checked.spec.name))?;
+        AuditEntry::new(actor, action, &model.name)
+            .before(before)
+            .after(Some(snapshot_of(&checked.spec, model.status)))
+            .insert(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(model)
+    }
+
+    /// Applies a partial update to an active domain.
+    pub async fn update(
+        &self,
+        actor: &str,
+        name: &str,
+        patch: DomainPatch,
+    ) -> Result<domain::Model, CatalogError> {
+        let current = self.get_active(name).await?;
+        let spec = self.spec_of(&current).await?;
+        let before = snapshot_of(&spec, current.status);
+        let checked = self.check(apply(patch, spec), Some(current.id)).await?;
+        let txn = self.db.begin().await?;
+        let model = write_domain(&txn, Some(current), &checked).await?;
+        AuditEntry::new(actor, "domain.update", &model.name)
+            .before(Some(before))
+            .after(Some(snapshot_of(&checked.spec, model.status)))
+            .insert(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(model)
+    }
+
+    /// Marks a domain deregistered; its row, inputs and schema history stay
+    /// for audit and lineage.
+    pub async fn deregister(&self, actor: &str, name: &str) -> Result<domain::Model, CatalogError> {
+        let current = self.get_active(name).await?;
+        let before = self.snapshot(&current).await?;
+        let txn = self.db.begin().await?;
+        let mut active: domain::ActiveModel = current.into();
+        active.status = Set(domain::DomainStatus::Deregistered);
+        active.updated_at = Set(Utc::now());
+        let model = active.update(&txn).await?;
+        let mut after = before.clone();
+        after["status"] = serde_json::json!("deregistered");
+        AuditEntry::new(actor, "domain.deregister", &model.name)
+            .before(Some(before))
+            .after(Some(after))
+            .insert(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(model)
+    }
+
+    /// Stores `document` as the domain's newest schema version unless it is
+    /// identical to the latest one; field names become searchable.
+    pub async fn record_schema_version(
+        &self,
+        actor: &str,
+        name: &str,
+        document: &str,
+        source_url: &str,
+    ) -> Result<RecordedSchema, CatalogError> {
+        let current = self.get_active(name).await?;
+        let hash = schema_doc::content_hash(document);
+        if let Some(latest) = self
+            .latest_schema_of(&[current.id])
+            .await?
+            .remove(&current.id)
+        {
+            if latest.hash == hash {
+                return Ok(RecordedSchema {
+                    version: latest,
+                    is_new: false,
+                });
+            }
+        }
+        let spec = self.spec_of(&current).await?;
+        let txn = self.db.begin().await?;
+        let version = schema_version::ActiveModel {
+            id: NotSet,
+            domain_id: Set(current.id),
+            hash: Set(hash.clone()),
+            document: Set(document.to_string()),
+            source_url: Set(source_url.to_string()),
+            fetched_at: Set(Utc::now()),
+        }
+        .insert(&txn)
+        .await?;
+        let mut active: domain::ActiveModel = current.into();
+        active.search_text = Set(search_text(&spec, &schema_doc::searchable_names(document)));
+        active.update(&txn).await?;
+        AuditEntry::new(actor, "schema.version", name)
+            .after(Some(
+                serde_json::json!({ "hash": hash, "sourceUrl": source_url }),
+            ))
+            .insert(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(RecordedSchema {
+            version,
+            is_new: true,
+        })
+    }
+
+    /// Every stored schema version of a domain, newest first.
+    pub async fn schema_versions(
+        &self,
+        domain_id: i32,
+    ) -> Result<Vec<schema_version::Model>, CatalogError> {
+        Ok(schema_version::Entity::find()
+            .filter(schema_version::Column::DomainId.eq(domain_id))
+            .order_by_desc(schema_version::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The registration as it stands, in the form a user submits it.
+    pub async fn spec_of(&self, d: &domain::Model) -> Result<DomainSpec, CatalogError> {
+        let tags = self
+            .tags_of(&[d.id])
+            .await?
+            .remove(&d.id)
+            .unwrap_or_default();
+        let inputs = self
+            .inputs_of(&[d.id])
+            .await?
+            .remove(&d.id)
+            .unwrap_or_default();
+        Ok(DomainSpec {
+            name: d.name.clone(),
+            display_name: Some(d.display_name.clone()),
+            description: d.description.clone(),
+            owner_team: d.owner_team.clone(),
+            contact: d.contact.clone(),
+            tags,
+            model: Some(d.model.into()),
+            kind: Some(d.kind.into()),
+            api_url: d.api_url.clone(),
+            schema_endpoint: d.schema_endpoint.clone(),
+            data_format: Some(d.data_format.clone()),
+            inputs: inputs
+                .into_iter()
+                .map(|i| LineageInputSpec {
+                    name: i.name,
+                    kind: i.kind.into(),
+                    description: i.description,
+                })
+                .collect(),
+            processing_steps: Some(d.processing_steps.clone()),
+            quality_indicators: Some(d.quality_indicators.clone()),
+            slos: Some(d.slos.clone()),
+        })
+    }
+
+    async fn snapshot(&self, d: &domain::Model) -> Result<serde_json::Value, CatalogError> {
+        Ok(snapshot_of(&self.spec_of(d).await?, d.status))
+    }
+
+    /// Validates a full registration and resolves its upstream domains.
+    /// `own_id` is set when the domain already exists (update, re-register).
+    async fn check(&self, spec: DomainSpec, own_id: Option<i32>) -> Result<Checked, CatalogError> {
+        let spec = normalize(spec);
+        let mut problems = Problems::default();
+        validate::slug(&mut problems, "name", &spec.name);
+        if let Some(display) = &spec.display_name {
+            validate::required_text(&mut problems, "displayName", display);
+        }
+        validate::description(&mut problems, "description", &spec.description);
+        validate::required_text(&mut problems, "ownerTeam", &spec.owner_team);
+        validate::required_text(&mut problems, "contact", &spec.contact);
+        validate::tags(&mut problems, &spec.tags);
+        validate::http_url(&mut problems, "apiUrl", &spec.api_url);
+        validate::schema_endpoint(
+            &mut problems,
+            spec.kind.unwrap_or(ApiKind::Graphql),
+            spec.schema_endpoint.as_deref(),
+        );
+        if let Some(format) = &spec.data_format {
+            validate::required_text(&mut problems, "dataFormat", format);
+        }
+        validate::inputs(&mut problems, &spec.name, &spec.inputs);
+        if let Some(v) = &spec.processing_steps {
+            validate::processing_steps(&mut problems, v);
+        }
+        if let Some(v) = &spec.quality_indicators {
+            validate::quality_indicators(&mut problems, v);
+        }
+        if let Some(v) = &spec.slos {
+            validate::slos(&mut problems, v);
+        }
+
+        let upstream_names: Vec<&str> = spec
+            .inputs
+            .iter()
+            .filter(|i| i.kind == InputKind::Domain)
+            .map(|i| i.name.as_str())
+            .collect();
+        let upstream: HashMap<String, domain::Model> = if upstream_names.is_empty() {
+            HashMap::new()
+        } else {
+            domain::Entity::find()
+                .filter(domain::Column::Name.is_in(upstream_names))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|d| (d.name.clone(), d))
+                .collect()
+        };
+        let downstream_of_self = match own_id {
+            Some(id) => self.downstream_paths(id).await?,
+            None => HashMap::new(),
+        };
+        let mut inputs = Vec::with_capacity(spec.inputs.len());
+        for (i, input) in spec.inputs.iter().enumerate() {
+            let field = format!("inputs[{i}].name");
+            if input.kind == InputKind::External {
+                inputs.push((input.clone(), None));
+                continue;
+            }
+            match upstream.get(&input.name) {
+                None if input.name != spec.name => problems.push(
+                    field,
+                    ProblemCode::UnknownUpstream,
+                    format!("no domain named `{}` is registered", input.name),
+                ),
+                None => {}
+                Some(d) if d.status == domain::DomainStatus::Deregistered => problems.push(
+                    field,
+                    ProblemCode::UnknownUpstream,
+                    format!("domain `{}` is deregistered", input.name),
+                ),
+                Some(d) => {
+                    if let Some(path) = downstream_of_self.get(&d.id) {
+                        problems.push(
+                            field,
+                            ProblemCode::LineageCycle,
+                            format!(
+                                "`{}` already reads from `{}` ({}); using it as an input would make a cycle",
+                                d.name,
+                                spec.name,
+                                path.join(" -> ")
+                            ),
+                        );
+                    }
+                    inputs.push((input.clone(), Some(d.id)));
+                }
+            }
+        }
+        if problems.0.is_empty() {
+            Ok(Checked { spec, inputs })
+        } else {
+            Err(CatalogError::Invalid(problems.0))
+        }
+    }
+}
+
+/// Fills defaults so the stored and audited form is explicit.
+fn normalize(mut spec: DomainSpec) -> DomainSpec {
+    spec.display_name = Some(spec.display_name.unwrap_or_else(|| spec.name.clone()));
+    spec.model = Some(spec.model.unwrap_or(GovernanceModel::Open));
+    let kind = spec.kind.unwrap_or(ApiKind::Graphql);
+    spec.kind = Some(kind);
+    if kind == ApiKind::Graphql && spec.schema_endpoint.is_none() {
+        spec.schema_endpoint = Some(spec.api_url.clone());
+    }
+    spec.data_format = Some(spec.data_format.unwrap_or_else(|| "json".to_string()));
+    let empty = || Some(serde_json::json!([]));
+    spec.processing_steps = spec.processing_steps.or_else(empty);
+    spec.quality_indicators = spec.quality_indicators.or_else(empty);
+    spec.slos = spec.slos.or_else(empty);
+    spec
+}
+
+fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
+    let DomainPatch {
+        display_name,
+        description,
+        owner_team,
+        contact,
+        tags,
+        model,
+        kind,
+        api_url,
+        schema_endpoint,
+        data_format,
+        inputs,
+        processing_steps,
+        quality_indicators,
+        slos,
+    } = patch;
+    spec.display_name = display_name.or(spec.display_name);
+    spec.description = description.unwrap_or(spec.description);
+    spec.owner_team = owner_team.unwrap_or(spec.owner_team);
+    spec.contact = contact.unwrap_or(spec.contact);
+    spec.tags = tags.unwrap_or(spec.tags);
+    spec.model = model.or(spec.model);
+    spec.kind = kind.or(spec.kind);
+    spec.api_url = api_url.unwrap_or(spec.api_url);
+    spec.schema_endpoint = schema_endpoint.or(spec.schema_endpoint);
+    spec.data_format = data_format.or(spec.data_format);
+    spec.inputs = inputs.unwrap_or(spec.inputs);
+    spec.processing_steps = processing_steps.or(spec.processing_steps);
+    spec.quality_indicators = quality_indicators.or(spec.quality_indicators);
+    spec.slos = slos.or(spec.slos);
+    spec
+}
+
+fn snapshot_of(spec: &DomainSpec, status: domain::DomainStatus) -> serde_json::Value {
+    let mut value = serde_json::to_value(spec).unwrap_or(serde_json::Value::Null);
+    if let Some(map) = value.as_object_mut() {
+        map.insert(
+            "status".into(),
+            serde_json::to_value(status).unwrap_or_default(),
+        );
+    }
+    value
+}
+
+pub(crate) fn search_text(spec: &DomainSpec, field_names: &[String]) -> String {
+    let mut parts = vec![spec.name.as_str(), spec.description.as_str()];
+    if let Some(display) = &spec.display_name {
+        parts.push(display);
+    }
+    parts.extend(spec.tags.iter().map(String::as_str));
+    parts.extend(field_names.iter().map(String::as_str));
+    parts.join("\n").to_lowercase()
+}
+
+fn duplicate_name(name: &str) -> impl FnOnce(CatalogError) -> CatalogError + '_ {
+    move |e| match &e {
+        CatalogError::Database(db)
+            if matches!(db.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
+        {
+            CatalogError::invalid(
+                "name",
+                ProblemCode::DuplicateName,
+                format!("a domain named `{name}` is already registered"),
+            )
+        }
+        _ => e,
+    }
+}
+
+/// Inserts or rewrites the domain row with its tags and inputs.
+async fn write_domain<C: ConnectionTrait>(
+    txn: &C,
+    existing: Option<domain::Model>,
+    checked: &Checked,
+) -> Result<domain::Model, CatalogError> {
+    let spec = &checked.spec;
+    let now = Utc::now();
+    let field_names = match &existing {
+        Some(d) => latest_document(txn, d.id)
+            .await?
+            .map(|doc| schema_doc::searchable_names(&doc))
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let mut row = domain::ActiveModel {
+        id: NotSet,
+        name: Set(spec.name.clone()),
+        display_name: Set(spec
+            .display_name
+            .clone()
+            .unwrap_or_else(|| spec.name.clone())),
+        description: Set(spec.description.clone()),
+        owner_team: Set(spec.owner_team.clone()),
+        contact: Set(spec.contact.clone()),
+        model: Set(spec.model.unwrap_or(GovernanceModel::Open).into()),
+        kind: Set(spec.kind.unwrap_or(ApiKind::Graphql).into()),
+        api_url: Set(spec.api_url.clone()),
+        schema_endpoint: Set(spec.schema_endpoint.clone()),
+        data_format: Set(spec.data_format.clone().unwrap_or_else(|| "json".into())),
+        processing_steps: Set(spec.processing_steps.clone().unwrap_or_default()),
+        quality_indicators: Set(spec.quality_indicators.clone().unwrap_or_default()),
+        slos: Set(spec.slos.clone().unwrap_or_default()),
+        search_text: Set(search_text(spec, &field_names)),
+        status: Set(domain::DomainStatus::Active),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let model = match existing {
+        Some(d) => {
+            row.id = Set(d.id);
+            row.created_at = Set(d.created_at);
+            domain_tag::Entity::delete_many()
+                .filter(domain_tag::Column::DomainId.eq(d.id))
+                .exec(txn)
+                .await?;
+            lineage_input::Entity::delete_many()
+                .filter(lineage_input::Column::DomainId.eq(d.id))
+                .exec(txn)
+                .await?;
+            row.update(txn).await?
+        }
+        None => row.insert(txn).await?,
+    };
+    if !spec.tags.is_empty() {
+        let unique: HashSet<&String> = spec.tags.iter().collect();
+        domain_tag::Entity::insert_many(unique.into_iter().map(|tag| domain_tag::ActiveModel {
+            domain_id: Set(model.id),
+            tag: Set(tag.clone()),
+        }))
+        .exec(txn)
+        .await?;
+    }
+    if !checked.inputs.is_empty() {
+        lineage_input::Entity::insert_many(checked.inputs.iter().enumerate().map(
+            |(position, (input, upstream))| lineage_input::ActiveModel {
+                id: NotSet,
+                domain_id: Set(model.id),
+                position: Set(position as i32),
+                kind: Set(input.kind.into()),
+                name: Set(input.name.clone()),
+                upstream_domain_id: Set(*upstream),
+                description: Set(input.description.clone()),
+            },
+        ))
+        .exec(txn)
+        .await?;
+    }
+    Ok(model)
+}
+
+async fn latest_document<C: ConnectionTrait>(
+    db: &C,
+    domain_id: i32,
+) -> Result<Option<String>, CatalogError> {
+    Ok(schema_version::Entity::find()
+        .filter(schema_version::Column::DomainId.eq(domain_id))
+        .order_by_desc(schema_version::Column::Id)
+        .one(db)
+        .await?
+        .map(|v| v.document))
+}

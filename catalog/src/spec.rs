@@ -1,0 +1,181 @@
+//! What a domain team submits: the registration and the partial update of a
+//! domain, and the structured parts of a data product's description.
+//!
+//! The same types are read from YAML by the CLI and from GraphQL variables by
+//! the discovery API, so both speak one vocabulary (camelCase field names).
+
+use async_graphql::{Enum, InputObject, SimpleObject};
+use serde::{Deserialize, Serialize};
+
+/// The whitepaper's open or strict model of governance for a domain.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[graphql(remote = "entity::domain::GovernanceModel")]
+pub enum GovernanceModel {
+    /// Schema changes accepted; breaking ones reported to consumers.
+    #[serde(rename = "OPEN", alias = "open")]
+    Open,
+    /// Breaking or non-conforming schema versions held until approved.
+    #[serde(rename = "STRICT", alias = "strict")]
+    Strict,
+}
+
+/// How a domain serves its data product.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[graphql(remote = "entity::domain::ApiKind")]
+pub enum ApiKind {
+    /// A GraphQL subgraph (Apollo Federation).
+    #[serde(rename = "GRAPHQL", alias = "graphql")]
+    Graphql,
+    /// A REST API described by an OpenAPI document.
+    #[serde(rename = "REST", alias = "rest")]
+    Rest,
+}
+
+/// Where an input of a data product comes from.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[graphql(remote = "entity::lineage_input::InputKind")]
+pub enum InputKind {
+    /// Another domain registered in the mesh.
+    #[serde(rename = "DOMAIN", alias = "domain")]
+    Domain,
+    /// A source outside the mesh (an operational database, a vendor feed).
+    #[serde(rename = "EXTERNAL", alias = "external")]
+    External,
+}
+
+/// One input of a domain's data product.
+#[derive(InputObject, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LineageInputSpec {
+    /// The upstream domain's name, or the external source's name.
+    pub name: String,
+    #[serde(default = "domain_input")]
+    #[graphql(default_with = "InputKind::Domain")]
+    pub kind: InputKind,
+    #[serde(default)]
+    #[graphql(default)]
+    pub description: String,
+}
+
+fn domain_input() -> InputKind {
+    InputKind::Domain
+}
+
+/// A domain's registration.
+#[derive(InputObject, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DomainSpec {
+    /// Unique slug: lower-case letters, digits and single hyphens, 2 to 63
+    /// characters, starting with a letter.
+    pub name: String,
+    /// Defaults to the name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    #[graphql(default)]
+    pub description: String,
+    pub owner_team: String,
+    /// E-mail address, chat channel or URL of the owner team.
+    pub contact: String,
+    #[serde(default)]
+    #[graphql(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub model: Option<GovernanceModel>,
+    #[serde(default)]
+    pub kind: Option<ApiKind>,
+    /// The domain API's address (http or https).
+    pub api_url: String,
+    /// Where the schema is read: the GraphQL endpoint (defaults to `apiUrl`)
+    /// or the OpenAPI document of a REST domain (required for REST).
+    #[serde(default)]
+    pub schema_endpoint: Option<String>,
+    /// Defaults to `json`.
+    #[serde(default)]
+    pub data_format: Option<String>,
+    #[serde(default)]
+    #[graphql(default)]
+    pub inputs: Vec<LineageInputSpec>,
+    /// A list of `{name, description?, tool?}`.
+    #[serde(default)]
+    pub processing_steps: Option<serde_json::Value>,
+    /// A list of `{name, description?, unit?, target?}`.
+    #[serde(default)]
+    pub quality_indicators: Option<serde_json::Value>,
+    /// A list of `{name, description?, target (percent), window (e.g. 30d)}`.
+    #[serde(default)]
+    pub slos: Option<serde_json::Value>,
+}
+
+/// A partial update of a domain: absent fields stay as they are; `tags` and
+/// `inputs`, when given, replace the whole list.
+#[derive(InputObject, Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DomainPatch {
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub owner_team: Option<String>,
+    #[serde(default)]
+    pub contact: Option<String>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub model: Option<GovernanceModel>,
+    #[serde(default)]
+    pub kind: Option<ApiKind>,
+    #[serde(default)]
+    pub api_url: Option<String>,
+    #[serde(default)]
+    pub schema_endpoint: Option<String>,
+    #[serde(default)]
+    pub data_format: Option<String>,
+    #[serde(default)]
+    pub inputs: Option<Vec<LineageInputSpec>>,
+    #[serde(default)]
+    pub processing_steps: Option<serde_json::Value>,
+    #[serde(default)]
+    pub quality_indicators: Option<serde_json::Value>,
+    #[serde(default)]
+    pub slos: Option<serde_json::Value>,
+}
+
+/// One step that turns the inputs into the data product.
+#[derive(SimpleObject, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProcessingStep {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The tool or job that runs the step.
+    #[serde(default)]
+    pub tool: Option<String>,
+}
+
+/// A measured quality property of the data product, e.g. completeness.
+#[derive(SimpleObject, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QualityIndicator {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub target: Option<f64>,
+}
+
+/// A service-level objective: `target` percent of `window` meets it.
+#[derive(SimpleObject, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Slo {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Percent, greater than 0 and at most 100.
+    pub target: f64,
+    /// A duration such as `30d`, `12h`, `4w`.
+    pub window: String,
+}

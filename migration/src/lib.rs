@@ -1,0 +1,15 @@
+//! Schema migrations of Meshwork's catalog database, one file per migration,
+//! named by date and intent. `catalog::connect` runs them at start-up.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_catalog;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_create_catalog::Migration)]
+    }
+}

@@ -1,0 +1,94 @@
+//! A small GraphQL client for the CLI: one POST per command to the server's
+//! discovery API; server-side refusals become errors with the server's words.
+
+use std::fmt::Write;
+
+use anyhow::{anyhow, bail, Context};
+use serde_json::Value;
+
+pub struct Client {
+    http: reqwest::Client,
+    endpoint: String,
+    server: String,
+    actor: String,
+}
+
+impl Client {
+    pub fn new(server: &str) -> anyhow::Result<Self> {
+        let server = server.trim_end_matches('/').to_string();
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .context("building the HTTP client")?;
+        let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+        Ok(Self {
+            http,
+            endpoint: format!("{server}/catalog/graphql"),
+            server,
+            actor: format!("cli:{user}"),
+        })
+    }
+
+    /// Runs one operation and returns its `data`, or the server's errors.
+    pub async fn run(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
+        let response = self
+            .http
+            .post(&self.endpoint)
+            .header("x-meshwork-actor", &self.actor)
+            .json(&serde_json::json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .with_context(|| format!("cannot reach Meshwork at {}", self.server))?;
+        let status = response.status();
+        let body: Value = response.json().await.with_context(|| {
+            format!(
+                "{} answered {status} with a body that is not GraphQL JSON",
+                self.endpoint
+            )
+        })?;
+        if let Some(errors) = body
+            .get("errors")
+            .and_then(Value::as_array)
+            .filter(|e| !e.is_empty())
+        {
+            bail!(describe_errors(errors));
+        }
+        body.get("data")
+            .cloned()
+            .filter(|d| !d.is_null())
+            .ok_or_else(|| anyhow!("{} answered {status} without data", self.endpoint))
+    }
+}
+
+fn describe_errors(errors: &[Value]) -> String {
+    let mut out = String::new();
+    for (i, error) in errors.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let problems = error
+            .pointer("/extensions/problems")
+            .and_then(Value::as_array)
+            .filter(|p| !p.is_empty());
+        let Some(problems) = problems else {
+            out.push_str(
+                error
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown error"),
+            );
+            continue;
+        };
+        out.push_str("the server refused the input; nothing was changed:");
+        for p in problems {
+            let _ = write!(
+                out,
+                "\n  - {}: {} [{}]",
+                p.get("field").and_then(Value::as_str).unwrap_or("?"),
+                p.get("reason").and_then(Value::as_str).unwrap_or("?"),
+                p.get("code").and_then(Value::as_str).unwrap_or("?"),
+            );
+        }
+    }
+    out
+}

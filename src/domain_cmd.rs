@@ -1,0 +1,266 @@
+//! `meshwork domain …`: the catalog's registration and discovery from the
+//! command line, against a running server.
+
+use std::path::Path;
+
+use anyhow::Context;
+use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
+use serde_json::{json, Value};
+
+use crate::client::Client;
+use crate::{DomainCommand, LineageDirection, Output, Remote};
+
+const DOMAIN_FIELDS: &str =
+    "name displayName description ownerTeam contact tags model kind apiUrl \
+    schemaEndpoint dataFormat status createdAt updatedAt \
+    inputs { kind name description } \
+    processingSteps { name description tool } \
+    qualityIndicators { name description unit target } \
+    slos { name description target window } \
+    latestSchemaVersion { hash fetchedAt }";
+
+pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> {
+    let client = Client::new(&remote.server)?;
+    match command {
+        DomainCommand::Register { file } => {
+            let spec: catalog::DomainSpec = read_file(&file)?;
+            let query = format!("mutation($spec: DomainSpec!) {{ registerDomain(spec: $spec) {{ {DOMAIN_FIELDS} }} }}");
+            let data = client.run(&query, json!({ "spec": spec })).await?;
+            print_domain(remote.output, &data["registerDomain"], "registered");
+        }
+        DomainCommand::Update { name, file } => {
+            let patch: catalog::DomainPatch = read_file(&file)?;
+            let query = format!(
+                "mutation($name: String!, $patch: DomainPatch!) {{ updateDomain(name: $name, patch: $patch) {{ {DOMAIN_FIELDS} }} }}"
+            );
+            let data = client
+                .run(&query, json!({ "name": name, "patch": patch }))
+                .await?;
+            print_domain(remote.output, &data["updateDomain"], "updated");
+        }
+        DomainCommand::List {
+            text,
+            owner,
+            tag,
+            all,
+        } => {
+            let filter =
+                json!({ "text": text, "ownerTeam": owner, "tag": tag, "includeDeregistered": all });
+            list(&client, remote.output, filter).await?;
+        }
+        DomainCommand::Show { name } => {
+            let query =
+                format!("query($name: String!) {{ domain(name: $name) {{ {DOMAIN_FIELDS} }} }}");
+            let data = client.run(&query, json!({ "name": name })).await?;
+            if data["domain"].is_null() {
+                anyhow::bail!("domain `{name}` is not registered");
+            }
+            print_domain(remote.output, &data["domain"], "");
+        }
+        DomainCommand::Deregister { name } => {
+            let query =
+                "mutation($name: String!) { deregisterDomain(name: $name) { name status } }";
+            let data = client.run(query, json!({ "name": name })).await?;
+            match remote.output {
+                Output::Json => print_json(&data["deregisterDomain"]),
+                Output::Table => {
+                    println!("deregistered `{name}` (kept for audit and lineage history)")
+                }
+            }
+        }
+        DomainCommand::Lineage {
+            name,
+            direction,
+            depth,
+        } => {
+            let direction = match direction {
+                LineageDirection::Upstream => "UPSTREAM",
+                LineageDirection::Downstream => "DOWNSTREAM",
+            };
+            let query = "query($name: String!, $direction: Direction!, $depth: Int!) { \
+                lineage(name: $name, direction: $direction, depth: $depth) { \
+                  edges { depth description upstream { kind name } downstream { kind name } } } }";
+            let data = client
+                .run(
+                    query,
+                    json!({ "name": name, "direction": direction, "depth": depth }),
+                )
+                .await?;
+            let edges = &data["lineage"]["edges"];
+            match remote.output {
+                Output::Json => print_json(edges),
+                Output::Table => {
+                    let mut table =
+                        table(&["depth", "upstream", "kind", "downstream", "description"]);
+                    for e in edges.as_array().into_iter().flatten() {
+                        table.add_row(vec![
+                            e["depth"].to_string(),
+                            text(&e["upstream"]["name"]),
+                            text(&e["upstream"]["kind"]).to_lowercase(),
+                            text(&e["downstream"]["name"]),
+                            text(&e["description"]),
+                        ]);
+                    }
+                    println!("{table}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a YAML (or JSON, which is YAML) file into a typed input, so
+/// mistakes are reported with their line before anything is sent.
+fn read_file<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_norway::from_str(&text)
+        .with_context(|| format!("{} is not a valid domain file", path.display()))
+}
+
+async fn list(client: &Client, output: Output, filter: Value) -> anyhow::Result<()> {
+    let query = "query($filter: DomainFilter!, $after: String) { \
+        domains(filter: $filter, first: 100, after: $after) { \
+          nodes { name displayName ownerTeam model kind status tags inputs { name } } \
+          pageInfo { hasNextPage endCursor } } }";
+    let mut all = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let data = client
+            .run(query, json!({ "filter": filter, "after": after }))
+            .await?;
+        let page = &data["domains"];
+        all.extend(page["nodes"].as_array().cloned().unwrap_or_default());
+        if page["pageInfo"]["hasNextPage"] != Value::Bool(true) {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    match output {
+        Output::Json => print_json(&Value::Array(all)),
+        Output::Table => {
+            let mut table = table(&[
+                "name",
+                "display name",
+                "owner",
+                "model",
+                "kind",
+                "status",
+                "tags",
+                "inputs",
+            ]);
+            for d in &all {
+                table.add_row(vec![
+                    text(&d["name"]),
+                    text(&d["displayName"]),
+                    text(&d["ownerTeam"]),
+                    text(&d["model"]).to_lowercase(),
+                    text(&d["kind"]).to_lowercase(),
+                    text(&d["status"]).to_lowercase(),
+                    join(&d["tags"], |t| text(t)),
+                    join(&d["inputs"], |i| text(&i["name"])),
+                ]);
+            }
+            println!("{table}");
+            println!("{} domain(s)", all.len());
+        }
+    }
+    Ok(())
+}
+
+fn print_domain(output: Output, d: &Value, verb: &str) {
+    if output == Output::Json {
+        print_json(d);
+        return;
+    }
+    if !verb.is_empty() {
+        println!("{verb} `{}`", text(&d["name"]));
+    }
+    let mut table = table(&["field", "value"]);
+    for (label, key) in [
+        ("name", "name"),
+        ("display name", "displayName"),
+        ("description", "description"),
+        ("owner team", "ownerTeam"),
+        ("contact", "contact"),
+        ("model", "model"),
+        ("kind", "kind"),
+        ("api url", "apiUrl"),
+        ("schema endpoint", "schemaEndpoint"),
+        ("data format", "dataFormat"),
+        ("status", "status"),
+        ("created", "createdAt"),
+        ("updated", "updatedAt"),
+    ] {
+        let value = text(&d[key]);
+        let value = if matches!(key, "model" | "kind" | "status") {
+            value.to_lowercase()
+        } else {
+            value
+        };
+        table.add_row(vec![label.to_string(), value]);
+    }
+    table.add_row(vec!["tags".to_string(), join(&d["tags"], |t| text(t))]);
+    table.add_row(vec![
+        "inputs".to_string(),
+        join(&d["inputs"], |i| {
+            format!("{} ({})", text(&i["name"]), text(&i["kind"]).to_lowercase())
+        }),
+    ]);
+    table.add_row(vec![
+        "processing steps".to_string(),
+        join(&d["processingSteps"], |s| text(&s["name"])),
+    ]);
+    table.add_row(vec![
+        "quality indicators".to_string(),
+        join(&d["qualityIndicators"], |q| text(&q["name"])),
+    ]);
+    table.add_row(vec![
+        "SLOs".to_string(),
+        join(&d["slos"], |s| {
+            format!(
+                "{} {}% / {}",
+                text(&s["name"]),
+                s["target"],
+                text(&s["window"])
+            )
+        }),
+    ]);
+    table.add_row(vec![
+        "latest schema".to_string(),
+        text(&d["latestSchemaVersion"]["hash"])
+            .chars()
+            .take(12)
+            .collect(),
+    ]);
+    println!("{table}");
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_BORDERS_ONLY)
+        .set_header(header.to_vec());
+    table
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn join(list: &Value, f: impl Fn(&Value) -> String) -> String {
+    list.as_array()
+        .map(|items| items.iter().map(f).collect::<Vec<_>>().join(", "))
+        .unwrap_or_default()
+}
+
+fn print_json(v: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+    );
+}
