@@ -287,11 +287,15 @@ impl Catalog {
         validate::required_text(&mut problems, "contact", &spec.contact);
         validate::tags(&mut problems, &spec.tags);
         validate::http_url(&mut problems, "apiUrl", &spec.api_url);
-        validate::schema_endpoint(
-            &mut problems,
-            spec.kind.unwrap_or(ApiKind::Graphql),
-            spec.schema_endpoint.as_deref(),
-        );
+        match spec.schema_endpoint.as_deref() {
+            // The default endpoint is the API URL, already checked above.
+            Some(endpoint) if endpoint == spec.api_url => {}
+            other => validate::schema_endpoint(
+                &mut problems,
+                spec.kind.unwrap_or(ApiKind::Graphql),
+                other,
+            ),
+        }
         if let Some(format) = &spec.data_format {
             validate::required_text(&mut problems, "dataFormat", format);
         }

@@ -1,0 +1,226 @@
+//! Shared test harness: real databases (an SQLite file always, PostgreSQL
+//! when `MESHWORK_TEST_POSTGRES_URL` is set), the real `meshwork` binary on an
+//! ephemeral loopback port, and plain HTTP clients.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+
+use sea_orm::{Database, EntityTrait, QueryOrder};
+use serde_json::{json, Value};
+
+/// One database a test runs against, removed when dropped (SQLite) or left
+/// to the throw-away server (PostgreSQL).
+pub struct TestDb {
+    pub label: &'static str,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A fresh SQLite file, and a fresh PostgreSQL database when configured.
+pub async fn databases() -> Vec<TestDb> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("meshwork.db");
+    let mut dbs = vec![TestDb {
+        label: "sqlite",
+        url: path.to_string_lossy().into_owned(),
+        _dir: Some(dir),
+    }];
+    if let Ok(server) = std::env::var("MESHWORK_TEST_POSTGRES_URL") {
+        dbs.push(TestDb {
+            label: "postgres",
+            url: fresh_postgres_database(&server).await,
+            _dir: None,
+        });
+    }
+    dbs
+}
+
+async fn fresh_postgres_database(server: &str) -> String {
+    use sea_orm::ConnectionTrait;
+    let admin = Database::connect(server).await.expect("connect to MESHWORK_TEST_POSTGRES_URL");
+    let name = format!(
+        "meshwork_test_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default()
+    );
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    let base = server.split('?').next().unwrap_or(server);
+    let prefix = base.rsplit_once('/').map(|(p, _)| p).unwrap_or(base);
+    format!("{prefix}/{name}")
+}
+
+/// Path of the `meshwork` binary under test.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_meshwork"))
+}
+
+/// A running `meshwork serve`, stopped when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+}
+
+impl Server {
+    pub fn start(database: &str) -> Server {
+        let mut child = Command::new(binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+            .env("MESHWORK_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start meshwork serve");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(rest) = line.strip_prefix("Meshwork serving on ") {
+                        break rest.trim().to_string();
+                    }
+                }
+                _ => {
+                    let status = child.wait().expect("wait for failed server");
+                    panic!("meshwork serve exited before listening: {status}");
+                }
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, base }
+    }
+
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        self.graphql_as("test", query, variables).await
+    }
+
+    pub async fn graphql_as(&self, actor: &str, query: &str, variables: Value) -> Value {
+        reqwest::Client::new()
+            .post(format!("{}/catalog/graphql", self.base))
+            .header("x-meshwork-actor", actor)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("POST /catalog/graphql")
+            .json()
+            .await
+            .expect("GraphQL JSON body")
+    }
+
+    /// Runs `meshwork domain ARGS…` against this server.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        Command::new(binary())
+            .arg("domain")
+            .args(["--server", &self.base])
+            .args(args)
+            .env("MESHWORK_LOG", "warn")
+            .output()
+            .expect("run meshwork domain")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Path of a file under `tests/fixtures`.
+pub fn fixture(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)
+}
+
+/// A minimal valid registration, as GraphQL variables.
+pub fn spec(name: &str) -> Value {
+    json!({
+        "name": name,
+        "ownerTeam": "team-a",
+        "contact": "team-a@example.com",
+        "apiUrl": format!("http://127.0.0.1:1/{name}/graphql"),
+    })
+}
+
+pub const REGISTER: &str = "mutation($spec: DomainSpec!) { registerDomain(spec: $spec) { name status } }";
+
+/// Registers `spec` and fails the test on any error.
+pub async fn register(server: &Server, spec: Value) {
+    let response = server.graphql(REGISTER, json!({ "spec": spec })).await;
+    assert!(response.get("errors").is_none(), "registration failed: {response}");
+}
+
+/// Every row of every catalog table, for before/after comparisons.
+pub async fn table_contents(database: &str) -> BTreeMap<&'static str, Vec<Value>> {
+    use entity::{audit_log, domain, domain_tag, lineage_input, schema_version};
+    let url = catalog::normalize_url(database).expect("database URL");
+    let db = Database::connect(url).await.expect("open test database");
+    let mut tables = BTreeMap::new();
+    tables.insert(
+        "domain",
+        domain::Entity::find().order_by_asc(domain::Column::Id).into_json().all(&db).await.expect("domain rows"),
+    );
+    tables.insert(
+        "domain_tag",
+        domain_tag::Entity::find()
+            .order_by_asc(domain_tag::Column::DomainId)
+            .order_by_asc(domain_tag::Column::Tag)
+            .into_json()
+            .all(&db)
+            .await
+            .expect("tag rows"),
+    );
+    tables.insert(
+        "lineage_input",
+        lineage_input::Entity::find()
+            .order_by_asc(lineage_input::Column::Id)
+            .into_json()
+            .all(&db)
+            .await
+            .expect("input rows"),
+    );
+    tables.insert(
+        "schema_version",
+        schema_version::Entity::find()
+            .order_by_asc(schema_version::Column::Id)
+            .into_json()
+            .all(&db)
+            .await
+            .expect("schema rows"),
+    );
+    tables.insert(
+        "audit_log",
+        audit_log::Entity::find()
+            .order_by_asc(audit_log::Column::Id)
+            .into_json()
+            .all(&db)
+            .await
+            .expect("audit rows"),
+    );
+    db.close().await.ok();
+    tables
+}
+
+/// The `problems` of the first error of a GraphQL response.
+pub fn problems(response: &Value) -> Vec<(String, String, String)> {
+    response["errors"][0]["extensions"]["problems"]
+        .as_array()
+        .unwrap_or_else(|| panic!("expected refused input, got {response}"))
+        .iter()
+        .map(|p| {
+            (
+                p["field"].as_str().unwrap_or_default().to_string(),
+                p["code"].as_str().unwrap_or_default().to_string(),
+                p["reason"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
