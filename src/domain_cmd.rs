@@ -157,7 +157,7 @@ async fn list(client: &Client, output: Output, filter: Value) -> anyhow::Result<
                     text(&d["model"]).to_lowercase(),
                     text(&d["kind"]).to_lowercase(),
                     text(&d["status"]).to_lowercase(),
-                    join(&d["tags"], |t| text(t)),
+                    join(&d["tags"], text),
                     join(&d["inputs"], |i| text(&i["name"])),
                 ]);
             }
@@ -200,7 +200,7 @@ fn print_domain(output: Output, d: &Value, verb: &str) {
         };
         table.add_row(vec![label.to_string(), value]);
     }
-    table.add_row(vec!["tags".to_string(), join(&d["tags"], |t| text(t))]);
+    table.add_row(vec!["tags".to_string(), join(&d["tags"], text)]);
     table.add_row(vec![
         "inputs".to_string(),
         join(&d["inputs"], |i| {

@@ -16,26 +16,57 @@ async fn three_domains_from_yaml_are_listed_shown_and_traced_through_lineage() {
         for name in ["customers", "orders", "billing"] {
             let file = fixture(&format!("domains/{name}.yaml"));
             let out = server.cli(&["register", "--file", &file.to_string_lossy()]);
-            assert!(out.status.success(), "[{}] register {name}: {out:?}", db.label);
+            assert!(
+                out.status.success(),
+                "[{}] register {name}: {out:?}",
+                db.label
+            );
             assert!(stdout(&out).contains(&format!("registered `{name}`")));
         }
 
         let out = server.cli(&["list"]);
         assert!(out.status.success());
         let text = stdout(&out);
-        for expected in ["customers", "orders", "billing", "crm", "sales", "finance", "3 domain(s)"] {
-            assert!(text.contains(expected), "[{}] list lacks {expected}:\n{text}", db.label);
+        for expected in [
+            "customers",
+            "orders",
+            "billing",
+            "crm",
+            "sales",
+            "finance",
+            "3 domain(s)",
+        ] {
+            assert!(
+                text.contains(expected),
+                "[{}] list lacks {expected}:\n{text}",
+                db.label
+            );
         }
 
         let out = server.cli(&["--output", "json", "list", "--tag", "transactions"]);
         let listed: Value = serde_json::from_slice(&out.stdout).expect("JSON list");
-        let names: Vec<_> = listed.as_array().into_iter().flatten().map(|d| d["name"].clone()).collect();
+        let names: Vec<_> = listed
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| d["name"].clone())
+            .collect();
         assert_eq!(names, ["billing", "orders"], "[{}]", db.label);
 
         let out = server.cli(&["show", "customers"]);
         let text = stdout(&out);
-        for expected in ["crm-team@example.com", "strict", "crm-database (external)", "deduplicate", "availability 99.9% / 30d"] {
-            assert!(text.contains(expected), "[{}] show lacks {expected}:\n{text}", db.label);
+        for expected in [
+            "crm-team@example.com",
+            "strict",
+            "crm-database (external)",
+            "deduplicate",
+            "availability 99.9% / 30d",
+        ] {
+            assert!(
+                text.contains(expected),
+                "[{}] show lacks {expected}:\n{text}",
+                db.label
+            );
         }
 
         let out = server.cli(&["--output", "json", "lineage", "billing"]);
@@ -48,8 +79,14 @@ async fn three_domains_from_yaml_are_listed_shown_and_traced_through_lineage() {
             .map(|e| {
                 (
                     e["depth"].as_u64().unwrap_or_default(),
-                    e["upstream"]["name"].as_str().unwrap_or_default().to_string(),
-                    e["downstream"]["name"].as_str().unwrap_or_default().to_string(),
+                    e["upstream"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    e["downstream"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
                 )
             })
             .collect();
@@ -59,12 +96,18 @@ async fn three_domains_from_yaml_are_listed_shown_and_traced_through_lineage() {
             (2, "shop-events", "orders"),
             (3, "crm-database", "customers"),
         ];
-        let expected: Vec<_> = expected.iter().map(|(d, u, w)| (*d, u.to_string(), w.to_string())).collect();
+        let expected: Vec<_> = expected
+            .iter()
+            .map(|(d, u, w)| (*d, u.to_string(), w.to_string()))
+            .collect();
         assert_eq!(chain, expected, "[{}]", db.label);
 
         let out = server.cli(&["lineage", "customers", "--direction", "downstream"]);
         let text = stdout(&out);
-        assert!(text.contains("orders") && text.contains("billing"), "{text}");
+        assert!(
+            text.contains("orders") && text.contains("billing"),
+            "{text}"
+        );
 
         let out = server.cli(&["deregister", "billing"]);
         assert!(out.status.success());
@@ -83,7 +126,10 @@ async fn cli_errors_print_the_servers_reason_and_exit_non_zero() {
         let out = server.cli(&["register", "--file", &file.to_string_lossy()]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "[{}] {stderr}", db.label);
-        assert!(stderr.contains("inputs[0].name: no domain named `customers` is registered"), "{stderr}");
+        assert!(
+            stderr.contains("inputs[0].name: no domain named `customers` is registered"),
+            "{stderr}"
+        );
 
         let out = server.cli(&["show", "nowhere"]);
         assert!(!out.status.success());
@@ -95,12 +141,16 @@ async fn cli_errors_print_the_servers_reason_and_exit_non_zero() {
         let out = server.cli(&["register", "--file", &bad.to_string_lossy()]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success());
-        assert!(stderr.contains("unknown field `ownr`") && stderr.contains("line 2"), "{stderr}");
+        assert!(
+            stderr.contains("unknown field `ownr`") && stderr.contains("line 2"),
+            "{stderr}"
+        );
     }
     let out = std::process::Command::new(common::binary())
         .args(["domain", "--server", "http://127.0.0.1:9", "list"])
         .output()
         .expect("run cli");
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach Meshwork at http://127.0.0.1:9"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("cannot reach Meshwork at http://127.0.0.1:9"));
 }

@@ -18,13 +18,33 @@ async fn bad_inputs_are_refused_with_their_reason_and_change_nothing() {
     for db in databases().await {
         let server = Server::start(&db.url);
         register(&server, spec("customers")).await;
-        register(&server, with(spec("orders"), "inputs", json!([{ "name": "customers" }]))).await;
-        register(&server, with(spec("billing"), "inputs", json!([{ "name": "orders" }]))).await;
+        register(
+            &server,
+            with(spec("orders"), "inputs", json!([{ "name": "customers" }])),
+        )
+        .await;
+        register(
+            &server,
+            with(spec("billing"), "inputs", json!([{ "name": "orders" }])),
+        )
+        .await;
         let before = table_contents(&db.url).await;
 
         let registrations: Vec<(&str, Value, &str, &str, &str)> = vec![
-            ("bad slug", spec("Orders_2024"), "name", "BAD_SLUG", "lower-case letter"),
-            ("duplicate name", spec("orders"), "name", "DUPLICATE_NAME", "already registered"),
+            (
+                "bad slug",
+                spec("Orders_2024"),
+                "name",
+                "BAD_SLUG",
+                "lower-case letter",
+            ),
+            (
+                "duplicate name",
+                spec("orders"),
+                "name",
+                "DUPLICATE_NAME",
+                "already registered",
+            ),
             (
                 "unknown upstream",
                 with(spec("shipping"), "inputs", json!([{ "name": "warehouse" }])),
@@ -34,7 +54,11 @@ async fn bad_inputs_are_refused_with_their_reason_and_change_nothing() {
             ),
             (
                 "URL not http(s)",
-                with(spec("shipping"), "apiUrl", json!("ftp://shipping.internal/graphql")),
+                with(
+                    spec("shipping"),
+                    "apiUrl",
+                    json!("ftp://shipping.internal/graphql"),
+                ),
                 "apiUrl",
                 "BAD_URL",
                 "http or https",
@@ -48,21 +72,33 @@ async fn bad_inputs_are_refused_with_their_reason_and_change_nothing() {
             ),
             (
                 "malformed SLO JSON",
-                with(spec("shipping"), "slos", json!([{ "name": "availability", "target": "high", "window": "30d" }])),
+                with(
+                    spec("shipping"),
+                    "slos",
+                    json!([{ "name": "availability", "target": "high", "window": "30d" }]),
+                ),
                 "slos[0].target",
                 "MALFORMED_JSON",
                 "invalid type",
             ),
             (
                 "malformed quality JSON",
-                with(spec("shipping"), "qualityIndicators", json!({ "completeness": 99 })),
+                with(
+                    spec("shipping"),
+                    "qualityIndicators",
+                    json!({ "completeness": 99 }),
+                ),
                 "qualityIndicators",
                 "MALFORMED_JSON",
                 "expected a sequence",
             ),
             (
                 "SLO target out of range",
-                with(spec("shipping"), "slos", json!([{ "name": "availability", "target": 120, "window": "30d" }])),
+                with(
+                    spec("shipping"),
+                    "slos",
+                    json!([{ "name": "availability", "target": 120, "window": "30d" }]),
+                ),
                 "slos[0].target",
                 "OUT_OF_RANGE",
                 "percentage",
@@ -86,7 +122,9 @@ async fn bad_inputs_are_refused_with_their_reason_and_change_nothing() {
             let response = server.graphql(REGISTER, json!({ "spec": input })).await;
             let found = problems(&response);
             assert!(
-                found.iter().any(|(f, c, r)| f == field && c == code && r.contains(reason)),
+                found
+                    .iter()
+                    .any(|(f, c, r)| f == field && c == code && r.contains(reason)),
                 "[{}] {case}: expected {field} {code} `{reason}`, got {found:?}",
                 db.label
             );
@@ -95,12 +133,18 @@ async fn bad_inputs_are_refused_with_their_reason_and_change_nothing() {
 
         // A cycle through history: billing reads orders reads customers.
         let response = server
-            .graphql(UPDATE, json!({ "name": "customers", "patch": { "inputs": [{ "name": "billing" }] } }))
+            .graphql(
+                UPDATE,
+                json!({ "name": "customers", "patch": { "inputs": [{ "name": "billing" }] } }),
+            )
             .await;
         let found = problems(&response);
         assert_eq!(found[0].0, "inputs[0].name", "[{}]", db.label);
         assert_eq!(found[0].1, "LINEAGE_CYCLE");
-        assert!(found[0].2.contains("customers -> orders -> billing"), "{found:?}");
+        assert!(
+            found[0].2.contains("customers -> orders -> billing"),
+            "{found:?}"
+        );
 
         // Several problems are reported together.
         let response = server
@@ -114,12 +158,21 @@ async fn bad_inputs_are_refused_with_their_reason_and_change_nothing() {
 
         // Unknown targets and bad pagination.
         let response = server
-            .graphql(UPDATE, json!({ "name": "nowhere", "patch": { "description": "x" } }))
+            .graphql(
+                UPDATE,
+                json!({ "name": "nowhere", "patch": { "description": "x" } }),
+            )
             .await;
         assert_eq!(response["errors"][0]["extensions"]["code"], "NOT_FOUND");
-        assert!(response["errors"][0]["message"].as_str().unwrap_or_default().contains("`nowhere`"));
+        assert!(response["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("`nowhere`"));
         let response = server
-            .graphql("mutation { deregisterDomain(name: \"nowhere\") { name } }", json!({}))
+            .graphql(
+                "mutation { deregisterDomain(name: \"nowhere\") { name } }",
+                json!({}),
+            )
             .await;
         assert_eq!(response["errors"][0]["extensions"]["code"], "NOT_FOUND");
         let response = server
@@ -131,7 +184,12 @@ async fn bad_inputs_are_refused_with_their_reason_and_change_nothing() {
             .await;
         assert_eq!(problems(&response)[0].0, "after");
 
-        assert_eq!(table_contents(&db.url).await, before, "[{}] tables changed", db.label);
+        assert_eq!(
+            table_contents(&db.url).await,
+            before,
+            "[{}] tables changed",
+            db.label
+        );
     }
 }
 

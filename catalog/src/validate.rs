@@ -340,7 +340,7 @@ mod tests {
     fn unknown_keys_in_structured_parts_are_refused() {
         let value = serde_json::json!([{"name": "dedupe", "tol": "spark"}]);
         let found = problems_of(|p| processing_steps(p, &value));
-        assert_eq!(found[0].field, "processingSteps[0]");
+        assert_eq!(found[0].field, "processingSteps[0].tol");
         assert!(
             found[0].reason.contains("unknown field `tol`"),
             "{}",

@@ -41,17 +41,22 @@ pub async fn databases() -> Vec<TestDb> {
 
 async fn fresh_postgres_database(server: &str) -> String {
     use sea_orm::ConnectionTrait;
-    let admin = Database::connect(server).await.expect("connect to MESHWORK_TEST_POSTGRES_URL");
+    let admin = Database::connect(server)
+        .await
+        .expect("connect to MESHWORK_TEST_POSTGRES_URL");
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let name = format!(
-        "meshwork_test_{}_{}",
+        "meshwork_test_{}_{}_{}",
         std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
+            .map(|d| d.as_micros())
             .unwrap_or_default()
     );
+    // template0 is never connected to, so concurrent creations do not clash.
     admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE template0"))
         .await
         .expect("create test database");
     let base = server.split('?').next().unwrap_or(server);
@@ -137,7 +142,9 @@ impl Drop for Server {
 
 /// Path of a file under `tests/fixtures`.
 pub fn fixture(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path)
 }
 
 /// A minimal valid registration, as GraphQL variables.
@@ -150,12 +157,16 @@ pub fn spec(name: &str) -> Value {
     })
 }
 
-pub const REGISTER: &str = "mutation($spec: DomainSpec!) { registerDomain(spec: $spec) { name status } }";
+pub const REGISTER: &str =
+    "mutation($spec: DomainSpec!) { registerDomain(spec: $spec) { name status } }";
 
 /// Registers `spec` and fails the test on any error.
 pub async fn register(server: &Server, spec: Value) {
     let response = server.graphql(REGISTER, json!({ "spec": spec })).await;
-    assert!(response.get("errors").is_none(), "registration failed: {response}");
+    assert!(
+        response.get("errors").is_none(),
+        "registration failed: {response}"
+    );
 }
 
 /// Every row of every catalog table, for before/after comparisons.
@@ -166,7 +177,12 @@ pub async fn table_contents(database: &str) -> BTreeMap<&'static str, Vec<Value>
     let mut tables = BTreeMap::new();
     tables.insert(
         "domain",
-        domain::Entity::find().order_by_asc(domain::Column::Id).into_json().all(&db).await.expect("domain rows"),
+        domain::Entity::find()
+            .order_by_asc(domain::Column::Id)
+            .into_json()
+            .all(&db)
+            .await
+            .expect("domain rows"),
     );
     tables.insert(
         "domain_tag",
