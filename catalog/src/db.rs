@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
 use crate::error::CatalogError;
 
@@ -55,6 +55,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, CatalogError> {
             url: url.to_string(),
             reason: e.to_string(),
         })?;
+    if normalized.starts_with("sqlite:") && !normalized.contains(":memory:") {
+        // Readers (a second process, a backup) never block the writer; with
+        // `synchronous` left at FULL every commit is still on disk.
+        db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+    }
     Migrator::up(&db, None).await?;
     Ok(db)
 }
