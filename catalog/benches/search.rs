@@ -12,12 +12,40 @@ use catalog::{Catalog, DomainFilter, DomainSpec, GovernanceModel};
 use criterion::Criterion;
 
 const TEAMS: [&str; 20] = [
-    "sales", "crm", "finance", "logistics", "marketing", "hr", "risk", "pricing", "supply", "web",
-    "mobile", "support", "legal", "billing", "catalog", "search", "ads", "payments", "fraud", "data",
+    "sales",
+    "crm",
+    "finance",
+    "logistics",
+    "marketing",
+    "hr",
+    "risk",
+    "pricing",
+    "supply",
+    "web",
+    "mobile",
+    "support",
+    "legal",
+    "billing",
+    "catalog",
+    "search",
+    "ads",
+    "payments",
+    "fraud",
+    "data",
 ];
 const WORDS: [&str; 12] = [
-    "orders", "customers", "invoices", "shipments", "returns", "payments", "stock", "prices",
-    "campaigns", "tickets", "contracts", "devices",
+    "orders",
+    "customers",
+    "invoices",
+    "shipments",
+    "returns",
+    "payments",
+    "stock",
+    "prices",
+    "campaigns",
+    "tickets",
+    "contracts",
+    "devices",
 ];
 
 fn spec(i: usize) -> DomainSpec {
@@ -42,18 +70,39 @@ fn queries() -> Vec<(&'static str, DomainFilter)> {
         ("first page, no filter", DomainFilter::default()),
         (
             "text, common word",
-            DomainFilter { text: Some("invoices".into()), ..Default::default() },
+            DomainFilter {
+                text: Some("invoices".into()),
+                ..Default::default()
+            },
         ),
         (
             "text, two words, rare",
-            DomainFilter { text: Some("region 36 channel 10".into()), ..Default::default() },
+            DomainFilter {
+                text: Some("region 36 channel 10".into()),
+                ..Default::default()
+            },
         ),
         (
             "text, no match",
-            DomainFilter { text: Some("nonexistent".into()), ..Default::default() },
+            DomainFilter {
+                text: Some("nonexistent".into()),
+                ..Default::default()
+            },
         ),
-        ("tag", DomainFilter { tag: Some("region-5".into()), ..Default::default() }),
-        ("owner", DomainFilter { owner_team: Some("fraud".into()), ..Default::default() }),
+        (
+            "tag",
+            DomainFilter {
+                tag: Some("region-5".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            "owner",
+            DomainFilter {
+                owner_team: Some("fraud".into()),
+                ..Default::default()
+            },
+        ),
         (
             "owner + model + text",
             DomainFilter {
@@ -90,7 +139,11 @@ fn main() {
                 .await
                 .unwrap_or_else(|e| panic!("register {i}: {e}"));
             if (i + 1) % 1000 == 0 {
-                eprintln!("registered {} of {count} domains ({:.1?})", i + 1, started.elapsed());
+                eprintln!(
+                    "registered {} of {count} domains ({:.1?})",
+                    i + 1,
+                    started.elapsed()
+                );
             }
         }
         eprintln!(
@@ -109,7 +162,10 @@ fn main() {
     for (label, filter) in queries() {
         group.bench_function(label, |b| {
             b.to_async(&runtime).iter(|| async {
-                catalog.search(&filter, 20, None).await.unwrap_or_else(|e| panic!("{e}"))
+                catalog
+                    .search(&filter, 20, None)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"))
             })
         });
     }
@@ -119,11 +175,17 @@ fn main() {
     println!("| --- | --- | --- | --- |");
     runtime.block_on(async {
         for (label, filter) in queries() {
-            let matches = catalog.count(&filter).await.unwrap_or_else(|e| panic!("{e}"));
+            let matches = catalog
+                .count(&filter)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
             let mut times = Vec::with_capacity(1000);
             for _ in 0..1000 {
                 let started = Instant::now();
-                catalog.search(&filter, 20, None).await.unwrap_or_else(|e| panic!("{e}"));
+                catalog
+                    .search(&filter, 20, None)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
                 times.push(started.elapsed());
             }
             times.sort();
