@@ -59,7 +59,7 @@ fn spec(i: usize) -> DomainSpec {
         "apiUrl": format!("http://{word}-{i}.internal/graphql"),
     }))
     .unwrap_or_else(|e| panic!("bench spec: {e}"));
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         spec.model = Some(GovernanceModel::Strict);
     }
     spec
@@ -138,7 +138,7 @@ fn main() {
                 .register("bench", spec(i))
                 .await
                 .unwrap_or_else(|e| panic!("register {i}: {e}"));
-            if (i + 1) % 1000 == 0 {
+            if (i + 1).is_multiple_of(1000) {
                 eprintln!(
                     "registered {} of {count} domains ({:.1?})",
                     i + 1,
