@@ -35,6 +35,7 @@ fn app(catalog: Catalog) -> Router {
         .route("/ready", get(ready))
         .with_state(catalog.clone())
         .merge(catalog::api::router(catalog::api::schema(catalog)))
+        .merge(ide::router())
 }
 
 async fn health() -> impl IntoResponse {

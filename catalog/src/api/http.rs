@@ -1,6 +1,5 @@
 //! The discovery API over HTTP: POST and GET GraphQL, GraphiQL for browsers.
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State;
@@ -15,7 +14,8 @@ use super::{Actor, CatalogSchema};
 /// authenticated identities take its place.
 pub const ACTOR_HEADER: &str = "x-meshwork-actor";
 
-/// Routes of the discovery API, mounted at `/catalog/graphql`.
+/// Routes of the discovery API, mounted at `/catalog/graphql`; GraphiQL's
+/// assets are served by `ide::router`.
 pub fn router(schema: CatalogSchema) -> Router {
     Router::new()
         .route("/catalog/graphql", get(get_graphql).post(post_graphql))

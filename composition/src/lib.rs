@@ -1,0 +1,272 @@
+//! Composes the subgraph schemas of the mesh's domains into one Apollo
+//! Federation v2 supergraph that the gateway's engine (Hive Router) plans
+//! against.
+//!
+//! Composition itself is `graphql-composition` (Grafbase, MPL-2.0, used
+//! unmodified). Its output differs from Apollo's in a way the planner cares
+//! about: root operation types and unions carry no `@join__type` for the
+//! subgraphs that define them. [`compose`] adds those directives
+//! ([`add_missing_join_types`]); everything else is passed through.
+//!
+//! ```
+//! use composition::{compose, Subgraph};
+//! let supergraph = compose(&[Subgraph {
+//!     name: "orders".into(),
+//!     url: "http://orders.internal/graphql".into(),
+//!     sdl: r#"
+//!       extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+//!       type Query { order(id: ID!): Order }
+//!       type Order @key(fields: "id") { id: ID! total: Float }
+//!     "#.into(),
+//! }]).unwrap();
+//! assert!(supergraph.sdl.contains("join__Graph"));
+//! ```
+
+use std::collections::BTreeSet;
+
+use graphql_parser::schema::{Definition, Directive, Document, TypeDefinition, Value};
+use sha2::{Digest, Sha256};
+
+/// One domain's subgraph, as composition input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subgraph {
+    /// The domain's name; becomes the subgraph name.
+    pub name: String,
+    /// Where the gateway sends this subgraph's fetches.
+    pub url: String,
+    pub sdl: String,
+}
+
+/// A composed supergraph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Supergraph {
+    pub sdl: String,
+    /// SHA-256 of `sdl`, hex; the version gateways follow.
+    pub hash: String,
+}
+
+/// One reason a composition failed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CompositionError {
+    /// The domain the problem comes from, when it can be told.
+    pub domain: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for CompositionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.domain {
+            Some(domain) => write!(f, "domain `{domain}`: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Why no supergraph came out.
+#[derive(Debug, thiserror::Error)]
+#[error("composition failed: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct CompositionFailed(pub Vec<CompositionError>);
+
+/// Composes `subgraphs` (at least one) into a supergraph.
+pub fn compose(subgraphs: &[Subgraph]) -> Result<Supergraph, CompositionFailed> {
+    if subgraphs.is_empty() {
+        return Err(CompositionFailed(vec![CompositionError {
+            domain: None,
+            message: "there is no domain with a schema to compose".into(),
+        }]));
+    }
+    let mut errors = Vec::new();
+    let mut input = graphql_composition::Subgraphs::default();
+    for subgraph in subgraphs {
+        if let Err(e) = input.ingest_str(&subgraph.sdl, &subgraph.name, Some(&subgraph.url)) {
+            errors.push(CompositionError {
+                domain: Some(subgraph.name.clone()),
+                message: format!("schema does not parse: {e}"),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(CompositionFailed(errors));
+    }
+    let graph = graphql_composition::compose(&mut input)
+        .into_result()
+        .map_err(|diagnostics| {
+            CompositionFailed(
+                diagnostics
+                    .iter_errors()
+                    .map(|message| CompositionError {
+                        domain: blame(message, subgraphs),
+                        message: message.to_string(),
+                    })
+                    .collect(),
+            )
+        })?;
+    let rendered = graphql_composition::render_federated_sdl(&graph).map_err(|e| {
+        CompositionFailed(vec![CompositionError {
+            domain: None,
+            message: format!("rendering the supergraph: {e}"),
+        }])
+    })?;
+    let sdl = add_missing_join_types(&rendered).map_err(|message| {
+        CompositionFailed(vec![CompositionError {
+            domain: None,
+            message,
+        }])
+    })?;
+    let hash = hex::encode(Sha256::digest(sdl.as_bytes()));
+    Ok(Supergraph { sdl, hash })
+}
+
+/// The subgraph a diagnostic names, if it names exactly one.
+fn blame(message: &str, subgraphs: &[Subgraph]) -> Option<String> {
+    let named: Vec<&Subgraph> = subgraphs
+        .iter()
+        .filter(|s| {
+            message.contains(&format!("\"{}\"", s.name))
+                || message.contains(&format!("`{}`", s.name))
+                || message.contains(&format!("subgraph {}", s.name))
+                || message.contains(&format!("{}.", s.name))
+        })
+        .collect();
+    match named.as_slice() {
+        [one] => Some(one.name.clone()),
+        _ => None,
+    }
+}
+
+/// Graph enum values named by the `graph:` argument of `directive_name`
+/// directives.
+fn graphs_in<'a>(
+    directives: impl IntoIterator<Item = &'a Directive<'static, String>>,
+    directive_name: &str,
+) -> BTreeSet<String> {
+    directives
+        .into_iter()
+        .filter(|d| d.name == directive_name)
+        .flat_map(|d| d.arguments.iter())
+        .filter_map(|(arg, v)| match (arg.as_str(), v) {
+            ("graph", Value::Enum(graph)) => Some(graph.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Adds `@join__type(graph: G)` to root operation types and unions for each
+/// subgraph that defines them, where the composer left it out. Which
+/// subgraphs define a root type is read from its fields' `@join__field`, and
+/// for a union from its `@join__unionMember` directives.
+pub fn add_missing_join_types(supergraph: &str) -> Result<String, String> {
+    let mut doc: Document<'static, String> = graphql_parser::parse_schema::<String>(supergraph)
+        .map_err(|e| format!("the composed supergraph does not parse: {e}"))?
+        .into_static();
+    let roots = root_type_names(&doc);
+    for def in &mut doc.definitions {
+        let (owners, directives) = match def {
+            Definition::TypeDefinition(TypeDefinition::Object(o)) if roots.contains(&o.name) => (
+                graphs_in(
+                    o.fields.iter().flat_map(|f| f.directives.iter()),
+                    "join__field",
+                ),
+                &mut o.directives,
+            ),
+            Definition::TypeDefinition(TypeDefinition::Union(u)) => (
+                graphs_in(u.directives.iter(), "join__unionMember"),
+                &mut u.directives,
+            ),
+            _ => continue,
+        };
+        let present = graphs_in(directives.iter(), "join__type");
+        for graph in owners.difference(&present) {
+            directives.push(Directive {
+                position: Default::default(),
+                name: "join__type".to_string(),
+                arguments: vec![("graph".to_string(), Value::Enum(graph.clone()))],
+            });
+        }
+    }
+    Ok(doc.to_string())
+}
+
+/// Names of the query, mutation and subscription types.
+fn root_type_names(doc: &Document<'static, String>) -> BTreeSet<String> {
+    let mut roots: BTreeSet<String> = ["Query", "Mutation", "Subscription"]
+        .map(String::from)
+        .into();
+    for def in &doc.definitions {
+        if let Definition::SchemaDefinition(schema) = def {
+            roots.clear();
+            roots.extend(
+                [&schema.query, &schema.mutation, &schema.subscription]
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
+        }
+    }
+    roots
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subgraph(name: &str, sdl: &str) -> Subgraph {
+        Subgraph {
+            name: name.into(),
+            url: format!("http://127.0.0.1:1/{name}"),
+            sdl: sdl.into(),
+        }
+    }
+
+    const LINK: &str = r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])"#;
+
+    #[test]
+    fn root_types_and_unions_get_a_join_type_per_defining_subgraph() {
+        let a = subgraph("orders", &format!("{LINK}\ntype Query {{ orders: [Order] search: [Result] }}\ntype Order @key(fields: \"id\") {{ id: ID! }}\nunion Result = Order"));
+        let b = subgraph("customer-profiles", &format!("{LINK}\ntype Query {{ me: Customer }}\ntype Customer @key(fields: \"id\") {{ id: ID! }}"));
+        let supergraph = compose(&[a, b]).expect("composes");
+        let doc = graphql_parser::parse_schema::<String>(&supergraph.sdl).expect("parses");
+        let joins = |type_name: &str| -> Vec<String> {
+            doc.definitions
+                .iter()
+                .filter_map(|d| match d {
+                    Definition::TypeDefinition(TypeDefinition::Object(o))
+                        if o.name == type_name =>
+                    {
+                        Some(&o.directives)
+                    }
+                    Definition::TypeDefinition(TypeDefinition::Union(u)) if u.name == type_name => {
+                        Some(&u.directives)
+                    }
+                    _ => None,
+                })
+                .flatten()
+                .filter(|d| d.name == "join__type")
+                .map(|d| d.arguments[0].1.to_string())
+                .collect()
+        };
+        let mut query = joins("Query");
+        query.sort();
+        assert_eq!(query, ["CUSTOMER_PROFILES", "ORDERS"]);
+        assert_eq!(joins("Result"), ["ORDERS"]);
+        assert_eq!(supergraph.hash.len(), 64);
+    }
+
+    #[test]
+    fn conflicting_subgraphs_fail_with_errors_naming_the_domain() {
+        let a = subgraph("orders", &format!("{LINK}\ntype Query {{ total: Int }}"));
+        let b = subgraph(
+            "billing",
+            &format!("{LINK}\ntype Query {{ total: String }}"),
+        );
+        let failed = compose(&[a, b]).expect_err("conflict");
+        assert!(!failed.0.is_empty());
+        assert!(failed.to_string().contains("total"), "{failed}");
+    }
+
+    #[test]
+    fn unparsable_schemas_are_blamed_on_their_domain() {
+        let failed = compose(&[subgraph("orders", "type Query {")]).expect_err("parse error");
+        assert_eq!(failed.0[0].domain.as_deref(), Some("orders"));
+    }
+}
