@@ -61,11 +61,6 @@ async fn get_graphql(
                 .await,
         )
         .into_response(),
-        _ => Html(
-            GraphiQLSource::build()
-                .endpoint("/catalog/graphql")
-                .finish(),
-        )
-        .into_response(),
+        _ => Html(ide::page("Catalog", "/catalog/graphql")).into_response(),
     }
 }
