@@ -1,3 +1,78 @@
-//! Meshwork's data plane: the federated GraphQL endpoint over every registered
-//! domain. Built on the Hive Router engine with Meshwork plugins (see
-//! ARCHITECTURE.md); empty until the federation work lands.
+//! Meshwork's data plane: one federated GraphQL endpoint over every domain.
+//!
+//! The engine is Hive Router (crate `hive-router`), used as a library: it
+//! parses, validates, plans and executes operations against the supergraph,
+//! polls for new supergraphs and swaps them atomically. This crate owns how
+//! Meshwork starts that engine ([`engine`]), which supergraph it follows
+//! ([`SupergraphSource`]), and how the rest of Meshwork's HTTP routes share
+//! the gateway's address ([`bridge`]).
+//!
+//! ```no_run
+//! let options = gateway::GatewayOptions {
+//!     listen: "127.0.0.1:4000".parse().unwrap(),
+//!     supergraph: gateway::SupergraphSource::File {
+//!         path: "supergraph.graphql".into(),
+//!         poll_interval: None,
+//!     },
+//!     router_config: None,
+//!     extra_routes: None,
+//!     health_requires_supergraph: true,
+//! };
+//! gateway::run(options).unwrap();
+//! ```
+
+pub mod bridge;
+mod config;
+pub mod engine;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use bridge::ExtraRoutes;
+pub use engine::run;
+
+/// Where the gateway reads its supergraph from.
+#[derive(Clone, Debug)]
+pub enum SupergraphSource {
+    /// A precomposed supergraph file (Apollo's, The Guild's or Meshwork's),
+    /// optionally re-read when it changes.
+    File {
+        path: PathBuf,
+        poll_interval: Option<Duration>,
+    },
+    /// A Meshwork control plane (or any Hive CDN-compatible endpoint):
+    /// `GET {endpoint}/supergraph` with `X-Hive-CDN-Key`, polled with ETags.
+    ControlPlane {
+        endpoint: String,
+        key: String,
+        poll_interval: Duration,
+    },
+}
+
+/// How to run one gateway.
+pub struct GatewayOptions {
+    pub listen: SocketAddr,
+    pub supergraph: SupergraphSource,
+    /// A Hive Router configuration file (YAML) for everything Meshwork does
+    /// not set itself: limits, headers, traffic shaping, telemetry…
+    pub router_config: Option<PathBuf>,
+    /// Other Meshwork routes served on the same address (catalog API, IDE
+    /// assets, control-plane endpoints).
+    pub extra_routes: Option<ExtraRoutes>,
+    /// When true, `/health` answers 200 only once a supergraph is loaded
+    /// (what orchestrators and test suites wait for) and `/live` tells that
+    /// the process is up. When false, the engine's own `/health` (process
+    /// up) and `/readiness` (supergraph loaded) are served.
+    pub health_requires_supergraph: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("router configuration: {0}")]
+    Config(String),
+    #[error("starting the gateway: {0}")]
+    Start(String),
+    #[error("gateway stopped with an error: {0}")]
+    Serve(String),
+}

@@ -1,0 +1,72 @@
+//! The Hive Router configuration Meshwork generates: the user's router
+//! config file (if any), with Meshwork's listen address and supergraph
+//! source on top. YAML is a superset of JSON, so the result is written as
+//! JSON.
+
+use serde_json::{json, Map, Value};
+
+use crate::{GatewayError, GatewayOptions, SupergraphSource};
+
+fn humantime(d: std::time::Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+pub(crate) fn router_config_text(options: &GatewayOptions) -> Result<String, GatewayError> {
+    let mut root = match &options.router_config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| GatewayError::Config(format!("reading {}: {e}", path.display())))?;
+            let value: Value = serde_norway::from_str(&text)
+                .map_err(|e| GatewayError::Config(format!("{}: {e}", path.display())))?;
+            match value {
+                Value::Object(map) => map,
+                Value::Null => Map::new(),
+                _ => {
+                    return Err(GatewayError::Config(format!(
+                        "{} must hold a YAML mapping",
+                        path.display()
+                    )))
+                }
+            }
+        }
+        None => Map::new(),
+    };
+    let http = root.entry("http").or_insert_with(|| json!({}));
+    if let Value::Object(http) = http {
+        http.insert("host".into(), json!(options.listen.ip().to_string()));
+        http.insert("port".into(), json!(options.listen.port()));
+        http.entry("graphql_endpoint").or_insert(json!("/graphql"));
+    }
+    let supergraph = match &options.supergraph {
+        SupergraphSource::File {
+            path,
+            poll_interval,
+        } => {
+            let path = std::path::absolute(path).map_err(|e| {
+                GatewayError::Config(format!("supergraph path {}: {e}", path.display()))
+            })?;
+            let mut source = json!({ "source": "file", "path": path.to_string_lossy() });
+            if let Some(interval) = poll_interval {
+                source["poll_interval"] = json!(humantime(*interval));
+            }
+            source
+        }
+        SupergraphSource::ControlPlane {
+            endpoint,
+            key,
+            poll_interval,
+        } => json!({
+            "source": "hive",
+            "endpoint": endpoint,
+            "key": key,
+            "poll_interval": humantime(*poll_interval),
+        }),
+    };
+    root.insert("supergraph".into(), supergraph);
+    serde_json::to_string_pretty(&Value::Object(root))
+        .map_err(|e| GatewayError::Config(e.to_string()))
+}

@@ -1,0 +1,116 @@
+//! The one module that starts the Hive Router engine. Its API moves fast:
+//! an upgrade of `hive-router` should only ever touch this file.
+//!
+//! The server mirrors `hive_router::router_entrypoint`, with three
+//! differences: the configuration comes from [`GatewayOptions`], the
+//! browser page on `/graphql` is Meshwork's bundled GraphiQL, and paths the
+//! engine does not own are served by the [`crate::bridge`].
+
+use std::sync::Arc;
+
+use hive_router::background_tasks::BackgroundTasksManager;
+use hive_router::config::parse_yaml_config;
+use hive_router::ntex::web;
+use hive_router::ntex::SharedCfg;
+use hive_router::pipeline::long_lived_client_limit::LongLivedClientLimitService;
+use hive_router::pipeline::request_identifiers::RequestIdentifiersService;
+use hive_router::pipeline::request_summary::RequestSummaryService;
+use hive_router::pipeline::response_compression::ResponseCompressionService;
+use hive_router::plugins::plugins_service::PluginService;
+use hive_router::telemetry::Telemetry;
+use hive_router::{configure_app_from_config, configure_ntex_app, PluginRegistry, RouterPaths};
+
+use crate::{config, GatewayError, GatewayOptions};
+
+/// Runs the gateway until it is stopped (Ctrl-C or SIGTERM). Blocks the
+/// calling thread, which becomes the engine's runtime.
+pub fn run(options: GatewayOptions) -> Result<(), GatewayError> {
+    hive_router::init_rustls_crypto_provider();
+    hive_router::ntex::rt::System::build()
+        .name("meshwork-gateway")
+        .build(hive_router::ntex::rt::DefaultRuntime)
+        .block_on(serve(options))
+}
+
+async fn serve(options: GatewayOptions) -> Result<(), GatewayError> {
+    let text = config::router_config_text(&options)?;
+    let router_config = parse_yaml_config(text)
+        .map_err(|e| GatewayError::Config(e.to_string()))?
+        .into_static();
+    let telemetry =
+        Telemetry::init_global(router_config).map_err(|e| GatewayError::Start(e.to_string()))?;
+    let prometheus = telemetry.prometheus.as_ref().and_then(|p| p.to_attached());
+    let mut tasks = BackgroundTasksManager::new();
+    let (mut shared_state, schema_state) = configure_app_from_config(
+        router_config,
+        telemetry.context.clone(),
+        &mut tasks,
+        PluginRegistry::new(),
+    )
+    .await
+    .map_err(|e| GatewayError::Start(e.to_string()))?;
+    match Arc::get_mut(&mut shared_state) {
+        Some(state) => {
+            state.laboratory_html = ide::page("Mesh", router_config.graphql_path())
+                .into_bytes()
+                .into();
+        }
+        None => {
+            tracing::warn!("the engine's shared state is already shared; keeping its GraphiQL page")
+        }
+    }
+
+    let mut paths = RouterPaths::new(router_config.graphql_path().to_string(), None, None);
+    if options.health_requires_supergraph {
+        paths.readiness = "/health".to_string();
+        paths.health = "/live".to_string();
+    }
+    paths
+        .detect_conflicts(&prometheus)
+        .map_err(|e| GatewayError::Config(e.to_string()))?;
+    let graphql_path = router_config.graphql_path().to_string();
+    let long_lived = LongLivedClientLimitService::new(router_config);
+    let compression = ResponseCompressionService::new(router_config);
+    let extra = options.extra_routes.clone();
+    let server_state = shared_state.clone();
+    let mut server = web::HttpServer::new(async move || {
+        let paths = paths.clone();
+        let prometheus = prometheus.clone();
+        let mut app = web::App::new()
+            .middleware(long_lived.clone())
+            .middleware(PluginService::new(
+                paths.clone(),
+                prometheus.as_ref().map(|p| p.endpoint.clone()),
+            ))
+            .middleware(RequestSummaryService::new(&graphql_path))
+            .middleware(RequestIdentifiersService)
+            .middleware(compression.clone())
+            .state(server_state.clone())
+            .state(schema_state.clone())
+            .state(server_state.telemetry_context.clone())
+            .state(schema_state.callback_subscriptions.clone())
+            .configure(|m| configure_ntex_app(m, &paths, prometheus));
+        if let Some(extra) = extra.clone() {
+            app = app
+                .state(extra)
+                .default_service(web::to(crate::bridge::handle));
+        }
+        app
+    });
+    if let Some(workers) = router_config.workers() {
+        server = server.workers(workers.get());
+    }
+    let address = router_config.address();
+    let result = server
+        .config(SharedCfg::new("MESHWORK_GATEWAY"))
+        .shutdown_timeout(router_config.shutdown_timeout())
+        .bind(&address)
+        .map_err(|e| GatewayError::Start(format!("binding {address}: {e}")))?
+        .run()
+        .await
+        .map_err(|e| GatewayError::Serve(e.to_string()));
+    tasks.graceful_shutdown().await;
+    telemetry.graceful_shutdown().await;
+    hive_router::invoke_shutdown_hooks(&shared_state).await;
+    result
+}
