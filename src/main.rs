@@ -3,20 +3,15 @@
 
 mod client;
 mod domain_cmd;
-mod server;
+mod mesh;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(
-    name = "meshwork",
-    version,
-    about = "Data-mesh platform: a catalog of domains and one GraphQL endpoint over them"
-)]
+#[command(name = "meshwork", version, about = "Data-mesh platform: a catalog of domains and one GraphQL endpoint over them")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -24,16 +19,27 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the catalog (discovery API, GraphiQL, health) on one port.
+    /// Run the mesh on one address: the federated GraphQL endpoint
+    /// (/graphql), the catalog (/catalog/graphql), schema pulling and
+    /// composition.
     Serve {
-        /// Address to listen on.
-        #[arg(long, env = "MESHWORK_LISTEN", default_value = "127.0.0.1:4000")]
-        listen: SocketAddr,
-        /// `meshwork.db` (an SQLite file, created on first start) or `postgres://…`.
-        #[arg(long, env = "MESHWORK_DATABASE_URL", default_value = "meshwork.db")]
-        database: String,
+        #[command(flatten)]
+        mesh: mesh::MeshArgs,
     },
-    /// Register, list, show, update and deregister domains of a running catalog.
+    /// Run three demo domains as real subgraphs, register them, and serve
+    /// the mesh over them.
+    Demo {
+        #[command(flatten)]
+        mesh: mesh::MeshArgs,
+    },
+    /// Run a gateway alone: from a supergraph file (static mode), or
+    /// following a Meshwork control plane (a replica).
+    Gateway {
+        #[command(flatten)]
+        args: mesh::GatewayArgs,
+    },
+    /// Register, list, show, update, refresh and deregister domains of a
+    /// running catalog.
     Domain {
         #[command(flatten)]
         remote: Remote,
@@ -45,12 +51,7 @@ enum Command {
 #[derive(clap::Args)]
 pub struct Remote {
     /// The Meshwork server to talk to.
-    #[arg(
-        long,
-        global = true,
-        env = "MESHWORK_SERVER",
-        default_value = "http://127.0.0.1:4000"
-    )]
+    #[arg(long, global = true, env = "MESHWORK_SERVER", default_value = "http://127.0.0.1:4000")]
     server: String,
     /// How to print results.
     #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
@@ -91,6 +92,8 @@ pub enum DomainCommand {
     },
     /// Show one domain with its inputs.
     Show { name: String },
+    /// Pull a domain's schema now instead of at its next poll.
+    Refresh { name: String },
     /// Deregister a domain (kept for audit and lineage history).
     Deregister { name: String },
     /// Show the transitive lineage of a domain.
@@ -111,26 +114,25 @@ pub enum LineageDirection {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MESHWORK_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
+    let result = match cli.command {
+        // The engine installs the process's logging and runs its own
+        // runtime on this thread.
+        Command::Serve { mesh } => mesh::serve(mesh, false),
+        Command::Demo { mesh } => mesh::serve(mesh, true),
+        Command::Gateway { args } => mesh::gateway(args),
+        Command::Domain { remote, command } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_env("MESHWORK_LOG")
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                )
+                .with_writer(std::io::stderr)
+                .init();
+            tokio::runtime::Runtime::new()
+                .map_err(anyhow::Error::from)
+                .and_then(|rt| rt.block_on(domain_cmd::run(&remote, command)))
         }
     };
-    let result = runtime.block_on(async {
-        match cli.command {
-            Command::Serve { listen, database } => server::serve(listen, &database).await,
-            Command::Domain { remote, command } => domain_cmd::run(&remote, command).await,
-        }
-    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -139,3 +141,19 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Parses durations such as `30s`, `500ms`, `2m`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map(|i| text.split_at(i))
+        .unwrap_or((text, "s"));
+    let n: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 30s, 500ms or 2m"))?;
+    match unit {
+        "ms" => Ok(std::time::Duration::from_millis(n)),
+        "s" => Ok(std::time::Duration::from_secs(n)),
+        "m" => Ok(std::time::Duration::from_secs(n * 60)),
+        _ => Err(format!("`{text}`: unit must be ms, s or m")),
+    }
+}
+

@@ -37,6 +37,17 @@ impl AuditEntry {
         self
     }
 
+    /// An entry about something other than a domain, e.g. `composition:12`.
+    pub fn on(actor: &str, action: &'static str, target: String) -> Self {
+        Self {
+            actor: actor.to_string(),
+            action,
+            target,
+            before: None,
+            after: None,
+        }
+    }
+
     pub fn after(mut self, value: Option<serde_json::Value>) -> Self {
         self.after = value;
         self

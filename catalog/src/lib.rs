@@ -18,9 +18,11 @@
 
 pub mod api;
 mod audit;
+mod compose;
 mod db;
 mod error;
 mod lineage;
+mod pull;
 mod schema_doc;
 mod search;
 mod service;
@@ -28,6 +30,8 @@ mod spec;
 mod validate;
 
 pub use audit::AuditFilter;
+pub use compose::Recomposed;
+pub use pull::{PullOptions, PullOutcome, PULLER};
 pub use db::normalize_url;
 pub use error::{CatalogError, Problem, ProblemCode};
 pub use lineage::{Direction, Lineage, LineageEdge, MAX_DEPTH};

@@ -3,6 +3,7 @@
 //! refused input changes nothing.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::Utc;
 use entity::{domain, domain_tag, lineage_input, schema_version};
@@ -21,6 +22,10 @@ use crate::validate::{self, Problems};
 #[derive(Clone, Debug)]
 pub struct Catalog {
     pub(crate) db: DatabaseConnection,
+    /// Compositions run one at a time so stored attempts follow each other.
+    pub(crate) compose_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Client for schema endpoints.
+    pub(crate) http: reqwest::Client,
 }
 
 /// A registration that passed every check, with upstream domains resolved.
@@ -40,16 +45,25 @@ pub struct RecordedSchema {
 impl Catalog {
     /// Opens (creating if needed) and migrates the database at `url`.
     pub async fn open(url: &str) -> Result<Self, CatalogError> {
-        Ok(Self {
-            db: crate::db::connect(url).await?,
-        })
+        Ok(Self::from_migrated(crate::db::connect(url).await?))
     }
 
     /// Uses an already opened connection, migrating it first.
     pub async fn with_connection(db: DatabaseConnection) -> Result<Self, CatalogError> {
         use migration::MigratorTrait;
         migration::Migrator::up(&db, None).await?;
-        Ok(Self { db })
+        Ok(Self::from_migrated(db))
+    }
+
+    fn from_migrated(db: DatabaseConnection) -> Self {
+        Self {
+            db,
+            compose_lock: Arc::new(tokio::sync::Mutex::new(())),
+            http: reqwest::Client::builder()
+                .user_agent(concat!("meshwork-schema-puller/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .unwrap_or_default(),
+        }
     }
 
     pub fn connection(&self) -> &DatabaseConnection {
@@ -144,6 +158,8 @@ impl Catalog {
             .insert(&txn)
             .await?;
         txn.commit().await?;
+        // The subgraph URL or kind may have changed.
+        self.recompose(actor).await?;
         Ok(model)
     }
 
@@ -165,6 +181,7 @@ impl Catalog {
             .insert(&txn)
             .await?;
         txn.commit().await?;
+        self.recompose(actor).await?;
         Ok(model)
     }
 
@@ -266,6 +283,7 @@ impl Catalog {
             processing_steps: Some(d.processing_steps.clone()),
             quality_indicators: Some(d.quality_indicators.clone()),
             slos: Some(d.slos.clone()),
+            poll_interval_seconds: d.poll_interval_seconds,
         })
     }
 
@@ -308,6 +326,15 @@ impl Catalog {
         }
         if let Some(v) = &spec.slos {
             validate::slos(&mut problems, v);
+        }
+        if let Some(seconds) = spec.poll_interval_seconds {
+            if !(5..=86_400).contains(&seconds) {
+                problems.push(
+                    "pollIntervalSeconds",
+                    ProblemCode::OutOfRange,
+                    format!("{seconds} is not between 5 and 86400 seconds"),
+                );
+            }
         }
 
         let upstream_names: Vec<&str> = spec
@@ -408,6 +435,7 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
         processing_steps,
         quality_indicators,
         slos,
+        poll_interval_seconds,
     } = patch;
     spec.display_name = display_name.or(spec.display_name);
     spec.description = description.unwrap_or(spec.description);
@@ -423,6 +451,7 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
     spec.processing_steps = processing_steps.or(spec.processing_steps);
     spec.quality_indicators = quality_indicators.or(spec.quality_indicators);
     spec.slos = slos.or(spec.slos);
+    spec.poll_interval_seconds = poll_interval_seconds.or(spec.poll_interval_seconds);
     spec
 }
 
@@ -497,6 +526,7 @@ async fn write_domain<C: ConnectionTrait>(
         slos: Set(spec.slos.clone().unwrap_or_default()),
         search_text: Set(search_text(spec, &field_names)),
         status: Set(domain::DomainStatus::Active),
+        poll_interval_seconds: Set(spec.poll_interval_seconds),
         created_at: Set(now),
         updated_at: Set(now),
     };

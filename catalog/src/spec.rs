@@ -105,6 +105,10 @@ pub struct DomainSpec {
     /// A list of `{name, description?, target (percent), window (e.g. 30d)}`.
     #[serde(default)]
     pub slos: Option<serde_json::Value>,
+    /// How often the schema endpoint is polled, in seconds (5 to 86400);
+    /// the server's default when absent.
+    #[serde(default)]
+    pub poll_interval_seconds: Option<i32>,
 }
 
 /// A partial update of a domain: absent fields stay as they are; `tags` and
@@ -140,6 +144,8 @@ pub struct DomainPatch {
     pub quality_indicators: Option<serde_json::Value>,
     #[serde(default)]
     pub slos: Option<serde_json::Value>,
+    #[serde(default)]
+    pub poll_interval_seconds: Option<i32>,
 }
 
 /// One step that turns the inputs into the data product.

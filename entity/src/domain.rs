@@ -27,6 +27,8 @@ pub struct Model {
     /// description, tags and the field names of the latest schema.
     pub search_text: String,
     pub status: DomainStatus,
+    /// Overrides the schema puller's default interval for this domain.
+    pub poll_interval_seconds: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -35,10 +35,14 @@ pub(crate) fn router_config_text(options: &GatewayOptions) -> Result<String, Gat
         }
         None => Map::new(),
     };
+    let address = options
+        .listener
+        .local_addr()
+        .map_err(|e| GatewayError::Config(format!("listener address: {e}")))?;
     let http = root.entry("http").or_insert_with(|| json!({}));
     if let Value::Object(http) = http {
-        http.insert("host".into(), json!(options.listen.ip().to_string()));
-        http.insert("port".into(), json!(options.listen.port()));
+        http.insert("host".into(), json!(address.ip().to_string()));
+        http.insert("port".into(), json!(address.port()));
         http.entry("graphql_endpoint").or_insert(json!("/graphql"));
     }
     let supergraph = match &options.supergraph {
@@ -67,6 +71,9 @@ pub(crate) fn router_config_text(options: &GatewayOptions) -> Result<String, Gat
         }),
     };
     root.insert("supergraph".into(), supergraph);
+    if let Value::Object(log) = root.entry("log").or_insert_with(|| json!({})) {
+        log.entry("level").or_insert(json!(options.log_level));
+    }
     serde_json::to_string_pretty(&Value::Object(root))
         .map_err(|e| GatewayError::Config(e.to_string()))
 }

@@ -71,12 +71,16 @@ async fn serve(options: GatewayOptions) -> Result<(), GatewayError> {
     let graphql_path = router_config.graphql_path().to_string();
     let long_lived = LongLivedClientLimitService::new(router_config);
     let compression = ResponseCompressionService::new(router_config);
-    let extra = options.extra_routes.clone();
+    let extra = crate::ExtraRoutes {
+        router: options.extra_routes.router.clone().merge(ide::router()),
+        runtime: options.extra_routes.runtime.clone(),
+    };
+    let listener = options.listener;
     let server_state = shared_state.clone();
     let mut server = web::HttpServer::new(async move || {
         let paths = paths.clone();
         let prometheus = prometheus.clone();
-        let mut app = web::App::new()
+        web::App::new()
             .middleware(long_lived.clone())
             .middleware(PluginService::new(
                 paths.clone(),
@@ -89,13 +93,9 @@ async fn serve(options: GatewayOptions) -> Result<(), GatewayError> {
             .state(schema_state.clone())
             .state(server_state.telemetry_context.clone())
             .state(schema_state.callback_subscriptions.clone())
-            .configure(|m| configure_ntex_app(m, &paths, prometheus));
-        if let Some(extra) = extra.clone() {
-            app = app
-                .state(extra)
-                .default_service(web::to(crate::bridge::handle));
-        }
-        app
+            .configure(|m| configure_ntex_app(m, &paths, prometheus))
+            .state(extra.clone())
+            .default_service(web::to(crate::bridge::handle))
     });
     if let Some(workers) = router_config.workers() {
         server = server.workers(workers.get());
@@ -104,8 +104,8 @@ async fn serve(options: GatewayOptions) -> Result<(), GatewayError> {
     let result = server
         .config(SharedCfg::new("MESHWORK_GATEWAY"))
         .shutdown_timeout(router_config.shutdown_timeout())
-        .bind(&address)
-        .map_err(|e| GatewayError::Start(format!("binding {address}: {e}")))?
+        .listen(listener)
+        .map_err(|e| GatewayError::Start(format!("listening on {address}: {e}")))?
         .run()
         .await
         .map_err(|e| GatewayError::Serve(e.to_string()));

@@ -9,14 +9,18 @@
 //!
 //! ```no_run
 //! let options = gateway::GatewayOptions {
-//!     listen: "127.0.0.1:4000".parse().unwrap(),
+//!     listener: std::net::TcpListener::bind("127.0.0.1:4000").unwrap(),
 //!     supergraph: gateway::SupergraphSource::File {
 //!         path: "supergraph.graphql".into(),
 //!         poll_interval: None,
 //!     },
 //!     router_config: None,
-//!     extra_routes: None,
+//!     extra_routes: gateway::ExtraRoutes {
+//!         router: axum::Router::new(),
+//!         runtime: tokio::runtime::Runtime::new().unwrap().handle().clone(),
+//!     },
 //!     health_requires_supergraph: true,
+//!     log_level: "info".into(),
 //! };
 //! gateway::run(options).unwrap();
 //! ```
@@ -25,7 +29,7 @@ pub mod bridge;
 mod config;
 pub mod engine;
 
-use std::net::SocketAddr;
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -52,19 +56,24 @@ pub enum SupergraphSource {
 
 /// How to run one gateway.
 pub struct GatewayOptions {
-    pub listen: SocketAddr,
+    /// The socket to serve on, bound by the caller (so port 0 works and the
+    /// caller knows the address before the engine starts).
+    pub listener: TcpListener,
     pub supergraph: SupergraphSource,
     /// A Hive Router configuration file (YAML) for everything Meshwork does
     /// not set itself: limits, headers, traffic shaping, telemetry…
     pub router_config: Option<PathBuf>,
-    /// Other Meshwork routes served on the same address (catalog API, IDE
-    /// assets, control-plane endpoints).
-    pub extra_routes: Option<ExtraRoutes>,
+    /// Other Meshwork routes served on the same address (catalog API,
+    /// control-plane endpoints); the IDE's assets are always added.
+    pub extra_routes: ExtraRoutes,
     /// When true, `/health` answers 200 only once a supergraph is loaded
     /// (what orchestrators and test suites wait for) and `/live` tells that
     /// the process is up. When false, the engine's own `/health` (process
     /// up) and `/readiness` (supergraph loaded) are served.
     pub health_requires_supergraph: bool,
+    /// The engine's log level (`error`, `warn`, `info`, `debug`) unless the
+    /// router config file sets one.
+    pub log_level: String,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -4,12 +4,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_catalog;
+mod m20261125_000002_schema_pulling_and_composition;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_create_catalog::Migration)]
+        vec![
+            Box::new(m20261125_000001_create_catalog::Migration),
+            Box::new(m20261125_000002_schema_pulling_and_composition::Migration),
+        ]
     }
 }

@@ -22,6 +22,59 @@ pub fn router(schema: CatalogSchema) -> Router {
         .with_state(schema)
 }
 
+/// Header carrying the key gateways use to read the supergraph (the Hive
+/// CDN protocol, so unmodified Hive Routers can follow Meshwork too).
+pub const CDN_KEY_HEADER: &str = "x-hive-cdn-key";
+
+/// The control-plane endpoint gateways poll: `GET /control/supergraph`
+/// with [`CDN_KEY_HEADER`]; `If-None-Match` with the last ETag answers 304
+/// while the served supergraph is unchanged.
+pub fn control_router(catalog: crate::Catalog, key: String) -> Router {
+    Router::new()
+        .route("/control/supergraph", get(supergraph))
+        .with_state((catalog, std::sync::Arc::new(key)))
+}
+
+async fn supergraph(
+    State((catalog, key)): State<(crate::Catalog, std::sync::Arc<String>)>,
+    headers: HeaderMap,
+) -> Response {
+    use axum::http::StatusCode;
+    let given = headers.get(CDN_KEY_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !constant_time_eq(given.as_bytes(), key.as_bytes()) {
+        return (StatusCode::UNAUTHORIZED, "missing or wrong X-Hive-CDN-Key").into_response();
+    }
+    match catalog.served_composition().await {
+        Ok(Some(composition)) => {
+            let etag = format!("\"{}\"", composition.hash.unwrap_or_default());
+            let unchanged = headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v == etag);
+            if unchanged {
+                return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+            }
+            (
+                [(header::ETAG, etag), (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string())],
+                composition.supergraph.unwrap_or_default(),
+            )
+                .into_response()
+        }
+        // Nothing composed yet (no GraphQL domain has a schema): "not
+        // modified" keeps polling gateways quiet and not ready, without an
+        // error in their logs every poll.
+        Ok(None) => (StatusCode::NOT_MODIFIED, "no supergraph composed yet: register a GraphQL domain").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "reading the served supergraph");
+            (StatusCode::SERVICE_UNAVAILABLE, "catalog database unavailable").into_response()
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 fn actor(headers: &HeaderMap) -> Actor {
     Actor(
         headers

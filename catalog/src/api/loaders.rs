@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use entity::{domain, lineage_input, schema_version};
+use entity::{domain, domain_health, lineage_input, schema_version};
 
 use crate::{Catalog, CatalogError};
 
@@ -13,6 +13,7 @@ pub struct Tags(pub Catalog);
 pub struct Inputs(pub Catalog);
 pub struct LatestSchema(pub Catalog);
 pub struct DomainById(pub Catalog);
+pub struct Health(pub Catalog);
 
 impl Loader<i32> for Tags {
     type Value = Vec<String>;
@@ -47,5 +48,14 @@ impl Loader<i32> for DomainById {
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
         Ok(self.0.domains_by_id(keys).await?)
+    }
+}
+
+impl Loader<i32> for Health {
+    type Value = domain_health::Model;
+    type Error = Arc<CatalogError>;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
+        Ok(self.0.health_of(keys).await?)
     }
 }

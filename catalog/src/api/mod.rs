@@ -10,8 +10,8 @@ use std::sync::Arc;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, EmptySubscription, ErrorExtensions, Object, Result, Schema};
 
-pub use http::{router, ACTOR_HEADER};
-use objects::{AuditConnection, Domain, DomainConnection, LineageView};
+pub use http::{control_router, router, ACTOR_HEADER, CDN_KEY_HEADER};
+use objects::{AuditConnection, CompositionView, Domain, DomainConnection, LineageView, PullResult};
 
 use crate::audit::AuditFilter;
 use crate::lineage::{Direction, MAX_DEPTH};
@@ -44,6 +44,7 @@ pub fn schema(catalog: Catalog) -> CatalogSchema {
             loaders::DomainById(catalog.clone()),
             tokio::spawn,
         ))
+        .data(DataLoader::new(loaders::Health(catalog.clone()), tokio::spawn))
         .data(catalog)
         .limit_depth(32)
         .limit_complexity(50_000)
@@ -148,6 +149,17 @@ impl Query {
         Ok(LineageView(lineage))
     }
 
+    /// The latest attempt to compose the supergraph, and the served one;
+    /// null before any GraphQL domain has a schema.
+    async fn composition(&self, ctx: &Context<'_>) -> Result<Option<CompositionView>> {
+        let catalog = catalog(ctx)?;
+        let Some(latest) = catalog.latest_composition().await.map_err(fail)? else {
+            return Ok(None);
+        };
+        let served = catalog.served_composition().await.map_err(fail)?;
+        Ok(Some(CompositionView { latest, served }))
+    }
+
     /// Catalog changes, newest first.
     async fn audit_log(
         &self,
@@ -189,6 +201,15 @@ impl Mutation {
             .await
             .map_err(fail)?;
         Ok(Domain(model))
+    }
+
+    /// Pulls a domain's schema now instead of at its next poll.
+    async fn refresh_domain(&self, ctx: &Context<'_>, name: String) -> Result<PullResult> {
+        let outcome = catalog(ctx)?
+            .pull_schema(&name, crate::PullOptions::default().timeout)
+            .await
+            .map_err(fail)?;
+        Ok(outcome.into())
     }
 
     /// Deregisters a domain; it stays visible for audit and lineage history.

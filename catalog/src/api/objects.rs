@@ -4,7 +4,7 @@
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{audit_log, domain, lineage_input, schema_version};
+use entity::{audit_log, composition, domain, domain_health, lineage_input, schema_version};
 
 use super::loaders;
 use super::{catalog, fail, fail_shared};
@@ -108,6 +108,17 @@ impl Domain {
             .into_iter()
             .map(LineageInput)
             .collect())
+    }
+
+    /// Seconds between schema pulls, when the domain overrides the default.
+    async fn poll_interval_seconds(&self) -> Option<i32> {
+        self.0.poll_interval_seconds
+    }
+
+    /// How the schema endpoint answered lately; null before the first pull.
+    async fn health(&self, ctx: &Context<'_>) -> Result<Option<DomainHealth>> {
+        let loader = ctx.data::<DataLoader<loaders::Health>>()?;
+        Ok(loader.load_one(self.0.id).await.map_err(fail_shared)?.map(DomainHealth))
     }
 
     async fn latest_schema_version(&self, ctx: &Context<'_>) -> Result<Option<SchemaVersion>> {
@@ -322,6 +333,123 @@ impl AuditConnection {
         PageInfo {
             has_next_page: self.0.has_next_page,
             end_cursor: self.0.end_cursor.clone(),
+        }
+    }
+}
+
+pub struct DomainHealth(domain_health::Model);
+
+/// The schema endpoint's recent answers.
+#[Object]
+impl DomainHealth {
+    async fn last_attempt_at(&self) -> DateTime<Utc> {
+        self.0.last_attempt_at
+    }
+    async fn last_success_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_success_at
+    }
+    /// Why the last pull failed; null when it succeeded.
+    async fn last_error(&self) -> Option<&str> {
+        self.0.last_error.as_deref()
+    }
+    async fn consecutive_failures(&self) -> i32 {
+        self.0.consecutive_failures
+    }
+}
+
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::composition::CompositionStatus")]
+pub enum CompositionStatus {
+    Success,
+    Failed,
+}
+
+/// One domain's part in a composition.
+#[derive(SimpleObject, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompositionMember {
+    domain: String,
+    schema_version_id: i32,
+    hash: String,
+    url: String,
+}
+
+/// One reason a composition failed.
+#[derive(SimpleObject, serde::Deserialize)]
+pub struct CompositionProblem {
+    /// The domain it comes from, when it can be told.
+    domain: Option<String>,
+    message: String,
+}
+
+pub struct CompositionView {
+    pub latest: composition::Model,
+    pub served: Option<composition::Model>,
+}
+
+fn stored_list<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<Vec<T>> {
+    serde_json::from_value(value.clone()).map_err(|e| async_graphql::Error::new(format!("stored composition is unreadable: {e}")))
+}
+
+/// The latest attempt to compose the supergraph, and the one being served.
+#[Object]
+impl CompositionView {
+    async fn status(&self) -> CompositionStatus {
+        self.latest.status.into()
+    }
+    /// Number of the latest attempt.
+    async fn version(&self) -> i32 {
+        self.latest.id
+    }
+    async fn hash(&self) -> Option<&str> {
+        self.latest.hash.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.latest.created_at
+    }
+    async fn errors(&self) -> Result<Vec<CompositionProblem>> {
+        stored_list(&self.latest.errors)
+    }
+    async fn members(&self) -> Result<Vec<CompositionMember>> {
+        stored_list(&self.latest.members)
+    }
+    /// The version gateways serve: the latest successful one.
+    async fn served_version(&self) -> Option<i32> {
+        self.served.as_ref().map(|c| c.id)
+    }
+    async fn served_hash(&self) -> Option<&str> {
+        self.served.as_ref().and_then(|c| c.hash.as_deref())
+    }
+    /// The served supergraph SDL.
+    async fn supergraph(&self) -> Option<&str> {
+        self.served.as_ref().and_then(|c| c.supergraph.as_deref())
+    }
+}
+
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+pub enum PullStatus {
+    /// A new distinct schema version was stored.
+    NewVersion,
+    /// The endpoint answered the schema already stored.
+    Unchanged,
+    /// The endpoint failed; the last good schema stays.
+    Failed,
+}
+
+/// What one forced schema pull did.
+#[derive(SimpleObject)]
+pub struct PullResult {
+    pub status: PullStatus,
+    pub hash: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl From<crate::PullOutcome> for PullResult {
+    fn from(outcome: crate::PullOutcome) -> Self {
+        match outcome {
+            crate::PullOutcome::NewVersion { hash } => Self { status: PullStatus::NewVersion, hash: Some(hash), reason: None },
+            crate::PullOutcome::Unchanged { hash } => Self { status: PullStatus::Unchanged, hash: Some(hash), reason: None },
+            crate::PullOutcome::Failed { reason } => Self { status: PullStatus::Failed, hash: None, reason: Some(reason) },
         }
     }
 }

@@ -1,0 +1,123 @@
+//! Composition of the served supergraph from every active GraphQL domain's
+//! latest schema. Every attempt is stored; a failed one never replaces the
+//! last good supergraph, which is what gateways keep serving.
+
+use chrono::Utc;
+use entity::composition::{self, CompositionStatus};
+use entity::domain;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use serde_json::json;
+
+use crate::audit::AuditEntry;
+use crate::error::CatalogError;
+use crate::Catalog;
+
+/// What a recomposition did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Recomposed {
+    /// No active GraphQL domain has a schema yet.
+    NoMembers,
+    /// The result equals the latest stored attempt; nothing was stored.
+    Unchanged(composition::Model),
+    /// A new attempt was stored (check its status).
+    Stored(composition::Model),
+}
+
+impl Catalog {
+    /// Composes the active GraphQL domains' latest schemas and stores the
+    /// attempt unless it repeats the latest one. Serialized: one at a time.
+    pub async fn recompose(&self, actor: &str) -> Result<Recomposed, CatalogError> {
+        let _one_at_a_time = self.compose_lock.lock().await;
+        let domains = domain::Entity::find()
+            .filter(domain::Column::Status.eq(domain::DomainStatus::Active))
+            .filter(domain::Column::Kind.eq(domain::ApiKind::Graphql))
+            .order_by_asc(domain::Column::Name)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<i32> = domains.iter().map(|d| d.id).collect();
+        let latest = self.latest_schema_of(&ids).await?;
+        let mut subgraphs = Vec::new();
+        let mut members = Vec::new();
+        for d in &domains {
+            if let Some(version) = latest.get(&d.id) {
+                subgraphs.push(::composition::Subgraph {
+                    name: d.name.clone(),
+                    url: d.api_url.clone(),
+                    sdl: version.document.clone(),
+                });
+                members.push(json!({
+                    "domain": d.name,
+                    "schemaVersionId": version.id,
+                    "hash": version.hash,
+                    "url": d.api_url,
+                }));
+            }
+        }
+        if subgraphs.is_empty() {
+            return Ok(Recomposed::NoMembers);
+        }
+        let members = serde_json::Value::Array(members);
+        let (status, hash, supergraph, errors) = match ::composition::compose(&subgraphs) {
+            Ok(s) => (CompositionStatus::Success, Some(s.hash), Some(s.sdl), json!([])),
+            Err(failed) => (
+                CompositionStatus::Failed,
+                None,
+                None,
+                serde_json::to_value(&failed.0).unwrap_or_else(|_| json!([])),
+            ),
+        };
+        if let Some(last) = self.latest_composition().await? {
+            if last.status == status && last.hash == hash && last.members == members && last.errors == errors {
+                return Ok(Recomposed::Unchanged(last));
+            }
+        }
+        let txn = self.db.begin().await?;
+        let stored = composition::ActiveModel {
+            id: NotSet,
+            status: Set(status),
+            hash: Set(hash.clone()),
+            supergraph: Set(supergraph),
+            members: Set(members.clone()),
+            errors: Set(errors.clone()),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&txn)
+        .await?;
+        let action = match status {
+            CompositionStatus::Success => "composition.success",
+            CompositionStatus::Failed => "composition.failed",
+        };
+        AuditEntry::on(actor, action, format!("composition:{}", stored.id))
+            .after(Some(json!({ "hash": hash, "members": members, "errors": errors })))
+            .insert(&txn)
+            .await?;
+        txn.commit().await?;
+        match status {
+            CompositionStatus::Success => tracing::info!(version = stored.id, "supergraph composed"),
+            CompositionStatus::Failed => {
+                tracing::warn!(version = stored.id, errors = %errors, "composition failed; the last good supergraph keeps serving")
+            }
+        }
+        Ok(Recomposed::Stored(stored))
+    }
+
+    /// The latest composition attempt, good or not.
+    pub async fn latest_composition(&self) -> Result<Option<composition::Model>, CatalogError> {
+        Ok(composition::Entity::find()
+            .order_by_desc(composition::Column::Id)
+            .one(&self.db)
+            .await?)
+    }
+
+    /// The supergraph gateways serve: the latest successful composition.
+    pub async fn served_composition(&self) -> Result<Option<composition::Model>, CatalogError> {
+        Ok(composition::Entity::find()
+            .filter(composition::Column::Status.eq(CompositionStatus::Success))
+            .order_by_desc(composition::Column::Id)
+            .one(&self.db)
+            .await?)
+    }
+}

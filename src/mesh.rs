@@ -1,0 +1,284 @@
+//! `meshwork serve`, `meshwork demo` and `meshwork gateway`: process
+//! start-up of the control plane (catalog, schema puller, composition) and
+//! the gateway, on one address.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use catalog::{Catalog, DomainSpec, PullOptions};
+use gateway::{ExtraRoutes, GatewayOptions, SupergraphSource};
+
+use crate::parse_duration;
+
+#[derive(clap::Args)]
+pub struct MeshArgs {
+    /// Address to listen on.
+    #[arg(long, env = "MESHWORK_LISTEN", default_value = "127.0.0.1:4000")]
+    listen: SocketAddr,
+    /// `meshwork.db` (an SQLite file, created on first start) or
+    /// `postgres://…`. `demo` uses a fresh temporary file unless given.
+    #[arg(long, env = "MESHWORK_DATABASE_URL")]
+    database: Option<String>,
+    /// How often domains' schema endpoints are polled (a domain may set its own).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    schema_poll_interval: Duration,
+    /// How often the gateway checks for a new composition.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    supergraph_poll_interval: Duration,
+    /// Key gateway replicas present to read the supergraph (X-Hive-CDN-Key);
+    /// a random one when not set.
+    #[arg(long, env = "MESHWORK_CDN_KEY")]
+    cdn_key: Option<String>,
+    /// A Hive Router configuration file (YAML) for the gateway's other settings.
+    #[arg(long, env = "MESHWORK_ROUTER_CONFIG")]
+    router_config: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct GatewayArgs {
+    /// Address to listen on.
+    #[arg(long, env = "MESHWORK_LISTEN", default_value = "127.0.0.1:4000")]
+    listen: SocketAddr,
+    /// Serve this precomposed supergraph (Apollo, Hive or Meshwork
+    /// composition) with no catalog.
+    #[arg(long, conflicts_with = "control_plane")]
+    supergraph: Option<PathBuf>,
+    /// Re-read the supergraph file when it changes.
+    #[arg(long, requires = "supergraph")]
+    watch: bool,
+    /// Follow a Meshwork control plane, e.g. `http://meshwork:4000`.
+    #[arg(long, env = "MESHWORK_CONTROL_PLANE")]
+    control_plane: Option<String>,
+    /// The control plane's key (`MESHWORK_CDN_KEY` there).
+    #[arg(long, env = "MESHWORK_CDN_KEY")]
+    cdn_key: Option<String>,
+    /// How often the supergraph is checked for changes.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    poll_interval: Duration,
+    /// A Hive Router configuration file (YAML) for the gateway's other settings.
+    #[arg(long, env = "MESHWORK_ROUTER_CONFIG")]
+    router_config: Option<PathBuf>,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("meshwork-control")
+        .enable_all()
+        .build()
+        .context("starting the control plane's runtime")
+}
+
+fn bind(listen: SocketAddr) -> anyhow::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(listen).with_context(|| format!("listening on {listen}"))?;
+    let local = listener.local_addr()?;
+    Ok((listener, local))
+}
+
+/// The address this process reaches itself on.
+fn loopback(local: SocketAddr) -> SocketAddr {
+    match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), local.port()),
+        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(Ipv6Addr::LOCALHOST.into(), local.port()),
+        _ => local,
+    }
+}
+
+/// `MESHWORK_LOG` (default `info`) as the engine's log level.
+fn log_level() -> String {
+    std::env::var("MESHWORK_LOG").unwrap_or_else(|_| "info".to_string())
+}
+
+fn random_key() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the CDN key: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `serve` and `demo`: control plane and gateway in one process.
+pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
+    let runtime = runtime()?;
+    let _enter = runtime.enter();
+    let (listener, local) = bind(args.listen)?;
+    let demo_dir = if demo && args.database.is_none() {
+        Some(tempfile::tempdir().context("creating the demo's database folder")?)
+    } else {
+        None
+    };
+    let database = match (&demo_dir, &args.database) {
+        (Some(dir), _) => dir.path().join("meshwork-demo.db").to_string_lossy().into_owned(),
+        (None, Some(url)) => url.clone(),
+        (None, None) => "meshwork.db".to_string(),
+    };
+    let catalog = runtime
+        .block_on(Catalog::open(&database))
+        .with_context(|| format!("opening the catalog database `{database}`"))?;
+    if demo {
+        runtime.block_on(start_demo(&catalog))?;
+    }
+    runtime
+        .block_on(catalog.recompose("startup"))
+        .context("composing the supergraph at start-up")?;
+    catalog.spawn_puller(PullOptions {
+        default_interval: args.schema_poll_interval,
+        ..PullOptions::default()
+    });
+    let key = match args.cdn_key {
+        Some(key) => key,
+        None => random_key()?,
+    };
+    let app = app(catalog, key.clone());
+    println!("Meshwork serving on http://{local}");
+    println!("  federated GraphQL (and GraphiQL): http://{local}/graphql");
+    println!("  catalog discovery API:            http://{local}/catalog/graphql");
+    println!("  supergraph for gateway replicas:  http://{local}/control (X-Hive-CDN-Key)");
+    println!("  database: {database}");
+    if demo {
+        println!("\nTry a cross-domain query:\n  curl -s http://{local}/graphql -H 'content-type: application/json' \\\n    -d '{{\"query\":\"{{ ordersByDate(date: \\\"2026-11-24\\\") {{ id total customer {{ name email }} lines {{ quantity product {{ name inStock }} }} }} }}\"}}'");
+    }
+    gateway::run(GatewayOptions {
+        listener,
+        supergraph: SupergraphSource::ControlPlane {
+            endpoint: format!("http://{}/control", loopback(local)),
+            key,
+            poll_interval: args.supergraph_poll_interval,
+        },
+        router_config: args.router_config,
+        extra_routes: ExtraRoutes {
+            router: app,
+            runtime: runtime.handle().clone(),
+        },
+        health_requires_supergraph: false,
+        log_level: log_level(),
+    })?;
+    drop(demo_dir);
+    Ok(())
+}
+
+/// `gateway`: a gateway alone, from a file or following a control plane.
+pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
+    let supergraph = match (args.supergraph, args.control_plane) {
+        (Some(path), None) => {
+            if !path.is_file() {
+                bail!("supergraph file {} does not exist", path.display());
+            }
+            SupergraphSource::File {
+                path,
+                poll_interval: args.watch.then_some(args.poll_interval),
+            }
+        }
+        (None, Some(url)) => SupergraphSource::ControlPlane {
+            endpoint: format!("{}/control", url.trim_end_matches('/')),
+            key: args
+                .cdn_key
+                .context("--cdn-key (or MESHWORK_CDN_KEY) is needed to follow a control plane")?,
+            poll_interval: args.poll_interval,
+        },
+        _ => bail!("give either --supergraph FILE or --control-plane URL"),
+    };
+    let runtime = runtime()?;
+    let (listener, local) = bind(args.listen)?;
+    println!("Meshwork gateway serving on http://{local}");
+    println!("  federated GraphQL (and GraphiQL): http://{local}/graphql");
+    println!("  /health answers 200 once a supergraph is loaded");
+    gateway::run(GatewayOptions {
+        listener,
+        supergraph,
+        router_config: args.router_config,
+        extra_routes: ExtraRoutes {
+            router: Router::new(),
+            runtime: runtime.handle().clone(),
+        },
+        health_requires_supergraph: true,
+        log_level: log_level(),
+    })?;
+    Ok(())
+}
+
+/// Routes beside `/graphql`: catalog API, control plane, readiness.
+fn app(catalog: Catalog, key: String) -> Router {
+    Router::new()
+        .route("/ready", get(ready))
+        .with_state(catalog.clone())
+        .merge(catalog::api::control_router(catalog.clone(), key))
+        .merge(catalog::api::router(catalog::api::schema(catalog)))
+}
+
+async fn ready(State(catalog): State<Catalog>) -> impl IntoResponse {
+    match catalog.ready().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready" }))),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable", "reason": "catalog database not reachable or not migrated" })),
+            )
+        }
+    }
+}
+
+/// Starts the demo domains and registers them (or points the registered
+/// ones at their new ports), then pulls their schemas.
+async fn start_demo(catalog: &Catalog) -> anyhow::Result<()> {
+    let customers = domains::serve(domains::demo::customers()).await?;
+    let orders = domains::serve(domains::demo::orders()).await?;
+    let inventory = domains::serve(domains::demo::inventory()).await?;
+    let specs = [
+        serde_json::json!({
+            "name": "customers", "displayName": "Customers",
+            "description": "Master data of every customer.",
+            "ownerTeam": "crm", "contact": "crm@example.com", "tags": ["master-data", "pii"],
+            "model": "strict", "apiUrl": customers.url,
+            "inputs": [{ "name": "crm-database", "kind": "external", "description": "Nightly CRM export" }],
+            "slos": [{ "name": "availability", "target": 99.9, "window": "30d" }],
+        }),
+        serde_json::json!({
+            "name": "inventory", "displayName": "Inventory",
+            "description": "Products and their stock.",
+            "ownerTeam": "logistics", "contact": "logistics@example.com", "tags": ["stock"],
+            "apiUrl": inventory.url,
+            "inputs": [{ "name": "warehouse-system", "kind": "external", "description": "Stock levels every 5 minutes" }],
+        }),
+        serde_json::json!({
+            "name": "orders", "displayName": "Orders",
+            "description": "Every order, by date.",
+            "ownerTeam": "sales", "contact": "sales@example.com", "tags": ["transactions"],
+            "apiUrl": orders.url,
+            "inputs": [
+                { "name": "customers", "description": "Who ordered" },
+                { "name": "inventory", "description": "What was ordered" }
+            ],
+        }),
+    ];
+    for spec in specs {
+        let spec: DomainSpec = serde_json::from_value(spec)?;
+        let name = spec.name.clone();
+        let patch = catalog::DomainPatch {
+            api_url: Some(spec.api_url.clone()),
+            schema_endpoint: Some(spec.api_url.clone()),
+            ..Default::default()
+        };
+        match catalog.register("demo", spec).await {
+            Ok(_) => {}
+            // Registered by an earlier demo on the same database: new ports.
+            Err(catalog::CatalogError::Invalid(problems))
+                if problems.iter().any(|p| p.code == catalog::ProblemCode::DuplicateName) =>
+            {
+                catalog.update("demo", &name, patch).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let outcome = catalog.pull_schema(&name, Duration::from_secs(10)).await?;
+        if let catalog::PullOutcome::Failed { reason } = outcome {
+            bail!("demo domain `{name}`: {reason}");
+        }
+    }
+    Ok(())
+}
