@@ -58,14 +58,19 @@ pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> 
             print_domain(remote.output, &data["domain"], "");
         }
         DomainCommand::Refresh { name } => {
-            let query = "mutation($name: String!) { refreshDomain(name: $name) { status hash reason } }";
+            let query =
+                "mutation($name: String!) { refreshDomain(name: $name) { status hash reason } }";
             let data = client.run(query, json!({ "name": name })).await?;
             let result = &data["refreshDomain"];
             match remote.output {
                 Output::Json => print_json(result),
                 Output::Table => match result["status"].as_str() {
-                    Some("NEW_VERSION") => println!("`{name}`: new schema version {}", text(&result["hash"])),
-                    Some("UNCHANGED") => println!("`{name}`: schema unchanged ({})", text(&result["hash"])),
+                    Some("NEW_VERSION") => {
+                        println!("`{name}`: new schema version {}", text(&result["hash"]))
+                    }
+                    Some("UNCHANGED") => {
+                        println!("`{name}`: schema unchanged ({})", text(&result["hash"]))
+                    }
                     _ => anyhow::bail!("`{name}`: {}", text(&result["reason"])),
                 },
             }

@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "meshwork", version, about = "Data-mesh platform: a catalog of domains and one GraphQL endpoint over them")]
+#[command(
+    name = "meshwork",
+    version,
+    about = "Data-mesh platform: a catalog of domains and one GraphQL endpoint over them"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -51,7 +55,12 @@ enum Command {
 #[derive(clap::Args)]
 pub struct Remote {
     /// The Meshwork server to talk to.
-    #[arg(long, global = true, env = "MESHWORK_SERVER", default_value = "http://127.0.0.1:4000")]
+    #[arg(
+        long,
+        global = true,
+        env = "MESHWORK_SERVER",
+        default_value = "http://127.0.0.1:4000"
+    )]
     server: String,
     /// How to print results.
     #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
@@ -148,7 +157,9 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         .find(|c: char| !c.is_ascii_digit())
         .map(|i| text.split_at(i))
         .unwrap_or((text, "s"));
-    let n: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 30s, 500ms or 2m"))?;
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 30s, 500ms or 2m"))?;
     match unit {
         "ms" => Ok(std::time::Duration::from_millis(n)),
         "s" => Ok(std::time::Duration::from_secs(n)),
@@ -156,4 +167,3 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         _ => Err(format!("`{text}`: unit must be ms, s or m")),
     }
 }
-

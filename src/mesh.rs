@@ -85,8 +85,12 @@ fn bind(listen: SocketAddr) -> anyhow::Result<(TcpListener, SocketAddr)> {
 /// The address this process reaches itself on.
 fn loopback(local: SocketAddr) -> SocketAddr {
     match local.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), local.port()),
-        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(Ipv6Addr::LOCALHOST.into(), local.port()),
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), local.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), local.port())
+        }
         _ => local,
     }
 }
@@ -98,7 +102,8 @@ fn log_level() -> String {
 
 fn random_key() -> anyhow::Result<String> {
     let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the CDN key: {e}"))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("no randomness for the CDN key: {e}"))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -113,7 +118,11 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         None
     };
     let database = match (&demo_dir, &args.database) {
-        (Some(dir), _) => dir.path().join("meshwork-demo.db").to_string_lossy().into_owned(),
+        (Some(dir), _) => dir
+            .path()
+            .join("meshwork-demo.db")
+            .to_string_lossy()
+            .into_owned(),
         (None, Some(url)) => url.clone(),
         (None, None) => "meshwork.db".to_string(),
     };
@@ -213,12 +222,17 @@ fn app(catalog: Catalog, key: String) -> Router {
 
 async fn ready(State(catalog): State<Catalog>) -> impl IntoResponse {
     match catalog.ready().await {
-        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready" }))),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(serde_json::json!({ "status": "ready" })),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "status": "unavailable", "reason": "catalog database not reachable or not migrated" })),
+                Json(
+                    serde_json::json!({ "status": "unavailable", "reason": "catalog database not reachable or not migrated" }),
+                ),
             )
         }
     }
@@ -269,7 +283,9 @@ async fn start_demo(catalog: &Catalog) -> anyhow::Result<()> {
             Ok(_) => {}
             // Registered by an earlier demo on the same database: new ports.
             Err(catalog::CatalogError::Invalid(problems))
-                if problems.iter().any(|p| p.code == catalog::ProblemCode::DuplicateName) =>
+                if problems
+                    .iter()
+                    .any(|p| p.code == catalog::ProblemCode::DuplicateName) =>
             {
                 catalog.update("demo", &name, patch).await?;
             }

@@ -61,7 +61,12 @@ impl Catalog {
         }
         let members = serde_json::Value::Array(members);
         let (status, hash, supergraph, errors) = match ::composition::compose(&subgraphs) {
-            Ok(s) => (CompositionStatus::Success, Some(s.hash), Some(s.sdl), json!([])),
+            Ok(s) => (
+                CompositionStatus::Success,
+                Some(s.hash),
+                Some(s.sdl),
+                json!([]),
+            ),
             Err(failed) => (
                 CompositionStatus::Failed,
                 None,
@@ -70,7 +75,11 @@ impl Catalog {
             ),
         };
         if let Some(last) = self.latest_composition().await? {
-            if last.status == status && last.hash == hash && last.members == members && last.errors == errors {
+            if last.status == status
+                && last.hash == hash
+                && last.members == members
+                && last.errors == errors
+            {
                 return Ok(Recomposed::Unchanged(last));
             }
         }
@@ -91,12 +100,16 @@ impl Catalog {
             CompositionStatus::Failed => "composition.failed",
         };
         AuditEntry::on(actor, action, format!("composition:{}", stored.id))
-            .after(Some(json!({ "hash": hash, "members": members, "errors": errors })))
+            .after(Some(
+                json!({ "hash": hash, "members": members, "errors": errors }),
+            ))
             .insert(&txn)
             .await?;
         txn.commit().await?;
         match status {
-            CompositionStatus::Success => tracing::info!(version = stored.id, "supergraph composed"),
+            CompositionStatus::Success => {
+                tracing::info!(version = stored.id, "supergraph composed")
+            }
             CompositionStatus::Failed => {
                 tracing::warn!(version = stored.id, errors = %errors, "composition failed; the last good supergraph keeps serving")
             }

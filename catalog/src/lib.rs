@@ -31,10 +31,10 @@ mod validate;
 
 pub use audit::AuditFilter;
 pub use compose::Recomposed;
-pub use pull::{PullOptions, PullOutcome, PULLER};
 pub use db::normalize_url;
 pub use error::{CatalogError, Problem, ProblemCode};
 pub use lineage::{Direction, Lineage, LineageEdge, MAX_DEPTH};
+pub use pull::{PullOptions, PullOutcome, PULLER};
 pub use search::{DomainFilter, Page, MAX_PAGE};
 pub use service::{Catalog, RecordedSchema};
 pub use spec::{

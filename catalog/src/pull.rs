@@ -53,13 +53,20 @@ pub enum PullOutcome {
 impl Catalog {
     /// Fetches one domain's schema now, stores it if it changed, records
     /// health, and recomposes the supergraph after a change.
-    pub async fn pull_schema(&self, name: &str, timeout: Duration) -> Result<PullOutcome, CatalogError> {
+    pub async fn pull_schema(
+        &self,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<PullOutcome, CatalogError> {
         let domain = self
             .get(name)
             .await?
             .filter(|d| d.status == domain::DomainStatus::Active)
             .ok_or_else(|| CatalogError::DomainNotFound(name.to_string()))?;
-        let endpoint = domain.schema_endpoint.clone().unwrap_or_else(|| domain.api_url.clone());
+        let endpoint = domain
+            .schema_endpoint
+            .clone()
+            .unwrap_or_else(|| domain.api_url.clone());
         let started = Instant::now();
         let fetched = match domain.kind {
             domain::ApiKind::Graphql => fetch_sdl(&self.http, &endpoint, timeout).await,
@@ -67,13 +74,19 @@ impl Catalog {
         };
         let outcome = match fetched {
             Ok(document) => {
-                let recorded = self.record_schema_version(PULLER, name, &document, &endpoint).await?;
+                let recorded = self
+                    .record_schema_version(PULLER, name, &document, &endpoint)
+                    .await?;
                 self.record_health(domain.id, None).await?;
                 if recorded.is_new {
                     self.recompose(PULLER).await?;
-                    PullOutcome::NewVersion { hash: recorded.version.hash }
+                    PullOutcome::NewVersion {
+                        hash: recorded.version.hash,
+                    }
                 } else {
-                    PullOutcome::Unchanged { hash: recorded.version.hash }
+                    PullOutcome::Unchanged {
+                        hash: recorded.version.hash,
+                    }
                 }
             }
             Err(reason) => {
@@ -91,7 +104,9 @@ impl Catalog {
 
     async fn record_health(&self, domain_id: i32, error: Option<&str>) -> Result<(), CatalogError> {
         let now = Utc::now();
-        let existing = domain_health::Entity::find_by_id(domain_id).one(&self.db).await?;
+        let existing = domain_health::Entity::find_by_id(domain_id)
+            .one(&self.db)
+            .await?;
         let failures = match (&existing, error) {
             (_, None) => 0,
             (Some(h), Some(_)) => h.consecutive_failures.saturating_add(1),
@@ -117,7 +132,10 @@ impl Catalog {
     }
 
     /// Schema endpoint health of each domain; one query.
-    pub async fn health_of(&self, ids: &[i32]) -> Result<HashMap<i32, domain_health::Model>, CatalogError> {
+    pub async fn health_of(
+        &self,
+        ids: &[i32],
+    ) -> Result<HashMap<i32, domain_health::Model>, CatalogError> {
         Ok(domain_health::Entity::find()
             .filter(domain_health::Column::DomainId.is_in(ids.iter().copied()))
             .all(&self.db)
@@ -181,9 +199,11 @@ impl Catalog {
 
 /// `interval` ± 10 %, so domains registered together do not poll together.
 fn jittered(interval: Duration, name: &str) -> Duration {
-    let seed = name.bytes().fold(Utc::now().timestamp_subsec_nanos() as u64, |h, b| {
-        h.wrapping_mul(31).wrapping_add(b as u64)
-    });
+    let seed = name
+        .bytes()
+        .fold(Utc::now().timestamp_subsec_nanos() as u64, |h, b| {
+            h.wrapping_mul(31).wrapping_add(b as u64)
+        });
     let tenth = interval.as_millis() as u64 / 10;
     if tenth == 0 {
         return interval;
@@ -192,7 +212,11 @@ fn jittered(interval: Duration, name: &str) -> Duration {
     Duration::from_millis(interval.as_millis() as u64 - tenth + offset)
 }
 
-async fn fetch_sdl(http: &reqwest::Client, endpoint: &str, timeout: Duration) -> Result<String, String> {
+async fn fetch_sdl(
+    http: &reqwest::Client,
+    endpoint: &str,
+    timeout: Duration,
+) -> Result<String, String> {
     let response = http
         .post(endpoint)
         .timeout(timeout)
@@ -211,14 +235,28 @@ async fn fetch_sdl(http: &reqwest::Client, endpoint: &str, timeout: Duration) ->
     body.pointer("/data/_service/sdl")
         .and_then(|v| v.as_str())
         .map(str::to_string)
-        .ok_or_else(|| match body.pointer("/errors/0/message").and_then(|m| m.as_str()) {
-            Some(message) => format!("answered `_service {{ sdl }}` with an error: {message}"),
-            None => "answered without `data._service.sdl` (is it an Apollo Federation subgraph?)".to_string(),
-        })
+        .ok_or_else(
+            || match body.pointer("/errors/0/message").and_then(|m| m.as_str()) {
+                Some(message) => format!("answered `_service {{ sdl }}` with an error: {message}"),
+                None => {
+                    "answered without `data._service.sdl` (is it an Apollo Federation subgraph?)"
+                        .to_string()
+                }
+            },
+        )
 }
 
-async fn fetch_document(http: &reqwest::Client, endpoint: &str, timeout: Duration) -> Result<String, String> {
-    let response = http.get(endpoint).timeout(timeout).send().await.map_err(describe)?;
+async fn fetch_document(
+    http: &reqwest::Client,
+    endpoint: &str,
+    timeout: Duration,
+) -> Result<String, String> {
+    let response = http
+        .get(endpoint)
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(describe)?;
     let status = response.status();
     if !status.is_success() {
         return Err(format!("returned {status}"));

@@ -60,7 +60,10 @@ impl Catalog {
             db,
             compose_lock: Arc::new(tokio::sync::Mutex::new(())),
             http: reqwest::Client::builder()
-                .user_agent(concat!("meshwork-schema-puller/", env!("CARGO_PKG_VERSION")))
+                .user_agent(concat!(
+                    "meshwork-schema-puller/",
+                    env!("CARGO_PKG_VERSION")
+                ))
                 .build()
                 .unwrap_or_default(),
         }

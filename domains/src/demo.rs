@@ -1,7 +1,9 @@
 //! The demo mesh: `customers`, `orders` (with orders by date) and
 //! `inventory`, joined through entities.
 
-use async_graphql::{ComplexObject, Context, EmptyMutation, EmptySubscription, Object, Schema, SimpleObject, ID};
+use async_graphql::{
+    ComplexObject, Context, EmptyMutation, EmptySubscription, Object, Schema, SimpleObject, ID,
+};
 use axum::Router;
 
 #[derive(SimpleObject, Clone)]
@@ -89,7 +91,10 @@ struct CustomerRef {
 #[ComplexObject]
 impl CustomerRef {
     async fn orders(&self) -> Vec<Order> {
-        order_rows().into_iter().filter(|o| o.customer_id == self.id).collect()
+        order_rows()
+            .into_iter()
+            .filter(|o| o.customer_id == self.id)
+            .collect()
     }
 }
 
@@ -138,7 +143,10 @@ struct OrdersQuery;
 impl OrdersQuery {
     /// Orders placed on one day (`YYYY-MM-DD`).
     async fn orders_by_date(&self, date: String) -> Vec<Order> {
-        order_rows().into_iter().filter(|o| o.placed_on == date).collect()
+        order_rows()
+            .into_iter()
+            .filter(|o| o.placed_on == date)
+            .collect()
     }
     async fn order(&self, id: ID) -> Option<Order> {
         order_rows().into_iter().find(|o| o.id == id)
@@ -170,14 +178,18 @@ struct Product {
 }
 
 fn product_rows() -> Vec<Product> {
-    [("table-01", "Oak table", 3), ("chair-02", "Oak chair", 24), ("lamp-03", "Desk lamp", 0)]
-        .into_iter()
-        .map(|(sku, name, in_stock)| Product {
-            sku: sku.into(),
-            name: name.into(),
-            in_stock,
-        })
-        .collect()
+    [
+        ("table-01", "Oak table", 3),
+        ("chair-02", "Oak chair", 24),
+        ("lamp-03", "Desk lamp", 0),
+    ]
+    .into_iter()
+    .map(|(sku, name, in_stock)| Product {
+        sku: sku.into(),
+        name: name.into(),
+        in_stock,
+    })
+    .collect()
 }
 
 struct InventoryQuery;

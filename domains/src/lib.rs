@@ -38,7 +38,11 @@ pub struct Running {
 
 /// Serves `router` on an ephemeral 127.0.0.1 port.
 pub async fn serve(router: Router) -> std::io::Result<Running> {
-    serve_on("127.0.0.1:0".parse().map_err(std::io::Error::other)?, router).await
+    serve_on(
+        "127.0.0.1:0".parse().map_err(std::io::Error::other)?,
+        router,
+    )
+    .await
 }
 
 /// Serves `router` on `addr`.

@@ -92,7 +92,11 @@ impl MigrationTrait for Migration {
                             .auto_increment()
                             .primary_key(),
                     )
-                    .col(ColumnDef::new(Composition::Status).string_len(16).not_null())
+                    .col(
+                        ColumnDef::new(Composition::Status)
+                            .string_len(16)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Composition::Hash).string_len(64).null())
                     .col(ColumnDef::new(Composition::Supergraph).text().null())
                     .col(ColumnDef::new(Composition::Members).json().not_null())

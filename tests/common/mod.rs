@@ -77,8 +77,28 @@ pub struct Server {
 
 impl Server {
     pub fn start(database: &str) -> Server {
+        Self::start_with(&["serve", "--listen", "127.0.0.1:0", "--database", database])
+    }
+
+    /// A mesh that picks up schema and composition changes within a second.
+    pub fn start_fast(database: &str) -> Server {
+        Self::start_with(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            database,
+            "--schema-poll-interval",
+            "1s",
+            "--supergraph-poll-interval",
+            "1s",
+        ])
+    }
+
+    /// Runs `meshwork ARGS…` and waits for its "serving on" line.
+    pub fn start_with(args: &[&str]) -> Server {
         let mut child = Command::new(binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+            .args(args)
             .env("MESHWORK_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -89,7 +109,7 @@ impl Server {
         let base = loop {
             match lines.next() {
                 Some(Ok(line)) => {
-                    if let Some(rest) = line.strip_prefix("Meshwork serving on ") {
+                    if let Some((_, rest)) = line.split_once("serving on ") {
                         break rest.trim().to_string();
                     }
                 }
@@ -119,6 +139,37 @@ impl Server {
             .json()
             .await
             .expect("GraphQL JSON body")
+    }
+
+    /// POSTs a GraphQL operation to the federated endpoint `/graphql`.
+    pub async fn mesh(&self, query: &str, variables: Value) -> Value {
+        let response = reqwest::Client::new()
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("POST /graphql");
+        response
+            .json()
+            .await
+            .unwrap_or_else(|e| json!({ "transport_error": e.to_string() }))
+    }
+
+    /// Polls the federated endpoint until `query` answers without errors
+    /// and `accept` holds for the answer; panics after 60 s.
+    pub async fn wait_for(&self, query: &str, accept: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let answer = self.mesh(query, json!({})).await;
+            if answer.get("errors").is_none() && accept(&answer) {
+                return answer;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "gave up waiting for {query}: last answer {answer}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     }
 
     /// Runs `meshwork domain ARGS…` against this server.

@@ -40,7 +40,10 @@ async fn supergraph(
     headers: HeaderMap,
 ) -> Response {
     use axum::http::StatusCode;
-    let given = headers.get(CDN_KEY_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let given = headers
+        .get(CDN_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     if !constant_time_eq(given.as_bytes(), key.as_bytes()) {
         return (StatusCode::UNAUTHORIZED, "missing or wrong X-Hive-CDN-Key").into_response();
     }
@@ -55,7 +58,13 @@ async fn supergraph(
                 return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
             }
             (
-                [(header::ETAG, etag), (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string())],
+                [
+                    (header::ETAG, etag),
+                    (
+                        header::CONTENT_TYPE,
+                        "text/plain; charset=utf-8".to_string(),
+                    ),
+                ],
                 composition.supergraph.unwrap_or_default(),
             )
                 .into_response()
@@ -63,10 +72,18 @@ async fn supergraph(
         // Nothing composed yet (no GraphQL domain has a schema): "not
         // modified" keeps polling gateways quiet and not ready, without an
         // error in their logs every poll.
-        Ok(None) => (StatusCode::NOT_MODIFIED, "no supergraph composed yet: register a GraphQL domain").into_response(),
+        Ok(None) => (
+            StatusCode::NOT_MODIFIED,
+            "no supergraph composed yet: register a GraphQL domain",
+        )
+            .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "reading the served supergraph");
-            (StatusCode::SERVICE_UNAVAILABLE, "catalog database unavailable").into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "catalog database unavailable",
+            )
+                .into_response()
         }
     }
 }

@@ -11,7 +11,9 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, EmptySubscription, ErrorExtensions, Object, Result, Schema};
 
 pub use http::{control_router, router, ACTOR_HEADER, CDN_KEY_HEADER};
-use objects::{AuditConnection, CompositionView, Domain, DomainConnection, LineageView, PullResult};
+use objects::{
+    AuditConnection, CompositionView, Domain, DomainConnection, LineageView, PullResult,
+};
 
 use crate::audit::AuditFilter;
 use crate::lineage::{Direction, MAX_DEPTH};
@@ -44,7 +46,10 @@ pub fn schema(catalog: Catalog) -> CatalogSchema {
             loaders::DomainById(catalog.clone()),
             tokio::spawn,
         ))
-        .data(DataLoader::new(loaders::Health(catalog.clone()), tokio::spawn))
+        .data(DataLoader::new(
+            loaders::Health(catalog.clone()),
+            tokio::spawn,
+        ))
         .data(catalog)
         .limit_depth(32)
         .limit_complexity(50_000)

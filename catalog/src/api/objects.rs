@@ -118,7 +118,11 @@ impl Domain {
     /// How the schema endpoint answered lately; null before the first pull.
     async fn health(&self, ctx: &Context<'_>) -> Result<Option<DomainHealth>> {
         let loader = ctx.data::<DataLoader<loaders::Health>>()?;
-        Ok(loader.load_one(self.0.id).await.map_err(fail_shared)?.map(DomainHealth))
+        Ok(loader
+            .load_one(self.0.id)
+            .await
+            .map_err(fail_shared)?
+            .map(DomainHealth))
     }
 
     async fn latest_schema_version(&self, ctx: &Context<'_>) -> Result<Option<SchemaVersion>> {
@@ -388,7 +392,8 @@ pub struct CompositionView {
 }
 
 fn stored_list<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<Vec<T>> {
-    serde_json::from_value(value.clone()).map_err(|e| async_graphql::Error::new(format!("stored composition is unreadable: {e}")))
+    serde_json::from_value(value.clone())
+        .map_err(|e| async_graphql::Error::new(format!("stored composition is unreadable: {e}")))
 }
 
 /// The latest attempt to compose the supergraph, and the one being served.
@@ -447,9 +452,21 @@ pub struct PullResult {
 impl From<crate::PullOutcome> for PullResult {
     fn from(outcome: crate::PullOutcome) -> Self {
         match outcome {
-            crate::PullOutcome::NewVersion { hash } => Self { status: PullStatus::NewVersion, hash: Some(hash), reason: None },
-            crate::PullOutcome::Unchanged { hash } => Self { status: PullStatus::Unchanged, hash: Some(hash), reason: None },
-            crate::PullOutcome::Failed { reason } => Self { status: PullStatus::Failed, hash: None, reason: Some(reason) },
+            crate::PullOutcome::NewVersion { hash } => Self {
+                status: PullStatus::NewVersion,
+                hash: Some(hash),
+                reason: None,
+            },
+            crate::PullOutcome::Unchanged { hash } => Self {
+                status: PullStatus::Unchanged,
+                hash: Some(hash),
+                reason: None,
+            },
+            crate::PullOutcome::Failed { reason } => Self {
+                status: PullStatus::Failed,
+                hash: None,
+                reason: Some(reason),
+            },
         }
     }
 }

@@ -1,0 +1,403 @@
+//! The mesh end to end: domains registered in the catalog are pulled,
+//! composed and served by the gateway; a bad schema never takes the graph
+//! down; a new composition is swapped in with no failed request.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema, SimpleObject, ID};
+use axum::response::IntoResponse;
+use common::{databases, Server};
+use serde_json::{json, Value};
+
+const ORDERS_QUERY: &str = r#"{ ordersByDate(date: "2026-11-24") { id customer { name } } }"#;
+
+fn domain(name: &str, url: &str) -> Value {
+    json!({ "name": name, "ownerTeam": "team", "contact": "team@example.com", "apiUrl": url })
+}
+
+async fn composition(server: &Server) -> Value {
+    let r = server
+        .graphql(
+            "{ composition { status version servedVersion errors { domain message } } }",
+            json!({}),
+        )
+        .await;
+    r["data"]["composition"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registered_domains_are_served_as_one_graph_and_a_recomposition_fails_no_request() {
+    let customers = domains::serve(domains::demo::customers())
+        .await
+        .expect("customers");
+    let orders = domains::serve(domains::demo::orders())
+        .await
+        .expect("orders");
+    let inventory = domains::serve(domains::demo::inventory())
+        .await
+        .expect("inventory");
+    for db in databases().await {
+        let server = Server::start_fast(&db.url);
+        common::register(&server, domain("customers", &customers.url)).await;
+        common::register(&server, domain("orders", &orders.url)).await;
+        let answer = server
+            .wait_for(ORDERS_QUERY, |a| {
+                a["data"]["ordersByDate"]
+                    .as_array()
+                    .is_some_and(|o| !o.is_empty())
+            })
+            .await;
+        assert_eq!(
+            answer["data"],
+            json!({ "ordersByDate": [
+                { "id": "o2", "customer": { "name": "Grace Hopper" } },
+                { "id": "o3", "customer": { "name": "Ada Lovelace" } }
+            ]}),
+            "[{}]",
+            db.label
+        );
+
+        // A bounded request loop runs while a third domain joins the graph.
+        let stop = Arc::new(AtomicBool::new(false));
+        let sent = Arc::new(AtomicUsize::new(0));
+        let failures = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let loop_task = {
+            let (stop, sent, failures) = (stop.clone(), sent.clone(), failures.clone());
+            let url = format!("{}/graphql", server.base);
+            let expected = answer.clone();
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let started = Instant::now();
+                while !stop.load(Ordering::SeqCst) && started.elapsed() < Duration::from_secs(90) {
+                    let result = http
+                        .post(&url)
+                        .json(&json!({ "query": ORDERS_QUERY }))
+                        .send()
+                        .await;
+                    sent.fetch_add(1, Ordering::SeqCst);
+                    let failure = match result {
+                        Err(e) => Some(format!("transport: {e}")),
+                        Ok(r) if r.status() != 200 => Some(format!("status {}", r.status())),
+                        Ok(r) => match r.json::<Value>().await {
+                            Ok(body) if body == expected => None,
+                            Ok(body) => Some(format!("answer {body}")),
+                            Err(e) => Some(format!("body: {e}")),
+                        },
+                    };
+                    if let Some(f) = failure {
+                        failures.lock().expect("lock").push(f);
+                    }
+                }
+            })
+        };
+        let before = composition(&server).await["servedVersion"].clone();
+        common::register(&server, domain("inventory", &inventory.url)).await;
+        let answer = server
+            .wait_for(
+                r#"{ ordersByDate(date: "2026-11-23") { lines { product { name inStock } } } }"#,
+                |a| a["data"]["ordersByDate"][0]["lines"][0]["product"]["name"].is_string(),
+            )
+            .await;
+        assert_eq!(
+            answer["data"]["ordersByDate"][0]["lines"][0]["product"],
+            json!({ "name": "Oak table", "inStock": 3 })
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        stop.store(true, Ordering::SeqCst);
+        loop_task.await.expect("request loop");
+        let after = composition(&server).await["servedVersion"].clone();
+        assert_ne!(before, after, "[{}] a new composition was served", db.label);
+        let failures = failures.lock().expect("lock").clone();
+        let sent = sent.load(Ordering::SeqCst);
+        assert!(
+            sent >= 20,
+            "[{}] only {sent} requests ran across the swap",
+            db.label
+        );
+        assert!(
+            failures.is_empty(),
+            "[{}] {} of {sent} requests failed across the swap: {:?}",
+            db.label,
+            failures.len(),
+            &failures[..failures.len().min(5)]
+        );
+    }
+}
+
+/// A `shipping` domain whose schema can be switched at run time: 0 = a
+/// schema that conflicts with `customers`, 1 = a good one, 2 = endpoint down.
+#[derive(SimpleObject)]
+#[graphql(name = "Customer")]
+struct ConflictingCustomer {
+    id: ID,
+    /// `customers` says `name: String!`; this says `Int`.
+    name: Option<i32>,
+}
+
+struct ConflictingQuery;
+
+#[Object(name = "Query")]
+impl ConflictingQuery {
+    async fn shipments(&self) -> Vec<String> {
+        vec![]
+    }
+    #[graphql(entity)]
+    async fn find_customer_by_id(&self, id: ID) -> ConflictingCustomer {
+        ConflictingCustomer { id, name: Some(1) }
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "Customer")]
+struct ShippingCustomer {
+    id: ID,
+    shipping_address: String,
+}
+
+struct ShippingQuery;
+
+#[Object(name = "Query")]
+impl ShippingQuery {
+    async fn shipments(&self) -> Vec<String> {
+        vec!["s1".into()]
+    }
+    #[graphql(entity)]
+    async fn find_customer_by_id(&self, id: ID) -> ShippingCustomer {
+        ShippingCustomer {
+            id,
+            shipping_address: "1 Main St".into(),
+        }
+    }
+}
+
+fn shipping(mode: Arc<AtomicU8>) -> axum::Router {
+    let bad = Schema::build(ConflictingQuery, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .finish();
+    let good = Schema::build(ShippingQuery, EmptyMutation, EmptySubscription)
+        .enable_federation()
+        .finish();
+    axum::Router::new().route(
+        "/graphql",
+        axum::routing::post(move |request: async_graphql_axum::GraphQLRequest| {
+            let (bad, good, mode) = (bad.clone(), good.clone(), mode.clone());
+            async move {
+                match mode.load(Ordering::SeqCst) {
+                    0 => async_graphql_axum::GraphQLResponse::from(
+                        bad.execute(request.into_inner()).await,
+                    )
+                    .into_response(),
+                    1 => async_graphql_axum::GraphQLResponse::from(
+                        good.execute(request.into_inner()).await,
+                    )
+                    .into_response(),
+                    _ => (axum::http::StatusCode::BAD_GATEWAY, "down").into_response(),
+                }
+            }
+        }),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflicting_schema_keeps_the_last_good_graph_until_the_domain_fixes_it() {
+    let customers = domains::serve(domains::demo::customers())
+        .await
+        .expect("customers");
+    let mode = Arc::new(AtomicU8::new(0));
+    let shipping = domains::serve(shipping(mode.clone()))
+        .await
+        .expect("shipping");
+    for db in databases().await {
+        mode.store(0, Ordering::SeqCst);
+        let server = Server::start_fast(&db.url);
+        common::register(&server, domain("customers", &customers.url)).await;
+        server
+            .wait_for("{ customers { name } }", |a| {
+                a["data"]["customers"].is_array()
+            })
+            .await;
+        let good = composition(&server).await;
+        assert_eq!(good["status"], "SUCCESS", "[{}] {good}", db.label);
+
+        common::register(&server, domain("shipping", &shipping.url)).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let failed = loop {
+            let c = composition(&server).await;
+            if c["status"] == "FAILED" {
+                break c;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "[{}] composition never failed: {c}",
+                db.label
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert_eq!(
+            failed["servedVersion"], good["servedVersion"],
+            "[{}] the last good graph keeps serving",
+            db.label
+        );
+        let message = failed["errors"].to_string();
+        assert!(
+            message.contains("name"),
+            "[{}] errors should name the conflicting field: {message}",
+            db.label
+        );
+        let answer = server.mesh("{ customers { name } }", json!({})).await;
+        assert_eq!(
+            answer["data"]["customers"][0]["name"], "Ada Lovelace",
+            "[{}] {answer}",
+            db.label
+        );
+        let audit = server
+            .graphql(
+                "{ auditLog(filter: { action: \"composition.failed\" }) { nodes { action } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            audit["data"]["auditLog"]["nodes"][0]["action"],
+            "composition.failed"
+        );
+
+        // The endpoint goes down: health says so, the last schema stays.
+        mode.store(2, Ordering::SeqCst);
+        let out = server.cli(&["refresh", "shipping"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains("502"),
+            "[{}] {stderr}",
+            db.label
+        );
+        let r = server
+            .graphql(
+                "{ domain(name: \"shipping\") { health { consecutiveFailures lastError lastSuccessAt } schemaVersions { hash } } }",
+                json!({}),
+            )
+            .await;
+        let d = &r["data"]["domain"];
+        assert_eq!(d["health"]["consecutiveFailures"], 1, "[{}] {r}", db.label);
+        assert!(d["health"]["lastError"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("502"));
+        assert!(d["health"]["lastSuccessAt"].is_string());
+        assert_eq!(d["schemaVersions"].as_array().map(Vec::len), Some(1));
+
+        // The domain fixes its schema: the next pull composes and serves it.
+        mode.store(1, Ordering::SeqCst);
+        let out = server.cli(&["refresh", "shipping"]);
+        assert!(out.status.success(), "[{}] {out:?}", db.label);
+        assert!(String::from_utf8_lossy(&out.stdout).contains("new schema version"));
+        let answer = server
+            .wait_for("{ customers { name shippingAddress } }", |a| {
+                a["data"]["customers"].is_array()
+            })
+            .await;
+        assert_eq!(
+            answer["data"]["customers"][0],
+            json!({ "name": "Ada Lovelace", "shippingAddress": "1 Main St" })
+        );
+        assert_eq!(composition(&server).await["status"], "SUCCESS");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_serves_a_precomposed_supergraph_file_with_no_catalog() {
+    let customers = domains::serve(domains::demo::customers())
+        .await
+        .expect("customers");
+    let orders = domains::serve(domains::demo::orders())
+        .await
+        .expect("orders");
+    let http = reqwest::Client::new();
+    let mut subgraphs = Vec::new();
+    for (name, url) in [("customers", &customers.url), ("orders", &orders.url)] {
+        let sdl: Value = http
+            .post(url.as_str())
+            .json(&json!({ "query": "{ _service { sdl } }" }))
+            .send()
+            .await
+            .expect("sdl")
+            .json()
+            .await
+            .expect("sdl json");
+        subgraphs.push(composition::Subgraph {
+            name: name.into(),
+            url: url.clone(),
+            sdl: sdl["data"]["_service"]["sdl"]
+                .as_str()
+                .unwrap_or_default()
+                .into(),
+        });
+    }
+    let supergraph = composition::compose(&subgraphs).expect("composes");
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("supergraph.graphql");
+    std::fs::write(&file, &supergraph.sdl).expect("write supergraph");
+
+    let server = Server::start_with(&[
+        "gateway",
+        "--supergraph",
+        &file.to_string_lossy(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let health = http
+            .get(format!("{}/health", server.base))
+            .send()
+            .await
+            .map(|r| r.status().as_u16());
+        if health.as_ref().ok() == Some(&200) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/health never became 200: {health:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let answer = server.mesh(ORDERS_QUERY, json!({})).await;
+    assert_eq!(
+        answer["data"]["ordersByDate"][1],
+        json!({ "id": "o3", "customer": { "name": "Ada Lovelace" } }),
+        "{answer}"
+    );
+    let live = http
+        .get(format!("{}/live", server.base))
+        .send()
+        .await
+        .expect("live");
+    assert_eq!(live.status(), 200);
+    let page = http
+        .get(format!("{}/graphql", server.base))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("graphiql");
+    assert!(page
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("/ide/assets/graphiql.min.js"));
+    let asset = http
+        .get(format!("{}/ide/assets/graphiql.min.js", server.base))
+        .send()
+        .await
+        .expect("asset");
+    assert_eq!(asset.status(), 200);
+
+    let missing = std::process::Command::new(common::binary())
+        .args(["gateway", "--supergraph", "/nonexistent/supergraph.graphql"])
+        .output()
+        .expect("run gateway");
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("does not exist"));
+}
