@@ -9,6 +9,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bench;
 pub mod demo;
 
 use std::net::SocketAddr;
