@@ -401,3 +401,114 @@ async fn a_gateway_serves_a_precomposed_supergraph_file_with_no_catalog() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("does not exist"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_replicas_follow_the_control_plane_with_its_key() {
+    let customers = domains::serve(domains::demo::customers())
+        .await
+        .expect("customers");
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("control.db");
+    let control = Server::start_with(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &db.to_string_lossy(),
+        "--cdn-key",
+        "replica-secret",
+        "--supergraph-poll-interval",
+        "1s",
+    ]);
+    let replica = Server::start_with(&[
+        "gateway",
+        "--control-plane",
+        &control.base,
+        "--cdn-key",
+        "replica-secret",
+        "--poll-interval",
+        "1s",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let stranger = Server::start_with(&[
+        "gateway",
+        "--control-plane",
+        &control.base,
+        "--cdn-key",
+        "wrong-key",
+        "--poll-interval",
+        "1s",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    common::register(&control, domain("customers", &customers.url)).await;
+    let answer = replica
+        .wait_for("{ customers { name } }", |a| {
+            a["data"]["customers"].is_array()
+        })
+        .await;
+    assert_eq!(answer["data"]["customers"][0]["name"], "Ada Lovelace");
+
+    let http = reqwest::Client::new();
+    let health = http
+        .get(format!("{}/health", stranger.base))
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(
+        health.status(),
+        503,
+        "a replica with the wrong key never gets a supergraph"
+    );
+    let direct = http
+        .get(format!("{}/control/supergraph", control.base))
+        .send()
+        .await
+        .expect("supergraph");
+    assert_eq!(direct.status(), 401);
+    let keyed = http
+        .get(format!("{}/control/supergraph", control.base))
+        .header("x-hive-cdn-key", "replica-secret")
+        .send()
+        .await
+        .expect("supergraph");
+    assert_eq!(keyed.status(), 200);
+    let etag = keyed.headers()["etag"].clone();
+    let again = http
+        .get(format!("{}/control/supergraph", control.base))
+        .header("x-hive-cdn-key", "replica-secret")
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .expect("supergraph");
+    assert_eq!(again.status(), 304);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_answers_the_readme_query() {
+    let demo = Server::start_with(&[
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--supergraph-poll-interval",
+        "1s",
+    ]);
+    let query = r#"{ ordersByDate(date: "2026-11-24") { id total customer { name email } lines { quantity product { name inStock } } } }"#;
+    let answer = demo
+        .wait_for(query, |a| a["data"]["ordersByDate"].is_array())
+        .await;
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .expect("README");
+    let shown = readme
+        .split("```json")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("README shows the answer in a json block");
+    let shown: Value = serde_json::from_str(shown).expect("README answer is JSON");
+    assert_eq!(
+        answer, shown,
+        "the README's answer is what the demo returns"
+    );
+}
