@@ -25,6 +25,9 @@
 //! gateway::run(options).unwrap();
 //! ```
 
+// ntex builds deeply nested middleware types (the engine sets the same limit).
+#![recursion_limit = "256"]
+
 pub mod bridge;
 mod config;
 pub mod engine;
