@@ -166,6 +166,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         },
         health_requires_supergraph: false,
         log_level: log_level(),
+        limits: gateway::OperationLimits::default(),
     })?;
     drop(demo_dir);
     Ok(())
@@ -207,6 +208,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         },
         health_requires_supergraph: true,
         log_level: log_level(),
+        limits: gateway::OperationLimits::default(),
     })?;
     Ok(())
 }

@@ -71,6 +71,19 @@ pub(crate) fn router_config_text(options: &GatewayOptions) -> Result<String, Gat
         }),
     };
     root.insert("supergraph".into(), supergraph);
+    // The engine's limits, on by default; a router config file may change
+    // each one.
+    if let Value::Object(limits) = root.entry("limits").or_insert_with(|| json!({})) {
+        limits
+            .entry("max_depth")
+            .or_insert(json!({ "n": 15, "ignore_introspection": true }));
+        limits.entry("max_aliases").or_insert(json!({ "n": 30 }));
+        limits.entry("max_directives").or_insert(json!({ "n": 50 }));
+        limits.entry("max_tokens").or_insert(json!({ "n": 5_000 }));
+        limits
+            .entry("max_request_body_size")
+            .or_insert(json!("2MB"));
+    }
     if let Value::Object(log) = root.entry("log").or_insert_with(|| json!({})) {
         log.entry("level").or_insert(json!(options.log_level));
     }

@@ -49,16 +49,25 @@ async fn serve(options: GatewayOptions) -> Result<(), GatewayError> {
     )
     .await
     .map_err(|e| GatewayError::Start(e.to_string()))?;
-    match Arc::get_mut(&mut shared_state) {
-        Some(state) => {
-            state.laboratory_html = ide::page("Mesh", router_config.graphql_path())
-                .into_bytes()
-                .into();
-        }
-        None => {
-            tracing::warn!("the engine's shared state is already shared; keeping its GraphiQL page")
-        }
-    }
+    // Nothing else holds the shared state before the server starts; if the
+    // engine ever shares it earlier, refuse to start without the limits.
+    let state = Arc::get_mut(&mut shared_state).ok_or_else(|| {
+        GatewayError::Start(
+            "the engine's shared state is already in use; cannot install Meshwork's limits".into(),
+        )
+    })?;
+    state.laboratory_html = ide::page("Mesh", router_config.graphql_path())
+        .into_bytes()
+        .into();
+    let plan = Arc::get_mut(&mut state.validation_plan).ok_or_else(|| {
+        GatewayError::Start("the engine's validation plan is already in use".into())
+    })?;
+    plan.add_rule(Box::new(crate::limits::MaxRootFields(
+        options.limits.max_root_fields,
+    )));
+    plan.add_rule(Box::new(crate::limits::MaxExpandedSelections(
+        options.limits.max_expanded_selections,
+    )));
 
     let mut paths = RouterPaths::new(router_config.graphql_path().to_string(), None, None);
     if options.health_requires_supergraph {

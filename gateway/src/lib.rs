@@ -21,6 +21,7 @@
 //!     },
 //!     health_requires_supergraph: true,
 //!     log_level: "info".into(),
+//!     limits: gateway::OperationLimits::default(),
 //! };
 //! gateway::run(options).unwrap();
 //! ```
@@ -31,6 +32,7 @@
 pub mod bridge;
 mod config;
 pub mod engine;
+mod limits;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -38,6 +40,7 @@ use std::time::Duration;
 
 pub use bridge::ExtraRoutes;
 pub use engine::run;
+pub use limits::OperationLimits;
 
 /// Where the gateway reads its supergraph from.
 #[derive(Clone, Debug)]
@@ -77,6 +80,9 @@ pub struct GatewayOptions {
     /// The engine's log level (`error`, `warn`, `info`, `debug`) unless the
     /// router config file sets one.
     pub log_level: String,
+    /// Meshwork's own operation limits (the engine's are set in the router
+    /// config, with Meshwork's defaults when absent).
+    pub limits: OperationLimits,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,118 @@
+//! Operation limits are on by default: a fragment bomb, deep nesting, too
+//! many root fields and a gzip bomb are refused before any planning, and
+//! the gateway keeps answering.
+
+mod common;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use common::Server;
+use serde_json::{json, Value};
+
+fn code(answer: &Value) -> String {
+    answer["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abusive_operations_are_refused_and_the_gateway_keeps_serving() {
+    let demo = Server::start_with(&[
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--supergraph-poll-interval",
+        "1s",
+    ]);
+    let ok = "{ customers { name } }";
+    demo.wait_for(ok, |a| a["data"]["customers"].is_array())
+        .await;
+
+    // Three levels of fragments, each spreading the level below 100 times:
+    // 100^3 = one million selections once expanded, from a query of about
+    // 2 KiB that stays within the engine's depth, alias, directive and
+    // token limits.
+    let bomb = format!(
+        "query Bomb {{ customers {{ ...A2 }} }}\nfragment A0 on Customer {{ {} }}\nfragment A1 on Customer {{ {} }}\nfragment A2 on Customer {{ {} }}\n",
+        "name ".repeat(100),
+        "...A0 ".repeat(100),
+        "...A1 ".repeat(100),
+    );
+    assert!(
+        bomb.len() < 3 * 1024,
+        "the bomb is small: {} bytes",
+        bomb.len()
+    );
+    let started = Instant::now();
+    let answer = demo.mesh(&bomb, json!({})).await;
+    let codes: Vec<String> = answer["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            e["extensions"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        ["MAX_EXPANDED_SELECTIONS_EXCEEDED"],
+        "only Meshwork's rule catches it: {answer}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "refusal took {:?}",
+        started.elapsed()
+    );
+
+    let deep = String::from("{ customers { orders { customer { orders { customer { orders { customer { orders { customer { orders { customer { orders { customer { orders { customer { orders { customer { name } } } } } } } } } } } } } } } } } }");
+    let answer = demo.mesh(&deep, json!({})).await;
+    assert_eq!(code(&answer), "MAX_DEPTH_EXCEEDED", "{answer}");
+
+    let roots: String = (0..21)
+        .map(|i| format!("c{i}: customers {{ name }} "))
+        .collect();
+    let answer = demo.mesh(&format!("{{ {roots} }}"), json!({})).await;
+    assert_eq!(code(&answer), "MAX_ROOT_FIELDS_EXCEEDED", "{answer}");
+    let roots: String = (0..20)
+        .map(|i| format!("c{i}: customers {{ name }} "))
+        .collect();
+    let answer = demo.mesh(&format!("{{ {roots} }}"), json!({})).await;
+    assert!(
+        answer.get("errors").is_none(),
+        "20 root fields are allowed: {answer}"
+    );
+
+    // 8 MB of JSON whitespace compresses to a few KiB; the 2 MB body limit
+    // applies to the decompressed bytes.
+    let mut body = String::from("{\"query\": \"{ customers { name } }\"");
+    body.push_str(&" ".repeat(8 * 1024 * 1024));
+    body.push('}');
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(body.as_bytes()).expect("gzip");
+    let compressed = gz.finish().expect("gzip");
+    assert!(compressed.len() < 64 * 1024);
+    let response = reqwest::Client::new()
+        .post(format!("{}/graphql", demo.base))
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(compressed)
+        .send()
+        .await
+        .expect("gzip bomb");
+    assert_eq!(
+        response.status(),
+        413,
+        "a gzip bomb is refused by the body limit"
+    );
+
+    let answer = demo.mesh(ok, json!({})).await;
+    assert_eq!(
+        answer["data"]["customers"][0]["name"], "Ada Lovelace",
+        "still serving: {answer}"
+    );
+}
