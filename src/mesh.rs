@@ -167,6 +167,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         health_requires_supergraph: false,
         log_level: log_level(),
         limits: gateway::OperationLimits::default(),
+        jwt_leeway: Duration::from_secs(30),
     })?;
     drop(demo_dir);
     Ok(())
@@ -209,6 +210,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         health_requires_supergraph: true,
         log_level: log_level(),
         limits: gateway::OperationLimits::default(),
+        jwt_leeway: Duration::from_secs(30),
     })?;
     Ok(())
 }

@@ -45,7 +45,7 @@ async fn serve(options: GatewayOptions) -> Result<(), GatewayError> {
         router_config,
         telemetry.context.clone(),
         &mut tasks,
-        PluginRegistry::new(),
+        PluginRegistry::new().register::<crate::jwt_time::JwtNotBefore>(),
     )
     .await
     .map_err(|e| GatewayError::Start(e.to_string()))?;

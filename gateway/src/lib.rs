@@ -22,6 +22,7 @@
 //!     health_requires_supergraph: true,
 //!     log_level: "info".into(),
 //!     limits: gateway::OperationLimits::default(),
+//!     jwt_leeway: std::time::Duration::from_secs(30),
 //! };
 //! gateway::run(options).unwrap();
 //! ```
@@ -32,6 +33,7 @@
 pub mod bridge;
 mod config;
 pub mod engine;
+mod jwt_time;
 mod limits;
 
 use std::net::TcpListener;
@@ -83,6 +85,9 @@ pub struct GatewayOptions {
     /// Meshwork's own operation limits (the engine's are set in the router
     /// config, with Meshwork's defaults when absent).
     pub limits: OperationLimits,
+    /// Clock skew tolerated when checking a JWT's `nbf` claim (the engine
+    /// checks the rest of the token when `jwt` is configured).
+    pub jwt_leeway: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
