@@ -69,17 +69,31 @@ run() { # label pid url
   echo "| $label | $rps | $p50 | $p99 | $rss | ${errors:-none} |" | tee -a "$work/rows"
 }
 
-ROUTER_CONFIG_FILE_PATH="$work/hive.yaml" "$hive" >"$work/hive.log" 2>&1 &
-hive_pid=$!
-pids+=($hive_pid)
-run "plain Hive Router 0.2.19" "$hive_pid" "http://127.0.0.1:4001/graphql"
-kill "$hive_pid"; wait "$hive_pid" 2>/dev/null || true
+stop() { # pid
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+}
+start_hive() {
+  ROUTER_CONFIG_FILE_PATH="$work/hive.yaml" "$hive" >"$work/hive.log" 2>&1 &
+  echo $!
+}
+start_meshwork() {
+  MESHWORK_LOG=error "$meshwork" gateway --supergraph "$work/supergraph.graphql" --listen 127.0.0.1:4002 \
+    --router-config "$work/router.yaml" >"$work/meshwork.log" 2>&1 &
+  echo $!
+}
 
-MESHWORK_LOG=error "$meshwork" gateway --supergraph "$work/supergraph.graphql" --listen 127.0.0.1:4002 \
-  --router-config "$work/router.yaml" >"$work/meshwork.log" 2>&1 &
-mesh_pid=$!
-pids+=($mesh_pid)
-run "Meshwork gateway (static mode)" "$mesh_pid" "http://127.0.0.1:4002/graphql"
+# Alternate the two gateways (A B A B) so drift on a shared machine falls
+# on both alike.
+for round in 1 2; do
+  pid=$(start_hive); pids+=("$pid")
+  run "plain Hive Router 0.2.19 (run $round)" "$pid" "http://127.0.0.1:4001/graphql"
+  stop "$pid"
+  pid=$(start_meshwork); pids+=("$pid")
+  run "Meshwork gateway, static mode (run $round)" "$pid" "http://127.0.0.1:4002/graphql"
+  stop "$pid"
+done
+ratio=$(awk -F'|' '/Hive Router/ {h+=$3; nh++} /Meshwork/ {m+=$3; nm++} END {printf "%.3f", (m/nm)/(h/nh)}' "$work/rows")
 
 {
   echo
@@ -90,4 +104,6 @@ run "Meshwork gateway (static mode)" "$mesh_pid" "http://127.0.0.1:4002/graphql"
   echo "| gateway | requests/s | p50 | p99 | peak RSS | errors |"
   echo "| --- | --- | --- | --- | --- | --- |"
   cat "$work/rows"
+  echo
+  echo "Mean requests/s, Meshwork / plain Hive Router: $ratio"
 } | tee -a bench/RESULTS.md

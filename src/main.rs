@@ -10,6 +10,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+// The gateway engine is built and measured with mimalloc.
+#[global_allocator]
+static GLOBAL: gateway::GlobalAllocator = gateway::GlobalAllocator;
+
 #[derive(Parser)]
 #[command(
     name = "meshwork",

@@ -67,9 +67,11 @@ pub struct GatewayArgs {
     router_config: Option<PathBuf>,
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+/// The control plane's runtime: catalog, puller and the routes beside
+/// `/graphql`. A gateway alone only serves small routes there: one thread.
+fn runtime(threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(threads)
         .thread_name("meshwork-control")
         .enable_all()
         .build()
@@ -109,7 +111,7 @@ fn random_key() -> anyhow::Result<String> {
 
 /// `serve` and `demo`: control plane and gateway in one process.
 pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
-    let runtime = runtime()?;
+    let runtime = runtime(2)?;
     let _enter = runtime.enter();
     let (listener, local) = bind(args.listen)?;
     let demo_dir = if demo && args.database.is_none() {
@@ -194,7 +196,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         },
         _ => bail!("give either --supergraph FILE or --control-plane URL"),
     };
-    let runtime = runtime()?;
+    let runtime = runtime(1)?;
     let (listener, local) = bind(args.listen)?;
     println!("Meshwork gateway serving on http://{local}");
     println!("  federated GraphQL (and GraphiQL): http://{local}/graphql");

@@ -84,12 +84,6 @@ pub(crate) fn router_config_text(options: &GatewayOptions) -> Result<String, Gat
             .entry("max_request_body_size")
             .or_insert(json!("2MB"));
     }
-    if let Value::Object(plugins) = root.entry("plugins").or_insert_with(|| json!({})) {
-        plugins.insert(
-            crate::jwt_time::NAME.into(),
-            json!({ "enabled": true, "config": { "leeway_seconds": options.jwt_leeway.as_secs() } }),
-        );
-    }
     if let Value::Object(log) = root.entry("log").or_insert_with(|| json!({})) {
         log.entry("level").or_insert(json!(options.log_level));
     }

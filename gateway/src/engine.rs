@@ -45,7 +45,7 @@ async fn serve(options: GatewayOptions) -> Result<(), GatewayError> {
         router_config,
         telemetry.context.clone(),
         &mut tasks,
-        PluginRegistry::new().register::<crate::jwt_time::JwtNotBefore>(),
+        PluginRegistry::new(),
     )
     .await
     .map_err(|e| GatewayError::Start(e.to_string()))?;
@@ -85,11 +85,15 @@ async fn serve(options: GatewayOptions) -> Result<(), GatewayError> {
         runtime: options.extra_routes.runtime.clone(),
     };
     let listener = options.listener;
+    let jwt_not_before = crate::jwt_time::JwtNotBefore {
+        leeway_seconds: options.jwt_leeway.as_secs(),
+    };
     let server_state = shared_state.clone();
     let mut server = web::HttpServer::new(async move || {
         let paths = paths.clone();
         let prometheus = prometheus.clone();
         web::App::new()
+            .middleware(jwt_not_before)
             .middleware(long_lived.clone())
             .middleware(PluginService::new(
                 paths.clone(),

@@ -42,6 +42,9 @@ use std::time::Duration;
 
 pub use bridge::ExtraRoutes;
 pub use engine::run;
+/// The engine's global allocator (mimalloc), for binaries that run the
+/// gateway: the engine is tuned with it.
+pub use hive_router::RouterGlobalAllocator as GlobalAllocator;
 pub use limits::OperationLimits;
 
 /// Where the gateway reads its supergraph from.
