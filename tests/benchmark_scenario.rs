@@ -5,9 +5,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use common::Server;
 use serde_json::{json, Value};
 
 fn fixture(name: &str) -> String {
@@ -20,29 +17,11 @@ fn fixture(name: &str) -> String {
 }
 
 async fn gateway_answer(supergraph: &str) -> Value {
-    let dir = tempfile::tempdir().expect("dir");
-    let file = dir.path().join("supergraph.graphql");
-    std::fs::write(&file, supergraph).expect("write supergraph");
-    let server = Server::start_with(&[
-        "gateway",
-        "--supergraph",
-        &file.to_string_lossy(),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
-    let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http
-        .get(format!("{}/health", server.base))
-        .send()
+    let gateway = common::static_gateway(supergraph, None).await;
+    gateway
+        .server
+        .mesh(&fixture("query.graphql"), json!({}))
         .await
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        assert!(Instant::now() < deadline, "gateway never became healthy");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    server.mesh(&fixture("query.graphql"), json!({})).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,29 +45,12 @@ async fn apollo_and_meshwork_supergraphs_both_answer_the_benchmark_query_exactly
         "Apollo supergraph: answer differs from expected-response.json:\n{answer}"
     );
 
-    let http = reqwest::Client::new();
-    let mut members = Vec::new();
-    for name in domains::bench::SUBGRAPHS {
-        let url = format!("http://{}/{name}/graphql", subgraphs.addr);
-        let sdl: Value = http
-            .post(&url)
-            .json(&json!({ "query": "{ _service { sdl } }" }))
-            .send()
-            .await
-            .expect("sdl")
-            .json()
-            .await
-            .expect("sdl json");
-        members.push(composition::Subgraph {
-            name: name.into(),
-            url,
-            sdl: sdl["data"]["_service"]["sdl"]
-                .as_str()
-                .unwrap_or_default()
-                .into(),
-        });
-    }
-    let ours = composition::compose(&members).expect("Meshwork composes the benchmark subgraphs");
+    let urls: Vec<(&str, String)> = domains::bench::SUBGRAPHS
+        .iter()
+        .map(|name| (*name, format!("http://{}/{name}/graphql", subgraphs.addr)))
+        .collect();
+    let members: Vec<(&str, &str)> = urls.iter().map(|(n, u)| (*n, u.as_str())).collect();
+    let ours = common::compose(&members).await;
     let answer = gateway_answer(&ours.sdl).await;
     assert!(
         answer == expected,

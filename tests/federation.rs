@@ -15,7 +15,6 @@ use async_graphql::{
     ComplexObject, Context, EmptyMutation, EmptySubscription, Interface, Object, Schema,
     SimpleObject, Union, ID,
 };
-use common::Server;
 use serde_json::{json, Value};
 
 // ---- catalog: products, media (an entity interface), search (a union) ----
@@ -323,27 +322,10 @@ fn federated<Q: async_graphql::ObjectType + 'static>(
 }
 
 struct Mesh {
-    server: Server,
+    gateway: common::StaticGateway,
     inventory: domains::Running,
     user_fetches: Arc<AtomicUsize>,
     _subgraphs: Vec<domains::Running>,
-    _dir: tempfile::TempDir,
-}
-
-async fn sdl(url: &str) -> String {
-    let body: Value = reqwest::Client::new()
-        .post(url)
-        .json(&json!({ "query": "{ _service { sdl } }" }))
-        .send()
-        .await
-        .expect("sdl")
-        .json()
-        .await
-        .expect("sdl json");
-    body["data"]["_service"]["sdl"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
 }
 
 async fn mesh() -> Mesh {
@@ -387,54 +369,29 @@ async fn mesh() -> Mesh {
     let inventory = domains::serve(domains::router(federated(InventoryQuery)))
         .await
         .expect("inventory");
-    let mut subgraphs = Vec::new();
-    for (name, running) in started
+    let members: Vec<(&str, &str)> = started
         .iter()
-        .map(|(n, r)| (*n, r))
-        .chain([("inventory", &inventory)])
-    {
-        subgraphs.push(composition::Subgraph {
-            name: name.into(),
-            url: running.url.clone(),
-            sdl: sdl(&running.url).await,
-        });
-    }
-    let supergraph = composition::compose(&subgraphs)
-        .unwrap_or_else(|e| panic!("federation fixture composes: {e}"));
-    let dir = tempfile::tempdir().expect("dir");
-    let file = dir.path().join("supergraph.graphql");
-    std::fs::write(&file, &supergraph.sdl).expect("write");
-    let config = dir.path().join("router.yaml");
-    std::fs::write(
-        &config,
-        "traffic_shaping:\n  subgraphs:\n    slow:\n      request_timeout: 500ms\n",
+        .map(|(name, running)| (*name, running.url.as_str()))
+        .chain([("inventory", inventory.url.as_str())])
+        .collect();
+    let supergraph = common::compose(&members).await;
+    let gateway = common::static_gateway(
+        &supergraph.sdl,
+        Some("traffic_shaping:\n  subgraphs:\n    slow:\n      request_timeout: 500ms\n"),
     )
-    .expect("write config");
-    let server = Server::start_with(&[
-        "gateway",
-        "--supergraph",
-        &file.to_string_lossy(),
-        "--router-config",
-        &config.to_string_lossy(),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
-    server
-        .wait_for("{ products { id } }", |a| a["data"]["products"].is_array())
-        .await;
+    .await;
     Mesh {
-        server,
+        gateway,
         inventory,
         user_fetches,
         _subgraphs: started.into_iter().map(|(_, r)| r).collect(),
-        _dir: dir,
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn federation_directives_behave_across_subgraphs() {
     let m = mesh().await;
-    let s = &m.server;
+    let s = &m.gateway.server;
 
     // Entities across four subgraphs, @requires (shippingCost needs weight
     // from catalog), @override (stockNote now from shipping), @shareable name.
@@ -528,6 +485,7 @@ async fn operations_use_fragments_aliases_variables_and_conditional_directives()
         fragment Basics on Product { id label: name @skip(if: $skipNames) }
     "#;
     let a = m
+        .gateway
         .server
         .mesh(query, json!({ "withCost": true, "term": "lamp" }))
         .await;
@@ -540,6 +498,7 @@ async fn operations_use_fragments_aliases_variables_and_conditional_directives()
         "{a}"
     );
     let a = m
+        .gateway
         .server
         .mesh(
             query,
@@ -551,7 +510,7 @@ async fn operations_use_fragments_aliases_variables_and_conditional_directives()
         json!({ "first": [{ "id": "p1" }, { "id": "p2" }], "found": [{ "id": "p1" }] }),
         "{a}"
     );
-    let a = m.server.mesh(query, json!({ "term": "x" })).await;
+    let a = m.gateway.server.mesh(query, json!({ "term": "x" })).await;
     assert!(
         a["errors"][0]["message"]
             .as_str()
@@ -569,6 +528,7 @@ async fn a_subgraph_down_or_too_slow_gives_partial_data_with_errors_at_their_pat
 
     // Nullable field: null at its place, the rest of the data stays.
     let a = m
+        .gateway
         .server
         .mesh("{ products { name inStock } }", json!({}))
         .await;
@@ -593,6 +553,7 @@ async fn a_subgraph_down_or_too_slow_gives_partial_data_with_errors_at_their_pat
 
     // Non-null field: the null propagates to the nearest nullable parent.
     let a = m
+        .gateway
         .server
         .mesh("{ maybeProducts { name stockLevel } }", json!({}))
         .await;
@@ -602,6 +563,7 @@ async fn a_subgraph_down_or_too_slow_gives_partial_data_with_errors_at_their_pat
     // A subgraph slower than its configured timeout: null and an error, fast.
     let started = Instant::now();
     let a = m
+        .gateway
         .server
         .mesh("{ slowReport products { id } }", json!({}))
         .await;

@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use common::Server;
@@ -66,63 +66,22 @@ async fn tokens_are_verified_and_bad_ones_refused() {
     let customers = domains::serve(domains::demo::customers())
         .await
         .expect("customers");
-    let sdl: Value = reqwest::Client::new()
-        .post(&customers.url)
-        .json(&json!({ "query": "{ _service { sdl } }" }))
-        .send()
-        .await
-        .expect("sdl")
-        .json()
-        .await
-        .expect("sdl json");
-    let supergraph = composition::compose(&[composition::Subgraph {
-        name: "customers".into(),
-        url: customers.url.clone(),
-        sdl: sdl["data"]["_service"]["sdl"]
-            .as_str()
-            .unwrap_or_default()
-            .into(),
-    }])
-    .expect("composes");
-    let dir = tempfile::tempdir().expect("dir");
-    let file = dir.path().join("supergraph.graphql");
-    std::fs::write(&file, &supergraph.sdl).expect("write");
-    let config = dir.path().join("router.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "jwt:\n  enabled: true\n  require_authentication: true\n  jwks_providers:\n    - source: file\n      path: {}\n  issuers: [\"https://issuer.test\"]\n  audiences: [\"meshwork\"]\n",
-            fixture("jwks.json").display()
-        ),
-    )
-    .expect("config");
-    let server = Server::start_with(&[
-        "gateway",
-        "--supergraph",
-        &file.to_string_lossy(),
-        "--router-config",
-        &config.to_string_lossy(),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (status, answer) = ask(&server, Some(&rs256(&claims(json!({}))))).await;
-        if status == 200 && answer["data"]["customers"].is_array() {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "a valid token never got data: {status} {answer}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let supergraph = common::compose(&[("customers", &customers.url)]).await;
+    let config = format!(
+        "jwt:\n  enabled: true\n  require_authentication: true\n  jwks_providers:\n    - source: file\n      path: {}\n  issuers: [\"https://issuer.test\"]\n  audiences: [\"meshwork\"]\n",
+        fixture("jwks.json").display()
+    );
+    let gateway = common::static_gateway(&supergraph.sdl, Some(&config)).await;
+    let server = &gateway.server;
+    let (status, answer) = ask(server, Some(&rs256(&claims(json!({}))))).await;
+    assert_eq!(status, 200, "a valid token gets data: {answer}");
+    assert_eq!(answer["data"]["customers"][0]["name"], "Ada Lovelace");
 
     let refused = |status: u16, answer: &Value| {
         answer["data"]["customers"].is_null() && (status == 401 || answer["errors"].is_array())
     };
 
-    let (status, answer) = ask(&server, None).await;
+    let (status, answer) = ask(server, None).await;
     assert!(refused(status, &answer), "no token: {status} {answer}");
 
     let none = format!(
@@ -130,7 +89,7 @@ async fn tokens_are_verified_and_bad_ones_refused() {
         b64(&json!({ "alg": "none", "typ": "JWT" })),
         b64(&claims(json!({})))
     );
-    let (status, answer) = ask(&server, Some(&none)).await;
+    let (status, answer) = ask(server, Some(&none)).await;
     assert!(refused(status, &answer), "alg none: {status} {answer}");
 
     // Algorithm confusion: HS256 "signed" with the RSA public key as secret.
@@ -143,7 +102,7 @@ async fn tokens_are_verified_and_bad_ones_refused() {
         &EncodingKey::from_secret(&public),
     )
     .expect("sign");
-    let (status, answer) = ask(&server, Some(&confused)).await;
+    let (status, answer) = ask(server, Some(&confused)).await;
     assert!(
         refused(status, &answer),
         "HS/RS confusion: {status} {answer}"
@@ -155,11 +114,11 @@ async fn tokens_are_verified_and_bad_ones_refused() {
         ("wrong audience", json!({ "aud": "someone-else" })),
         ("not yet valid", json!({ "nbf": now() + 3600 })),
     ] {
-        let (status, answer) = ask(&server, Some(&rs256(&claims(extra)))).await;
+        let (status, answer) = ask(server, Some(&rs256(&claims(extra)))).await;
         assert!(refused(status, &answer), "{case}: {status} {answer}");
     }
     let (status, answer) = ask(
-        &server,
+        server,
         Some(&rs256(&claims(json!({ "nbf": now() + 3600 })))),
     )
     .await;
@@ -173,7 +132,7 @@ async fn tokens_are_verified_and_bad_ones_refused() {
     );
 
     // Within the 30 s leeway a slightly early nbf is accepted.
-    let (status, answer) = ask(&server, Some(&rs256(&claims(json!({ "nbf": now() + 10 }))))).await;
+    let (status, answer) = ask(server, Some(&rs256(&claims(json!({ "nbf": now() + 10 }))))).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["data"]["customers"][0]["name"], "Ada Lovelace");
 }

@@ -315,55 +315,11 @@ async fn a_gateway_serves_a_precomposed_supergraph_file_with_no_catalog() {
     let orders = domains::serve(domains::demo::orders())
         .await
         .expect("orders");
+    let supergraph =
+        common::compose(&[("customers", &customers.url), ("orders", &orders.url)]).await;
+    let gateway = common::static_gateway(&supergraph.sdl, None).await;
+    let server = &gateway.server;
     let http = reqwest::Client::new();
-    let mut subgraphs = Vec::new();
-    for (name, url) in [("customers", &customers.url), ("orders", &orders.url)] {
-        let sdl: Value = http
-            .post(url.as_str())
-            .json(&json!({ "query": "{ _service { sdl } }" }))
-            .send()
-            .await
-            .expect("sdl")
-            .json()
-            .await
-            .expect("sdl json");
-        subgraphs.push(composition::Subgraph {
-            name: name.into(),
-            url: url.clone(),
-            sdl: sdl["data"]["_service"]["sdl"]
-                .as_str()
-                .unwrap_or_default()
-                .into(),
-        });
-    }
-    let supergraph = composition::compose(&subgraphs).expect("composes");
-    let dir = tempfile::tempdir().expect("dir");
-    let file = dir.path().join("supergraph.graphql");
-    std::fs::write(&file, &supergraph.sdl).expect("write supergraph");
-
-    let server = Server::start_with(&[
-        "gateway",
-        "--supergraph",
-        &file.to_string_lossy(),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let health = http
-            .get(format!("{}/health", server.base))
-            .send()
-            .await
-            .map(|r| r.status().as_u16());
-        if health.as_ref().ok() == Some(&200) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "/health never became 200: {health:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let answer = server.mesh(ORDERS_QUERY, json!({})).await;
     assert_eq!(
         answer["data"]["ordersByDate"][1],

@@ -20,6 +20,7 @@ use hive_router::plugins::plugins_service::PluginService;
 use hive_router::telemetry::Telemetry;
 use hive_router::{configure_app_from_config, configure_ntex_app, PluginRegistry, RouterPaths};
 
+use crate::limits::{Counted, SelectionLimit};
 use crate::{config, GatewayError, GatewayOptions};
 
 /// Runs the gateway until it is stopped (Ctrl-C or SIGTERM). Blocks the
@@ -62,12 +63,15 @@ async fn serve(options: GatewayOptions) -> Result<(), GatewayError> {
     let plan = Arc::get_mut(&mut state.validation_plan).ok_or_else(|| {
         GatewayError::Start("the engine's validation plan is already in use".into())
     })?;
-    plan.add_rule(Box::new(crate::limits::MaxRootFields(
-        options.limits.max_root_fields,
-    )));
-    plan.add_rule(Box::new(crate::limits::MaxExpandedSelections(
-        options.limits.max_expanded_selections,
-    )));
+    for (counted, max) in [
+        (Counted::RootFields, options.limits.max_root_fields),
+        (
+            Counted::ExpandedSelections,
+            options.limits.max_expanded_selections,
+        ),
+    ] {
+        plan.add_rule(Box::new(SelectionLimit { counted, max }));
+    }
 
     let mut paths = RouterPaths::new(router_config.graphql_path().to_string(), None, None);
     if options.health_requires_supergraph {

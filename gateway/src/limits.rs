@@ -38,31 +38,34 @@ impl Default for OperationLimits {
     }
 }
 
-pub(crate) struct MaxRootFields(pub usize);
-
-impl ValidationRule for MaxRootFields {
-    fn error_code(&self) -> &'static str {
-        "MAX_ROOT_FIELDS_EXCEEDED"
-    }
-
-    fn visitor<'doc>(&self) -> ValidationVisitor<'doc> {
-        Box::new(RootFieldVisitor {
-            max: self.0,
-            sizes: HashMap::new(),
-        })
-    }
+/// What a [`SelectionLimit`] counts.
+#[derive(Clone, Copy)]
+pub(crate) enum Counted {
+    /// Root fields (fragment spreads at the root expanded).
+    RootFields,
+    /// Every selection, with every fragment spread expanded.
+    ExpandedSelections,
 }
 
-pub(crate) struct MaxExpandedSelections(pub usize);
+/// Refuses operations whose count of `counted` exceeds `max`.
+pub(crate) struct SelectionLimit {
+    pub counted: Counted,
+    pub max: usize,
+}
 
-impl ValidationRule for MaxExpandedSelections {
+impl ValidationRule for SelectionLimit {
     fn error_code(&self) -> &'static str {
-        "MAX_EXPANDED_SELECTIONS_EXCEEDED"
+        match self.counted {
+            Counted::RootFields => "MAX_ROOT_FIELDS_EXCEEDED",
+            Counted::ExpandedSelections => "MAX_EXPANDED_SELECTIONS_EXCEEDED",
+        }
     }
 
     fn visitor<'doc>(&self) -> ValidationVisitor<'doc> {
-        Box::new(ExpandedVisitor {
-            max: self.0,
+        Box::new(SelectionVisitor {
+            counted: self.counted,
+            max: self.max,
+            code: self.error_code(),
             sizes: HashMap::new(),
         })
     }
@@ -116,83 +119,53 @@ fn count<'doc>(
     total
 }
 
-fn exceeded(code: &'static str, message: String) -> ValidationError {
-    ValidationError {
-        locations: vec![],
-        message,
-        error_code: code,
-    }
-}
-
-struct RootFieldVisitor<'doc> {
+struct SelectionVisitor<'doc> {
+    counted: Counted,
     max: usize,
+    code: &'static str,
     sizes: Sizes<'doc>,
 }
 
-impl<'doc> OperationVisitor<'doc, ValidationErrorContext> for RootFieldVisitor<'doc> {
+impl<'doc> OperationVisitor<'doc, ValidationErrorContext> for SelectionVisitor<'doc> {
     fn enter_document(
         &mut self,
         context: &mut OperationVisitorContext<'doc>,
         errors: &mut ValidationErrorContext,
         document: &'doc Document,
     ) {
+        let deep = matches!(self.counted, Counted::ExpandedSelections);
         for definition in &document.definitions {
-            if let Definition::Operation(op) = definition {
-                let roots = count(
-                    op.selection_set(),
-                    &context.known_fragments,
-                    &mut self.sizes,
-                    false,
-                );
-                if roots > self.max {
-                    errors.report_error(exceeded(
-                        "MAX_ROOT_FIELDS_EXCEEDED",
-                        format!(
-                            "Operation selects {roots} root fields; at most {} are allowed.",
-                            self.max
-                        ),
-                    ));
-                }
+            let Definition::Operation(op) = definition else {
+                continue;
+            };
+            let size = count(
+                op.selection_set(),
+                &context.known_fragments,
+                &mut self.sizes,
+                deep,
+            );
+            if size <= self.max {
+                continue;
             }
-        }
-    }
-}
-
-struct ExpandedVisitor<'doc> {
-    max: usize,
-    sizes: Sizes<'doc>,
-}
-
-impl<'doc> OperationVisitor<'doc, ValidationErrorContext> for ExpandedVisitor<'doc> {
-    fn enter_document(
-        &mut self,
-        context: &mut OperationVisitorContext<'doc>,
-        errors: &mut ValidationErrorContext,
-        document: &'doc Document,
-    ) {
-        for definition in &document.definitions {
-            if let Definition::Operation(op) = definition {
-                let size = count(
-                    op.selection_set(),
-                    &context.known_fragments,
-                    &mut self.sizes,
-                    true,
-                );
-                if size > self.max {
-                    let shown = if size == usize::MAX {
-                        "more than can be counted".to_string()
-                    } else {
-                        size.to_string()
-                    };
-                    errors.report_error(exceeded(
-                        "MAX_EXPANDED_SELECTIONS_EXCEEDED",
-                        format!(
-                            "Operation expands to {shown} selections once fragments are spread; at most {} are allowed.",
-                            self.max
-                        ),
-                    ));
+            let shown = if size == usize::MAX {
+                "more than can be counted".to_string()
+            } else {
+                size.to_string()
+            };
+            let message = match self.counted {
+                Counted::RootFields => {
+                    format!("Operation selects {shown} root fields; at most {} are allowed.", self.max)
                 }
-            }
+                Counted::ExpandedSelections => format!(
+                    "Operation expands to {shown} selections once fragments are spread; at most {} are allowed.",
+                    self.max
+                ),
+            };
+            errors.report_error(ValidationError {
+                locations: vec![],
+                message,
+                error_code: self.code,
+            });
         }
     }
 }

@@ -291,3 +291,76 @@ pub fn problems(response: &Value) -> Vec<(String, String, String)> {
         })
         .collect()
 }
+
+/// The SDL a subgraph serves at `_service { sdl }`.
+pub async fn subgraph_sdl(url: &str) -> String {
+    let body: Value = reqwest::Client::new()
+        .post(url)
+        .json(&json!({ "query": "{ _service { sdl } }" }))
+        .send()
+        .await
+        .expect("POST _service")
+        .json()
+        .await
+        .expect("_service JSON");
+    body["data"]["_service"]["sdl"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Composes running subgraphs `(name, url)` with Meshwork's composition.
+pub async fn compose(members: &[(&str, &str)]) -> composition::Supergraph {
+    let mut subgraphs = Vec::new();
+    for (name, url) in members {
+        subgraphs.push(composition::Subgraph {
+            name: name.to_string(),
+            url: url.to_string(),
+            sdl: subgraph_sdl(url).await,
+        });
+    }
+    composition::compose(&subgraphs).unwrap_or_else(|e| panic!("test subgraphs compose: {e}"))
+}
+
+/// `meshwork gateway` in static mode over `supergraph`, with an optional
+/// router config (YAML), healthy (supergraph loaded) when returned.
+pub struct StaticGateway {
+    pub server: Server,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn static_gateway(supergraph: &str, router_config: Option<&str>) -> StaticGateway {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("supergraph.graphql");
+    std::fs::write(&file, supergraph).expect("write supergraph");
+    let file = file.to_string_lossy().into_owned();
+    let mut args = vec!["gateway", "--supergraph", &file, "--listen", "127.0.0.1:0"];
+    let config_path = dir
+        .path()
+        .join("router.yaml")
+        .to_string_lossy()
+        .into_owned();
+    if let Some(config) = router_config {
+        std::fs::write(&config_path, config).expect("write router config");
+        args.extend(["--router-config", &config_path]);
+    }
+    let server = Server::start_with(&args);
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status = http
+            .get(format!("{}/health", server.base))
+            .send()
+            .await
+            .map(|r| r.status().as_u16());
+        if status.as_ref().ok() == Some(&200) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "gateway never became healthy: {status:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    StaticGateway { server, _dir: dir }
+}
