@@ -3,6 +3,7 @@
 //! the gateway, on one address.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -39,6 +40,14 @@ pub struct MeshArgs {
     /// A Hive Router configuration file (YAML) for the gateway's other settings.
     #[arg(long, env = "MESHWORK_ROUTER_CONFIG")]
     router_config: Option<PathBuf>,
+    /// Requests per minute each caller (JWT issuer+subject, else client IP)
+    /// may send to /graphql; unlimited when not set.
+    #[arg(long, env = "MESHWORK_RATE_LIMIT_PER_MINUTE")]
+    rate_limit_per_minute: Option<NonZeroU32>,
+    /// Requests a caller may send at once above the sustained rate
+    /// (default: a tenth of the per-minute rate).
+    #[arg(long, requires = "rate_limit_per_minute")]
+    rate_limit_burst: Option<NonZeroU32>,
 }
 
 #[derive(clap::Args)]
@@ -65,10 +74,29 @@ pub struct GatewayArgs {
     /// A Hive Router configuration file (YAML) for the gateway's other settings.
     #[arg(long, env = "MESHWORK_ROUTER_CONFIG")]
     router_config: Option<PathBuf>,
+    /// Requests per minute each caller (JWT issuer+subject, else client IP)
+    /// may send to /graphql; unlimited when not set.
+    #[arg(long, env = "MESHWORK_RATE_LIMIT_PER_MINUTE")]
+    rate_limit_per_minute: Option<NonZeroU32>,
+    /// Requests a caller may send at once above the sustained rate
+    /// (default: a tenth of the per-minute rate).
+    #[arg(long, requires = "rate_limit_per_minute")]
+    rate_limit_burst: Option<NonZeroU32>,
 }
 
 /// The control plane's runtime: catalog, puller and the routes beside
 /// `/graphql`. A gateway alone only serves small routes there: one thread.
+fn rate_limit(
+    per_minute: Option<NonZeroU32>,
+    burst: Option<NonZeroU32>,
+) -> Option<gateway::RateLimit> {
+    per_minute.map(|per_minute| gateway::RateLimit {
+        per_minute,
+        burst: burst
+            .unwrap_or_else(|| NonZeroU32::new(per_minute.get() / 10).unwrap_or(NonZeroU32::MIN)),
+    })
+}
+
 fn runtime(threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
@@ -170,6 +198,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         log_level: log_level(),
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
+        rate_limit: rate_limit(args.rate_limit_per_minute, args.rate_limit_burst),
     })?;
     drop(demo_dir);
     Ok(())
@@ -213,6 +242,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         log_level: log_level(),
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
+        rate_limit: rate_limit(args.rate_limit_per_minute, args.rate_limit_burst),
     })?;
     Ok(())
 }

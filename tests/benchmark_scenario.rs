@@ -17,7 +17,7 @@ fn fixture(name: &str) -> String {
 }
 
 async fn gateway_answer(supergraph: &str) -> Value {
-    let gateway = common::static_gateway(supergraph, None).await;
+    let gateway = common::static_gateway(supergraph, None, &[]).await;
     gateway
         .server
         .mesh(&fixture("query.graphql"), json!({}))

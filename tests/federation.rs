@@ -378,6 +378,7 @@ async fn mesh() -> Mesh {
     let gateway = common::static_gateway(
         &supergraph.sdl,
         Some("traffic_shaping:\n  subgraphs:\n    slow:\n      request_timeout: 500ms\n"),
+        &[],
     )
     .await;
     Mesh {

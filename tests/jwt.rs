@@ -71,7 +71,7 @@ async fn tokens_are_verified_and_bad_ones_refused() {
         "jwt:\n  enabled: true\n  require_authentication: true\n  jwks_providers:\n    - source: file\n      path: {}\n  issuers: [\"https://issuer.test\"]\n  audiences: [\"meshwork\"]\n",
         fixture("jwks.json").display()
     );
-    let gateway = common::static_gateway(&supergraph.sdl, Some(&config)).await;
+    let gateway = common::static_gateway(&supergraph.sdl, Some(&config), &[]).await;
     let server = &gateway.server;
     let (status, answer) = ask(server, Some(&rs256(&claims(json!({}))))).await;
     assert_eq!(status, 200, "a valid token gets data: {answer}");

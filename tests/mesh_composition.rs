@@ -317,7 +317,7 @@ async fn a_gateway_serves_a_precomposed_supergraph_file_with_no_catalog() {
         .expect("orders");
     let supergraph =
         common::compose(&[("customers", &customers.url), ("orders", &orders.url)]).await;
-    let gateway = common::static_gateway(&supergraph.sdl, None).await;
+    let gateway = common::static_gateway(&supergraph.sdl, None, &[]).await;
     let server = &gateway.server;
     let http = reqwest::Client::new();
     let answer = server.mesh(ORDERS_QUERY, json!({})).await;

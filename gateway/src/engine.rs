@@ -89,6 +89,8 @@ async fn serve(options: GatewayOptions) -> Result<(), GatewayError> {
         runtime: options.extra_routes.runtime.clone(),
     };
     let listener = options.listener;
+    let rate_limiter =
+        crate::rate_limit::RateLimiter::new(options.rate_limit, router_config.graphql_path());
     let jwt_not_before = crate::jwt_time::JwtNotBefore {
         leeway_seconds: options.jwt_leeway.as_secs(),
     };
@@ -98,6 +100,7 @@ async fn serve(options: GatewayOptions) -> Result<(), GatewayError> {
         let prometheus = prometheus.clone();
         web::App::new()
             .middleware(jwt_not_before)
+            .middleware(rate_limiter.clone())
             .middleware(long_lived.clone())
             .middleware(PluginService::new(
                 paths.clone(),

@@ -22,15 +22,21 @@ pub(crate) struct JwtNotBefore {
     pub leeway_seconds: u64,
 }
 
-/// The token's `nbf` when it lies beyond `now + leeway`.
-fn not_yet_valid(authorization: &str, now: u64, leeway: u64) -> Option<u64> {
+/// The claims of a bearer token in an `Authorization` header value, read
+/// without verifying it (the engine verifies; callers only use claims to
+/// refuse early or to pick a rate-limit bucket).
+pub(crate) fn unverified_claims(authorization: &str) -> Option<serde_json::Value> {
     let token = authorization.strip_prefix("Bearer ")?.trim();
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    let nbf = claims.get("nbf")?.as_u64()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The token's `nbf` when it lies beyond `now + leeway`.
+fn not_yet_valid(authorization: &str, now: u64, leeway: u64) -> Option<u64> {
+    let nbf = unverified_claims(authorization)?.get("nbf")?.as_u64()?;
     (nbf > now.saturating_add(leeway)).then_some(nbf)
 }
 

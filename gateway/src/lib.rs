@@ -23,6 +23,7 @@
 //!     log_level: "info".into(),
 //!     limits: gateway::OperationLimits::default(),
 //!     jwt_leeway: std::time::Duration::from_secs(30),
+//!     rate_limit: None,
 //! };
 //! gateway::run(options).unwrap();
 //! ```
@@ -35,6 +36,7 @@ mod config;
 pub mod engine;
 mod jwt_time;
 mod limits;
+mod rate_limit;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -46,6 +48,7 @@ pub use engine::run;
 /// gateway: the engine is tuned with it.
 pub use hive_router::RouterGlobalAllocator as GlobalAllocator;
 pub use limits::OperationLimits;
+pub use rate_limit::RateLimit;
 
 /// Where the gateway reads its supergraph from.
 #[derive(Clone, Debug)]
@@ -91,6 +94,9 @@ pub struct GatewayOptions {
     /// Clock skew tolerated when checking a JWT's `nbf` claim (the engine
     /// checks the rest of the token when `jwt` is configured).
     pub jwt_leeway: Duration,
+    /// Requests per minute per caller on the GraphQL endpoint; none when
+    /// not set.
+    pub rate_limit: Option<RateLimit>,
 }
 
 #[derive(Debug, thiserror::Error)]

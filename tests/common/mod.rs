@@ -323,13 +323,18 @@ pub async fn compose(members: &[(&str, &str)]) -> composition::Supergraph {
 }
 
 /// `meshwork gateway` in static mode over `supergraph`, with an optional
-/// router config (YAML), healthy (supergraph loaded) when returned.
+/// router config (YAML) and extra flags, healthy (supergraph loaded) when
+/// returned.
 pub struct StaticGateway {
     pub server: Server,
     _dir: tempfile::TempDir,
 }
 
-pub async fn static_gateway(supergraph: &str, router_config: Option<&str>) -> StaticGateway {
+pub async fn static_gateway(
+    supergraph: &str,
+    router_config: Option<&str>,
+    extra: &[&str],
+) -> StaticGateway {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("supergraph.graphql");
     std::fs::write(&file, supergraph).expect("write supergraph");
@@ -344,6 +349,7 @@ pub async fn static_gateway(supergraph: &str, router_config: Option<&str>) -> St
         std::fs::write(&config_path, config).expect("write router config");
         args.extend(["--router-config", &config_path]);
     }
+    args.extend(extra);
     let server = Server::start_with(&args);
     let http = reqwest::Client::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
