@@ -28,51 +28,11 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-"$subgraphs" 127.0.0.1:4200 >"$work/subgraphs.log" 2>&1 &
-pids+=($!)
-sed -E 's#"http://0.0.0.0:4200/([a-z]+)"#"http://127.0.0.1:4200/\1/graphql"#' bench/fixtures/supergraph.graphql >"$work/supergraph.graphql"
-python3 -c 'import json,sys; print(json.dumps({"query": open(sys.argv[1]).read()}))' bench/fixtures/query.graphql >"$work/body.json"
-export MESHWORK_BENCH_BODY="$work/body.json"
+source bench/common.sh
+bench_setup
 printf 'log:\n  level: error\n' >"$work/router.yaml"
 printf 'log:\n  level: error\nhttp:\n  host: 127.0.0.1\n  port: 4001\nsupergraph:\n  source: file\n  path: %s\n' "$work/supergraph.graphql" >"$work/hive.yaml"
 
-wait_ready() { # url
-  for _ in $(seq 1 200); do
-    if curl -sf -o /dev/null -X POST "$1" -H 'content-type: application/json' --data-binary @"$work/body.json"; then return 0; fi
-    sleep 0.1
-  done
-  echo "no answer from $1"; exit 1
-}
-
-check_answer() { # url
-  curl -s -X POST "$1" -H 'content-type: application/json' --data-binary @"$work/body.json" >"$work/answer.json"
-  python3 - "$work/answer.json" bench/fixtures/expected-response.json <<'PY'
-import json, sys
-got, want = (json.load(open(p)) for p in sys.argv[1:3])
-if got != want:
-    sys.exit(f"answer differs from expected-response.json: {json.dumps(got)[:300]}")
-PY
-}
-
-run() { # label pid url
-  local label=$1 pid=$2 url=$3
-  wait_ready "$url"
-  check_answer "$url"
-  wrk -t1 -c"$connections" -d3s -s bench/post.lua "$url" >/dev/null  # warm-up
-  wrk -t1 -c"$connections" -d"${duration}s" --latency -s bench/post.lua "$url" >"$work/$label.wrk"
-  local rps p50 p99 rss
-  rps=$(awk '/Requests\/sec/ {print $2}' "$work/$label.wrk")
-  p50=$(awk '$1=="50%" {print $2}' "$work/$label.wrk")
-  p99=$(awk '$1=="99%" {print $2}' "$work/$label.wrk")
-  rss=$(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' "/proc/$pid/status")
-  errors=$(grep -E "Non-2xx|Socket errors" "$work/$label.wrk" | tr '\n' ' ' || true)
-  echo "| $label | $rps | $p50 | $p99 | $rss | ${errors:-none} |" | tee -a "$work/rows"
-}
-
-stop() { # pid
-  kill "$1" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-}
 start_hive() {
   ROUTER_CONFIG_FILE_PATH="$work/hive.yaml" "$hive" >"$work/hive.log" 2>&1 &
   echo $!
@@ -87,10 +47,10 @@ start_meshwork() {
 # on both alike.
 for round in 1 2; do
   pid=$(start_hive); pids+=("$pid")
-  run "plain Hive Router 0.2.19 (run $round)" "$pid" "http://127.0.0.1:4001/graphql"
+  measure "plain Hive Router 0.2.19 (run $round)" "$pid" "http://127.0.0.1:4001/graphql"
   stop "$pid"
   pid=$(start_meshwork); pids+=("$pid")
-  run "Meshwork gateway, static mode (run $round)" "$pid" "http://127.0.0.1:4002/graphql"
+  measure "Meshwork gateway, static mode (run $round)" "$pid" "http://127.0.0.1:4002/graphql"
   stop "$pid"
 done
 ratio=$(awk -F'|' '/Hive Router/ {h+=$3; nh++} /Meshwork/ {m+=$3; nm++} END {printf "%.3f", (m/nm)/(h/nh)}' "$work/rows")

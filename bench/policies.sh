@@ -24,11 +24,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-"$subgraphs" 127.0.0.1:4200 >"$work/subgraphs.log" 2>&1 &
-pids+=($!)
-sed -E 's#"http://0.0.0.0:4200/([a-z]+)"#"http://127.0.0.1:4200/\1/graphql"#' bench/fixtures/supergraph.graphql >"$work/supergraph.graphql"
-python3 -c 'import json,sys; print(json.dumps({"query": open(sys.argv[1]).read()}))' bench/fixtures/query.graphql >"$work/body.json"
-export MESHWORK_BENCH_BODY="$work/body.json"
+source bench/common.sh
+bench_setup
 
 # An RS256 token signed with the test key (tests/fixtures/jwt), valid 1 hour.
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
@@ -59,28 +56,8 @@ run() { # label config extra-args...
     --router-config "$config" "$@" >"$work/meshwork.log" 2>&1 &
   local pid=$!
   pids+=($pid)
-  for _ in $(seq 1 200); do
-    curl -sf -o "$work/answer.json" -X POST http://127.0.0.1:4002/graphql -H 'content-type: application/json' \
-      -H "authorization: Bearer $MESHWORK_BENCH_TOKEN" --data-binary @"$work/body.json" && break
-    sleep 0.1
-  done
-  python3 - "$work/answer.json" bench/fixtures/expected-response.json <<'PY'
-import json, sys
-got, want = (json.load(open(p)) for p in sys.argv[1:3])
-if got != want:
-    sys.exit(f"answer differs from expected-response.json: {json.dumps(got)[:300]}")
-PY
-  wrk -t1 -c"$connections" -d3s -s bench/post.lua http://127.0.0.1:4002/graphql >/dev/null
-  wrk -t1 -c"$connections" -d"${duration}s" --latency -s bench/post.lua http://127.0.0.1:4002/graphql >"$work/run.wrk"
-  local rps p50 p99 rss errors
-  rps=$(awk '/Requests\/sec/ {print $2}' "$work/run.wrk")
-  p50=$(awk '$1=="50%" {print $2}' "$work/run.wrk")
-  p99=$(awk '$1=="99%" {print $2}' "$work/run.wrk")
-  rss=$(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' "/proc/$pid/status")
-  errors=$(grep -E "Non-2xx|Socket errors" "$work/run.wrk" | tr '\n' ' ' || true)
-  echo "| $label | $rps | $p50 | $p99 | $rss | ${errors:-none} |" | tee -a "$work/rows"
-  kill "$pid"
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  measure "$label" "$pid" http://127.0.0.1:4002/graphql
+  stop "$pid"
 }
 
 for round in 1 2; do

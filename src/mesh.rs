@@ -18,11 +18,39 @@ use gateway::{ExtraRoutes, GatewayOptions, SupergraphSource};
 
 use crate::parse_duration;
 
+/// Settings of the gateway, whichever command runs it.
 #[derive(clap::Args)]
-pub struct MeshArgs {
+pub struct GatewayFlags {
     /// Address to listen on.
     #[arg(long, env = "MESHWORK_LISTEN", default_value = "127.0.0.1:4000")]
     listen: SocketAddr,
+    /// A Hive Router configuration file (YAML) for the gateway's other settings.
+    #[arg(long, env = "MESHWORK_ROUTER_CONFIG")]
+    router_config: Option<PathBuf>,
+    /// Requests per minute each caller (JWT issuer+subject, else client IP)
+    /// may send to /graphql; unlimited when not set.
+    #[arg(long, env = "MESHWORK_RATE_LIMIT_PER_MINUTE")]
+    rate_limit_per_minute: Option<NonZeroU32>,
+    /// Requests a caller may send at once above the sustained rate
+    /// (default: a tenth of the per-minute rate).
+    #[arg(long, requires = "rate_limit_per_minute")]
+    rate_limit_burst: Option<NonZeroU32>,
+}
+
+impl GatewayFlags {
+    fn rate_limit(&self) -> Option<gateway::RateLimit> {
+        self.rate_limit_per_minute
+            .map(|per_minute| gateway::RateLimit {
+                per_minute,
+                burst: self.rate_limit_burst.unwrap_or_else(|| {
+                    NonZeroU32::new(per_minute.get() / 10).unwrap_or(NonZeroU32::MIN)
+                }),
+            })
+    }
+}
+
+#[derive(clap::Args)]
+pub struct MeshArgs {
     /// `meshwork.db` (an SQLite file, created on first start) or
     /// `postgres://…`. `demo` uses a fresh temporary file unless given.
     #[arg(long, env = "MESHWORK_DATABASE_URL")]
@@ -37,24 +65,12 @@ pub struct MeshArgs {
     /// a random one when not set.
     #[arg(long, env = "MESHWORK_CDN_KEY")]
     cdn_key: Option<String>,
-    /// A Hive Router configuration file (YAML) for the gateway's other settings.
-    #[arg(long, env = "MESHWORK_ROUTER_CONFIG")]
-    router_config: Option<PathBuf>,
-    /// Requests per minute each caller (JWT issuer+subject, else client IP)
-    /// may send to /graphql; unlimited when not set.
-    #[arg(long, env = "MESHWORK_RATE_LIMIT_PER_MINUTE")]
-    rate_limit_per_minute: Option<NonZeroU32>,
-    /// Requests a caller may send at once above the sustained rate
-    /// (default: a tenth of the per-minute rate).
-    #[arg(long, requires = "rate_limit_per_minute")]
-    rate_limit_burst: Option<NonZeroU32>,
+    #[command(flatten)]
+    gateway: GatewayFlags,
 }
 
 #[derive(clap::Args)]
 pub struct GatewayArgs {
-    /// Address to listen on.
-    #[arg(long, env = "MESHWORK_LISTEN", default_value = "127.0.0.1:4000")]
-    listen: SocketAddr,
     /// Serve this precomposed supergraph (Apollo, Hive or Meshwork
     /// composition) with no catalog.
     #[arg(long, conflicts_with = "control_plane")]
@@ -71,32 +87,12 @@ pub struct GatewayArgs {
     /// How often the supergraph is checked for changes.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     poll_interval: Duration,
-    /// A Hive Router configuration file (YAML) for the gateway's other settings.
-    #[arg(long, env = "MESHWORK_ROUTER_CONFIG")]
-    router_config: Option<PathBuf>,
-    /// Requests per minute each caller (JWT issuer+subject, else client IP)
-    /// may send to /graphql; unlimited when not set.
-    #[arg(long, env = "MESHWORK_RATE_LIMIT_PER_MINUTE")]
-    rate_limit_per_minute: Option<NonZeroU32>,
-    /// Requests a caller may send at once above the sustained rate
-    /// (default: a tenth of the per-minute rate).
-    #[arg(long, requires = "rate_limit_per_minute")]
-    rate_limit_burst: Option<NonZeroU32>,
+    #[command(flatten)]
+    gateway: GatewayFlags,
 }
 
 /// The control plane's runtime: catalog, puller and the routes beside
 /// `/graphql`. A gateway alone only serves small routes there: one thread.
-fn rate_limit(
-    per_minute: Option<NonZeroU32>,
-    burst: Option<NonZeroU32>,
-) -> Option<gateway::RateLimit> {
-    per_minute.map(|per_minute| gateway::RateLimit {
-        per_minute,
-        burst: burst
-            .unwrap_or_else(|| NonZeroU32::new(per_minute.get() / 10).unwrap_or(NonZeroU32::MIN)),
-    })
-}
-
 fn runtime(threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
@@ -141,7 +137,7 @@ fn random_key() -> anyhow::Result<String> {
 pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
     let runtime = runtime(2)?;
     let _enter = runtime.enter();
-    let (listener, local) = bind(args.listen)?;
+    let (listener, local) = bind(args.gateway.listen)?;
     let demo_dir = if demo && args.database.is_none() {
         Some(tempfile::tempdir().context("creating the demo's database folder")?)
     } else {
@@ -189,7 +185,8 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
             key,
             poll_interval: args.supergraph_poll_interval,
         },
-        router_config: args.router_config,
+        rate_limit: args.gateway.rate_limit(),
+        router_config: args.gateway.router_config,
         extra_routes: ExtraRoutes {
             router: app,
             runtime: runtime.handle().clone(),
@@ -198,7 +195,6 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         log_level: log_level(),
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
-        rate_limit: rate_limit(args.rate_limit_per_minute, args.rate_limit_burst),
     })?;
     drop(demo_dir);
     Ok(())
@@ -226,14 +222,15 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         _ => bail!("give either --supergraph FILE or --control-plane URL"),
     };
     let runtime = runtime(1)?;
-    let (listener, local) = bind(args.listen)?;
+    let (listener, local) = bind(args.gateway.listen)?;
     println!("Meshwork gateway serving on http://{local}");
     println!("  federated GraphQL (and GraphiQL): http://{local}/graphql");
     println!("  /health answers 200 once a supergraph is loaded");
     gateway::run(GatewayOptions {
         listener,
         supergraph,
-        router_config: args.router_config,
+        rate_limit: args.gateway.rate_limit(),
+        router_config: args.gateway.router_config,
         extra_routes: ExtraRoutes {
             router: Router::new(),
             runtime: runtime.handle().clone(),
@@ -242,7 +239,6 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         log_level: log_level(),
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
-        rate_limit: rate_limit(args.rate_limit_per_minute, args.rate_limit_burst),
     })?;
     Ok(())
 }

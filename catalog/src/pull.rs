@@ -217,17 +217,12 @@ async fn fetch_sdl(
     endpoint: &str,
     timeout: Duration,
 ) -> Result<String, String> {
-    let response = http
-        .post(endpoint)
-        .timeout(timeout)
-        .json(&serde_json::json!({ "query": "{ _service { sdl } }" }))
-        .send()
-        .await
-        .map_err(describe)?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(format!("returned {status}"));
-    }
+    let response = send(
+        http.post(endpoint)
+            .json(&serde_json::json!({ "query": "{ _service { sdl } }" })),
+        timeout,
+    )
+    .await?;
     let body: serde_json::Value = response
         .json()
         .await
@@ -251,17 +246,22 @@ async fn fetch_document(
     endpoint: &str,
     timeout: Duration,
 ) -> Result<String, String> {
-    let response = http
-        .get(endpoint)
-        .timeout(timeout)
-        .send()
-        .await
-        .map_err(describe)?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(format!("returned {status}"));
-    }
+    let response = send(http.get(endpoint), timeout).await?;
     response.text().await.map_err(describe)
+}
+
+/// Sends with a timeout; anything but a 2xx answer is an error.
+async fn send(
+    request: reqwest::RequestBuilder,
+    timeout: Duration,
+) -> Result<reqwest::Response, String> {
+    let response = request.timeout(timeout).send().await.map_err(describe)?;
+    let status = response.status();
+    if status.is_success() {
+        Ok(response)
+    } else {
+        Err(format!("returned {status}"))
+    }
 }
 
 fn describe(e: reqwest::Error) -> String {

@@ -1,0 +1,51 @@
+# Shared by bench/gateways.sh and bench/policies.sh: the benchmark's
+# subgraphs and fixtures, the answer check, and one measured wrk run.
+# Expects: $work (a temp folder), $duration, $connections, $subgraphs and
+# the array pids (processes to stop on exit).
+
+bench_setup() {
+  "$subgraphs" 127.0.0.1:4200 >"$work/subgraphs.log" 2>&1 &
+  pids+=($!)
+  sed -E 's#"http://0.0.0.0:4200/([a-z]+)"#"http://127.0.0.1:4200/\1/graphql"#' \
+    bench/fixtures/supergraph.graphql >"$work/supergraph.graphql"
+  python3 -c 'import json,sys; print(json.dumps({"query": open(sys.argv[1]).read()}))' \
+    bench/fixtures/query.graphql >"$work/body.json"
+  export MESHWORK_BENCH_BODY="$work/body.json"
+}
+
+# Waits for URL to answer the benchmark query, then checks the answer is
+# exactly bench/fixtures/expected-response.json.
+check_answer() { # url
+  local auth=()
+  [ -n "${MESHWORK_BENCH_TOKEN:-}" ] && auth=(-H "authorization: Bearer $MESHWORK_BENCH_TOKEN")
+  for _ in $(seq 1 200); do
+    curl -sf -o "$work/answer.json" -X POST "$1" -H 'content-type: application/json' "${auth[@]}" \
+      --data-binary @"$work/body.json" && break
+    sleep 0.1
+  done
+  python3 - "$work/answer.json" bench/fixtures/expected-response.json <<'PY'
+import json, sys
+got, want = (json.load(open(p)) for p in sys.argv[1:3])
+if got != want:
+    sys.exit(f"answer differs from expected-response.json: {json.dumps(got)[:300]}")
+PY
+}
+
+# Warm-up, then a measured run; appends a table row to $work/rows.
+measure() { # label pid url
+  local label=$1 pid=$2 url=$3 rps p50 p99 rss errors
+  check_answer "$url"
+  wrk -t1 -c"$connections" -d3s -s bench/post.lua "$url" >/dev/null
+  wrk -t1 -c"$connections" -d"${duration}s" --latency -s bench/post.lua "$url" >"$work/run.wrk"
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/run.wrk")
+  p50=$(awk '$1=="50%" {print $2}' "$work/run.wrk")
+  p99=$(awk '$1=="99%" {print $2}' "$work/run.wrk")
+  rss=$(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' "/proc/$pid/status")
+  errors=$(grep -E "Non-2xx|Socket errors" "$work/run.wrk" | tr '\n' ' ' || true)
+  echo "| $label | $rps | $p50 | $p99 | $rss | ${errors:-none} |" | tee -a "$work/rows"
+}
+
+stop() { # pid
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+}
