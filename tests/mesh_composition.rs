@@ -376,28 +376,8 @@ async fn gateway_replicas_follow_the_control_plane_with_its_key() {
         "--supergraph-poll-interval",
         "1s",
     ]);
-    let replica = Server::start_with(&[
-        "gateway",
-        "--control-plane",
-        &control.base,
-        "--cdn-key",
-        "replica-secret",
-        "--poll-interval",
-        "1s",
-        "--listen",
-        "127.0.0.1:0",
-    ]);
-    let stranger = Server::start_with(&[
-        "gateway",
-        "--control-plane",
-        &control.base,
-        "--cdn-key",
-        "wrong-key",
-        "--poll-interval",
-        "1s",
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let replica = Server::start_replica(&control.base, "replica-secret");
+    let stranger = Server::start_replica(&control.base, "wrong-key");
     common::register(&control, domain("customers", &customers.url)).await;
     let answer = replica
         .wait_for("{ customers { name } }", |a| {
@@ -443,13 +423,7 @@ async fn gateway_replicas_follow_the_control_plane_with_its_key() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_answers_the_readme_query() {
-    let demo = Server::start_with(&[
-        "demo",
-        "--listen",
-        "127.0.0.1:0",
-        "--supergraph-poll-interval",
-        "1s",
-    ]);
+    let demo = Server::start_demo();
     let query = r#"{ ordersByDate(date: "2026-11-24") { id total customer { name email } lines { quantity product { name inStock } } } }"#;
     let answer = demo
         .wait_for(query, |a| a["data"]["ordersByDate"].is_array())

@@ -19,13 +19,7 @@ fn code(answer: &Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abusive_operations_are_refused_and_the_gateway_keeps_serving() {
-    let demo = Server::start_with(&[
-        "demo",
-        "--listen",
-        "127.0.0.1:0",
-        "--supergraph-poll-interval",
-        "1s",
-    ]);
+    let demo = Server::start_demo();
     let ok = "{ customers { name } }";
     demo.wait_for(ok, |a| a["data"]["customers"].is_array())
         .await;

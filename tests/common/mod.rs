@@ -95,6 +95,32 @@ impl Server {
         ])
     }
 
+    /// `meshwork demo`: three demo domains and the mesh over them.
+    pub fn start_demo() -> Server {
+        Self::start_with(&[
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--supergraph-poll-interval",
+            "1s",
+        ])
+    }
+
+    /// A gateway replica following the control plane at `control` with `key`.
+    pub fn start_replica(control: &str, key: &str) -> Server {
+        Self::start_with(&[
+            "gateway",
+            "--control-plane",
+            control,
+            "--cdn-key",
+            key,
+            "--poll-interval",
+            "1s",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+    }
+
     /// Runs `meshwork ARGS…` and waits for its "serving on" line.
     pub fn start_with(args: &[&str]) -> Server {
         let mut child = Command::new(binary())
