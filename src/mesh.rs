@@ -35,9 +35,44 @@ pub struct GatewayFlags {
     /// (default: a tenth of the per-minute rate).
     #[arg(long, requires = "rate_limit_per_minute")]
     rate_limit_burst: Option<NonZeroU32>,
+    /// Whether requests without a credential reach the graph (as anonymous
+    /// callers, who see only fields without access rules).
+    #[arg(long, env = "MESHWORK_ANONYMOUS", value_enum, default_value = "allow")]
+    anonymous: Anonymous,
+    /// What happens to a request that selects fields its caller may not
+    /// read: `filter` answers them with null and an error each, `reject`
+    /// refuses the whole request.
+    #[arg(
+        long,
+        env = "MESHWORK_UNAUTHORIZED",
+        value_enum,
+        default_value = "filter"
+    )]
+    unauthorized: Unauthorized,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Anonymous {
+    Allow,
+    Deny,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Unauthorized {
+    Filter,
+    Reject,
 }
 
 impl GatewayFlags {
+    fn access(&self, source: gateway::AccessSource) -> gateway::AccessOptions {
+        gateway::AccessOptions {
+            source,
+            allow_anonymous: self.anonymous == Anonymous::Allow,
+            reject_unauthorized: self.unauthorized == Unauthorized::Reject,
+            leeway: Duration::from_secs(30),
+        }
+    }
+
     fn rate_limit(&self) -> Option<gateway::RateLimit> {
         self.rate_limit_per_minute
             .map(|per_minute| gateway::RateLimit {
@@ -65,6 +100,10 @@ pub struct MeshArgs {
     /// a random one when not set.
     #[arg(long, env = "MESHWORK_CDN_KEY")]
     cdn_key: Option<String>,
+    /// A bearer token that acts as platform admin on the catalog API, to
+    /// register the first issuers and consumers; none when not set.
+    #[arg(long, env = "MESHWORK_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
     #[command(flatten)]
     gateway: GatewayFlags,
 }
@@ -84,9 +123,13 @@ pub struct GatewayArgs {
     /// The control plane's key (`MESHWORK_CDN_KEY` there).
     #[arg(long, env = "MESHWORK_CDN_KEY")]
     cdn_key: Option<String>,
-    /// How often the supergraph is checked for changes.
+    /// How often the supergraph (and the access snapshot) is checked for changes.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     poll_interval: Duration,
+    /// With --supergraph: an access snapshot file (JSON, the format of the
+    /// control plane's /control/access) to authenticate callers with.
+    #[arg(long, requires = "supergraph")]
+    access: Option<PathBuf>,
     #[command(flatten)]
     gateway: GatewayFlags,
 }
@@ -169,7 +212,10 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         Some(key) => key,
         None => random_key()?,
     };
-    let app = app(catalog, key.clone());
+    let access = args
+        .gateway
+        .access(gateway::AccessSource::InProcess(catalog.subscribe_access()));
+    let app = app(catalog, key.clone(), args.admin_token.clone());
     println!("Meshwork serving on http://{local}");
     println!("  federated GraphQL (and GraphiQL): http://{local}/graphql");
     println!("  catalog discovery API:            http://{local}/catalog/graphql");
@@ -186,6 +232,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
             poll_interval: args.supergraph_poll_interval,
         },
         rate_limit: args.gateway.rate_limit(),
+        access: Some(access),
         router_config: args.gateway.router_config,
         extra_routes: ExtraRoutes {
             router: app,
@@ -202,23 +249,45 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
 
 /// `gateway`: a gateway alone, from a file or following a control plane.
 pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
-    let supergraph = match (args.supergraph, args.control_plane) {
+    let (supergraph, access) = match (args.supergraph, args.control_plane) {
         (Some(path), None) => {
             if !path.is_file() {
                 bail!("supergraph file {} does not exist", path.display());
             }
-            SupergraphSource::File {
-                path,
-                poll_interval: args.watch.then_some(args.poll_interval),
-            }
+            let access = match args.access {
+                Some(file) if !file.is_file() => {
+                    bail!("access file {} does not exist", file.display())
+                }
+                Some(file) => Some(args.gateway.access(gateway::AccessSource::File(file))),
+                None => None,
+            };
+            (
+                SupergraphSource::File {
+                    path,
+                    poll_interval: args.watch.then_some(args.poll_interval),
+                },
+                access,
+            )
         }
-        (None, Some(url)) => SupergraphSource::ControlPlane {
-            endpoint: format!("{}/control", url.trim_end_matches('/')),
-            key: args
+        (None, Some(url)) => {
+            let endpoint = format!("{}/control", url.trim_end_matches('/'));
+            let key = args
                 .cdn_key
-                .context("--cdn-key (or MESHWORK_CDN_KEY) is needed to follow a control plane")?,
-            poll_interval: args.poll_interval,
-        },
+                .context("--cdn-key (or MESHWORK_CDN_KEY) is needed to follow a control plane")?;
+            let access = args.gateway.access(gateway::AccessSource::ControlPlane {
+                endpoint: endpoint.clone(),
+                key: key.clone(),
+                poll_interval: args.poll_interval,
+            });
+            (
+                SupergraphSource::ControlPlane {
+                    endpoint,
+                    key,
+                    poll_interval: args.poll_interval,
+                },
+                Some(access),
+            )
+        }
         _ => bail!("give either --supergraph FILE or --control-plane URL"),
     };
     let runtime = runtime(1)?;
@@ -230,6 +299,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         listener,
         supergraph,
         rate_limit: args.gateway.rate_limit(),
+        access,
         router_config: args.gateway.router_config,
         extra_routes: ExtraRoutes {
             router: Router::new(),
@@ -244,12 +314,13 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
 }
 
 /// Routes beside `/graphql`: catalog API, control plane, readiness.
-fn app(catalog: Catalog, key: String) -> Router {
+fn app(catalog: Catalog, key: String, admin_token: Option<String>) -> Router {
+    let auth = catalog::api::ApiAuth::new(catalog.clone(), admin_token);
     Router::new()
         .route("/ready", get(ready))
         .with_state(catalog.clone())
         .merge(catalog::api::control_router(catalog.clone(), key))
-        .merge(catalog::api::router(catalog::api::schema(catalog)))
+        .merge(catalog::api::router(catalog::api::schema(catalog), auth))
 }
 
 async fn ready(State(catalog): State<Catalog>) -> impl IntoResponse {

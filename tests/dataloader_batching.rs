@@ -18,7 +18,10 @@ async fn statements_for_listing(
     counter: &AtomicUsize,
     first: usize,
 ) -> (usize, Value) {
-    let app = catalog::api::router(catalog::api::schema(catalog.clone()));
+    let app = catalog::api::router(
+        catalog::api::schema(catalog.clone()),
+        catalog::api::ApiAuth::new(catalog.clone(), None),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

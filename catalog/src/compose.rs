@@ -60,7 +60,18 @@ impl Catalog {
             return Ok(Recomposed::NoMembers);
         }
         let members = serde_json::Value::Array(members);
-        let (status, hash, supergraph, errors) = match ::composition::compose(&subgraphs) {
+        let rules = self.access_rules().await?;
+        let composed = ::composition::compose(&subgraphs).and_then(|s| {
+            ::composition::apply_access(&s.sdl, &rules)
+                .map(::composition::Supergraph::new)
+                .map_err(|message| {
+                    ::composition::CompositionFailed(vec![::composition::CompositionError {
+                        domain: None,
+                        message: format!("access rules: {message}"),
+                    }])
+                })
+        });
+        let (status, hash, supergraph, errors) = match composed {
             Ok(s) => (
                 CompositionStatus::Success,
                 Some(s.hash),

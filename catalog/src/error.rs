@@ -25,6 +25,12 @@ pub enum ProblemCode {
     LineageCycle,
     MalformedJson,
     OutOfRange,
+    /// A name that refers to nothing registered (consumer, plan, domain).
+    UnknownReference,
+    /// Key material that cannot be used (PEM, JWKS, secret).
+    InvalidKey,
+    /// The record is no longer in a state that allows the change.
+    BadState,
 }
 
 impl Problem {
@@ -53,6 +59,11 @@ pub enum CatalogError {
     DomainNotFound(String),
     #[error("domain `{0}` is deregistered; register it again to change it")]
     DomainDeregistered(String),
+    #[error("{what} `{name}` does not exist")]
+    NotFound { what: &'static str, name: String },
+    /// The caller may not do this; nothing was changed.
+    #[error("not allowed: {0}")]
+    Forbidden(String),
     #[error("database URL `{url}`: {reason}")]
     BadDatabaseUrl { url: String, reason: String },
     #[error("database: {0}")]
@@ -74,7 +85,8 @@ impl CatalogError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Invalid(_) => "BAD_USER_INPUT",
-            Self::DomainNotFound(_) => "NOT_FOUND",
+            Self::DomainNotFound(_) | Self::NotFound { .. } => "NOT_FOUND",
+            Self::Forbidden(_) => "FORBIDDEN",
             Self::DomainDeregistered(_) => "DEREGISTERED",
             Self::BadDatabaseUrl { .. } | Self::Database(_) | Self::Corrupt { .. } => {
                 "INTERNAL_SERVER_ERROR"

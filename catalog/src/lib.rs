@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+mod access;
 pub mod api;
 mod audit;
 mod compose;
@@ -29,6 +30,10 @@ mod service;
 mod spec;
 mod validate;
 
+pub use access::{
+    AccessRequestSpec, Caller, ConsumerPatch, ConsumerSpec, CreatedApiKey, FieldPolicySpec,
+    GrantSpec, IssuerSpec, PlanSpec,
+};
 pub use audit::AuditFilter;
 pub use compose::Recomposed;
 pub use db::normalize_url;
@@ -38,6 +43,6 @@ pub use pull::{PullOptions, PullOutcome, PULLER};
 pub use search::{DomainFilter, Page, MAX_PAGE};
 pub use service::{Catalog, RecordedSchema};
 pub use spec::{
-    ApiKind, DomainPatch, DomainSpec, GovernanceModel, InputKind, LineageInputSpec, ProcessingStep,
-    QualityIndicator, Slo,
+    ApiKind, DomainAccess, DomainPatch, DomainSpec, GovernanceModel, InputKind, LineageInputSpec,
+    ProcessingStep, QualityIndicator, Slo,
 };

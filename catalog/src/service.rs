@@ -15,7 +15,9 @@ use sea_orm::{
 use crate::audit::AuditEntry;
 use crate::error::{CatalogError, ProblemCode};
 use crate::schema_doc;
-use crate::spec::{ApiKind, DomainPatch, DomainSpec, GovernanceModel, InputKind, LineageInputSpec};
+use crate::spec::{
+    ApiKind, DomainAccess, DomainPatch, DomainSpec, GovernanceModel, InputKind, LineageInputSpec,
+};
 use crate::validate::{self, Problems};
 
 /// The domain information service over one database.
@@ -26,6 +28,8 @@ pub struct Catalog {
     pub(crate) compose_lock: Arc<tokio::sync::Mutex<()>>,
     /// Client for schema endpoints.
     pub(crate) http: reqwest::Client,
+    /// The access snapshot gateways enforce, republished on every change.
+    pub(crate) access: Arc<tokio::sync::watch::Sender<Arc<access::AccessSnapshot>>>,
 }
 
 /// A registration that passed every check, with upstream domains resolved.
@@ -45,14 +49,18 @@ pub struct RecordedSchema {
 impl Catalog {
     /// Opens (creating if needed) and migrates the database at `url`.
     pub async fn open(url: &str) -> Result<Self, CatalogError> {
-        Ok(Self::from_migrated(crate::db::connect(url).await?))
+        let catalog = Self::from_migrated(crate::db::connect(url).await?);
+        catalog.publish_access().await?;
+        Ok(catalog)
     }
 
     /// Uses an already opened connection, migrating it first.
     pub async fn with_connection(db: DatabaseConnection) -> Result<Self, CatalogError> {
         use migration::MigratorTrait;
         migration::Migrator::up(&db, None).await?;
-        Ok(Self::from_migrated(db))
+        let catalog = Self::from_migrated(db);
+        catalog.publish_access().await?;
+        Ok(catalog)
     }
 
     fn from_migrated(db: DatabaseConnection) -> Self {
@@ -66,6 +74,7 @@ impl Catalog {
                 ))
                 .build()
                 .unwrap_or_default(),
+            access: Arc::new(tokio::sync::watch::Sender::new(Arc::default())),
         }
     }
 
@@ -287,6 +296,7 @@ impl Catalog {
             quality_indicators: Some(d.quality_indicators.clone()),
             slos: Some(d.slos.clone()),
             poll_interval_seconds: d.poll_interval_seconds,
+            access: Some(d.access.into()),
         })
     }
 
@@ -439,6 +449,7 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
         quality_indicators,
         slos,
         poll_interval_seconds,
+        access,
     } = patch;
     spec.display_name = display_name.or(spec.display_name);
     spec.description = description.unwrap_or(spec.description);
@@ -455,6 +466,7 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
     spec.quality_indicators = quality_indicators.or(spec.quality_indicators);
     spec.slos = slos.or(spec.slos);
     spec.poll_interval_seconds = poll_interval_seconds.or(spec.poll_interval_seconds);
+    spec.access = access.or(spec.access);
     spec
 }
 
@@ -530,6 +542,7 @@ async fn write_domain<C: ConnectionTrait>(
         search_text: Set(search_text(spec, &field_names)),
         status: Set(domain::DomainStatus::Active),
         poll_interval_seconds: Set(spec.poll_interval_seconds),
+        access: Set(spec.access.unwrap_or(DomainAccess::Open).into()),
         created_at: Set(now),
         updated_at: Set(now),
     };

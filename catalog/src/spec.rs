@@ -43,6 +43,18 @@ pub enum InputKind {
     External,
 }
 
+/// Who may read a domain's data through the gateway.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[graphql(remote = "entity::domain::DomainAccess")]
+pub enum DomainAccess {
+    /// Every caller the gateway lets in.
+    #[serde(rename = "OPEN", alias = "open")]
+    Open,
+    /// Only consumers holding a grant for the domain (and platform admins).
+    #[serde(rename = "RESTRICTED", alias = "restricted")]
+    Restricted,
+}
+
 /// One input of a domain's data product.
 #[derive(InputObject, Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -109,6 +121,9 @@ pub struct DomainSpec {
     /// the server's default when absent.
     #[serde(default)]
     pub poll_interval_seconds: Option<i32>,
+    /// `OPEN` (default) or `RESTRICTED`: reading needs a grant.
+    #[serde(default)]
+    pub access: Option<DomainAccess>,
 }
 
 /// A partial update of a domain: absent fields stay as they are; `tags` and
@@ -146,6 +161,8 @@ pub struct DomainPatch {
     pub slos: Option<serde_json::Value>,
     #[serde(default)]
     pub poll_interval_seconds: Option<i32>,
+    #[serde(default)]
+    pub access: Option<DomainAccess>,
 }
 
 /// One step that turns the inputs into the data product.

@@ -22,7 +22,11 @@
 //! assert!(supergraph.sdl.contains("join__Graph"));
 //! ```
 
+mod access;
+
 use std::collections::BTreeSet;
+
+pub use access::{apply_access, AccessRules};
 
 use graphql_parser::schema::{Definition, Directive, Document, TypeDefinition, Value};
 use sha2::{Digest, Sha256};
@@ -43,6 +47,14 @@ pub struct Supergraph {
     pub sdl: String,
     /// SHA-256 of `sdl`, hex; the version gateways follow.
     pub hash: String,
+}
+
+impl Supergraph {
+    /// A supergraph of this text, with its hash.
+    pub fn new(sdl: String) -> Self {
+        let hash = hex::encode(Sha256::digest(sdl.as_bytes()));
+        Self { sdl, hash }
+    }
 }
 
 /// One reason a composition failed.
@@ -113,8 +125,7 @@ pub fn compose(subgraphs: &[Subgraph]) -> Result<Supergraph, CompositionFailed> 
             message,
         }])
     })?;
-    let hash = hex::encode(Sha256::digest(sdl.as_bytes()));
-    Ok(Supergraph { sdl, hash })
+    Ok(Supergraph::new(sdl))
 }
 
 /// The subgraph a diagnostic names, if it names exactly one.

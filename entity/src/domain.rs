@@ -29,6 +29,8 @@ pub struct Model {
     pub status: DomainStatus,
     /// Overrides the schema puller's default interval for this domain.
     pub poll_interval_seconds: Option<i32>,
+    /// Whether reading this domain's data needs a grant.
+    pub access: DomainAccess,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -64,6 +66,19 @@ pub enum DomainStatus {
     Active,
     #[sea_orm(string_value = "deregistered")]
     Deregistered,
+}
+
+/// Who may read a domain's data through the gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "lowercase")]
+pub enum DomainAccess {
+    /// Every caller the gateway lets in.
+    #[sea_orm(string_value = "open")]
+    Open,
+    /// Only consumers holding a grant (and platform admins).
+    #[sea_orm(string_value = "restricted")]
+    Restricted,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

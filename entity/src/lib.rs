@@ -3,10 +3,17 @@
 //! Plain data, no behaviour: validation, queries and transactions live in the
 //! `catalog` crate. Table layout is created by the `migration` crate.
 
+pub mod access_grant;
+pub mod access_request;
+pub mod api_key;
 pub mod audit_log;
 pub mod composition;
+pub mod consumer;
 pub mod domain;
 pub mod domain_health;
 pub mod domain_tag;
+pub mod field_policy;
+pub mod jwt_issuer;
 pub mod lineage_input;
+pub mod plan;
 pub mod schema_version;

@@ -15,7 +15,12 @@ fn humantime(d: std::time::Duration) -> String {
     }
 }
 
-pub(crate) fn router_config_text(options: &GatewayOptions) -> Result<String, GatewayError> {
+/// `internal_jwks`: when Meshwork authenticates callers itself, the JWKS
+/// file of its internal tokens, the only ones the engine then trusts.
+pub(crate) fn router_config_text(
+    options: &GatewayOptions,
+    internal_jwks: Option<(&std::path::Path, &crate::AccessOptions)>,
+) -> Result<String, GatewayError> {
     let mut root = match &options.router_config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -83,6 +88,52 @@ pub(crate) fn router_config_text(options: &GatewayOptions) -> Result<String, Gat
         limits
             .entry("max_request_body_size")
             .or_insert(json!("2MB"));
+    }
+    if let Some((jwks, access)) = internal_jwks {
+        if root.contains_key("jwt") {
+            return Err(GatewayError::Config(
+                "the router config sets `jwt`, but this gateway authenticates callers from the catalog's issuers and API keys; remove the `jwt` section (register the issuer in the catalog instead)".into(),
+            ));
+        }
+        root.insert(
+            "jwt".into(),
+            json!({
+                "enabled": true,
+                "require_authentication": false,
+                "issuers": [crate::authn::INTERNAL_ISSUER],
+                "allowed_algorithms": ["HS256"],
+                "jwks_providers": [{ "source": "file", "path": jwks.to_string_lossy() }],
+                "scopes_claim": "scope",
+            }),
+        );
+        if let Value::Object(authz) = root.entry("authorization").or_insert_with(|| json!({})) {
+            let directives = authz.entry("directives").or_insert_with(|| json!({}));
+            if let Value::Object(directives) = directives {
+                directives.entry("enabled").or_insert(json!(true));
+                directives.entry("unauthorized").or_insert(json!({
+                    "mode": if access.reject_unauthorized { "reject" } else { "filter" }
+                }));
+            }
+        }
+        // Introspection follows the consumer's setting (anonymous callers
+        // and tokens of no registered consumer keep it).
+        root.entry("introspection").or_insert(json!({
+            "expression": ".request.jwt.claims.introspection != false"
+        }));
+        // Domains learn who is asking; the engine's request deduplication
+        // keys on these headers, so no response is shared across callers.
+        let headers = root.entry("headers").or_insert_with(|| json!({}));
+        if let Value::Object(headers) = headers {
+            let all = headers.entry("all").or_insert_with(|| json!({}));
+            if let Value::Object(all) = all {
+                let request = all.entry("request").or_insert_with(|| json!([]));
+                if let Value::Array(rules) = request {
+                    rules.push(json!({ "propagate": { "named": crate::authn::CONSUMER_HEADER } }));
+                    rules.push(json!({ "propagate": { "named": crate::authn::SUBJECT_HEADER } }));
+                    rules.push(json!({ "propagate": { "named": crate::authn::SCOPES_HEADER } }));
+                }
+            }
+        }
     }
     if let Value::Object(log) = root.entry("log").or_insert_with(|| json!({})) {
         log.entry("level").or_insert(json!(options.log_level));

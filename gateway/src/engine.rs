@@ -21,7 +21,7 @@ use hive_router::telemetry::Telemetry;
 use hive_router::{configure_app_from_config, configure_ntex_app, PluginRegistry, RouterPaths};
 
 use crate::limits::{Counted, SelectionLimit};
-use crate::{config, GatewayError, GatewayOptions};
+use crate::{config, AccessSource, GatewayError, GatewayOptions};
 
 /// Runs the gateway until it is stopped (Ctrl-C or SIGTERM). Blocks the
 /// calling thread, which becomes the engine's runtime.
@@ -33,8 +33,33 @@ pub fn run(options: GatewayOptions) -> Result<(), GatewayError> {
         .block_on(serve(options))
 }
 
-async fn serve(options: GatewayOptions) -> Result<(), GatewayError> {
-    let text = config::router_config_text(&options)?;
+async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
+    // Meshwork's own authentication: the engine trusts only the tokens it
+    // mints, through a JWKS file readable by this process alone.
+    let access_options = options.access.take();
+    let jwks_dir = match &access_options {
+        Some(_) => Some(
+            tempfile::Builder::new()
+                .prefix("meshwork-gateway-")
+                .tempdir()
+                .map_err(|e| GatewayError::Start(format!("a folder for the internal JWKS: {e}")))?,
+        ),
+        None => None,
+    };
+    let mut internal = None;
+    if let (Some(dir), Some(access)) = (&jwks_dir, access_options) {
+        let keys = crate::authn::InternalKeys::generate().map_err(GatewayError::Start)?;
+        let path = dir.path().join("internal-jwks.json");
+        std::fs::write(&path, &keys.jwks)
+            .map_err(|e| GatewayError::Start(format!("writing {}: {e}", path.display())))?;
+        internal = Some((path, keys, access));
+    }
+    let text = config::router_config_text(
+        &options,
+        internal
+            .as_ref()
+            .map(|(path, _, access)| (path.as_path(), access)),
+    )?;
     let router_config = parse_yaml_config(text)
         .map_err(|e| GatewayError::Config(e.to_string()))?
         .into_static();
@@ -91,6 +116,29 @@ async fn serve(options: GatewayOptions) -> Result<(), GatewayError> {
     let listener = options.listener;
     let rate_limiter =
         crate::rate_limit::RateLimiter::new(options.rate_limit, router_config.graphql_path());
+    let authn = match internal {
+        Some((_, keys, access)) => {
+            let initial = match &access.source {
+                AccessSource::InProcess(rx) => rx.borrow().clone(),
+                AccessSource::File(path) => {
+                    Arc::new(crate::authn::read_file(path).map_err(GatewayError::Config)?)
+                }
+                AccessSource::ControlPlane { .. } => Arc::default(),
+            };
+            let shared = crate::authn::Shared::new(
+                keys,
+                access.allow_anonymous,
+                access.leeway,
+                initial,
+                &graphql_path,
+            );
+            let follow = crate::authn::follow(shared.clone(), access.source);
+            options.extra_routes.runtime.spawn(follow);
+            Some(shared)
+        }
+        None => None,
+    };
+    let authn = crate::authn::Authn(authn);
     let jwt_not_before = crate::jwt_time::JwtNotBefore {
         leeway_seconds: options.jwt_leeway.as_secs(),
     };
@@ -101,6 +149,7 @@ async fn serve(options: GatewayOptions) -> Result<(), GatewayError> {
         web::App::new()
             .middleware(jwt_not_before)
             .middleware(rate_limiter.clone())
+            .middleware(authn.clone())
             .middleware(long_lived.clone())
             .middleware(PluginService::new(
                 paths.clone(),

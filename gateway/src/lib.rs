@@ -24,6 +24,7 @@
 //!     limits: gateway::OperationLimits::default(),
 //!     jwt_leeway: std::time::Duration::from_secs(30),
 //!     rate_limit: None,
+//!     access: None,
 //! };
 //! gateway::run(options).unwrap();
 //! ```
@@ -31,6 +32,7 @@
 // ntex builds deeply nested middleware types (the engine sets the same limit).
 #![recursion_limit = "256"]
 
+mod authn;
 pub mod bridge;
 mod config;
 pub mod engine;
@@ -42,6 +44,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use authn::{AccessOptions, AccessSource, CONSUMER_HEADER, SCOPES_HEADER, SUBJECT_HEADER};
 pub use bridge::ExtraRoutes;
 pub use engine::run;
 /// The engine's global allocator (mimalloc), for binaries that run the
@@ -97,6 +100,9 @@ pub struct GatewayOptions {
     /// Requests per minute per caller on the GraphQL endpoint; none when
     /// not set.
     pub rate_limit: Option<RateLimit>,
+    /// Meshwork's authentication and authorization from the catalog's
+    /// access snapshot; none leaves callers to the router config's `jwt`.
+    pub access: Option<AccessOptions>,
 }
 
 #[derive(Debug, thiserror::Error)]

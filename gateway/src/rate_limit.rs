@@ -1,13 +1,20 @@
 //! Requests per minute, with a burst, per caller, in-process (GCRA from the
-//! `governor` crate). The caller is the bearer token's `iss` and `sub`, or
-//! the client's IP address without a token. A refused request gets 429 with
+//! `governor` crate), and daily quotas. The caller is the consumer Meshwork
+//! authenticated (its plan sets the limits), else the verified subject, else
+//! (without Meshwork's authentication) the bearer token's `iss` and `sub`,
+//! else the client's IP address. A refused request gets 429 with
 //! `Retry-After`. Only the GraphQL endpoint is limited.
 //!
-//! The token is read unverified to pick a bucket: a forged token only buys
-//! a fresh bucket for a request the engine then refuses as unauthenticated.
+//! Without Meshwork's authentication the token is read unverified to pick a
+//! bucket: a forged token only buys a fresh bucket for a request the engine
+//! then refuses as unauthenticated.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use access::PlanRecord;
+use chrono::{Datelike, Utc};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -25,26 +32,102 @@ pub struct RateLimit {
 /// Callers remembered before idle buckets are dropped.
 const MAX_TRACKED_CALLERS: usize = 100_000;
 
+type Keyed = DefaultKeyedRateLimiter<String>;
+
 #[derive(Clone)]
 pub(crate) struct RateLimiter {
-    limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+    limiter: Option<Arc<Keyed>>,
+    /// One keyed limiter per plan (by its limits), made on first use.
+    plans: Arc<Mutex<HashMap<PlanRecord, Arc<Keyed>>>>,
+    /// Requests today per caller: (day number, count).
+    daily: Arc<Mutex<HashMap<String, (i32, u64)>>>,
     graphql_path: Arc<str>,
+}
+
+fn keyed(per_minute: NonZeroU32, burst: NonZeroU32) -> Arc<Keyed> {
+    Arc::new(governor::RateLimiter::keyed(
+        Quota::per_minute(per_minute).allow_burst(burst),
+    ))
 }
 
 impl RateLimiter {
     pub fn new(limit: Option<RateLimit>, graphql_path: &str) -> Self {
         Self {
-            limiter: limit.map(|l| {
-                Arc::new(governor::RateLimiter::keyed(
-                    Quota::per_minute(l.per_minute).allow_burst(l.burst),
-                ))
-            }),
+            limiter: limit.map(|l| keyed(l.per_minute, l.burst)),
+            plans: Arc::default(),
+            daily: Arc::default(),
             graphql_path: graphql_path.into(),
         }
     }
+
+    fn plan_limiter(&self, plan: &PlanRecord) -> Option<Arc<Keyed>> {
+        let mut plans = self.plans.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(l) = plans.get(plan) {
+            return Some(l.clone());
+        }
+        let l = keyed(
+            NonZeroU32::new(plan.requests_per_minute)?,
+            NonZeroU32::new(plan.burst)?,
+        );
+        plans.insert(plan.clone(), l.clone());
+        Some(l)
+    }
+
+    /// Counts a request against a daily quota; false when it is used up.
+    fn within_daily(&self, caller: &str, quota: u64) -> bool {
+        let today = Utc::now().num_days_from_ce();
+        let mut daily = self.daily.lock().unwrap_or_else(|p| p.into_inner());
+        if daily.len() > MAX_TRACKED_CALLERS {
+            daily.retain(|_, (day, _)| *day == today);
+        }
+        let entry = daily.entry(caller.to_string()).or_insert((today, 0));
+        if entry.0 != today {
+            *entry = (today, 0);
+        }
+        if entry.1 >= quota {
+            return false;
+        }
+        entry.1 += 1;
+        true
+    }
+}
+
+fn seconds_to_midnight() -> u64 {
+    let now = Utc::now();
+    let next = (now.date_naive() + chrono::Days::new(1))
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc());
+    next.map(|t| (t - now).num_seconds().max(1) as u64)
+        .unwrap_or(3600)
+}
+
+fn too_many(
+    req: web::WebRequest<DefaultError>,
+    seconds: u64,
+    code: &str,
+    message: String,
+) -> web::WebResponse {
+    let body = serde_json::json!({ "errors": [{
+        "message": message,
+        "extensions": { "code": code }
+    }]});
+    req.into_response(
+        HttpResponse::TooManyRequests()
+            .header("retry-after", seconds.max(1).to_string())
+            .content_type("application/graphql-response+json; charset=utf-8")
+            .body(body.to_string()),
+    )
 }
 
 fn caller(req: &web::WebRequest<DefaultError>) -> String {
+    if let Some(admitted) = crate::authn::identity_of(req) {
+        let identity = &admitted.identity;
+        return match (&identity.consumer, &identity.issuer) {
+            (Some(consumer), _) => format!("consumer:{consumer}"),
+            (None, Some(issuer)) => format!("jwt:{issuer}:{}", identity.subject),
+            (None, None) => identity.subject.clone(),
+        };
+    }
     let claims = req
         .headers()
         .get("authorization")
@@ -98,31 +181,44 @@ where
         req: web::WebRequest<DefaultError>,
         ctx: ServiceCtx<'_, Self>,
     ) -> Result<Self::Response, Self::Error> {
-        let Some(limiter) = &self.limits.limiter else {
-            return ctx.call(&self.service, req).await;
-        };
         if !req.path().starts_with(&*self.limits.graphql_path) {
             return ctx.call(&self.service, req).await;
         }
-        if limiter.len() > MAX_TRACKED_CALLERS {
-            limiter.retain_recent();
+        let plan = crate::authn::identity_of(&req).and_then(|a| a.identity.plan.clone());
+        let limiter = match &plan {
+            Some(plan) => self.limits.plan_limiter(plan),
+            None => self.limits.limiter.clone(),
+        };
+        if limiter.is_none() && plan.as_ref().and_then(|p| p.daily_quota).is_none() {
+            return ctx.call(&self.service, req).await;
         }
-        match limiter.check_key(&caller(&req)) {
-            Ok(()) => ctx.call(&self.service, req).await,
-            Err(not_until) => {
+        let who = caller(&req);
+        if let Some(limiter) = limiter {
+            if limiter.len() > MAX_TRACKED_CALLERS {
+                limiter.retain_recent();
+            }
+            if let Err(not_until) = limiter.check_key(&who) {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                let body = serde_json::json!({ "errors": [{
-                    "message": format!("Rate limit exceeded; retry in {seconds} s."),
-                    "extensions": { "code": "RATE_LIMITED" }
-                }]});
-                Ok(req.into_response(
-                    HttpResponse::TooManyRequests()
-                        .header("retry-after", seconds.max(1).to_string())
-                        .content_type("application/graphql-response+json; charset=utf-8")
-                        .body(body.to_string()),
-                ))
+                return Ok(too_many(
+                    req,
+                    seconds,
+                    "RATE_LIMITED",
+                    format!("Rate limit exceeded; retry in {seconds} s."),
+                ));
             }
         }
+        if let Some(quota) = plan.as_ref().and_then(|p| p.daily_quota) {
+            if !self.limits.within_daily(&who, quota) {
+                let seconds = seconds_to_midnight();
+                return Ok(too_many(
+                    req,
+                    seconds,
+                    "QUOTA_EXCEEDED",
+                    format!("Daily quota of {quota} requests used up; it renews at 00:00 UTC."),
+                ));
+            }
+        }
+        ctx.call(&self.service, req).await
     }
 }

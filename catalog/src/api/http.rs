@@ -9,17 +9,107 @@ use axum::routing::get;
 use axum::Router;
 
 use super::{Actor, CatalogSchema};
+use crate::Caller;
 
 /// Header naming who makes a change, recorded in the audit log until
 /// authenticated identities take its place.
 pub const ACTOR_HEADER: &str = "x-meshwork-actor";
 
+/// Who may call the discovery API: the bootstrap admin token, and every
+/// credential the access snapshot trusts (JWTs of registered issuers, API
+/// keys of consumers).
+#[derive(Clone)]
+pub struct ApiAuth {
+    catalog: crate::Catalog,
+    admin_token: Option<std::sync::Arc<str>>,
+    verifier: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<access::Verifier>>>>,
+}
+
+impl ApiAuth {
+    /// `admin_token`: a bearer token that acts as platform admin (to
+    /// bootstrap issuers and consumers); none disables it.
+    pub fn new(catalog: crate::Catalog, admin_token: Option<String>) -> Self {
+        Self {
+            catalog,
+            admin_token: admin_token.filter(|t| !t.is_empty()).map(Into::into),
+            verifier: Default::default(),
+        }
+    }
+
+    fn verifier(&self) -> std::sync::Arc<access::Verifier> {
+        let snapshot = self.catalog.subscribe_access().borrow().clone();
+        let mut cached = match self.verifier.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(v) = cached.as_ref() {
+            if std::sync::Arc::ptr_eq(v.snapshot(), &snapshot) {
+                return v.clone();
+            }
+        }
+        let fresh = std::sync::Arc::new(access::Verifier::new(snapshot, 30));
+        *cached = Some(fresh.clone());
+        fresh
+    }
+
+    /// The caller of one request, or why its credential is refused.
+    pub async fn caller(&self, headers: &HeaderMap) -> Result<Caller, String> {
+        let actor = actor(headers).0;
+        let Some(value) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Ok(Caller::anonymous(actor));
+        };
+        let credential = access::Credential::from_authorization(value)
+            .ok_or("the Authorization header is neither `Bearer <token>` nor `ApiKey <key>`")?;
+        if let Some(token) = &self.admin_token {
+            if constant_time_eq(credential.text().as_bytes(), token.as_bytes()) {
+                return Ok(Caller::admin(if actor == "anonymous" {
+                    "admin".to_string()
+                } else {
+                    actor
+                }));
+            }
+        }
+        let identity = self
+            .verifier()
+            .authenticate(credential)
+            .await
+            .map_err(|e| e.to_string())?;
+        let name = match (&identity.consumer, &identity.issuer) {
+            (Some(c), None) => format!("consumer:{c}"),
+            (_, Some(issuer)) => format!("{issuer}:{}", identity.subject),
+            (None, None) => identity.subject.clone(),
+        };
+        Ok(Caller {
+            name,
+            admin: identity.has_scope(access::scopes::ADMIN),
+            teams: identity.teams,
+            consumer: identity.consumer,
+        })
+    }
+}
+
 /// Routes of the discovery API, mounted at `/catalog/graphql`; GraphiQL's
 /// assets are served by `ide::router`.
-pub fn router(schema: CatalogSchema) -> Router {
+pub fn router(schema: CatalogSchema, auth: ApiAuth) -> Router {
     Router::new()
         .route("/catalog/graphql", get(get_graphql).post(post_graphql))
-        .with_state(schema)
+        .with_state((schema, auth))
+}
+
+fn unauthenticated(reason: String) -> Response {
+    let body = serde_json::json!({ "errors": [{
+        "message": format!("credential refused: {reason}"),
+        "extensions": { "code": "UNAUTHENTICATED" }
+    }]});
+    (
+        axum::http::StatusCode::UNAUTHORIZED,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// Header carrying the key gateways use to read the supergraph (the Hive
@@ -32,7 +122,44 @@ pub const CDN_KEY_HEADER: &str = "x-hive-cdn-key";
 pub fn control_router(catalog: crate::Catalog, key: String) -> Router {
     Router::new()
         .route("/control/supergraph", get(supergraph))
+        .route("/control/access", get(access_snapshot))
         .with_state((catalog, std::sync::Arc::new(key)))
+}
+
+/// The access snapshot gateways enforce (consumers, key hashes, issuers,
+/// grants, plans), with the same key and ETag rules as the supergraph.
+async fn access_snapshot(
+    State((catalog, key)): State<(crate::Catalog, std::sync::Arc<String>)>,
+    headers: HeaderMap,
+) -> Response {
+    use axum::http::StatusCode;
+    let given = headers
+        .get(CDN_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !constant_time_eq(given.as_bytes(), key.as_bytes()) {
+        return (StatusCode::UNAUTHORIZED, "missing or wrong X-Hive-CDN-Key").into_response();
+    }
+    let snapshot = catalog.subscribe_access().borrow().clone();
+    let etag = format!("\"{}\"", snapshot.version());
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == etag);
+    if unchanged {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    match serde_json::to_string(&*snapshot) {
+        Ok(body) => (
+            [
+                (header::ETAG, etag),
+                (header::CONTENT_TYPE, "application/json".to_string()),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
 }
 
 async fn supergraph(
@@ -104,19 +231,30 @@ fn actor(headers: &HeaderMap) -> Actor {
 }
 
 async fn post_graphql(
-    State(schema): State<CatalogSchema>,
+    State((schema, auth)): State<(CatalogSchema, ApiAuth)>,
     headers: HeaderMap,
     request: GraphQLRequest,
-) -> GraphQLResponse {
-    schema
-        .execute(request.into_inner().data(actor(&headers)))
-        .await
-        .into()
+) -> Response {
+    let caller = match auth.caller(&headers).await {
+        Ok(c) => c,
+        Err(reason) => return unauthenticated(reason),
+    };
+    GraphQLResponse::from(
+        schema
+            .execute(
+                request
+                    .into_inner()
+                    .data(Actor(caller.name.clone()))
+                    .data(caller),
+            )
+            .await,
+    )
+    .into_response()
 }
 
 /// A browser gets GraphiQL; a GraphQL client sending `?query=` gets an answer.
 async fn get_graphql(
-    State(schema): State<CatalogSchema>,
+    State((schema, auth)): State<(CatalogSchema, ApiAuth)>,
     headers: HeaderMap,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
@@ -125,12 +263,23 @@ async fn get_graphql(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
     match request {
-        Ok(request) if !wants_html => GraphQLResponse::from(
-            schema
-                .execute(request.into_inner().data(actor(&headers)))
-                .await,
-        )
-        .into_response(),
+        Ok(request) if !wants_html => {
+            let caller = match auth.caller(&headers).await {
+                Ok(c) => c,
+                Err(reason) => return unauthenticated(reason),
+            };
+            GraphQLResponse::from(
+                schema
+                    .execute(
+                        request
+                            .into_inner()
+                            .data(Actor(caller.name.clone()))
+                            .data(caller),
+                    )
+                    .await,
+            )
+            .into_response()
+        }
         _ => Html(ide::page("Catalog", "/catalog/graphql")).into_response(),
     }
 }

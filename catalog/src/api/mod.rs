@@ -1,6 +1,7 @@
 //! The discovery API: GraphQL over the catalog (async-graphql), served at
 //! `/catalog/graphql` by [`router`].
 
+mod access;
 mod http;
 mod loaders;
 mod objects;
@@ -8,9 +9,11 @@ mod objects;
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, EmptySubscription, ErrorExtensions, Object, Result, Schema};
+use async_graphql::{
+    Context, EmptySubscription, ErrorExtensions, MergedObject, Object, Result, Schema,
+};
 
-pub use http::{control_router, router, ACTOR_HEADER, CDN_KEY_HEADER};
+pub use http::{control_router, router, ApiAuth, ACTOR_HEADER, CDN_KEY_HEADER};
 use objects::{
     AuditConnection, CompositionView, Domain, DomainConnection, LineageView, PullResult,
 };
@@ -21,7 +24,14 @@ use crate::search::{DomainFilter, MAX_PAGE};
 use crate::spec::{DomainPatch, DomainSpec};
 use crate::{Catalog, CatalogError};
 
-pub type CatalogSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type CatalogSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Domains, lineage, composition and audit; and access management.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(Query, access::AccessQuery);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(Mutation, access::AccessMutation);
 
 /// Who is making a request, as recorded in the audit log.
 #[derive(Clone, Debug)]
@@ -29,31 +39,35 @@ pub struct Actor(pub String);
 
 /// Builds the discovery API's schema over `catalog`.
 pub fn schema(catalog: Catalog) -> CatalogSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
-        .data(DataLoader::new(
-            loaders::Tags(catalog.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            loaders::Inputs(catalog.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            loaders::LatestSchema(catalog.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            loaders::DomainById(catalog.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            loaders::Health(catalog.clone()),
-            tokio::spawn,
-        ))
-        .data(catalog)
-        .limit_depth(32)
-        .limit_complexity(50_000)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(DataLoader::new(
+        loaders::Tags(catalog.clone()),
+        tokio::spawn,
+    ))
+    .data(DataLoader::new(
+        loaders::Inputs(catalog.clone()),
+        tokio::spawn,
+    ))
+    .data(DataLoader::new(
+        loaders::LatestSchema(catalog.clone()),
+        tokio::spawn,
+    ))
+    .data(DataLoader::new(
+        loaders::DomainById(catalog.clone()),
+        tokio::spawn,
+    ))
+    .data(DataLoader::new(
+        loaders::Health(catalog.clone()),
+        tokio::spawn,
+    ))
+    .data(catalog)
+    .limit_depth(32)
+    .limit_complexity(50_000)
+    .finish()
 }
 
 impl ErrorExtensions for CatalogError {
@@ -107,6 +121,7 @@ fn page_size(first: Option<i32>) -> Result<u64> {
     }
 }
 
+#[derive(Default)]
 pub struct Query;
 
 #[Object]
@@ -181,6 +196,7 @@ impl Query {
     }
 }
 
+#[derive(Default)]
 pub struct Mutation;
 
 #[Object]

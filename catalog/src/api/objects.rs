@@ -115,6 +115,11 @@ impl Domain {
         self.0.poll_interval_seconds
     }
 
+    /// `OPEN` or `RESTRICTED` (reading needs a grant).
+    async fn access(&self) -> crate::spec::DomainAccess {
+        self.0.access.into()
+    }
+
     /// How the schema endpoint answered lately; null before the first pull.
     async fn health(&self, ctx: &Context<'_>) -> Result<Option<DomainHealth>> {
         let loader = ctx.data::<DataLoader<loaders::Health>>()?;

@@ -1,0 +1,585 @@
+//! Writes the mesh's access rules into a supergraph as the authorization
+//! directives the gateway's engine enforces (`@requiresScopes`,
+//! `@authenticated`), so one mechanism decides every field:
+//!
+//! - a field that only restricted domains serve requires the scope of a
+//!   grant on one of them (`grant:<domain>` or `grant:<domain>:<Type.field>`)
+//!   or the platform-admin scope;
+//! - a catalog field policy adds its scopes (OR of AND-lists; an empty list
+//!   means any authenticated caller);
+//! - the domains' own `@requiresScopes`/`@authenticated` stay in force.
+//!
+//! Requirements are combined with AND. Two closings of known holes follow:
+//! an interface field's requirement also applies to the same field of each
+//! implementing type (so a concrete-type fragment cannot skip it), and a
+//! field whose resolver `@requires` protected fields inherits their
+//! requirements (so the protected value cannot leak through it).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use graphql_parser::query::{Selection, SelectionSet};
+use graphql_parser::schema::{Definition, Directive, Document, Type, TypeDefinition, Value};
+
+/// What the catalog asks of the supergraph.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccessRules {
+    /// Subgraph (domain) names whose data needs a grant.
+    pub restricted: BTreeSet<String>,
+    /// `(Type.field, scopes)`: OR of AND-lists; empty: authenticated only.
+    pub field_policies: Vec<(String, Vec<Vec<String>>)>,
+    /// The scope that reads every restricted domain.
+    pub admin_scope: String,
+}
+
+/// Alternatives in one requirement before the combination is refused.
+const MAX_ALTERNATIVES: usize = 512;
+
+/// A field's requirement. `scopes: None` with `authenticated` means any
+/// authenticated caller.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Requirement {
+    authenticated: bool,
+    scopes: Option<BTreeSet<BTreeSet<String>>>,
+}
+
+impl Requirement {
+    fn is_empty(&self) -> bool {
+        !self.authenticated && self.scopes.is_none()
+    }
+
+    fn scopes(groups: Vec<Vec<String>>) -> Self {
+        if groups.is_empty() {
+            return Self {
+                authenticated: true,
+                scopes: None,
+            };
+        }
+        Self {
+            authenticated: true,
+            scopes: Some(
+                groups
+                    .into_iter()
+                    .map(|g| g.into_iter().collect())
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Both requirements at once.
+    fn and(&self, other: &Requirement) -> Result<Requirement, String> {
+        let scopes = match (&self.scopes, &other.scopes) {
+            (None, s) | (s, None) => s.clone(),
+            (Some(a), Some(b)) => {
+                let mut out = BTreeSet::new();
+                for x in a {
+                    for y in b {
+                        out.insert(x.union(y).cloned().collect::<BTreeSet<String>>());
+                        if out.len() > MAX_ALTERNATIVES {
+                            return Err(format!(
+                                "combined scope requirements exceed {MAX_ALTERNATIVES} alternatives"
+                            ));
+                        }
+                    }
+                }
+                Some(minimal(out))
+            }
+        };
+        Ok(Requirement {
+            authenticated: self.authenticated || other.authenticated,
+            scopes,
+        })
+    }
+
+    fn directive(&self) -> Option<Directive<'static, String>> {
+        let directive = |name: &str, arguments| Directive {
+            position: Default::default(),
+            name: name.to_string(),
+            arguments,
+        };
+        match &self.scopes {
+            Some(groups) => Some(directive(
+                "requiresScopes",
+                vec![(
+                    "scopes".to_string(),
+                    Value::List(
+                        groups
+                            .iter()
+                            .map(|g| Value::List(g.iter().cloned().map(Value::String).collect()))
+                            .collect(),
+                    ),
+                )],
+            )),
+            None if self.authenticated => Some(directive("authenticated", Vec::new())),
+            None => None,
+        }
+    }
+}
+
+/// Drops alternatives that contain another alternative (they add nothing).
+fn minimal(groups: BTreeSet<BTreeSet<String>>) -> BTreeSet<BTreeSet<String>> {
+    groups
+        .iter()
+        .filter(|g| !groups.iter().any(|o| o != *g && o.is_subset(g)))
+        .cloned()
+        .collect()
+}
+
+fn requirement_from(directives: &[Directive<'static, String>]) -> Result<Requirement, String> {
+    let mut req = Requirement::default();
+    for d in directives {
+        match d.name.as_str() {
+            "authenticated" => req.authenticated = true,
+            "requiresScopes" => {
+                let groups = d
+                    .arguments
+                    .iter()
+                    .find(|(a, _)| a == "scopes")
+                    .map(|(_, v)| scope_groups(v))
+                    .transpose()?
+                    .unwrap_or_default();
+                req = req.and(&Requirement::scopes(groups))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(req)
+}
+
+fn scope_groups(value: &Value<'static, String>) -> Result<Vec<Vec<String>>, String> {
+    let Value::List(groups) = value else {
+        return Err(format!(
+            "@requiresScopes(scopes: {value}) is not a list of lists"
+        ));
+    };
+    groups
+        .iter()
+        .map(|g| match g {
+            Value::List(items) => items
+                .iter()
+                .map(|s| match s {
+                    Value::String(s) => Ok(s.clone()),
+                    other => Err(format!("scope {other} is not a string")),
+                })
+                .collect(),
+            other => Err(format!("scope group {other} is not a list")),
+        })
+        .collect()
+}
+
+fn arg<'a>(d: &'a Directive<'static, String>, name: &str) -> Option<&'a Value<'static, String>> {
+    d.arguments.iter().find(|(a, _)| a == name).map(|(_, v)| v)
+}
+
+fn named_type<'a>(t: &'a Type<'static, String>) -> &'a str {
+    match t {
+        Type::NamedType(n) => n,
+        Type::ListType(inner) | Type::NonNullType(inner) => named_type(inner),
+    }
+}
+
+struct FieldInfo {
+    /// Subgraph names that resolve the field.
+    graphs: BTreeSet<String>,
+    /// `@requires` selections, as written.
+    requires: Vec<String>,
+    output: String,
+    requirement: Requirement,
+}
+
+/// Applies `rules` to `supergraph`; returns the new supergraph text.
+pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, String> {
+    let mut doc: Document<'static, String> = graphql_parser::parse_schema::<String>(supergraph)
+        .map_err(|e| format!("the supergraph does not parse: {e}"))?
+        .into_static();
+    let policies: BTreeMap<&str, &Vec<Vec<String>>> = rules
+        .field_policies
+        .iter()
+        .map(|(c, s)| (c.as_str(), s))
+        .collect();
+
+    // join__Graph enum values -> subgraph names.
+    let mut graph_names = BTreeMap::new();
+    for def in &doc.definitions {
+        if let Definition::TypeDefinition(TypeDefinition::Enum(e)) = def {
+            if e.name == "join__Graph" {
+                for v in &e.values {
+                    let name = v
+                        .directives
+                        .iter()
+                        .find(|d| d.name == "join__graph")
+                        .and_then(|d| arg(d, "name"))
+                        .and_then(|n| match n {
+                            Value::String(s) => Some(s.clone()),
+                            _ => None,
+                        })
+                        .unwrap_or_else(|| v.name.to_lowercase());
+                    graph_names.insert(v.name.clone(), name);
+                }
+            }
+        }
+    }
+    let graph_of = |d: &Directive<'static, String>| match arg(d, "graph") {
+        Some(Value::Enum(g)) => graph_names.get(g).cloned(),
+        _ => None,
+    };
+
+    // Every object and interface field: who serves it and what it requires.
+    let mut fields: BTreeMap<(String, String), FieldInfo> = BTreeMap::new();
+    let mut implementations: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut known_policies = BTreeSet::new();
+    for def in &doc.definitions {
+        let (type_name, type_directives, field_defs, interfaces) = match def {
+            Definition::TypeDefinition(TypeDefinition::Object(o)) => {
+                (&o.name, &o.directives, &o.fields, &o.implements_interfaces)
+            }
+            Definition::TypeDefinition(TypeDefinition::Interface(i)) => {
+                (&i.name, &i.directives, &i.fields, &i.implements_interfaces)
+            }
+            _ => continue,
+        };
+        for interface in interfaces {
+            implementations
+                .entry(interface.clone())
+                .or_default()
+                .push(type_name.clone());
+        }
+        let type_graphs: BTreeSet<String> = type_directives
+            .iter()
+            .filter(|d| d.name == "join__type")
+            .filter_map(graph_of)
+            .collect();
+        for f in field_defs {
+            let joins: Vec<&Directive<'static, String>> = f
+                .directives
+                .iter()
+                .filter(|d| d.name == "join__field")
+                .collect();
+            let graphs: BTreeSet<String> = if joins.is_empty() {
+                type_graphs.clone()
+            } else {
+                joins
+                    .iter()
+                    .filter(|d| !matches!(arg(d, "external"), Some(Value::Boolean(true))))
+                    .filter_map(|d| graph_of(d))
+                    .collect()
+            };
+            let requires = joins
+                .iter()
+                .filter_map(|d| match arg(d, "requires") {
+                    Some(Value::String(s)) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect();
+            let coordinate = format!("{type_name}.{}", f.name);
+            let mut requirement =
+                requirement_from(&f.directives).map_err(|e| format!("{coordinate}: {e}"))?;
+            if let Some(groups) = policies.get(coordinate.as_str()) {
+                known_policies.insert(coordinate.clone());
+                requirement = requirement.and(&Requirement::scopes((*groups).clone()))?;
+            }
+            if !graphs.is_empty() && graphs.iter().all(|g| rules.restricted.contains(g)) {
+                let mut groups: Vec<Vec<String>> = vec![vec![rules.admin_scope.clone()]];
+                for g in &graphs {
+                    groups.push(vec![format!("grant:{g}")]);
+                    groups.push(vec![format!("grant:{g}:{coordinate}")]);
+                }
+                requirement = requirement
+                    .and(&Requirement::scopes(groups))
+                    .map_err(|e| format!("{coordinate}: {e}"))?;
+            }
+            fields.insert(
+                (type_name.clone(), f.name.clone()),
+                FieldInfo {
+                    graphs,
+                    requires,
+                    output: named_type(&f.field_type).to_string(),
+                    requirement,
+                },
+            );
+        }
+    }
+    if let Some((coordinate, _)) = rules
+        .field_policies
+        .iter()
+        .find(|(c, _)| !known_policies.contains(c))
+    {
+        return Err(format!(
+            "field policy on `{coordinate}`: no such field in the composed graph"
+        ));
+    }
+
+    // An interface field's requirement holds on every implementation.
+    let interface_rules: Vec<(String, String, Requirement)> = fields
+        .iter()
+        .filter(|((t, _), _)| implementations.contains_key(t))
+        .filter(|(_, info)| !info.requirement.is_empty())
+        .map(|((t, f), info)| (t.clone(), f.clone(), info.requirement.clone()))
+        .collect();
+    for (interface, field, requirement) in interface_rules {
+        for implementation in implementations.get(&interface).into_iter().flatten() {
+            if let Some(info) = fields.get_mut(&(implementation.clone(), field.clone())) {
+                info.requirement = info
+                    .requirement
+                    .and(&requirement)
+                    .map_err(|e| format!("{implementation}.{field}: {e}"))?;
+            }
+        }
+    }
+
+    // A field computed from `@requires` fields needs what they need; chains
+    // of requires settle within a few rounds.
+    for _ in 0..8 {
+        let mut changed = false;
+        let keys: Vec<(String, String)> = fields.keys().cloned().collect();
+        for key in keys {
+            let Some(info) = fields.get(&key) else {
+                continue;
+            };
+            if info.requires.is_empty() {
+                continue;
+            }
+            let mut needed = Vec::new();
+            for requires in &info.requires {
+                let selection = parse_selection(requires)
+                    .map_err(|e| format!("{}.{}: @requires(\"{requires}\"): {e}", key.0, key.1))?;
+                collect_required(&fields, &key.0, &selection, &mut needed);
+            }
+            let mut combined = info.requirement.clone();
+            for r in &needed {
+                combined = combined
+                    .and(r)
+                    .map_err(|e| format!("{}.{}: {e}", key.0, key.1))?;
+            }
+            if let Some(info) = fields.get_mut(&key) {
+                if info.requirement != combined {
+                    info.requirement = combined;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+
+    // Write the requirements back.
+    let mut any = false;
+    for def in &mut doc.definitions {
+        let (type_name, field_defs) = match def {
+            Definition::TypeDefinition(TypeDefinition::Object(o)) => (&o.name, &mut o.fields),
+            Definition::TypeDefinition(TypeDefinition::Interface(i)) => (&i.name, &mut i.fields),
+            _ => continue,
+        };
+        for f in field_defs.iter_mut() {
+            let Some(info) = fields.get(&(type_name.clone(), f.name.clone())) else {
+                continue;
+            };
+            let _ = &info.graphs;
+            f.directives
+                .retain(|d| d.name != "requiresScopes" && d.name != "authenticated");
+            if let Some(d) = info.requirement.directive() {
+                any = true;
+                f.directives.push(d);
+            }
+        }
+    }
+    if any {
+        add_definitions(&mut doc)?;
+    }
+    Ok(doc.to_string())
+}
+
+fn parse_selection(requires: &str) -> Result<SelectionSet<'static, String>, String> {
+    let query = graphql_parser::parse_query::<String>(&format!("{{ {requires} }}"))
+        .map_err(|e| e.to_string())?
+        .into_static();
+    match query.definitions.into_iter().next() {
+        Some(graphql_parser::query::Definition::Operation(
+            graphql_parser::query::OperationDefinition::SelectionSet(s),
+        )) => Ok(s),
+        _ => Err("not a selection".into()),
+    }
+}
+
+fn collect_required(
+    fields: &BTreeMap<(String, String), FieldInfo>,
+    type_name: &str,
+    selection: &SelectionSet<'static, String>,
+    out: &mut Vec<Requirement>,
+) {
+    for item in &selection.items {
+        match item {
+            Selection::Field(f) => {
+                if let Some(info) = fields.get(&(type_name.to_string(), f.name.clone())) {
+                    if !info.requirement.is_empty() {
+                        out.push(info.requirement.clone());
+                    }
+                    collect_required(fields, &info.output, &f.selection_set, out);
+                }
+            }
+            Selection::InlineFragment(fragment) => {
+                let on = match &fragment.type_condition {
+                    Some(graphql_parser::query::TypeCondition::On(t)) => t.as_str(),
+                    None => type_name,
+                };
+                collect_required(fields, on, &fragment.selection_set, out);
+            }
+            Selection::FragmentSpread(_) => {}
+        }
+    }
+}
+
+/// Declares `@requiresScopes` and `@authenticated` if the supergraph does
+/// not yet (no domain used them), and links their specs on the schema: the
+/// engine enforces only directives of linked specs.
+fn add_definitions(doc: &mut Document<'static, String>) -> Result<(), String> {
+    for def in &mut doc.definitions {
+        if let Definition::SchemaDefinition(schema) = def {
+            for spec in [
+                "https://specs.apollo.dev/authenticated/v0.1",
+                "https://specs.apollo.dev/requiresScopes/v0.1",
+            ] {
+                let base = spec.rsplit_once('/').map(|(b, _)| b).unwrap_or(spec);
+                let linked = schema.directives.iter().any(|d| {
+                    d.name == "link"
+                        && matches!(arg(d, "url"), Some(Value::String(u)) if u.starts_with(base))
+                });
+                if !linked {
+                    schema.directives.push(Directive {
+                        position: Default::default(),
+                        name: "link".to_string(),
+                        arguments: vec![
+                            ("url".to_string(), Value::String(spec.to_string())),
+                            ("for".to_string(), Value::Enum("SECURITY".to_string())),
+                        ],
+                    });
+                }
+            }
+        }
+    }
+    let defined = |doc: &Document<'static, String>, name: &str| {
+        doc.definitions.iter().any(|d| match d {
+            Definition::DirectiveDefinition(dd) => dd.name == name,
+            Definition::TypeDefinition(TypeDefinition::Scalar(s)) => s.name == name,
+            _ => false,
+        })
+    };
+    let mut extra = String::new();
+    if !defined(doc, "federation__Scope") {
+        extra.push_str("scalar federation__Scope\n");
+    }
+    if !defined(doc, "requiresScopes") {
+        extra.push_str("directive @requiresScopes(scopes: [[federation__Scope!]!]!) on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM\n");
+    }
+    if !defined(doc, "authenticated") {
+        extra.push_str(
+            "directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM\n",
+        );
+    }
+    if extra.is_empty() {
+        return Ok(());
+    }
+    let more = graphql_parser::parse_schema::<String>(&extra)
+        .map_err(|e| e.to_string())?
+        .into_static();
+    doc.definitions.extend(more.definitions);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{compose, Subgraph};
+
+    const LINK: &str = r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key", "@external", "@requires", "@requiresScopes", "@authenticated"])"#;
+
+    fn supergraph() -> String {
+        let orders = Subgraph {
+            name: "orders".into(),
+            url: "http://127.0.0.1:1/orders".into(),
+            sdl: format!(
+                "{LINK}\ntype Query {{ orders: [Order] }}\ntype Order @key(fields: \"id\") {{ id: ID! total: Float margin: Float @requiresScopes(scopes: [[\"finance\"]]) }}"
+            ),
+        };
+        let shipping = Subgraph {
+            name: "shipping".into(),
+            url: "http://127.0.0.1:1/shipping".into(),
+            sdl: format!(
+                "{LINK}\ntype Order @key(fields: \"id\") {{ id: ID! margin: Float @external eta: String @requires(fields: \"margin\") }}"
+            ),
+        };
+        compose(&[orders, shipping]).expect("composes").sdl
+    }
+
+    fn requirement(sdl: &str, type_name: &str, field: &str) -> Option<String> {
+        let doc = graphql_parser::parse_schema::<String>(sdl).expect("parses");
+        for d in &doc.definitions {
+            if let Definition::TypeDefinition(TypeDefinition::Object(o)) = d {
+                if o.name == type_name {
+                    let f = o.fields.iter().find(|f| f.name == field)?;
+                    return f
+                        .directives
+                        .iter()
+                        .find(|d| d.name == "requiresScopes" || d.name == "authenticated")
+                        .map(|d| d.to_string());
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn restricted_domains_need_a_grant_and_policies_add_scopes() {
+        let rules = AccessRules {
+            restricted: ["orders".to_string()].into(),
+            field_policies: vec![("Order.total".into(), vec![vec!["sales".into()]])],
+            admin_scope: "mesh:admin".into(),
+        };
+        let sdl = apply_access(&supergraph(), &rules).expect("applies");
+        // Only orders serves Query.orders: a grant (or admin) is needed.
+        let orders = requirement(&sdl, "Query", "orders").expect("protected");
+        assert!(orders.contains("\"grant:orders\""), "{orders}");
+        assert!(orders.contains("\"mesh:admin\""), "{orders}");
+        // Order.total: grant AND the policy's scope.
+        let total = requirement(&sdl, "Order", "total").expect("protected");
+        assert!(total.contains("[\"grant:orders\", \"sales\"]"), "{total}");
+        // Order.id is served by shipping too (open): no grant needed.
+        assert_eq!(requirement(&sdl, "Order", "id"), None);
+        // Order.eta (open shipping) requires margin, which needs `finance`.
+        let eta = requirement(&sdl, "Order", "eta").expect("inherits");
+        assert!(eta.contains("finance"), "{eta}");
+        assert!(sdl.contains("directive @requiresScopes"));
+        assert!(
+            sdl.contains("https://specs.apollo.dev/requiresScopes/v0.1"),
+            "{sdl}"
+        );
+    }
+
+    #[test]
+    fn unknown_policy_fields_are_refused() {
+        let rules = AccessRules {
+            field_policies: vec![("Order.nope".into(), vec![])],
+            ..AccessRules::default()
+        };
+        let e = apply_access(&supergraph(), &rules).expect_err("unknown field");
+        assert!(e.contains("Order.nope"), "{e}");
+    }
+
+    #[test]
+    fn and_is_a_cross_product_without_redundant_alternatives() {
+        let a = Requirement::scopes(vec![vec!["a".into()], vec!["b".into()]]);
+        let b = Requirement::scopes(vec![vec!["a".into()], vec!["c".into()]]);
+        let both = a.and(&b).expect("small");
+        let groups: Vec<Vec<String>> = both
+            .scopes
+            .expect("scopes")
+            .into_iter()
+            .map(|g| g.into_iter().collect())
+            .collect();
+        // a∧a = a makes a∧c and a∧b redundant.
+        assert_eq!(
+            groups,
+            vec![vec!["a".to_string()], vec!["b".into(), "c".into()]]
+        );
+    }
+}

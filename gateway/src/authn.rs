@@ -1,0 +1,403 @@
+//! Authentication of every GraphQL request against the catalog's access
+//! snapshot, before the engine sees it.
+//!
+//! A caller presents a JWT of a registered issuer or a consumer's API key
+//! (`Authorization: Bearer …`, `Authorization: ApiKey …` or `X-API-Key`).
+//! Meshwork verifies it ([`access::Verifier`]: signature, algorithm pinned
+//! per issuer, issuer, audience, expiry, `nbf` with leeway, JWKS refetched
+//! on an unknown `kid`; key hash, expiry, revocation), adds the scopes of
+//! the consumer's live grants, and hands the engine a short-lived token of
+//! its own (HS256, a per-process secret) carrying the subject, the consumer
+//! and the scopes. The engine's JWT authentication trusts only that secret
+//! and enforces `@requiresScopes`/`@authenticated` from the supergraph, into
+//! which composition wrote the catalog's grants and field policies. So one
+//! mechanism decides every field, and the engine's fast path is unchanged.
+//!
+//! Verified identities are cached per credential (until the identity stops
+//! being valid, at most a minute, and never across a snapshot change), so a
+//! repeated token costs one map lookup.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use access::{AccessSnapshot, Credential, Identity, Verifier};
+use arc_swap::ArcSwap;
+use chrono::Utc;
+use hive_router::ntex::http::header::{HeaderName, HeaderValue};
+use hive_router::ntex::service::{Service, ServiceCtx};
+use hive_router::ntex::web::{self, DefaultError, HttpResponse};
+use hive_router::ntex::{Middleware, SharedCfg};
+use jsonwebtoken::{EncodingKey, Header};
+
+/// The issuer of the tokens Meshwork hands the engine.
+pub(crate) const INTERNAL_ISSUER: &str = "meshwork-gateway";
+const INTERNAL_KID: &str = "meshwork-gateway";
+/// Longest life of a cached identity (and of an internal token).
+const MAX_CACHE: Duration = Duration::from_secs(60);
+
+/// Headers Meshwork sets for domains; whatever a client sends in them is
+/// dropped first.
+pub const CONSUMER_HEADER: &str = "x-meshwork-consumer";
+pub const SUBJECT_HEADER: &str = "x-meshwork-subject";
+pub const SCOPES_HEADER: &str = "x-meshwork-scopes";
+
+/// Where a gateway reads the access snapshot.
+pub enum AccessSource {
+    /// The catalog in this process: every change arrives at once.
+    InProcess(tokio::sync::watch::Receiver<Arc<AccessSnapshot>>),
+    /// A control plane: `GET {endpoint}/access` with the CDN key, polled.
+    ControlPlane {
+        endpoint: String,
+        key: String,
+        poll_interval: Duration,
+    },
+    /// A JSON file holding an [`AccessSnapshot`] (static gateways).
+    File(PathBuf),
+}
+
+/// Meshwork's access control on a gateway.
+pub struct AccessOptions {
+    pub source: AccessSource,
+    /// Requests without credentials proceed as anonymous (they see only
+    /// fields without access rules); when false they get 401.
+    pub allow_anonymous: bool,
+    /// `true`: a request touching any unauthorized field is refused whole;
+    /// `false`: those fields are null with an `UNAUTHORIZED_FIELD_OR_TYPE`
+    /// error each.
+    pub reject_unauthorized: bool,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    pub leeway: Duration,
+}
+
+/// What the engine needs to trust Meshwork's internal tokens.
+pub(crate) struct InternalKeys {
+    encoding: EncodingKey,
+    /// A JWKS document with the one HS256 key, for the engine's config.
+    pub jwks: String,
+}
+
+impl InternalKeys {
+    pub fn generate() -> Result<Self, String> {
+        use base64::Engine;
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| format!("no randomness: {e}"))?;
+        let k = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+        let jwks = serde_json::json!({ "keys": [{
+            "kty": "oct", "alg": "HS256", "kid": INTERNAL_KID, "use": "sig", "k": k
+        }]})
+        .to_string();
+        Ok(Self {
+            encoding: EncodingKey::from_secret(&secret),
+            jwks,
+        })
+    }
+
+    fn mint(&self, identity: &Identity, expires: i64) -> Result<String, String> {
+        let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = Some(INTERNAL_KID.to_string());
+        let claims = serde_json::json!({
+            "iss": INTERNAL_ISSUER,
+            "sub": identity.subject,
+            "consumer": identity.consumer,
+            "scope": identity.scopes,
+            "introspection": identity.introspection,
+            "exp": expires,
+        });
+        jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(|e| e.to_string())
+    }
+}
+
+/// A verified credential, ready to forward.
+pub(crate) struct Admitted {
+    pub identity: Identity,
+    authorization: HeaderValue,
+    consumer: Option<HeaderValue>,
+    subject: Option<HeaderValue>,
+    scopes: Option<HeaderValue>,
+    /// Unix seconds after which it must be verified again.
+    until: i64,
+}
+
+pub(crate) struct Shared {
+    verifier: ArcSwap<Verifier>,
+    cache: moka::sync::Cache<String, Arc<Admitted>>,
+    keys: InternalKeys,
+    allow_anonymous: bool,
+    graphql_path: Arc<str>,
+    leeway_seconds: u64,
+}
+
+impl Shared {
+    pub fn new(
+        keys: InternalKeys,
+        allow_anonymous: bool,
+        leeway: Duration,
+        initial: Arc<AccessSnapshot>,
+        graphql_path: &str,
+    ) -> Arc<Self> {
+        let leeway_seconds = leeway.as_secs();
+        Arc::new(Self {
+            verifier: ArcSwap::from_pointee(Verifier::new(initial, leeway_seconds)),
+            cache: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(MAX_CACHE)
+                .build(),
+            keys,
+            allow_anonymous,
+            graphql_path: graphql_path.into(),
+            leeway_seconds,
+        })
+    }
+
+    /// Installs a new snapshot; cached identities are dropped.
+    pub fn install(&self, snapshot: Arc<AccessSnapshot>) {
+        if self.verifier.load().snapshot().as_ref() == snapshot.as_ref() {
+            return;
+        }
+        tracing::info!(
+            issuers = snapshot.issuers.len(),
+            consumers = snapshot.consumers.len(),
+            api_keys = snapshot.api_keys.len(),
+            "access snapshot installed"
+        );
+        self.verifier
+            .store(Arc::new(Verifier::new(snapshot, self.leeway_seconds)));
+        self.cache.invalidate_all();
+    }
+
+    async fn admit(&self, credential: Credential<'_>) -> Result<Arc<Admitted>, String> {
+        let now = Utc::now().timestamp();
+        if let Some(hit) = self.cache.get(credential.text()) {
+            if hit.until > now {
+                return Ok(hit);
+            }
+        }
+        let verifier = self.verifier.load_full();
+        let identity = verifier
+            .authenticate(credential)
+            .await
+            .map_err(|e| e.to_string())?;
+        let cap = now + MAX_CACHE.as_secs() as i64;
+        let until = identity
+            .valid_until
+            .map(|t| t.timestamp().min(cap))
+            .unwrap_or(cap);
+        // The engine checks `exp` itself; give it the leeway the caller had.
+        let token = self
+            .keys
+            .mint(&identity, until + self.leeway_seconds as i64)?;
+        let value = |s: &str| HeaderValue::from_str(s).ok();
+        let admitted = Arc::new(Admitted {
+            authorization: HeaderValue::from_str(&format!("Bearer {token}"))
+                .map_err(|e| e.to_string())?,
+            consumer: identity.consumer.as_deref().and_then(value),
+            subject: value(&identity.subject),
+            scopes: value(&identity.scopes.join(" ")),
+            identity,
+            until,
+        });
+        // Only a verifier still current may fill the cache.
+        if Arc::ptr_eq(&verifier, &self.verifier.load_full()) {
+            self.cache
+                .insert(credential.text().to_string(), admitted.clone());
+        }
+        Ok(admitted)
+    }
+}
+
+/// Follows the access source until the process ends.
+pub(crate) async fn follow(shared: Arc<Shared>, source: AccessSource) {
+    match source {
+        AccessSource::InProcess(mut rx) => loop {
+            let snapshot = rx.borrow_and_update().clone();
+            shared.install(snapshot);
+            if rx.changed().await.is_err() {
+                return;
+            }
+        },
+        AccessSource::ControlPlane {
+            endpoint,
+            key,
+            poll_interval,
+        } => {
+            let http = reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap_or_default();
+            let url = format!("{}/access", endpoint.trim_end_matches('/'));
+            let mut etag: Option<String> = None;
+            loop {
+                match fetch(&http, &url, &key, etag.as_deref()).await {
+                    Ok(Some((snapshot, tag))) => {
+                        shared.install(Arc::new(snapshot));
+                        etag = tag;
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "access snapshot poll failed; the last one stays")
+                    }
+                }
+                tokio::time::sleep(poll_interval).await;
+            }
+        }
+        AccessSource::File(_) => {}
+    }
+}
+
+async fn fetch(
+    http: &reqwest::Client,
+    url: &str,
+    key: &str,
+    etag: Option<&str>,
+) -> Result<Option<(AccessSnapshot, Option<String>)>, String> {
+    let mut request = http.get(url).header("x-hive-cdn-key", key);
+    if let Some(tag) = etag {
+        request = request.header("if-none-match", tag);
+    }
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+        return Ok(None);
+    }
+    if !response.status().is_success() {
+        return Err(format!("GET {url}: HTTP {}", response.status()));
+    }
+    let tag = response
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let snapshot = response
+        .json::<AccessSnapshot>()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    Ok(Some((snapshot, tag)))
+}
+
+/// Reads a snapshot file (JSON).
+pub(crate) fn read_file(path: &std::path::Path) -> Result<AccessSnapshot, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The ntex middleware.
+#[derive(Clone)]
+pub(crate) struct Authn(pub Option<Arc<Shared>>);
+
+impl<S> Middleware<S, SharedCfg> for Authn {
+    type Service = AuthnService<S>;
+
+    fn create(&self, service: S, _cfg: SharedCfg) -> Self::Service {
+        AuthnService {
+            service,
+            shared: self.0.clone(),
+        }
+    }
+}
+
+pub(crate) struct AuthnService<S> {
+    service: S,
+    shared: Option<Arc<Shared>>,
+}
+
+fn refuse(req: web::WebRequest<DefaultError>, message: String) -> web::WebResponse {
+    let body = serde_json::json!({ "errors": [{
+        "message": message,
+        "extensions": { "code": "UNAUTHENTICATED" }
+    }]});
+    req.into_response(
+        HttpResponse::Unauthorized()
+            .header("www-authenticate", "Bearer")
+            .content_type("application/graphql-response+json; charset=utf-8")
+            .body(body.to_string()),
+    )
+}
+
+const OWN_HEADERS: [&str; 3] = [CONSUMER_HEADER, SUBJECT_HEADER, SCOPES_HEADER];
+
+impl<S> Service<web::WebRequest<DefaultError>> for AuthnService<S>
+where
+    S: Service<web::WebRequest<DefaultError>, Response = web::WebResponse, Error = web::Error>,
+{
+    type Response = web::WebResponse;
+    type Error = S::Error;
+
+    hive_router::ntex::forward_ready!(service);
+
+    async fn call(
+        &self,
+        mut req: web::WebRequest<DefaultError>,
+        ctx: ServiceCtx<'_, Self>,
+    ) -> Result<Self::Response, Self::Error> {
+        let Some(shared) = &self.shared else {
+            return ctx.call(&self.service, req).await;
+        };
+        if !req.path().starts_with(&*shared.graphql_path) {
+            return ctx.call(&self.service, req).await;
+        }
+        for name in OWN_HEADERS {
+            req.headers_mut().remove(name);
+        }
+        let given = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                Credential::from_authorization(v)
+                    .map(|c| c.text().to_string())
+                    .map(|t| (v.to_string(), t))
+            })
+            .or_else(|| {
+                req.headers()
+                    .get("x-api-key")
+                    .and_then(|v| v.to_str().ok())
+                    .map(|k| Some((format!("ApiKey {}", k.trim()), k.trim().to_string())))
+            });
+        let header_value =
+            match given {
+                None if shared.allow_anonymous => return ctx.call(&self.service, req).await,
+                None => return Ok(refuse(
+                    req,
+                    "This mesh needs a credential: `Authorization: Bearer <JWT>` or an API key."
+                        .into(),
+                )),
+                Some(None) => {
+                    return Ok(refuse(
+                        req,
+                        "The Authorization header is neither `Bearer <token>` nor `ApiKey <key>`."
+                            .into(),
+                    ))
+                }
+                Some(Some((header, _))) => header,
+            };
+        let Some(credential) = Credential::from_authorization(&header_value) else {
+            return Ok(refuse(req, "Unreadable credential.".into()));
+        };
+        let admitted = match shared.admit(credential).await {
+            Ok(a) => a,
+            Err(reason) => return Ok(refuse(req, format!("Credential refused: {reason}"))),
+        };
+        let headers = req.headers_mut();
+        headers.remove("x-api-key");
+        headers.insert(
+            HeaderName::from_static("authorization"),
+            admitted.authorization.clone(),
+        );
+        for (name, value) in [
+            (CONSUMER_HEADER, &admitted.consumer),
+            (SUBJECT_HEADER, &admitted.subject),
+            (SCOPES_HEADER, &admitted.scopes),
+        ] {
+            if let Some(value) = value {
+                headers.insert(HeaderName::from_static(name), value.clone());
+            }
+        }
+        req.extensions_mut().insert(admitted);
+        ctx.call(&self.service, req).await
+    }
+}
+
+/// The identity the middleware admitted for this request, if any.
+pub(crate) fn identity_of(req: &web::WebRequest<DefaultError>) -> Option<Arc<Admitted>> {
+    req.extensions().get::<Arc<Admitted>>().cloned()
+}
