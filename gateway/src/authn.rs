@@ -121,6 +121,11 @@ pub(crate) struct Admitted {
 
 pub(crate) struct Shared {
     verifier: ArcSwap<Verifier>,
+    /// The catalog's snapshot when it runs in this process: checked on every
+    /// request, so a revocation holds from the very next request.
+    live: Option<tokio::sync::watch::Receiver<Arc<AccessSnapshot>>>,
+    /// The last snapshot taken from `live`.
+    seen: ArcSwap<AccessSnapshot>,
     cache: moka::sync::Cache<String, Arc<Admitted>>,
     keys: InternalKeys,
     allow_anonymous: bool,
@@ -134,11 +139,14 @@ impl Shared {
         allow_anonymous: bool,
         leeway: Duration,
         initial: Arc<AccessSnapshot>,
+        live: Option<tokio::sync::watch::Receiver<Arc<AccessSnapshot>>>,
         graphql_path: &str,
     ) -> Arc<Self> {
         let leeway_seconds = leeway.as_secs();
         Arc::new(Self {
+            seen: ArcSwap::new(initial.clone()),
             verifier: ArcSwap::from_pointee(Verifier::new(initial, leeway_seconds)),
+            live,
             cache: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(MAX_CACHE)
@@ -152,7 +160,10 @@ impl Shared {
 
     /// Installs a new snapshot; cached identities are dropped.
     pub fn install(&self, snapshot: Arc<AccessSnapshot>) {
-        if self.verifier.load().snapshot().as_ref() == snapshot.as_ref() {
+        let current = self.verifier.load();
+        if Arc::ptr_eq(current.snapshot(), &snapshot)
+            || current.snapshot().as_ref() == snapshot.as_ref()
+        {
             return;
         }
         tracing::info!(
@@ -167,6 +178,13 @@ impl Shared {
     }
 
     async fn admit(&self, credential: Credential<'_>) -> Result<Arc<Admitted>, String> {
+        if let Some(live) = &self.live {
+            let latest = live.borrow().clone();
+            if !Arc::ptr_eq(&self.seen.load(), &latest) {
+                self.seen.store(latest.clone());
+                self.install(latest);
+            }
+        }
         let now = Utc::now().timestamp();
         if let Some(hit) = self.cache.get(credential.text()) {
             if hit.until > now {

@@ -125,11 +125,16 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
                 }
                 AccessSource::ControlPlane { .. } => Arc::default(),
             };
+            let live = match &access.source {
+                AccessSource::InProcess(rx) => Some(rx.clone()),
+                _ => None,
+            };
             let shared = crate::authn::Shared::new(
                 keys,
                 access.allow_anonymous,
                 access.leeway,
                 initial,
+                live,
                 &graphql_path,
             );
             let follow = crate::authn::follow(shared.clone(), access.source);

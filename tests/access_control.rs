@@ -1,0 +1,578 @@
+//! Access control end to end, over real HTTP: the catalog's records
+//! (issuers, consumers, API keys, grants, access requests, field policies)
+//! decide what the gateway serves, without a restart.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::Server;
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use serde_json::{json, Value};
+
+const ADMIN: &str = "test-admin-token-0123456789";
+const SECRET: &str = "0123456789abcdef0123456789abcdef-idp";
+const ORDERS: &str = r#"{ ordersByDate(date: "2026-11-24") { id total } }"#;
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// An HS256 token of the test issuer.
+fn token(claims: Value) -> String {
+    let mut all = json!({ "iss": "https://idp.test", "exp": now() + 600 });
+    if let (Some(base), Some(extra)) = (all.as_object_mut(), claims.as_object()) {
+        for (k, v) in extra {
+            base.insert(k.clone(), v.clone());
+        }
+    }
+    encode(
+        &Header::new(Algorithm::HS256),
+        &all,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("sign")
+}
+
+async fn catalog_as(server: &Server, auth: &str, query: &str, variables: Value) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/catalog/graphql", server.base))
+        .header("authorization", auth)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("POST /catalog/graphql")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+async fn admin(server: &Server, query: &str, variables: Value) -> Value {
+    let answer = catalog_as(server, &format!("Bearer {ADMIN}"), query, variables).await;
+    assert!(answer.get("errors").is_none(), "{query}: {answer}");
+    answer
+}
+
+/// POSTs to the federated endpoint with optional extra headers.
+async fn mesh_as(server: &Server, headers: &[(&str, &str)], query: &str) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/graphql", server.base))
+        .json(&json!({ "query": query }));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = request.send().await.expect("POST /graphql");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+fn codes(answer: &Value) -> Vec<String> {
+    answer["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["extensions"]["code"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Retries until `accept` holds (access changes reach the gateway at once
+/// in-process; the supergraph follows within a poll), at most 20 s.
+async fn until(
+    server: &Server,
+    headers: &[(&str, &str)],
+    query: &str,
+    accept: impl Fn(u16, &Value) -> bool,
+) -> (u16, Value) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, answer) = mesh_as(server, headers, query).await;
+        if accept(status, &answer) {
+            return (status, answer);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "gave up on {query}: {status} {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn register_issuer(server: &Server) {
+    admin(
+        server,
+        "mutation($s: IssuerSpec!) { registerJwtIssuer(spec: $s) { name hasSecret } }",
+        json!({ "s": { "name": "idp", "issuer": "https://idp.test", "algorithm": "HS256",
+                       "secret": SECRET, "consumerClaim": "azp", "teamsClaim": "groups" } }),
+    )
+    .await;
+}
+
+async fn start_mesh(database: &str) -> (Server, Vec<domains::Running>) {
+    let customers = domains::serve(domains::demo::customers())
+        .await
+        .expect("customers");
+    let orders = domains::serve(domains::demo::orders())
+        .await
+        .expect("orders");
+    let inventory = domains::serve(domains::demo::inventory())
+        .await
+        .expect("inventory");
+    let server = Server::start_with(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        database,
+        "--schema-poll-interval",
+        "1s",
+        "--supergraph-poll-interval",
+        "1s",
+        "--admin-token",
+        ADMIN,
+    ]);
+    for (name, team, url, access) in [
+        ("customers", "crm", &customers.url, "OPEN"),
+        ("inventory", "logistics", &inventory.url, "OPEN"),
+        ("orders", "sales", &orders.url, "RESTRICTED"),
+    ] {
+        admin(
+            &server,
+            "mutation($s: DomainSpec!) { registerDomain(spec: $s) { name } }",
+            json!({ "s": { "name": name, "ownerTeam": team, "contact": format!("{team}@example.com"),
+                           "apiUrl": url, "access": access } }),
+        )
+        .await;
+    }
+    (server, vec![customers, orders, inventory])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_grant_no_data_then_request_approval_gives_data_until_the_grant_expires() {
+    for db in common::databases().await {
+        let (server, _domains) = start_mesh(&db.url).await;
+        register_issuer(&server).await;
+        admin(
+            &server,
+            "mutation { createConsumer(spec: {name: \"bi-tool\", ownerTeam: \"analytics\", contact: \"bi@example.com\"}) { name } }",
+            json!({}),
+        )
+        .await;
+        let consumer = bearer(&token(
+            json!({ "sub": "svc-bi", "azp": "bi-tool", "groups": ["analytics"] }),
+        ));
+        let owner = bearer(&token(json!({ "sub": "sam", "groups": ["sales"] })));
+        let auth = [("authorization", consumer.as_str())];
+
+        // Open domains answer; the restricted one does not, for anyone
+        // without a grant (anonymous callers included).
+        until(&server, &auth, "{ customers { name } }", |s, a| {
+            s == 200 && a.get("errors").is_none()
+        })
+        .await;
+        let (_, refused) = until(&server, &auth, ORDERS, |_, a| !codes(a).is_empty()).await;
+        assert_eq!(refused["data"], Value::Null, "{} {refused}", db.label);
+        assert_eq!(codes(&refused), ["UNAUTHORIZED_FIELD_OR_TYPE"], "{refused}");
+        let (_, anonymous) = mesh_as(&server, &[], ORDERS).await;
+        assert_eq!(
+            codes(&anonymous),
+            ["UNAUTHORIZED_FIELD_OR_TYPE"],
+            "{anonymous}"
+        );
+
+        // The consumer asks; a stranger may not decide; the owner team approves.
+        let asked = catalog_as(
+            &server,
+            &consumer,
+            "mutation { requestAccess(spec: {consumer: \"bi-tool\", domain: \"orders\", reason: \"weekly revenue report\"}) { id status requestedBy } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            asked["data"]["requestAccess"]["status"], "PENDING",
+            "{asked}"
+        );
+        let id = asked["data"]["requestAccess"]["id"].as_i64().expect("id");
+        let stranger = catalog_as(
+            &server,
+            &consumer,
+            "mutation($id: Int!) { decideAccessRequest(id: $id, approve: true) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+        assert_eq!(
+            stranger["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{stranger}"
+        );
+        let (_, still_refused) = mesh_as(&server, &auth, ORDERS).await;
+        assert_eq!(codes(&still_refused), ["UNAUTHORIZED_FIELD_OR_TYPE"]);
+
+        let expires = chrono::Utc::now() + chrono::Duration::seconds(5);
+        let approved = catalog_as(
+            &server,
+            &owner,
+            "mutation($id: Int!, $at: DateTime) { decideAccessRequest(id: $id, approve: true, note: \"ok for Q4\", expiresAt: $at) { status decidedBy } }",
+            json!({ "id": id, "at": expires.to_rfc3339() }),
+        )
+        .await;
+        assert_eq!(
+            approved["data"]["decideAccessRequest"]["status"], "APPROVED",
+            "{approved}"
+        );
+
+        // The same token now reads orders…
+        let (_, granted) = mesh_as(&server, &auth, ORDERS).await;
+        assert_eq!(
+            granted["data"]["ordersByDate"][0]["id"], "o2",
+            "{} {granted}",
+            db.label
+        );
+        // …and only it: anonymous callers still get nothing.
+        let (_, anonymous) = mesh_as(&server, &[], ORDERS).await;
+        assert_eq!(codes(&anonymous), ["UNAUTHORIZED_FIELD_OR_TYPE"]);
+
+        // Once the grant expires it is refused again.
+        let wait = (expires - chrono::Utc::now()).num_milliseconds().max(0) as u64 + 500;
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        let (_, expired) = mesh_as(&server, &auth, ORDERS).await;
+        assert_eq!(
+            codes(&expired),
+            ["UNAUTHORIZED_FIELD_OR_TYPE"],
+            "{} {expired}",
+            db.label
+        );
+
+        // Every step is in the audit log.
+        let audit = admin(
+            &server,
+            "{ auditLog(filter: {}, first: 50) { nodes { action actor } } }",
+            json!({}),
+        )
+        .await;
+        let actions: Vec<&str> = audit["data"]["auditLog"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["action"].as_str())
+            .collect();
+        for action in [
+            "jwt_issuer.register",
+            "consumer.create",
+            "access.request",
+            "access.approve",
+        ] {
+            assert!(
+                actions.contains(&action),
+                "{action} missing from {actions:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_work_until_revoked_and_only_admins_manage_access() {
+    let (server, _domains) = start_mesh(&common::databases().await[0].url).await;
+    // Without the admin scope nothing changes.
+    let refused = catalog_as(
+        &server,
+        "Bearer not-the-admin-token",
+        "mutation { createConsumer(spec: {name: \"x\", ownerTeam: \"t\", contact: \"c\"}) { name } }",
+        json!({}),
+    )
+    .await;
+    assert!(refused.to_string().contains("UNAUTHENTICATED"), "{refused}");
+    let anonymous = server
+        .graphql("mutation { createConsumer(spec: {name: \"x\", ownerTeam: \"t\", contact: \"c\"}) { name } }", json!({}))
+        .await;
+    assert_eq!(
+        anonymous["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{anonymous}"
+    );
+    // Bad inputs are refused with their reasons, all at once.
+    let bad = catalog_as(
+        &server,
+        &bearer(ADMIN),
+        "mutation { registerJwtIssuer(spec: {name: \"Bad Name\", issuer: \"x\", algorithm: \"RS256\", publicKeys: \"not a key\"}) { name } }",
+        json!({}),
+    )
+    .await;
+    let problems = common::problems(&bad);
+    assert!(problems.iter().any(|p| p.0 == "name"), "{bad}");
+    let bad_key = catalog_as(
+        &server,
+        &bearer(ADMIN),
+        "mutation { registerJwtIssuer(spec: {name: \"rsa\", issuer: \"x\", algorithm: \"RS256\", publicKeys: \"not a key\"}) { name } }",
+        json!({}),
+    )
+    .await;
+    assert!(
+        common::problems(&bad_key)
+            .iter()
+            .any(|p| p.0 == "publicKeys" && p.1 == "INVALID_KEY"),
+        "{bad_key}"
+    );
+    let issuers = admin(
+        &server,
+        "{ jwtIssuers { name } consumers { name } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        issuers["data"],
+        json!({ "jwtIssuers": [], "consumers": [] })
+    );
+
+    admin(
+        &server,
+        "mutation { createConsumer(spec: {name: \"dashboard\", ownerTeam: \"ops\", contact: \"ops@example.com\"}) { name } }",
+        json!({}),
+    )
+    .await;
+    admin(
+        &server,
+        "mutation { grantAccess(spec: {consumer: \"dashboard\", domain: \"orders\"}) { id active } }",
+        json!({}),
+    )
+    .await;
+    let created = admin(
+        &server,
+        "mutation { createApiKey(consumer: \"dashboard\", name: \"wallboard\") { key apiKey { prefix } } }",
+        json!({}),
+    )
+    .await;
+    let key = created["data"]["createApiKey"]["key"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let prefix = created["data"]["createApiKey"]["apiKey"]["prefix"]
+        .as_str()
+        .expect("prefix")
+        .to_string();
+    assert!(key.starts_with(&format!("mk_{prefix}_")));
+
+    let (status, answer) = until(&server, &[("x-api-key", &key)], ORDERS, |s, a| {
+        s == 200 && a.get("errors").is_none()
+    })
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["data"]["ordersByDate"][0]["id"], "o2");
+    let (_, via_header) = mesh_as(
+        &server,
+        &[("authorization", &format!("ApiKey {key}"))],
+        ORDERS,
+    )
+    .await;
+    assert_eq!(
+        via_header["data"]["ordersByDate"][0]["id"], "o2",
+        "{via_header}"
+    );
+    // A key of the right shape but wrong secret is refused.
+    let forged = format!("mk_{prefix}_{}", "0".repeat(48));
+    let (status, _) = mesh_as(&server, &[("x-api-key", &forged)], ORDERS).await;
+    assert_eq!(status, 401);
+
+    admin(
+        &server,
+        "mutation($p: String!) { revokeApiKey(prefix: $p) { revokedAt } }",
+        json!({ "p": prefix }),
+    )
+    .await;
+    let (status, answer) = mesh_as(&server, &[("x-api-key", &key)], ORDERS).await;
+    assert_eq!(
+        status, 401,
+        "revoked key refused on the next request: {answer}"
+    );
+    assert_eq!(codes(&answer), ["UNAUTHENTICATED"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_policies_follow_or_of_and_scope_semantics() {
+    let (server, _domains) = start_mesh(&common::databases().await[0].url).await;
+    register_issuer(&server).await;
+    until(&server, &[], "{ customers { name } }", |s, a| {
+        s == 200 && a.get("errors").is_none()
+    })
+    .await;
+    admin(
+        &server,
+        "mutation { setFieldPolicy(spec: {coordinate: \"Customer.email\", scopes: [[\"pii\", \"read\"], [\"pii-admin\"]]}) { coordinate } }",
+        json!({}),
+    )
+    .await;
+    let query = "{ customers { name email } }";
+    let as_scopes = |scope: &str| bearer(&token(json!({ "sub": "u", "scope": scope })));
+    let only_pii = as_scopes("pii");
+    // The policy reaches the gateway with the next supergraph.
+    let (_, partial) = until(&server, &[("authorization", &only_pii)], query, |_, a| {
+        !codes(a).is_empty()
+    })
+    .await;
+    assert_eq!(
+        codes(&partial)[0],
+        "UNAUTHORIZED_FIELD_OR_TYPE",
+        "{partial}"
+    );
+    for scope in ["pii read", "pii-admin", "read pii extra"] {
+        let auth = as_scopes(scope);
+        let (_, answer) = mesh_as(&server, &[("authorization", &auth)], query).await;
+        assert!(answer.get("errors").is_none(), "{scope}: {answer}");
+        assert!(
+            answer["data"]["customers"][0]["email"].is_string(),
+            "{scope}: {answer}"
+        );
+    }
+    for scope in ["read", "pii", "admin"] {
+        let auth = as_scopes(scope);
+        let (_, answer) = mesh_as(&server, &[("authorization", &auth)], query).await;
+        assert_eq!(
+            codes(&answer)[0],
+            "UNAUTHORIZED_FIELD_OR_TYPE",
+            "{scope}: {answer}"
+        );
+    }
+    let (_, anonymous) = mesh_as(&server, &[], "{ customers { name } }").await;
+    assert!(
+        anonymous.get("errors").is_none(),
+        "unprotected fields stay open: {anonymous}"
+    );
+}
+
+fn rs256(key_file: &str, kid: &str, claims: Value) -> String {
+    let pem = std::fs::read(common::fixture(&format!("jwt/{key_file}"))).expect("key");
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.into());
+    encode(
+        &header,
+        &claims,
+        &EncodingKey::from_rsa_pem(&pem).expect("RSA"),
+    )
+    .expect("sign")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwts_are_verified_and_a_rotated_jwks_key_is_fetched_without_restart() {
+    // The identity provider's JWKS endpoint, whose keys rotate mid-test.
+    let jwks = Arc::new(Mutex::new(
+        std::fs::read_to_string(common::fixture("jwt/jwks.json")).expect("jwks"),
+    ));
+    let served = jwks.clone();
+    let app = axum::Router::new().route(
+        "/jwks.json",
+        axum::routing::get(move || {
+            let served = served.clone();
+            async move { served.lock().map(|s| s.clone()).unwrap_or_default() }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let jwks_url = format!("http://{}/jwks.json", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let (server, _domains) = start_mesh(&common::databases().await[0].url).await;
+    admin(
+        &server,
+        "mutation($s: IssuerSpec!) { registerJwtIssuer(spec: $s) { name } }",
+        json!({ "s": { "name": "corp", "issuer": "https://issuer.test", "audiences": ["meshwork"],
+                       "algorithm": "RS256", "jwksUrl": jwks_url } }),
+    )
+    .await;
+    let claims = |extra: Value| {
+        let mut c = json!({ "iss": "https://issuer.test", "aud": "meshwork", "sub": "analyst", "exp": now() + 600 });
+        if let (Some(base), Some(extra)) = (c.as_object_mut(), extra.as_object()) {
+            for (k, v) in extra {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+        c
+    };
+    let query = "{ customers { name } }";
+    let ok = |status: u16, a: &Value| status == 200 && a.get("errors").is_none();
+    let good = bearer(&rs256("rsa-private.pem", "test-rsa-1", claims(json!({}))));
+    until(&server, &[("authorization", &good)], query, ok).await;
+
+    let public_pem = std::fs::read(common::fixture("jwt/rsa-public.pem")).expect("pem");
+    let confused = encode(
+        &Header::new(Algorithm::HS256),
+        &claims(json!({})),
+        &EncodingKey::from_secret(&public_pem),
+    )
+    .expect("sign");
+    use base64::Engine;
+    let b64 = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let none = format!(
+        "{}.{}.",
+        b64(json!({ "alg": "none" })),
+        b64(claims(json!({})))
+    );
+    let refused = [
+        ("alg none", none),
+        ("HS256 signed with the RSA public key", confused),
+        (
+            "expired beyond leeway",
+            rs256(
+                "rsa-private.pem",
+                "test-rsa-1",
+                claims(json!({ "exp": now() - 120 })),
+            ),
+        ),
+        (
+            "not yet valid",
+            rs256(
+                "rsa-private.pem",
+                "test-rsa-1",
+                claims(json!({ "nbf": now() + 300 })),
+            ),
+        ),
+        (
+            "wrong audience",
+            rs256(
+                "rsa-private.pem",
+                "test-rsa-1",
+                claims(json!({ "aud": "other" })),
+            ),
+        ),
+        (
+            "unknown issuer",
+            rs256(
+                "rsa-private.pem",
+                "test-rsa-1",
+                claims(json!({ "iss": "https://evil.test" })),
+            ),
+        ),
+        (
+            "unknown key",
+            rs256("rsa2-private.pem", "test-rsa-2", claims(json!({}))),
+        ),
+    ];
+    for (what, token) in &refused {
+        let (status, answer) = mesh_as(&server, &[("authorization", &bearer(token))], query).await;
+        assert_eq!(status, 401, "{what}: {answer}");
+        assert_eq!(codes(&answer), ["UNAUTHENTICATED"], "{what}");
+    }
+    // Within the leeway (30 s) an expired token still passes.
+    let lenient = bearer(&rs256(
+        "rsa-private.pem",
+        "test-rsa-1",
+        claims(json!({ "exp": now() - 5 })),
+    ));
+    let (status, answer) = mesh_as(&server, &[("authorization", &lenient)], query).await;
+    assert_eq!(status, 200, "{answer}");
+
+    // The provider rotates to a new key: a token with the new `kid` makes
+    // the gateway fetch the JWKS again and is accepted, no restart.
+    *jwks.lock().expect("lock") =
+        std::fs::read_to_string(common::fixture("jwt/jwks-rotated.json")).expect("rotated");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let rotated = bearer(&rs256("rsa2-private.pem", "test-rsa-2", claims(json!({}))));
+    let (status, answer) = mesh_as(&server, &[("authorization", &rotated)], query).await;
+    assert_eq!(status, 200, "rotated key accepted: {answer}");
+    assert!(answer.get("errors").is_none(), "{answer}");
+}
