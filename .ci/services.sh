@@ -37,3 +37,24 @@ stop_postgres() {
     rm -rf "$MESHWORK_PG_DATA"
   fi
 }
+
+# Starts Redis on 127.0.0.1:${MESHWORK_REDIS_PORT:-56379}, nothing saved to
+# disk, and exports MESHWORK_TEST_REDIS_URL (shared rate-limit tests).
+start_redis() {
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "installing Redis from Debian packages"
+    apt_install redis-server
+  fi
+  local port=${MESHWORK_REDIS_PORT:-56379}
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --pidfile "/tmp/meshwork-redis-$port.pid" >/dev/null
+  MESHWORK_REDIS_PIDFILE="/tmp/meshwork-redis-$port.pid"
+  export MESHWORK_TEST_REDIS_URL="redis://127.0.0.1:$port/"
+  echo "$(redis-server --version | awk '{print $1, $2, $3}') on 127.0.0.1:$port"
+}
+
+stop_redis() {
+  if [ -n "${MESHWORK_REDIS_PIDFILE:-}" ] && [ -f "$MESHWORK_REDIS_PIDFILE" ]; then
+    kill "$(cat "$MESHWORK_REDIS_PIDFILE")" 2>/dev/null || true
+  fi
+}

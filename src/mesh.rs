@@ -49,6 +49,10 @@ pub struct GatewayFlags {
         default_value = "filter"
     )]
     unauthorized: Unauthorized,
+    /// Count rate limits and quotas in this Redis (`redis://host:6379/0`),
+    /// so every gateway replica using it enforces one limit per caller.
+    #[arg(long, env = "MESHWORK_REDIS_URL")]
+    redis_url: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -233,6 +237,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         },
         rate_limit: args.gateway.rate_limit(),
         access: Some(access),
+        redis_url: args.gateway.redis_url.clone(),
         router_config: args.gateway.router_config,
         extra_routes: ExtraRoutes {
             router: app,
@@ -300,6 +305,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         supergraph,
         rate_limit: args.gateway.rate_limit(),
         access,
+        redis_url: args.gateway.redis_url.clone(),
         router_config: args.gateway.router_config,
         extra_routes: ExtraRoutes {
             router: Router::new(),

@@ -576,3 +576,112 @@ async fn jwts_are_verified_and_a_rotated_jwks_key_is_fetched_without_restart() {
     assert_eq!(status, 200, "rotated key accepted: {answer}");
     assert!(answer.get("errors").is_none(), "{answer}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_limit_each_consumer_and_introspection_follows_the_consumer() {
+    let (server, _domains) = start_mesh(&common::databases().await[0].url).await;
+    for plan in [
+        json!({ "name": "tight", "requestsPerMinute": 6, "burst": 2 }),
+        json!({ "name": "daily", "requestsPerMinute": 600, "burst": 100, "dailyQuota": 3 }),
+    ] {
+        admin(
+            &server,
+            "mutation($p: PlanSpec!) { createPlan(spec: $p) { name } }",
+            json!({ "p": plan }),
+        )
+        .await;
+    }
+    let mut keys = Vec::new();
+    for (name, plan, introspection) in [
+        ("tight-app", "tight", true),
+        ("daily-app", "daily", false),
+        ("free-app", "", true),
+    ] {
+        let mut spec = json!({ "name": name, "ownerTeam": "apps", "contact": "apps@example.com", "introspection": introspection });
+        if !plan.is_empty() {
+            spec["plan"] = json!(plan);
+        }
+        admin(
+            &server,
+            "mutation($s: ConsumerSpec!) { createConsumer(spec: $s) { name } }",
+            json!({ "s": spec }),
+        )
+        .await;
+        let created = admin(
+            &server,
+            "mutation($c: String!) { createApiKey(consumer: $c, name: \"main\") { key } }",
+            json!({ "c": name }),
+        )
+        .await;
+        keys.push(
+            created["data"]["createApiKey"]["key"]
+                .as_str()
+                .expect("key")
+                .to_string(),
+        );
+    }
+    let query = "{ customers { name } }";
+    let (tight, daily, free) = (&keys[0], &keys[1], &keys[2]);
+    until(&server, &[("x-api-key", free)], query, |s, a| {
+        s == 200 && a.get("errors").is_none()
+    })
+    .await;
+
+    let statuses: Vec<u16> = {
+        let mut out = Vec::new();
+        for _ in 0..3 {
+            out.push(mesh_as(&server, &[("x-api-key", tight)], query).await.0);
+        }
+        out
+    };
+    assert_eq!(statuses, [200, 200, 429], "burst of 2 for the tight plan");
+    let mut daily_statuses = Vec::new();
+    let mut last = Value::Null;
+    for _ in 0..4 {
+        let (status, answer) = mesh_as(&server, &[("x-api-key", daily)], query).await;
+        daily_statuses.push(status);
+        last = answer;
+    }
+    assert_eq!(daily_statuses, [200, 200, 200, 429], "{last}");
+    assert_eq!(codes(&last), ["QUOTA_EXCEEDED"]);
+    // Consumers without a plan are not limited by others' plans.
+    for _ in 0..5 {
+        assert_eq!(mesh_as(&server, &[("x-api-key", free)], query).await.0, 200);
+    }
+
+    // Introspection is the consumer's setting.
+    let introspect = "{ __schema { queryType { name } } }";
+    let (_, allowed) = mesh_as(&server, &[("x-api-key", free)], introspect).await;
+    assert_eq!(
+        allowed["data"]["__schema"]["queryType"]["name"], "Query",
+        "{allowed}"
+    );
+    let no_introspection = admin(
+        &server,
+        "mutation { createConsumer(spec: {name: \"locked-app\", ownerTeam: \"apps\", contact: \"c\", introspection: false}) { name } }",
+        json!({}),
+    )
+    .await;
+    assert!(no_introspection.get("errors").is_none());
+    let locked = admin(
+        &server,
+        "mutation { createApiKey(consumer: \"locked-app\", name: \"main\") { key } }",
+        json!({}),
+    )
+    .await;
+    let locked = locked["data"]["createApiKey"]["key"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let (_, refused) = mesh_as(&server, &[("x-api-key", &locked)], introspect).await;
+    assert!(
+        refused["data"].is_null() || refused["data"]["__schema"].is_null(),
+        "{refused}"
+    );
+    assert!(!codes(&refused).is_empty(), "{refused}");
+    let (_, data) = mesh_as(&server, &[("x-api-key", &locked)], query).await;
+    assert!(
+        data.get("errors").is_none(),
+        "ordinary queries still work: {data}"
+    );
+}

@@ -71,3 +71,97 @@ async fn callers_above_their_plan_get_429_with_retry_after() {
         .expect("health");
     assert_eq!(health.status(), 200);
 }
+
+/// A Redis for the test: `MESHWORK_TEST_REDIS_URL` (CI starts one), else a
+/// throw-away `redis-server` on a free loopback port.
+struct TestRedis {
+    url: String,
+    child: Option<std::process::Child>,
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+async fn redis() -> TestRedis {
+    if let Ok(url) = std::env::var("MESHWORK_TEST_REDIS_URL") {
+        if !url.is_empty() {
+            return TestRedis { url, child: None };
+        }
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let child = std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server (Debian package redis-server) must be installed, or MESHWORK_TEST_REDIS_URL set");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    TestRedis {
+        url: format!("redis://127.0.0.1:{port}/"),
+        child: Some(child),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_gateways_sharing_redis_hold_one_combined_limit() {
+    let redis = redis().await;
+    // A fresh key space per run: the caller's token subject is unique.
+    let subject = format!("shared-{}", std::process::id());
+    let customers = domains::serve(domains::demo::customers())
+        .await
+        .expect("customers");
+    let supergraph = common::compose(&[("customers", &customers.url)]).await;
+    let flags = [
+        "--rate-limit-per-minute",
+        "6",
+        "--rate-limit-burst",
+        "4",
+        "--redis-url",
+        redis.url.as_str(),
+    ];
+    let a = common::static_gateway(&supergraph.sdl, None, &flags).await;
+    let b = common::static_gateway(&supergraph.sdl, None, &flags).await;
+    let token = unsigned_token(&subject);
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let base = if i % 2 == 0 {
+            &a.server.base
+        } else {
+            &b.server.base
+        };
+        let (status, retry_after, answer) = post(base, Some(&token)).await;
+        if status == 429 {
+            assert_eq!(answer["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+            let seconds: u64 = retry_after
+                .and_then(|v| v.parse().ok())
+                .expect("Retry-After");
+            assert!((1..=10).contains(&seconds), "Retry-After {seconds}");
+        }
+        statuses.push(status);
+    }
+    // A burst of 4 across both gateways, not 4 each.
+    assert_eq!(statuses, [200, 200, 200, 200, 429, 429], "{statuses:?}");
+    // Another caller is not affected.
+    let (status, _, _) = post(
+        &b.server.base,
+        Some(&unsigned_token(&format!("{subject}-other"))),
+    )
+    .await;
+    assert_eq!(status, 200);
+}

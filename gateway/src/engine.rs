@@ -114,8 +114,25 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
         runtime: options.extra_routes.runtime.clone(),
     };
     let listener = options.listener;
-    let rate_limiter =
-        crate::rate_limit::RateLimiter::new(options.rate_limit, router_config.graphql_path());
+    let redis = match &options.redis_url {
+        Some(url) => {
+            let url = url.clone();
+            let connected = options
+                .extra_routes
+                .runtime
+                .spawn(async move { crate::redis_limit::RedisLimiter::connect(&url).await })
+                .await
+                .map_err(|e| GatewayError::Start(e.to_string()))?
+                .map_err(GatewayError::Start)?;
+            Some(connected)
+        }
+        None => None,
+    };
+    let rate_limiter = crate::rate_limit::RateLimiter::new(
+        options.rate_limit,
+        redis,
+        router_config.graphql_path(),
+    );
     let authn = match internal {
         Some((_, keys, access)) => {
             let initial = match &access.source {

@@ -25,6 +25,7 @@
 //!     jwt_leeway: std::time::Duration::from_secs(30),
 //!     rate_limit: None,
 //!     access: None,
+//!     redis_url: None,
 //! };
 //! gateway::run(options).unwrap();
 //! ```
@@ -39,6 +40,7 @@ pub mod engine;
 mod jwt_time;
 mod limits;
 mod rate_limit;
+mod redis_limit;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -103,6 +105,9 @@ pub struct GatewayOptions {
     /// Meshwork's authentication and authorization from the catalog's
     /// access snapshot; none leaves callers to the router config's `jwt`.
     pub access: Option<AccessOptions>,
+    /// Count rate limits and quotas in this Redis (`redis://host:6379`),
+    /// shared by every gateway using it; in-process when none.
+    pub redis_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -34,9 +34,22 @@ const MAX_TRACKED_CALLERS: usize = 100_000;
 
 type Keyed = DefaultKeyedRateLimiter<String>;
 
+/// What the limiter decided for one request.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Decision {
+    Allow,
+    /// Over the rate: retry after this many seconds.
+    Limited(u64),
+    /// The daily quota (this many requests) is used up.
+    QuotaUsed(u64),
+}
+
 #[derive(Clone)]
 pub(crate) struct RateLimiter {
+    default: Option<RateLimit>,
     limiter: Option<Arc<Keyed>>,
+    /// Counting in Redis instead, shared by every gateway using it.
+    redis: Option<crate::redis_limit::RedisLimiter>,
     /// One keyed limiter per plan (by its limits), made on first use.
     plans: Arc<Mutex<HashMap<PlanRecord, Arc<Keyed>>>>,
     /// Requests today per caller: (day number, count).
@@ -51,8 +64,14 @@ fn keyed(per_minute: NonZeroU32, burst: NonZeroU32) -> Arc<Keyed> {
 }
 
 impl RateLimiter {
-    pub fn new(limit: Option<RateLimit>, graphql_path: &str) -> Self {
+    pub fn new(
+        limit: Option<RateLimit>,
+        redis: Option<crate::redis_limit::RedisLimiter>,
+        graphql_path: &str,
+    ) -> Self {
         Self {
+            default: limit,
+            redis,
             limiter: limit.map(|l| keyed(l.per_minute, l.burst)),
             plans: Arc::default(),
             daily: Arc::default(),
@@ -92,7 +111,32 @@ impl RateLimiter {
     }
 }
 
-fn seconds_to_midnight() -> u64 {
+impl RateLimiter {
+    /// Counts in this process.
+    fn check_local(&self, who: &str, plan: Option<&PlanRecord>, daily: Option<u64>) -> Decision {
+        let limiter = match plan {
+            Some(plan) => self.plan_limiter(plan),
+            None => self.limiter.clone(),
+        };
+        if let Some(limiter) = limiter {
+            if limiter.len() > MAX_TRACKED_CALLERS {
+                limiter.retain_recent();
+            }
+            if let Err(not_until) = limiter.check_key(&who.to_string()) {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                return Decision::Limited(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+            }
+        }
+        if let Some(quota) = daily {
+            if !self.within_daily(who, quota) {
+                return Decision::QuotaUsed(quota);
+            }
+        }
+        Decision::Allow
+    }
+}
+
+pub(crate) fn seconds_to_midnight() -> u64 {
     let now = Utc::now();
     let next = (now.date_naive() + chrono::Days::new(1))
         .and_hms_opt(0, 0, 0)
@@ -185,40 +229,35 @@ where
             return ctx.call(&self.service, req).await;
         }
         let plan = crate::authn::identity_of(&req).and_then(|a| a.identity.plan.clone());
-        let limiter = match &plan {
-            Some(plan) => self.limits.plan_limiter(plan),
-            None => self.limits.limiter.clone(),
+        let rate = match &plan {
+            Some(p) => NonZeroU32::new(p.requests_per_minute)
+                .zip(NonZeroU32::new(p.burst))
+                .map(|(per_minute, burst)| RateLimit { per_minute, burst }),
+            None => self.limits.default,
         };
-        if limiter.is_none() && plan.as_ref().and_then(|p| p.daily_quota).is_none() {
+        let daily = plan.as_ref().and_then(|p| p.daily_quota);
+        if rate.is_none() && daily.is_none() {
             return ctx.call(&self.service, req).await;
         }
         let who = caller(&req);
-        if let Some(limiter) = limiter {
-            if limiter.len() > MAX_TRACKED_CALLERS {
-                limiter.retain_recent();
-            }
-            if let Err(not_until) = limiter.check_key(&who) {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                return Ok(too_many(
-                    req,
-                    seconds,
-                    "RATE_LIMITED",
-                    format!("Rate limit exceeded; retry in {seconds} s."),
-                ));
-            }
+        let decision = match &self.limits.redis {
+            Some(redis) => redis.check(&who, rate, daily).await,
+            None => self.limits.check_local(&who, plan.as_ref(), daily),
+        };
+        match decision {
+            Decision::Allow => ctx.call(&self.service, req).await,
+            Decision::Limited(seconds) => Ok(too_many(
+                req,
+                seconds,
+                "RATE_LIMITED",
+                format!("Rate limit exceeded; retry in {seconds} s."),
+            )),
+            Decision::QuotaUsed(quota) => Ok(too_many(
+                req,
+                seconds_to_midnight(),
+                "QUOTA_EXCEEDED",
+                format!("Daily quota of {quota} requests used up; it renews at 00:00 UTC."),
+            )),
         }
-        if let Some(quota) = plan.as_ref().and_then(|p| p.daily_quota) {
-            if !self.limits.within_daily(&who, quota) {
-                let seconds = seconds_to_midnight();
-                return Ok(too_many(
-                    req,
-                    seconds,
-                    "QUOTA_EXCEEDED",
-                    format!("Daily quota of {quota} requests used up; it renews at 00:00 UTC."),
-                ));
-            }
-        }
-        ctx.call(&self.service, req).await
     }
 }
