@@ -46,6 +46,18 @@ enum Command {
         #[command(flatten)]
         args: mesh::GatewayArgs,
     },
+    /// Write access rules (restricted domains, field policies) into a
+    /// precomposed supergraph for a static gateway, as the catalog does at
+    /// composition; prints the result.
+    Secure {
+        /// The supergraph file.
+        #[arg(long)]
+        supergraph: std::path::PathBuf,
+        /// JSON: `{"restricted": ["domain"], "fieldPolicies":
+        /// [{"coordinate": "Type.field", "scopes": [["a", "b"], ["c"]]}]}`.
+        #[arg(long)]
+        rules: std::path::PathBuf,
+    },
     /// Register, list, show, update, refresh and deregister domains of a
     /// running catalog.
     Domain {
@@ -133,6 +145,7 @@ fn main() -> ExitCode {
         Command::Serve { mesh } => mesh::serve(mesh, false),
         Command::Demo { mesh } => mesh::serve(mesh, true),
         Command::Gateway { args } => mesh::gateway(args),
+        Command::Secure { supergraph, rules } => secure(&supergraph, &rules),
         Command::Domain { remote, command } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -170,4 +183,43 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         "m" => Ok(std::time::Duration::from_secs(n * 60)),
         _ => Err(format!("`{text}`: unit must be ms, s or m")),
     }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RulesFile {
+    #[serde(default)]
+    restricted: Vec<String>,
+    #[serde(default)]
+    field_policies: Vec<FieldPolicyRule>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldPolicyRule {
+    coordinate: String,
+    scopes: Vec<Vec<String>>,
+}
+
+/// `meshwork secure`: the catalog's access rules applied to a file.
+fn secure(supergraph: &std::path::Path, rules: &std::path::Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let sdl = std::fs::read_to_string(supergraph)
+        .with_context(|| format!("reading {}", supergraph.display()))?;
+    let text =
+        std::fs::read_to_string(rules).with_context(|| format!("reading {}", rules.display()))?;
+    let parsed: RulesFile =
+        serde_json::from_str(&text).with_context(|| format!("{}", rules.display()))?;
+    let rules = composition::AccessRules {
+        restricted: parsed.restricted.into_iter().collect(),
+        field_policies: parsed
+            .field_policies
+            .into_iter()
+            .map(|p| (p.coordinate, p.scopes))
+            .collect(),
+        admin_scope: access::scopes::ADMIN.to_string(),
+    };
+    let secured = composition::apply_access(&sdl, &rules).map_err(|e| anyhow::anyhow!(e))?;
+    println!("{secured}");
+    Ok(())
 }
