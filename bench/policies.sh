@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Cost of Meshwork's mesh policies on the gateways benchmark scenario: the
-# same Meshwork gateway with policies off, and with JWT authentication
-# required (RS256, JWKS file, issuer and audience checked, nbf check) and a
-# per-caller rate limit on (high enough never to refuse, so every request
-# pays for the check). Runs alternate (off, on, off, on).
-# Field policies and grants are not built yet, so they are not measured.
+# same Meshwork gateway with policies off, and with every policy on: JWT
+# authentication by Meshwork from an access snapshot (RS256, issuer and
+# audience, nbf), anonymous callers refused, a restricted domain read
+# through the consumer's grant, field policies (scopes) on fields the query
+# reads, enforced by the engine from the supergraph, and a per-consumer rate
+# limit (high enough never to refuse, so every request pays for the check).
+# Runs alternate (off, on, off, on).
 #
 # Needs the same binaries as bench/gateways.sh, plus openssl.
 # Usage: bench/policies.sh [seconds per run, default 15] [connections, default 50]
@@ -27,33 +29,45 @@ trap cleanup EXIT
 source bench/common.sh
 bench_setup
 
-# An RS256 token signed with the test key (tests/fixtures/jwt), valid 1 hour.
+# An RS256 token of the test issuer (tests/fixtures/jwt) for consumer
+# `bench`, with the scopes the field policies ask for; valid 1 hour.
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 now=$(date +%s)
 header=$(printf '{"alg":"RS256","typ":"JWT","kid":"test-rsa-1"}' | b64url)
-payload=$(printf '{"sub":"bench","iss":"https://issuer.test","aud":"meshwork","iat":%d,"nbf":%d,"exp":%d}' "$now" "$now" $((now + 3600)) | b64url)
+payload=$(printf '{"sub":"bench","azp":"bench","scope":"read:prices read:users read:reviews","iss":"https://issuer.test","aud":"meshwork","iat":%d,"nbf":%d,"exp":%d}' "$now" "$now" $((now + 3600)) | b64url)
 signature=$(printf '%s.%s' "$header" "$payload" | openssl dgst -sha256 -sign tests/fixtures/jwt/rsa-private.pem -binary | b64url)
 export MESHWORK_BENCH_TOKEN="$header.$payload.$signature"
 
-printf 'log:\n  level: error\n' >"$work/off.yaml"
-cat >"$work/on.yaml" <<YAML
-log:
-  level: error
-jwt:
-  enabled: true
-  require_authentication: true
-  jwks_providers:
-    - source: file
-      path: $PWD/tests/fixtures/jwt/jwks.json
-  issuers: ["https://issuer.test"]
-  audiences: ["meshwork"]
-YAML
+# Policies on: the reviews domain restricted (consumer `bench` holds a
+# grant), field policies on fields the query reads, written into the
+# supergraph as the catalog does; the issuer, consumer and grant in an
+# access snapshot file; anonymous callers refused; a per-consumer rate limit.
+cat >"$work/rules.json" <<JSON
+{"restricted": ["reviews"],
+ "fieldPolicies": [
+   {"coordinate": "Product.price", "scopes": [["read:prices"], ["mesh:admin"]]},
+   {"coordinate": "User.name", "scopes": [["read:users"]]},
+   {"coordinate": "Review.body", "scopes": [["read:reviews", "read:users"]]}]}
+JSON
+"$meshwork" secure --supergraph "$work/supergraph.graphql" --rules "$work/rules.json" >"$work/secured.graphql"
+python3 - "$work/access.json" <<'PY'
+import json, sys
+pem = open("tests/fixtures/jwt/rsa-public.pem").read()
+json.dump({
+  "issuers": [{"name": "bench-idp", "issuer": "https://issuer.test", "audiences": ["meshwork"],
+               "algorithm": "RS256", "secret": None, "publicKeys": pem, "jwksUrl": None,
+               "subjectClaim": "sub", "consumerClaim": "azp", "scopesClaim": "scope", "teamsClaim": "groups"}],
+  "apiKeys": [],
+  "consumers": [{"name": "bench", "introspection": True, "plan": None,
+                 "grants": [{"scopes": ["grant:reviews"], "expiresAt": None}]}],
+}, open(sys.argv[1], "w"))
+PY
 
-run() { # label config extra-args...
-  local label=$1 config=$2
+run() { # label supergraph extra-args...
+  local label=$1 supergraph=$2
   shift 2
-  MESHWORK_LOG=error "$meshwork" gateway --supergraph "$work/supergraph.graphql" --listen 127.0.0.1:4002 \
-    --router-config "$config" "$@" >"$work/meshwork.log" 2>&1 &
+  MESHWORK_LOG=error "$meshwork" gateway --supergraph "$supergraph" --listen 127.0.0.1:4002 \
+    "$@" >"$work/meshwork.log" 2>&1 &
   local pid=$!
   pids+=($pid)
   measure "$label" "$pid" http://127.0.0.1:4002/graphql
@@ -61,16 +75,17 @@ run() { # label config extra-args...
 }
 
 for round in 1 2; do
-  run "policies off (run $round)" "$work/off.yaml"
-  run "JWT required + rate limit (run $round)" "$work/on.yaml" --rate-limit-per-minute 100000000 --rate-limit-burst 1000000
+  run "policies off (run $round)" "$work/supergraph.graphql"
+  run "policies on (run $round)" "$work/secured.graphql" --access "$work/access.json" --anonymous deny \
+    --rate-limit-per-minute 100000000 --rate-limit-burst 1000000
 done
-ratio=$(awk -F'|' '/policies off/ {o+=$3; no++} /JWT required/ {p+=$3; np++} END {printf "%.3f", (p/np)/(o/no)}' "$work/rows")
+ratio=$(awk -F'|' '/policies off/ {o+=$3; no++} /policies on/ {p+=$3; np++} END {printf "%.3f", (p/np)/(o/no)}' "$work/rows")
 
 {
   echo
   echo "### Mesh policies on vs off: $(date -u +%Y-%m-%d\ %H:%M) UTC, $(nproc) cores, wrk -t1 -c$connections -d${duration}s"
   echo
-  echo "Command: \`bench/policies.sh $duration $connections\` (Meshwork gateway, static mode; field policies not built yet)."
+  echo "Command: \`bench/policies.sh $duration $connections\` (Meshwork gateway, static mode; on: RS256 JWT verified by Meshwork, consumer grant on a restricted domain, 3 field policies, anonymous refused, per-consumer rate limit)."
   echo
   echo "| Meshwork gateway | requests/s | p50 | p99 | peak RSS | errors |"
   echo "| --- | --- | --- | --- | --- | --- |"
