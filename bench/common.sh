@@ -18,6 +18,7 @@ bench_setup() {
 check_answer() { # url
   local auth=()
   [ -n "${MESHWORK_BENCH_TOKEN:-}" ] && auth=(-H "authorization: Bearer $MESHWORK_BENCH_TOKEN")
+  rm -f "$work/answer.json"
   for _ in $(seq 1 200); do
     curl -sf -o "$work/answer.json" -X POST "$1" -H 'content-type: application/json' "${auth[@]}" \
       --data-binary @"$work/body.json" && break

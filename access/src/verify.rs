@@ -124,15 +124,17 @@ struct Keys {
 
 impl Keys {
     fn find(&self, kid: Option<&str>) -> Option<&DecodingKey> {
-        match kid {
-            Some(kid) => self
-                .list
-                .iter()
-                .find(|(k, _)| k.as_deref() == Some(kid))
-                .map(|(_, key)| key),
-            // A token without `kid`: only an issuer with a single key fits.
-            None if self.list.len() == 1 => self.list.first().map(|(_, key)| key),
-            None => None,
+        if let Some(kid) = kid {
+            if let Some((_, key)) = self.list.iter().find(|(k, _)| k.as_deref() == Some(kid)) {
+                return Some(key);
+            }
+        }
+        // A token without `kid`, or an issuer whose one key has none (a
+        // PEM key, an HS256 secret): only a single key fits.
+        match self.list.as_slice() {
+            [(None, key)] => Some(key),
+            [(_, key)] if kid.is_none() => Some(key),
+            _ => None,
         }
     }
 }
@@ -515,6 +517,50 @@ mod tests {
         assert_eq!(api_key_prefix("mk__secret"), None);
         assert_eq!(api_key_prefix("mk_ab12cd34_"), None);
         assert_eq!(api_key_prefix("ab12cd34_secret"), None);
+    }
+
+    fn hs_issuer() -> IssuerRecord {
+        IssuerRecord {
+            name: "idp".into(),
+            issuer: "https://idp.test".into(),
+            audiences: vec![],
+            algorithm: "HS256".into(),
+            secret: Some("0123456789abcdef0123456789abcdef".into()),
+            public_keys: None,
+            jwks_url: None,
+            subject_claim: "sub".into(),
+            consumer_claim: "azp".into(),
+            scopes_claim: "scope".into(),
+            teams_claim: "groups".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_single_key_without_kid_verifies_tokens_that_name_one() {
+        let verifier = Verifier::new(
+            Arc::new(AccessSnapshot {
+                issuers: vec![hs_issuer()],
+                ..AccessSnapshot::default()
+            }),
+            0,
+        );
+        let mut header = jsonwebtoken::Header::new(Algorithm::HS256);
+        header.kid = Some("whatever-the-idp-calls-it".into());
+        let claims = serde_json::json!({ "iss": "https://idp.test", "sub": "ann", "scope": "a b",
+            "exp": Utc::now().timestamp() + 60 });
+        let token = jsonwebtoken::encode(
+            &header,
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef"),
+        )
+        .expect("sign");
+        let identity = verifier
+            .authenticate(Credential::Jwt(&token))
+            .await
+            .expect("accepted");
+        assert_eq!(identity.subject, "ann");
+        assert_eq!(identity.scopes, vec!["a", "b"]);
+        assert_eq!(identity.consumer, None);
     }
 
     #[test]
