@@ -11,10 +11,11 @@ pub struct Client {
     endpoint: String,
     server: String,
     actor: String,
+    token: Option<String>,
 }
 
 impl Client {
-    pub fn new(server: &str) -> anyhow::Result<Self> {
+    pub fn new(server: &str, token: Option<&str>) -> anyhow::Result<Self> {
         let server = server.trim_end_matches('/').to_string();
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
@@ -26,15 +27,20 @@ impl Client {
             endpoint: format!("{server}/catalog/graphql"),
             server,
             actor: format!("cli:{user}"),
+            token: token.map(str::to_string),
         })
     }
 
     /// Runs one operation and returns its `data`, or the server's errors.
     pub async fn run(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
-        let response = self
+        let mut request = self
             .http
             .post(&self.endpoint)
-            .header("x-meshwork-actor", &self.actor)
+            .header("x-meshwork-actor", &self.actor);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
             .json(&serde_json::json!({ "query": query, "variables": variables }))
             .send()
             .await

@@ -20,7 +20,7 @@ const DOMAIN_FIELDS: &str =
     latestSchemaVersion { hash fetchedAt }";
 
 pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> {
-    let client = Client::new(&remote.server)?;
+    let client = Client::new(&remote.server, remote.token.as_deref())?;
     match command {
         DomainCommand::Register { file } => {
             let spec: catalog::DomainSpec = read_file(&file)?;

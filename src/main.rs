@@ -78,6 +78,10 @@ pub struct Remote {
         default_value = "http://127.0.0.1:4000"
     )]
     server: String,
+    /// A bearer token (JWT of a trusted issuer, API key, or the admin
+    /// token) sent to the catalog; needed once the catalog is secured.
+    #[arg(long, global = true, env = "MESHWORK_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     /// How to print results.
     #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
     output: Output,

@@ -249,6 +249,41 @@ async fn no_grant_no_data_then_request_approval_gives_data_until_the_grant_expir
             db.label
         );
 
+        // Nobody but the owner team (or an admin) opens the domain up.
+        let open_up =
+            "mutation { updateDomain(name: \"orders\", patch: {access: OPEN}) { access } }";
+        let by_consumer = catalog_as(&server, &consumer, open_up, json!({})).await;
+        assert_eq!(
+            by_consumer["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{by_consumer}"
+        );
+        let anonymous = server.graphql(open_up, json!({})).await;
+        assert_eq!(
+            anonymous["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{anonymous}"
+        );
+        let deregister = server
+            .graphql(
+                "mutation { deregisterDomain(name: \"orders\") { status } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            deregister["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{deregister}"
+        );
+        let by_owner = catalog_as(
+            &server,
+            &owner,
+            "mutation { updateDomain(name: \"orders\", patch: {description: \"Every order.\"}) { access description } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            by_owner["data"]["updateDomain"]["access"], "RESTRICTED",
+            "{by_owner}"
+        );
+
         // Every step is in the audit log.
         let audit = admin(
             &server,

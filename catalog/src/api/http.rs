@@ -52,6 +52,16 @@ impl ApiAuth {
         fresh
     }
 
+    /// Secured: an admin token is set or the catalog trusts credentials;
+    /// from then on only authenticated owners and admins change domains.
+    pub fn secured(&self) -> bool {
+        if self.admin_token.is_some() {
+            return true;
+        }
+        let snapshot = self.catalog.subscribe_access().borrow().clone();
+        !snapshot.issuers.is_empty() || !snapshot.api_keys.is_empty()
+    }
+
     /// The caller of one request, or why its credential is refused.
     pub async fn caller(&self, headers: &HeaderMap) -> Result<Caller, String> {
         let actor = actor(headers).0;
@@ -245,6 +255,7 @@ async fn post_graphql(
                 request
                     .into_inner()
                     .data(Actor(caller.name.clone()))
+                    .data(super::Secured(auth.secured()))
                     .data(caller),
             )
             .await,
@@ -274,6 +285,7 @@ async fn get_graphql(
                         request
                             .into_inner()
                             .data(Actor(caller.name.clone()))
+                            .data(super::Secured(auth.secured()))
                             .data(caller),
                     )
                     .await,
