@@ -110,3 +110,47 @@ async fn abusive_operations_are_refused_and_the_gateway_keeps_serving() {
         "still serving: {answer}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_a_browser_could_forge_cross_site_need_a_preflight_header() {
+    let demo = Server::start_demo();
+    let ok = "{ customers { name } }";
+    demo.wait_for(ok, |a| a["data"]["customers"].is_array())
+        .await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/graphql", demo.base);
+
+    // GET and text/plain POSTs need no CORS preflight: refused without a
+    // preflight header…
+    let get = http
+        .get(&url)
+        .query(&[("query", ok)])
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(get.status(), 403);
+    let body: Value = get.json().await.expect("JSON");
+    assert_eq!(code(&body), "CSRF_PREVENTION_FAILED", "{body}");
+    let text = http
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body(json!({ "query": ok }).to_string())
+        .send()
+        .await
+        .expect("POST text/plain");
+    assert_eq!(text.status(), 403);
+
+    // …and served with one, or as a JSON POST (which browsers preflight).
+    let with_header = http
+        .get(&url)
+        .query(&[("query", ok)])
+        .header("accept", "application/json")
+        .header("x-meshwork-csrf", "1")
+        .send()
+        .await
+        .expect("GET with header");
+    assert_eq!(with_header.status(), 200);
+    let json_post = demo.mesh(ok, json!({})).await;
+    assert!(json_post["data"]["customers"].is_array(), "{json_post}");
+}

@@ -135,6 +135,13 @@ pub(crate) fn router_config_text(
             }
         }
     }
+    // CSRF prevention on by default: a request a browser could send
+    // cross-site without a preflight (GET, or a form/text content type)
+    // must carry one of these headers.
+    root.entry("csrf").or_insert(json!({
+        "enabled": true,
+        "required_headers": ["x-meshwork-csrf", "apollo-require-preflight", "x-apollo-operation-name", "graphql-preflight"],
+    }));
     if let Value::Object(log) = root.entry("log").or_insert_with(|| json!({})) {
         log.entry("level").or_insert(json!(options.log_level));
     }
