@@ -116,6 +116,10 @@ async fn register_issuer(server: &Server) {
 }
 
 async fn start_mesh(database: &str) -> (Server, Vec<domains::Running>) {
+    start_mesh_with(database, &[]).await
+}
+
+async fn start_mesh_with(database: &str, extra: &[&str]) -> (Server, Vec<domains::Running>) {
     let customers = domains::serve(domains::demo::customers())
         .await
         .expect("customers");
@@ -125,7 +129,7 @@ async fn start_mesh(database: &str) -> (Server, Vec<domains::Running>) {
     let inventory = domains::serve(domains::demo::inventory())
         .await
         .expect("inventory");
-    let server = Server::start_with(&[
+    let mut args = vec![
         "serve",
         "--listen",
         "127.0.0.1:0",
@@ -137,7 +141,9 @@ async fn start_mesh(database: &str) -> (Server, Vec<domains::Running>) {
         "1s",
         "--admin-token",
         ADMIN,
-    ]);
+    ];
+    args.extend(extra);
+    let server = Server::start_with(&args);
     for (name, team, url, access) in [
         ("customers", "crm", &customers.url, "OPEN"),
         ("inventory", "logistics", &inventory.url, "OPEN"),
@@ -477,6 +483,16 @@ async fn field_policies_follow_or_of_and_scope_semantics() {
         anonymous.get("errors").is_none(),
         "unprotected fields stay open: {anonymous}"
     );
+    // Filter mode (the default): refused fields are null, the rest served.
+    let (_, mixed) = mesh_as(
+        &server,
+        &[],
+        "{ customers { name } order(id: \"o2\") { id } }",
+    )
+    .await;
+    assert_eq!(codes(&mixed), ["UNAUTHORIZED_FIELD_OR_TYPE"], "{mixed}");
+    assert!(mixed["data"]["customers"].is_array(), "{mixed}");
+    assert!(mixed["data"]["order"].is_null(), "{mixed}");
 }
 
 fn rs256(key_file: &str, kid: &str, claims: Value) -> String {
@@ -719,4 +735,205 @@ async fn plans_limit_each_consumer_and_introspection_follows_the_consumer() {
         data.get("errors").is_none(),
         "ordinary queries still work: {data}"
     );
+}
+
+/// A domain that answers with the consumer the gateway says is calling,
+/// slowly, so identical requests overlap in the gateway.
+mod identity_domain {
+    use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Schema};
+    use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+    use axum::extract::State;
+    use axum::http::HeaderMap;
+
+    pub struct Seen(pub Option<String>);
+    pub struct Query;
+
+    #[Object]
+    impl Query {
+        async fn whoami(&self, ctx: &Context<'_>) -> Option<String> {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            ctx.data::<Seen>().ok().and_then(|s| s.0.clone())
+        }
+    }
+
+    pub type IdentitySchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+    async fn handle(
+        State(schema): State<IdentitySchema>,
+        headers: HeaderMap,
+        request: GraphQLRequest,
+    ) -> GraphQLResponse {
+        let consumer = headers
+            .get("x-meshwork-consumer")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        schema
+            .execute(request.into_inner().data(Seen(consumer)))
+            .await
+            .into()
+    }
+
+    pub fn router() -> axum::Router {
+        let schema = Schema::build(Query, EmptyMutation, EmptySubscription)
+            .enable_federation()
+            .finish();
+        axum::Router::new()
+            .route("/graphql", axum::routing::post(handle))
+            .with_state(schema)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn domains_learn_the_consumer_and_identical_requests_are_never_shared_across_callers() {
+    let identity = domains::serve(identity_domain::router())
+        .await
+        .expect("identity domain");
+    let (server, _domains) = start_mesh(&common::databases().await[0].url).await;
+    admin(
+        &server,
+        "mutation($s: DomainSpec!) { registerDomain(spec: $s) { name } }",
+        json!({ "s": { "name": "identity", "ownerTeam": "platform", "contact": "p@example.com", "apiUrl": identity.url } }),
+    )
+    .await;
+    let mut keys = Vec::new();
+    for name in ["app-one", "app-two"] {
+        admin(
+            &server,
+            "mutation($n: String!) { createConsumer(spec: {name: $n, ownerTeam: \"apps\", contact: \"c\"}) { name } }",
+            json!({ "n": name }),
+        )
+        .await;
+        let created = admin(
+            &server,
+            "mutation($c: String!) { createApiKey(consumer: $c, name: \"main\") { key } }",
+            json!({ "c": name }),
+        )
+        .await;
+        keys.push(
+            created["data"]["createApiKey"]["key"]
+                .as_str()
+                .expect("key")
+                .to_string(),
+        );
+    }
+    let query = "{ whoami }";
+    until(&server, &[("x-api-key", &keys[0])], query, |s, a| {
+        s == 200 && a["data"]["whoami"] == "app-one"
+    })
+    .await;
+
+    // The same query at the same time from two consumers (and twice from
+    // each): each gets its own answer.
+    let mut calls = Vec::new();
+    for round in 0..2 {
+        for (i, key) in keys.iter().enumerate() {
+            let base = server.base.clone();
+            let key = key.clone();
+            calls.push(tokio::spawn(async move {
+                let answer: Value = reqwest::Client::new()
+                    .post(format!("{base}/graphql"))
+                    .header("x-api-key", key)
+                    .json(&json!({ "query": "{ whoami }" }))
+                    .send()
+                    .await
+                    .expect("POST")
+                    .json()
+                    .await
+                    .expect("JSON");
+                (round, i, answer)
+            }));
+        }
+    }
+    for call in calls {
+        let (round, i, answer) = call.await.expect("task");
+        let want = ["app-one", "app-two"][i];
+        assert_eq!(answer["data"]["whoami"], want, "round {round}: {answer}");
+    }
+
+    // A client cannot pose as a consumer by sending the header itself.
+    let (_, spoofed) = mesh_as(&server, &[("x-meshwork-consumer", "app-one")], query).await;
+    assert_eq!(spoofed["data"]["whoami"], Value::Null, "{spoofed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reject_mode_refuses_the_whole_request() {
+    let (server, _domains) = start_mesh_with(
+        &common::databases().await[0].url,
+        &["--unauthorized", "reject"],
+    )
+    .await;
+    until(&server, &[], "{ customers { name } }", |s, a| {
+        s == 200 && a.get("errors").is_none()
+    })
+    .await;
+    let (_, answer) = until(
+        &server,
+        &[],
+        "{ customers { name } order(id: \"o2\") { id } }",
+        |_, a| !codes(a).is_empty(),
+    )
+    .await;
+    assert_eq!(codes(&answer), ["UNAUTHORIZED_FIELD_OR_TYPE"], "{answer}");
+    assert!(
+        answer["data"].is_null() || answer.get("data").is_none(),
+        "nothing served: {answer}"
+    );
+    assert!(!answer.to_string().contains("Ada"), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_follow_the_catalogs_access_snapshot() {
+    let key = "replica-test-cdn-key";
+    let (server, _domains) =
+        start_mesh_with(&common::databases().await[0].url, &["--cdn-key", key]).await;
+    let replica = Server::start_replica(&server.base, key);
+    admin(
+        &server,
+        "mutation { createConsumer(spec: {name: \"remote-app\", ownerTeam: \"apps\", contact: \"c\"}) { name } }",
+        json!({}),
+    )
+    .await;
+    admin(
+        &server,
+        "mutation { grantAccess(spec: {consumer: \"remote-app\", domain: \"orders\"}) { id } }",
+        json!({}),
+    )
+    .await;
+    let created = admin(
+        &server,
+        "mutation { createApiKey(consumer: \"remote-app\", name: \"main\") { key apiKey { prefix } } }",
+        json!({}),
+    )
+    .await;
+    let api_key = created["data"]["createApiKey"]["key"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let prefix = created["data"]["createApiKey"]["apiKey"]["prefix"]
+        .as_str()
+        .expect("prefix")
+        .to_string();
+    // The replica learns the key and the grant within its poll interval.
+    let (_, answer) = until(&replica, &[("x-api-key", &api_key)], ORDERS, |s, a| {
+        s == 200 && a.get("errors").is_none()
+    })
+    .await;
+    assert_eq!(answer["data"]["ordersByDate"][0]["id"], "o2");
+    // Without the CDN key nobody reads the snapshot (it holds key hashes).
+    let status = reqwest::get(format!("{}/control/access", server.base))
+        .await
+        .expect("GET")
+        .status();
+    assert_eq!(status, 401);
+    admin(
+        &server,
+        "mutation($p: String!) { revokeApiKey(prefix: $p) { prefix } }",
+        json!({ "p": prefix }),
+    )
+    .await;
+    let (status, _) = until(&replica, &[("x-api-key", &api_key)], ORDERS, |s, _| {
+        s == 401
+    })
+    .await;
+    assert_eq!(status, 401);
 }
