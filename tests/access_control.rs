@@ -937,3 +937,109 @@ async fn replicas_follow_the_catalogs_access_snapshot() {
     .await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_anonymous_access_queries_need_a_credential_but_the_ide_page_loads() {
+    let (server, _domains) =
+        start_mesh_with(&common::databases().await[0].url, &["--anonymous", "deny"]).await;
+    admin(
+        &server,
+        "mutation { createConsumer(spec: {name: \"known\", ownerTeam: \"apps\", contact: \"c\"}) { name } }",
+        json!({}),
+    )
+    .await;
+    let created = admin(
+        &server,
+        "mutation { createApiKey(consumer: \"known\", name: \"main\") { key } }",
+        json!({}),
+    )
+    .await;
+    let key = created["data"]["createApiKey"]["key"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    until(
+        &server,
+        &[("x-api-key", &key)],
+        "{ customers { name } }",
+        |s, a| s == 200 && a.get("errors").is_none(),
+    )
+    .await;
+    let (status, answer) = mesh_as(&server, &[], "{ customers { name } }").await;
+    assert_eq!(status, 401, "{answer}");
+    assert_eq!(codes(&answer), ["UNAUTHENTICATED"]);
+    let page = reqwest::Client::new()
+        .get(format!("{}/graphql", server.base))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("GET page");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap_or_default().contains("<html"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_on_some_fields_opens_only_those_fields() {
+    let (server, _domains) = start_mesh(&common::databases().await[0].url).await;
+    admin(
+        &server,
+        "mutation { createConsumer(spec: {name: \"ids-only\", ownerTeam: \"apps\", contact: \"c\"}) { name } }",
+        json!({}),
+    )
+    .await;
+    let grant = admin(
+        &server,
+        "mutation { grantAccess(spec: {consumer: \"ids-only\", domain: \"orders\", fields: [\"Query.ordersByDate\", \"Order.id\"]}) { fields active } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        grant["data"]["grantAccess"]["fields"],
+        json!(["Query.ordersByDate", "Order.id"])
+    );
+    let created = admin(
+        &server,
+        "mutation { createApiKey(consumer: \"ids-only\", name: \"main\") { key } }",
+        json!({}),
+    )
+    .await;
+    let key = created["data"]["createApiKey"]["key"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let auth = [("x-api-key", key.as_str())];
+    let (_, ids) = until(
+        &server,
+        &auth,
+        r#"{ ordersByDate(date: "2026-11-24") { id } }"#,
+        |s, a| s == 200 && a.get("errors").is_none(),
+    )
+    .await;
+    assert_eq!(ids["data"]["ordersByDate"][0]["id"], "o2", "{ids}");
+    let (_, totals) = mesh_as(
+        &server,
+        &auth,
+        r#"{ order(id: "o2") { id } ordersByDate(date: "2026-11-24") { id total } }"#,
+    )
+    .await;
+    assert!(!codes(&totals).is_empty(), "{totals}");
+    assert!(
+        !totals.to_string().contains("89.5"),
+        "total leaked: {totals}"
+    );
+    // Bad grants are refused and change nothing.
+    let bad = catalog_as(
+        &server,
+        &bearer(ADMIN),
+        "mutation { grantAccess(spec: {consumer: \"ids-only\", domain: \"nope\", fields: [\"Order\"]}) { id } }",
+        json!({}),
+    )
+    .await;
+    assert!(bad.get("errors").is_some(), "{bad}");
+    let grants = admin(&server, "{ grants { consumer domain } }", json!({})).await;
+    assert_eq!(
+        grants["data"]["grants"].as_array().map(Vec::len),
+        Some(1),
+        "{grants}"
+    );
+}

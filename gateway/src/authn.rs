@@ -331,6 +331,17 @@ fn refuse(req: web::WebRequest<DefaultError>, message: String) -> web::WebRespon
     )
 }
 
+/// A browser opening GraphiQL (GET for HTML): the page holds no data and
+/// its queries are authenticated like any other.
+fn wants_ide_page(req: &web::WebRequest<DefaultError>) -> bool {
+    req.method() == hive_router::ntex::http::Method::GET
+        && req
+            .headers()
+            .get("accept")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+}
+
 const OWN_HEADERS: [&str; 3] = [CONSUMER_HEADER, SUBJECT_HEADER, SCOPES_HEADER];
 
 impl<S> Service<web::WebRequest<DefaultError>> for AuthnService<S>
@@ -350,7 +361,7 @@ where
         let Some(shared) = &self.shared else {
             return ctx.call(&self.service, req).await;
         };
-        if !req.path().starts_with(&*shared.graphql_path) {
+        if !req.path().starts_with(&*shared.graphql_path) || wants_ide_page(&req) {
             return ctx.call(&self.service, req).await;
         }
         for name in OWN_HEADERS {
