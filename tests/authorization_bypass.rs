@@ -58,8 +58,8 @@ struct Product {
 #[derive(SimpleObject, Clone)]
 struct Profile {
     name: String,
-    /// Protected by a field policy (`hr`).
-    ssn: Option<String>,
+    /// Protected by a field policy (`hr`), non-null in the domain's schema.
+    ssn: String,
 }
 
 #[derive(SimpleObject, Clone)]
@@ -100,7 +100,7 @@ impl LedgerQuery {
             id: "u1".into(),
             profile: Profile {
                 name: "Grace".into(),
-                ssn: Some("123-45-6789".into()),
+                ssn: "123-45-6789".into(),
             },
         })
     }
@@ -288,7 +288,9 @@ async fn protected_fields_cannot_be_reached_by_side_doors() {
     assert_eq!(allowed["data"]["products"][0]["margin"], 300, "{allowed}");
 
     // 3. An authorized field is not lost because a sibling fragment under
-    //    the same response key selects a refused one.
+    //    the same response key selects a refused one, even a non-null one
+    //    under a non-null parent (Meshwork serves protected fields as
+    //    nullable, so the refusal stops at the field).
     let siblings = "{ me { id ...A ...B } } fragment A on User { profile { name } } fragment B on User { profile { ssn } }";
     let answer = ask(base, "", siblings).await;
     assert_eq!(codes(&answer), ["UNAUTHORIZED_FIELD_OR_TYPE"], "{answer}");

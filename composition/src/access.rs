@@ -362,6 +362,32 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
         }
     }
 
+    // Protected fields are served as nullable: a refused field is null
+    // where it stands, instead of nulling its parent and with it the
+    // authorized siblings other fragments selected under the same key.
+    // An interface whose implementation's field became nullable follows,
+    // so the schema stays valid.
+    let mut nullable: BTreeSet<(String, String)> = fields
+        .iter()
+        .filter(|(_, info)| !info.requirement.is_empty())
+        .map(|(key, _)| key.clone())
+        .collect();
+    for (interface, implementers) in &implementations {
+        let names: Vec<String> = fields
+            .keys()
+            .filter(|(t, _)| t == interface)
+            .map(|(_, f)| f.clone())
+            .collect();
+        for field in names {
+            if implementers
+                .iter()
+                .any(|t| nullable.contains(&(t.clone(), field.clone())))
+            {
+                nullable.insert((interface.clone(), field));
+            }
+        }
+    }
+
     // Write the requirements back.
     let mut any = false;
     for def in &mut doc.definitions {
@@ -371,7 +397,8 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
             _ => continue,
         };
         for f in field_defs.iter_mut() {
-            let Some(info) = fields.get(&(type_name.clone(), f.name.clone())) else {
+            let key = (type_name.clone(), f.name.clone());
+            let Some(info) = fields.get(&key) else {
                 continue;
             };
             let _ = &info.graphs;
@@ -380,6 +407,21 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
             if let Some(d) = info.requirement.directive() {
                 any = true;
                 f.directives.push(d);
+            }
+            if nullable.contains(&key) {
+                if let Type::NonNullType(inner) = &f.field_type {
+                    let original = f.field_type.to_string();
+                    let inner = (**inner).clone();
+                    // Subgraphs still return the non-null type: tell the
+                    // planner, as composition does for differing types.
+                    for d in f.directives.iter_mut().filter(|d| d.name == "join__field") {
+                        if arg(d, "type").is_none() && arg(d, "graph").is_some() {
+                            d.arguments
+                                .push(("type".to_string(), Value::String(original.clone())));
+                        }
+                    }
+                    f.field_type = inner;
+                }
             }
         }
     }
@@ -498,7 +540,7 @@ mod tests {
             name: "orders".into(),
             url: "http://127.0.0.1:1/orders".into(),
             sdl: format!(
-                "{LINK}\ntype Query {{ orders: [Order] }}\ntype Order @key(fields: \"id\") {{ id: ID! total: Float margin: Float @requiresScopes(scopes: [[\"finance\"]]) }}"
+                "{LINK}\ntype Query {{ orders: [Order] }}\ntype Order @key(fields: \"id\") {{ id: ID! total: Float! margin: Float @requiresScopes(scopes: [[\"finance\"]]) }}"
             ),
         };
         let shipping = Subgraph {
@@ -549,6 +591,16 @@ mod tests {
         let eta = requirement(&sdl, "Order", "eta").expect("inherits");
         assert!(eta.contains("finance"), "{eta}");
         assert!(sdl.contains("directive @requiresScopes"));
+        // Protected fields are nullable in the supergraph; the subgraph's
+        // own type is kept on its join__field.
+        assert!(
+            sdl.contains("total: Float @join__field(graph: ORDERS, type: \"Float!\")"),
+            "{sdl}"
+        );
+        assert!(
+            sdl.contains("  id: ID!\n"),
+            "the open key stays non-null: {sdl}"
+        );
         assert!(
             sdl.contains("https://specs.apollo.dev/requiresScopes/v0.1"),
             "{sdl}"
