@@ -154,3 +154,19 @@ async fn requests_a_browser_could_forge_cross_site_need_a_preflight_header() {
     let json_post = demo.mesh(ok, json!({})).await;
     assert!(json_post["data"]["customers"].is_array(), "{json_post}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_estimated_too_expensive_are_refused_before_any_subgraph_call() {
+    let demo = Server::start_demo();
+    let ok = "{ customers { name } }";
+    demo.wait_for(ok, |a| a["data"]["customers"].is_array())
+        .await;
+    // Lists nested five deep: 10^5 estimated items and more, under every
+    // other limit (depth, aliases, tokens, expanded selections).
+    let expensive = "{ ordersByDate(date: \"2026-11-24\") { customer { orders { customer { orders { customer { orders { lines { product { name } } } } } } } } } }";
+    let answer = demo.mesh(expensive, json!({})).await;
+    assert_eq!(code(&answer), "COST_ESTIMATED_TOO_EXPENSIVE", "{answer}");
+    // Ordinary queries are far below the limit.
+    let answer = demo.mesh(ok, json!({})).await;
+    assert!(answer["data"]["customers"].is_array(), "{answer}");
+}

@@ -135,6 +135,16 @@ pub(crate) fn router_config_text(
             }
         }
     }
+    // A cost limit on by default: the engine's demand control estimates an
+    // operation's cost from `@cost`/`@listSize` (lists without `@listSize`
+    // count as 10 items) and refuses it above 100,000 before any subgraph
+    // is called. The gateways benchmark query is estimated at 24,480.
+    root.entry("demand_control").or_insert(json!({
+        "enabled": true,
+        "default_list_size": { "all": 10 },
+        "subgraphs_budget": { "mode": "measure" },
+        "operation_cost": { "max": 100_000, "mode": "enforce" },
+    }));
     // CSRF prevention on by default: a request a browser could send
     // cross-site without a preflight (GET, or a form/text content type)
     // must carry one of these headers.
