@@ -1049,3 +1049,94 @@ async fn a_grant_on_some_fields_opens_only_those_fields() {
         "{grants}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_domains_own_plan_limits_each_consumer_at_that_domain_only() {
+    let (server, _domains) =
+        start_mesh_with(&common::databases().await[0].url, &["--domain-limits"]).await;
+    admin(
+        &server,
+        "mutation { createPlan(spec: {name: \"inventory-guard\", requestsPerMinute: 6, burst: 2}) { name } }",
+        json!({}),
+    )
+    .await;
+    let bad = catalog_as(
+        &server,
+        &bearer(ADMIN),
+        "mutation { updateDomain(name: \"inventory\", patch: {plan: \"no-such-plan\"}) { plan } }",
+        json!({}),
+    )
+    .await;
+    assert!(
+        common::problems(&bad)
+            .iter()
+            .any(|p| p.0 == "plan" && p.1 == "UNKNOWN_REFERENCE"),
+        "{bad}"
+    );
+    let set = admin(
+        &server,
+        "mutation { updateDomain(name: \"inventory\", patch: {plan: \"inventory-guard\"}) { plan } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(set["data"]["updateDomain"]["plan"], "inventory-guard");
+    let mut keys = Vec::new();
+    for name in ["shop-a", "shop-b"] {
+        admin(
+            &server,
+            "mutation($n: String!) { createConsumer(spec: {name: $n, ownerTeam: \"apps\", contact: \"c\"}) { name } }",
+            json!({ "n": name }),
+        )
+        .await;
+        let created = admin(
+            &server,
+            "mutation($c: String!) { createApiKey(consumer: $c, name: \"main\") { key } }",
+            json!({ "c": name }),
+        )
+        .await;
+        keys.push(
+            created["data"]["createApiKey"]["key"]
+                .as_str()
+                .expect("key")
+                .to_string(),
+        );
+    }
+    let customers_only = "{ customers { name } }";
+    until(
+        &server,
+        &[("x-api-key", &keys[0])],
+        customers_only,
+        |s, a| s == 200 && a.get("errors").is_none(),
+    )
+    .await;
+    // Requests that never reach inventory are not counted against it.
+    for _ in 0..4 {
+        let (_, answer) = mesh_as(&server, &[("x-api-key", &keys[0])], customers_only).await;
+        assert!(answer.get("errors").is_none(), "{answer}");
+    }
+    let stock = "{ customers { name } products { name inStock } }";
+    let mut refused = Value::Null;
+    for i in 0..3 {
+        let (_, answer) = mesh_as(&server, &[("x-api-key", &keys[0])], stock).await;
+        if i < 2 {
+            assert!(
+                answer.get("errors").is_none(),
+                "request {i} within the burst: {answer}"
+            );
+        } else {
+            refused = answer;
+        }
+    }
+    assert_eq!(codes(&refused), ["RATE_LIMITED"], "{refused}");
+    assert_eq!(
+        refused["errors"][0]["extensions"]["service"], "inventory",
+        "{refused}"
+    );
+    // Within the same request, only inventory was refused: the stock query
+    // without inventory fields still answers for this consumer.
+    let (_, customers) = mesh_as(&server, &[("x-api-key", &keys[0])], customers_only).await;
+    assert!(customers.get("errors").is_none(), "{customers}");
+    // Another consumer has its own allowance at the same domain.
+    let (_, other) = mesh_as(&server, &[("x-api-key", &keys[1])], stock).await;
+    assert!(other.get("errors").is_none(), "{other}");
+}

@@ -10,6 +10,9 @@ pub struct AccessSnapshot {
     pub issuers: Vec<IssuerRecord>,
     pub api_keys: Vec<ApiKeyRecord>,
     pub consumers: Vec<ConsumerRecord>,
+    /// Domains with a plan of their own: limits per consumer per domain.
+    #[serde(default)]
+    pub domain_plans: std::collections::BTreeMap<String, PlanRecord>,
 }
 
 impl AccessSnapshot {

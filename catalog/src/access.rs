@@ -1188,13 +1188,15 @@ impl Catalog {
             .await?;
         let names: HashMap<i32, String> =
             consumers.iter().map(|c| (c.id, c.name.clone())).collect();
-        let domains: HashMap<i32, String> = domain::Entity::find()
+        let active = domain::Entity::find()
             .filter(domain::Column::Status.eq(domain::DomainStatus::Active))
             .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|d| (d.id, d.name))
+            .await?;
+        let domain_plans = active
+            .iter()
+            .filter_map(|d| Some((d.name.clone(), plans.get(&d.plan_id?)?.clone())))
             .collect();
+        let domains: HashMap<i32, String> = active.into_iter().map(|d| (d.id, d.name)).collect();
         let mut grants: HashMap<i32, Vec<GrantRecord>> = HashMap::new();
         for g in access_grant::Entity::find()
             .filter(access_grant::Column::RevokedAt.is_null())
@@ -1257,6 +1259,7 @@ impl Catalog {
             })
             .collect();
         Ok(AccessSnapshot {
+            domain_plans,
             issuers,
             api_keys,
             consumers: consumers

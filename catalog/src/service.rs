@@ -36,6 +36,7 @@ pub struct Catalog {
 struct Checked {
     spec: DomainSpec,
     inputs: Vec<(LineageInputSpec, Option<i32>)>,
+    plan_id: Option<i32>,
 }
 
 /// Result of storing a schema document for a domain.
@@ -148,6 +149,8 @@ impl Catalog {
             .insert(&txn)
             .await?;
         txn.commit().await?;
+        // A domain plan is part of the access snapshot.
+        self.publish_access().await?;
         Ok(model)
     }
 
@@ -170,8 +173,9 @@ impl Catalog {
             .insert(&txn)
             .await?;
         txn.commit().await?;
-        // The subgraph URL or kind may have changed.
+        // The subgraph URL, kind or access may have changed, or its plan.
         self.recompose(actor).await?;
+        self.publish_access().await?;
         Ok(model)
     }
 
@@ -194,6 +198,7 @@ impl Catalog {
             .await?;
         txn.commit().await?;
         self.recompose(actor).await?;
+        self.publish_access().await?;
         Ok(model)
     }
 
@@ -272,6 +277,13 @@ impl Catalog {
             .await?
             .remove(&d.id)
             .unwrap_or_default();
+        let plan = match d.plan_id {
+            Some(id) => entity::plan::Entity::find_by_id(id)
+                .one(&self.db)
+                .await?
+                .map(|p| p.name),
+            None => None,
+        };
         Ok(DomainSpec {
             name: d.name.clone(),
             display_name: Some(d.display_name.clone()),
@@ -297,6 +309,7 @@ impl Catalog {
             slos: Some(d.slos.clone()),
             poll_interval_seconds: d.poll_interval_seconds,
             access: Some(d.access.into()),
+            plan,
         })
     }
 
@@ -407,8 +420,27 @@ impl Catalog {
                 }
             }
         }
+        let mut plan_id = None;
+        if let Some(name) = spec.plan.as_deref() {
+            match entity::plan::Entity::find()
+                .filter(entity::plan::Column::Name.eq(name))
+                .one(&self.db)
+                .await?
+            {
+                Some(p) => plan_id = Some(p.id),
+                None => problems.push(
+                    "plan",
+                    ProblemCode::UnknownReference,
+                    format!("no plan named `{name}`"),
+                ),
+            }
+        }
         if problems.0.is_empty() {
-            Ok(Checked { spec, inputs })
+            Ok(Checked {
+                spec,
+                inputs,
+                plan_id,
+            })
         } else {
             Err(CatalogError::Invalid(problems.0))
         }
@@ -450,6 +482,7 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
         slos,
         poll_interval_seconds,
         access,
+        plan,
     } = patch;
     spec.display_name = display_name.or(spec.display_name);
     spec.description = description.unwrap_or(spec.description);
@@ -467,6 +500,11 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
     spec.slos = slos.or(spec.slos);
     spec.poll_interval_seconds = poll_interval_seconds.or(spec.poll_interval_seconds);
     spec.access = access.or(spec.access);
+    spec.plan = match plan.as_deref() {
+        None => spec.plan,
+        Some("") => None,
+        Some(_) => plan,
+    };
     spec
 }
 
@@ -543,6 +581,7 @@ async fn write_domain<C: ConnectionTrait>(
         status: Set(domain::DomainStatus::Active),
         poll_interval_seconds: Set(spec.poll_interval_seconds),
         access: Set(spec.access.unwrap_or(DomainAccess::Open).into()),
+        plan_id: Set(checked.plan_id),
         created_at: Set(now),
         updated_at: Set(now),
     };

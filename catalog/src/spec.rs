@@ -124,6 +124,9 @@ pub struct DomainSpec {
     /// `OPEN` (default) or `RESTRICTED`: reading needs a grant.
     #[serde(default)]
     pub access: Option<DomainAccess>,
+    /// A plan's name: limits each consumer's requests to this domain.
+    #[serde(default)]
+    pub plan: Option<String>,
 }
 
 /// A partial update of a domain: absent fields stay as they are; `tags` and
@@ -163,6 +166,9 @@ pub struct DomainPatch {
     pub poll_interval_seconds: Option<i32>,
     #[serde(default)]
     pub access: Option<DomainAccess>,
+    /// A plan's name, or `""` for none.
+    #[serde(default)]
+    pub plan: Option<String>,
 }
 
 /// One step that turns the inputs into the data product.

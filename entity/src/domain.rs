@@ -31,6 +31,8 @@ pub struct Model {
     pub poll_interval_seconds: Option<i32>,
     /// Whether reading this domain's data needs a grant.
     pub access: DomainAccess,
+    /// The plan limiting each consumer's traffic to this domain.
+    pub plan_id: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -158,6 +158,16 @@ impl Shared {
         })
     }
 
+    /// The plan of a domain, if it has one.
+    pub fn domain_plan(&self, domain: &str) -> Option<access::PlanRecord> {
+        self.verifier
+            .load()
+            .snapshot()
+            .domain_plans
+            .get(domain)
+            .cloned()
+    }
+
     /// Installs a new snapshot; cached identities are dropped.
     pub fn install(&self, snapshot: Arc<AccessSnapshot>) {
         let current = self.verifier.load();

@@ -89,6 +89,19 @@ pub(crate) fn router_config_text(
             .entry("max_request_body_size")
             .or_insert(json!("2MB"));
     }
+    if options.domain_limits {
+        if internal_jwks.is_none() {
+            return Err(GatewayError::Config(
+                "domain limits need Meshwork's access control (serve, demo, a replica, or --access FILE)".into(),
+            ));
+        }
+        if let Value::Object(plugins) = root.entry("plugins").or_insert_with(|| json!({})) {
+            plugins.insert(
+                crate::domain_limits::PLUGIN_NAME.into(),
+                json!({ "enabled": true, "config": {} }),
+            );
+        }
+    }
     if let Some((jwks, access)) = internal_jwks {
         if root.contains_key("jwt") {
             return Err(GatewayError::Config(

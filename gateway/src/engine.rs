@@ -71,7 +71,7 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
         router_config,
         telemetry.context.clone(),
         &mut tasks,
-        PluginRegistry::new(),
+        PluginRegistry::new().register::<crate::domain_limits::DomainLimits>(),
     )
     .await
     .map_err(|e| GatewayError::Start(e.to_string()))?;
@@ -160,6 +160,12 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
         }
         None => None,
     };
+    if let Some(shared) = &authn {
+        let _ = crate::domain_limits::STATE.set(crate::domain_limits::DomainLimitState {
+            access: shared.clone(),
+            limiter: rate_limiter.clone(),
+        });
+    }
     let authn = crate::authn::Authn(authn);
     let jwt_not_before = crate::jwt_time::JwtNotBefore {
         leeway_seconds: options.jwt_leeway.as_secs(),

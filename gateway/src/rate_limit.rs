@@ -112,6 +112,17 @@ impl RateLimiter {
 }
 
 impl RateLimiter {
+    /// Counts one request of `who` against `plan`, in Redis when configured.
+    pub(crate) async fn decide(&self, who: &str, plan: &PlanRecord) -> Decision {
+        let rate = NonZeroU32::new(plan.requests_per_minute)
+            .zip(NonZeroU32::new(plan.burst))
+            .map(|(per_minute, burst)| RateLimit { per_minute, burst });
+        match &self.redis {
+            Some(redis) => redis.check(who, rate, plan.daily_quota).await,
+            None => self.check_local(who, Some(plan), plan.daily_quota),
+        }
+    }
+
     /// Counts in this process.
     fn check_local(&self, who: &str, plan: Option<&PlanRecord>, daily: Option<u64>) -> Decision {
         let limiter = match plan {

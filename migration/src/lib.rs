@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_create_catalog;
 mod m20261125_000002_schema_pulling_and_composition;
 mod m20261125_000003_access_control;
+mod m20261125_000004_domain_plans;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_catalog::Migration),
             Box::new(m20261125_000002_schema_pulling_and_composition::Migration),
             Box::new(m20261125_000003_access_control::Migration),
+            Box::new(m20261125_000004_domain_plans::Migration),
         ]
     }
 }

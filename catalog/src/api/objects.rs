@@ -115,6 +115,16 @@ impl Domain {
         self.0.poll_interval_seconds
     }
 
+    /// The plan limiting each consumer's requests to this domain.
+    async fn plan(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let Some(id) = self.0.plan_id else {
+            return Ok(None);
+        };
+        let catalog = ctx.data::<crate::Catalog>()?;
+        let mut plans = catalog.plans_by_id(&[id]).await.map_err(super::fail)?;
+        Ok(plans.remove(&id).map(|p| p.name))
+    }
+
     /// `OPEN` or `RESTRICTED` (reading needs a grant).
     async fn access(&self) -> crate::spec::DomainAccess {
         self.0.access.into()
