@@ -53,10 +53,6 @@ pub struct GatewayFlags {
     /// so every gateway replica using it enforces one limit per caller.
     #[arg(long, env = "MESHWORK_REDIS_URL")]
     redis_url: Option<String>,
-    /// Enforce domains' own plans (each consumer's requests per domain).
-    /// Runs inside the engine and costs throughput on every request.
-    #[arg(long, env = "MESHWORK_DOMAIN_LIMITS")]
-    domain_limits: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -242,7 +238,6 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         rate_limit: args.gateway.rate_limit(),
         access: Some(access),
         redis_url: args.gateway.redis_url.clone(),
-        domain_limits: args.gateway.domain_limits,
         router_config: args.gateway.router_config,
         extra_routes: ExtraRoutes {
             router: app,
@@ -311,7 +306,6 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         rate_limit: args.gateway.rate_limit(),
         access,
         redis_url: args.gateway.redis_url.clone(),
-        domain_limits: args.gateway.domain_limits,
         router_config: args.gateway.router_config,
         extra_routes: ExtraRoutes {
             router: Router::new(),

@@ -706,6 +706,44 @@ async fn plans_limit_each_consumer_and_introspection_follows_the_consumer() {
         assert_eq!(mesh_as(&server, &[("x-api-key", free)], query).await.0, 200);
     }
 
+    // A plan's maximum operation cost, against the engine's estimate.
+    admin(
+        &server,
+        "mutation { createPlan(spec: {name: \"cheap\", requestsPerMinute: 600, burst: 100, maxCost: 15}) { name } }",
+        json!({}),
+    )
+    .await;
+    admin(
+        &server,
+        "mutation { createConsumer(spec: {name: \"cheap-app\", ownerTeam: \"apps\", contact: \"c\", plan: \"cheap\"}) { name } }",
+        json!({}),
+    )
+    .await;
+    let cheap = admin(
+        &server,
+        "mutation { createApiKey(consumer: \"cheap-app\", name: \"main\") { key } }",
+        json!({}),
+    )
+    .await;
+    let cheap = cheap["data"]["createApiKey"]["key"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let (_, small) = mesh_as(&server, &[("x-api-key", &cheap)], query).await;
+    assert!(small.get("errors").is_none(), "{small}");
+    let big = "{ customers { name } products { name inStock } }";
+    let (_, refused) = mesh_as(&server, &[("x-api-key", &cheap)], big).await;
+    assert_eq!(
+        codes(&refused),
+        ["COST_ESTIMATED_TOO_EXPENSIVE"],
+        "{refused}"
+    );
+    let (_, others) = mesh_as(&server, &[("x-api-key", free)], big).await;
+    assert!(
+        others.get("errors").is_none(),
+        "no plan, no cost cap: {others}"
+    );
+
     // Introspection is the consumer's setting.
     let introspect = "{ __schema { queryType { name } } }";
     let (_, allowed) = mesh_as(&server, &[("x-api-key", free)], introspect).await;
@@ -1052,8 +1090,7 @@ async fn a_grant_on_some_fields_opens_only_those_fields() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_domains_own_plan_limits_each_consumer_at_that_domain_only() {
-    let (server, _domains) =
-        start_mesh_with(&common::databases().await[0].url, &["--domain-limits"]).await;
+    let (server, _domains) = start_mesh(&common::databases().await[0].url).await;
     admin(
         &server,
         "mutation { createPlan(spec: {name: \"inventory-guard\", requestsPerMinute: 6, burst: 2}) { name } }",

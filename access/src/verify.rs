@@ -290,6 +290,11 @@ impl Verifier {
         &self.snapshot
     }
 
+    /// A registered, enabled consumer by name.
+    pub fn consumer(&self, name: &str) -> Option<&ConsumerRecord> {
+        self.consumers.get(name)
+    }
+
     /// The snapshot's version.
     pub fn version(&self) -> &str {
         &self.version

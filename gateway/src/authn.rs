@@ -168,6 +168,16 @@ impl Shared {
             .cloned()
     }
 
+    /// The largest operation cost a consumer's plan accepts, if it sets one.
+    pub fn consumer_max_cost(&self, consumer: &str) -> Option<u64> {
+        self.verifier
+            .load()
+            .consumer(consumer)
+            .and_then(|c| c.plan.as_ref())
+            .and_then(|p| p.max_cost)
+            .map(u64::from)
+    }
+
     /// Installs a new snapshot; cached identities are dropped.
     pub fn install(&self, snapshot: Arc<AccessSnapshot>) {
         let current = self.verifier.load();

@@ -26,7 +26,6 @@
 //!     rate_limit: None,
 //!     access: None,
 //!     redis_url: None,
-//!     domain_limits: false,
 //! };
 //! gateway::run(options).unwrap();
 //! ```
@@ -110,9 +109,6 @@ pub struct GatewayOptions {
     /// Count rate limits and quotas in this Redis (`redis://host:6379`),
     /// shared by every gateway using it; in-process when none.
     pub redis_url: Option<String>,
-    /// Enforce domains' own plans (per consumer per domain). Needs `access`;
-    /// runs as an engine plugin, which costs throughput on every request.
-    pub domain_limits: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
