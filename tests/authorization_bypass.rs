@@ -182,6 +182,42 @@ fn codes(answer: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The SDL a domain team would write to put `@policy` on a field.
+fn with_policy_on_business_holder(sdl: &str) -> String {
+    let mut out = String::new();
+    let mut in_business = false;
+    for line in sdl.lines() {
+        let mut line = line.to_string();
+        if line.starts_with("type Business") {
+            in_business = true;
+        } else if line.starts_with('}') {
+            in_business = false;
+        }
+        if in_business && line.trim_start().starts_with("holder: String!") {
+            line = line.replacen(
+                "holder: String!",
+                "holder: String! @policy(policies: [[\"audit\"]])",
+                1,
+            );
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    // Import `@policy` (federation 2.6) next to the directives already used.
+    let mut out = out.replacen("import: [\"@key\"", "import: [\"@policy\", \"@key\"", 1);
+    for minor in 0..6 {
+        out = out.replace(&format!("federation/v2.{minor}\""), "federation/v2.6\"");
+    }
+    assert!(
+        out.contains("federation/v2.6")
+            && out.contains("\"@policy\"")
+            && out.contains("@policy(policies"),
+        "policy added: {}",
+        &out[out.find("extend schema").unwrap_or(0)..]
+    );
+    out
+}
+
 struct Mesh {
     gateway: common::StaticGateway,
     cost_seen_by_pricing: Arc<AtomicUsize>,
@@ -206,7 +242,29 @@ async fn mesh() -> Mesh {
     ))
     .await
     .expect("pricing");
-    let supergraph = common::compose(&[("ledger", &ledger.url), ("pricing", &pricing.url)]).await;
+    // The ledger domain protects `Business.holder` with its own `@policy`.
+    let ledger_sdl = common::subgraph_sdl(&ledger.url).await;
+    let ledger_sdl = with_policy_on_business_holder(&ledger_sdl);
+    let supergraph = composition::compose(&[
+        composition::Subgraph {
+            name: "ledger".into(),
+            url: ledger.url.clone(),
+            sdl: ledger_sdl,
+        },
+        composition::Subgraph {
+            name: "pricing".into(),
+            url: pricing.url.clone(),
+            sdl: common::subgraph_sdl(&pricing.url).await,
+        },
+    ])
+    .expect("composes");
+    for line in supergraph
+        .sdl
+        .lines()
+        .filter(|l| l.contains("policy") || l.contains("holder"))
+    {
+        eprintln!("SUPERGRAPH: {line}");
+    }
     let rules = composition::AccessRules {
         restricted: Default::default(),
         field_policies: vec![
@@ -324,13 +382,30 @@ async fn protected_fields_cannot_be_reached_by_side_doors() {
         answer["data"]["accounts"][1]["label"], "Acme builds",
         "authorized data lost: {answer}"
     );
-    let allowed = ask(base, "hr", same_key).await;
+    let allowed_same_key = ask(base, "hr", same_key).await;
     assert_eq!(
-        allowed["data"]["accounts"][0]["label"], "ada-secret-note",
-        "{allowed}"
+        allowed_same_key["data"]["accounts"][0]["label"], "ada-secret-note",
+        "{allowed_same_key}"
     );
     assert_eq!(
-        allowed["data"]["accounts"][1]["label"], "Acme builds",
+        allowed_same_key["data"]["accounts"][1]["label"], "Acme builds",
+        "{allowed_same_key}"
+    );
+
+    // 5. A domain's own `@policy`: granted to callers holding a scope of
+    //    the policy's name, refused (null + error) to everyone else, also
+    //    through the interface.
+    let holders = "{ accounts { holder } }";
+    let answer = ask(base, "finance", holders).await;
+    assert_eq!(codes(&answer), ["UNAUTHORIZED_FIELD_OR_TYPE"], "{answer}");
+    assert!(
+        !answer.to_string().contains("Acme"),
+        "holder leaked: {answer}"
+    );
+    let allowed = ask(base, "audit", holders).await;
+    assert!(allowed.get("errors").is_none(), "{allowed}");
+    assert_eq!(
+        allowed["data"]["accounts"][1]["holder"], "Acme",
         "{allowed}"
     );
 }

@@ -40,11 +40,14 @@ const MAX_ALTERNATIVES: usize = 512;
 struct Requirement {
     authenticated: bool,
     scopes: Option<BTreeSet<BTreeSet<String>>>,
+    /// The domains' own `@policy` groups (OR of AND-lists), decided per
+    /// request outside the engine's scope check.
+    policies: Option<BTreeSet<BTreeSet<String>>>,
 }
 
 impl Requirement {
     fn is_empty(&self) -> bool {
-        !self.authenticated && self.scopes.is_none()
+        !self.authenticated && self.scopes.is_none() && self.policies.is_none()
     }
 
     fn scopes(groups: Vec<Vec<String>>) -> Self {
@@ -52,10 +55,12 @@ impl Requirement {
             return Self {
                 authenticated: true,
                 scopes: None,
+                policies: None,
             };
         }
         Self {
             authenticated: true,
+            policies: None,
             scopes: Some(
                 groups
                     .into_iter()
@@ -67,52 +72,68 @@ impl Requirement {
 
     /// Both requirements at once.
     fn and(&self, other: &Requirement) -> Result<Requirement, String> {
-        let scopes = match (&self.scopes, &other.scopes) {
-            (None, s) | (s, None) => s.clone(),
-            (Some(a), Some(b)) => {
-                let mut out = BTreeSet::new();
-                for x in a {
-                    for y in b {
-                        out.insert(x.union(y).cloned().collect::<BTreeSet<String>>());
-                        if out.len() > MAX_ALTERNATIVES {
-                            return Err(format!(
-                                "combined scope requirements exceed {MAX_ALTERNATIVES} alternatives"
-                            ));
-                        }
-                    }
-                }
-                Some(minimal(out))
-            }
-        };
         Ok(Requirement {
             authenticated: self.authenticated || other.authenticated,
-            scopes,
+            scopes: both(&self.scopes, &other.scopes)?,
+            policies: both(&self.policies, &other.policies)?,
         })
     }
 
-    fn directive(&self) -> Option<Directive<'static, String>> {
+    fn directives(&self) -> Vec<Directive<'static, String>> {
         let directive = |name: &str, arguments| Directive {
             position: Default::default(),
             name: name.to_string(),
             arguments,
         };
+        let mut out = Vec::new();
         match &self.scopes {
-            Some(groups) => Some(directive(
+            Some(groups) => out.push(directive(
                 "requiresScopes",
-                vec![(
-                    "scopes".to_string(),
-                    Value::List(
-                        groups
-                            .iter()
-                            .map(|g| Value::List(g.iter().cloned().map(Value::String).collect()))
-                            .collect(),
-                    ),
-                )],
+                vec![("scopes".to_string(), groups_value(groups))],
             )),
-            None if self.authenticated => Some(directive("authenticated", Vec::new())),
-            None => None,
+            None if self.authenticated => out.push(directive("authenticated", Vec::new())),
+            None => {}
+        }
+        if let Some(groups) = &self.policies {
+            out.push(directive(
+                "policy",
+                vec![("policies".to_string(), groups_value(groups))],
+            ));
+        }
+        out
+    }
+}
+
+type Groups = BTreeSet<BTreeSet<String>>;
+
+/// Two OR-of-AND requirements at once: the cross product of their groups.
+fn both(a: &Option<Groups>, b: &Option<Groups>) -> Result<Option<Groups>, String> {
+    match (a, b) {
+        (None, s) | (s, None) => Ok(s.clone()),
+        (Some(a), Some(b)) => {
+            let mut out = BTreeSet::new();
+            for x in a {
+                for y in b {
+                    out.insert(x.union(y).cloned().collect::<BTreeSet<String>>());
+                    if out.len() > MAX_ALTERNATIVES {
+                        return Err(format!(
+                            "combined requirements exceed {MAX_ALTERNATIVES} alternatives"
+                        ));
+                    }
+                }
+            }
+            Ok(Some(minimal(out)))
         }
     }
+}
+
+fn groups_value(groups: &Groups) -> Value<'static, String> {
+    Value::List(
+        groups
+            .iter()
+            .map(|g| Value::List(g.iter().cloned().map(Value::String).collect()))
+            .collect(),
+    )
 }
 
 /// Drops alternatives that contain another alternative (they add nothing).
@@ -129,6 +150,25 @@ fn requirement_from(directives: &[Directive<'static, String>]) -> Result<Require
     for d in directives {
         match d.name.as_str() {
             "authenticated" => req.authenticated = true,
+            "policy" => {
+                let groups = d
+                    .arguments
+                    .iter()
+                    .find(|(a, _)| a == "policies")
+                    .map(|(_, v)| scope_groups(v))
+                    .transpose()?
+                    .unwrap_or_default();
+                let policy = Requirement {
+                    policies: Some(
+                        groups
+                            .into_iter()
+                            .map(|g| g.into_iter().collect())
+                            .collect(),
+                    ),
+                    ..Requirement::default()
+                };
+                req = req.and(&policy)?;
+            }
             "requiresScopes" => {
                 let groups = d
                     .arguments
@@ -326,6 +366,31 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
         }
     }
 
+    // And the interface field needs what every implementation's field
+    // needs (as Apollo composition does since Federation 2.9), so selecting
+    // through the interface cannot skip an implementation's rule.
+    let interface_fields: Vec<(String, String)> = fields
+        .keys()
+        .filter(|(t, _)| implementations.contains_key(t))
+        .cloned()
+        .collect();
+    for (interface, field) in interface_fields {
+        let mut combined = fields
+            .get(&(interface.clone(), field.clone()))
+            .map(|i| i.requirement.clone())
+            .unwrap_or_default();
+        for implementation in implementations.get(&interface).into_iter().flatten() {
+            if let Some(info) = fields.get(&(implementation.clone(), field.clone())) {
+                combined = combined
+                    .and(&info.requirement)
+                    .map_err(|e| format!("{interface}.{field}: {e}"))?;
+            }
+        }
+        if let Some(info) = fields.get_mut(&(interface.clone(), field.clone())) {
+            info.requirement = combined;
+        }
+    }
+
     // A field computed from `@requires` fields needs what they need; chains
     // of requires settle within a few rounds.
     for _ in 0..8 {
@@ -402,12 +467,12 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
                 continue;
             };
             let _ = &info.graphs;
-            f.directives
-                .retain(|d| d.name != "requiresScopes" && d.name != "authenticated");
-            if let Some(d) = info.requirement.directive() {
-                any = true;
-                f.directives.push(d);
-            }
+            f.directives.retain(|d| {
+                d.name != "requiresScopes" && d.name != "authenticated" && d.name != "policy"
+            });
+            let written = info.requirement.directives();
+            any |= !written.is_empty();
+            f.directives.extend(written);
             if nullable.contains(&key) {
                 if let Type::NonNullType(inner) = &f.field_type {
                     let original = f.field_type.to_string();
@@ -480,6 +545,7 @@ fn add_definitions(doc: &mut Document<'static, String>) -> Result<(), String> {
             for spec in [
                 "https://specs.apollo.dev/authenticated/v0.1",
                 "https://specs.apollo.dev/requiresScopes/v0.1",
+                "https://specs.apollo.dev/policy/v0.1",
             ] {
                 let base = spec.rsplit_once('/').map(|(b, _)| b).unwrap_or(spec);
                 let linked = schema.directives.iter().any(|d| {
@@ -512,6 +578,12 @@ fn add_definitions(doc: &mut Document<'static, String>) -> Result<(), String> {
     }
     if !defined(doc, "requiresScopes") {
         extra.push_str("directive @requiresScopes(scopes: [[federation__Scope!]!]!) on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM\n");
+    }
+    if !defined(doc, "federation__Policy") {
+        extra.push_str("scalar federation__Policy\n");
+    }
+    if !defined(doc, "policy") {
+        extra.push_str("directive @policy(policies: [[federation__Policy!]!]!) on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM\n");
     }
     if !defined(doc, "authenticated") {
         extra.push_str(

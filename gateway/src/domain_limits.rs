@@ -17,13 +17,16 @@ use hive_router::executor::response::graphql_error::GraphQLError;
 use hive_router::plugins::hooks::on_execute::{
     OnExecuteStartHookPayload, OnExecuteStartHookResult,
 };
+use hive_router::plugins::hooks::on_graphql_analysis::{
+    OnGraphqlAnalysisHookPayload, OnGraphqlAnalysisHookResult,
+};
 use hive_router::plugins::hooks::on_plugin_init::{OnPluginInitPayload, OnPluginInitResult};
 use hive_router::plugins::hooks::on_subgraph_execute::{
     OnSubgraphExecuteStartHookPayload, OnSubgraphExecuteStartHookResult,
 };
 use hive_router::plugins::plugin_trait::{RouterPlugin, StartHookPayload};
 
-use crate::authn::{Shared, CONSUMER_HEADER, SUBJECT_HEADER};
+use crate::authn::{Shared, CONSUMER_HEADER, SCOPES_HEADER, SUBJECT_HEADER};
 use crate::rate_limit::{Decision, RateLimiter};
 
 pub(crate) const PLUGIN_NAME: &str = "meshwork_domain_limits";
@@ -49,6 +52,46 @@ impl RouterPlugin for DomainLimits {
 
     fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
         payload.initialize_plugin(DomainLimits)
+    }
+
+    /// A domain's own `@policy(policies: …)` is granted to callers whose
+    /// scopes (token scopes and grants) include the policy's name.
+    async fn on_graphql_analysis<'exec>(
+        &'exec self,
+        payload: &mut OnGraphqlAnalysisHookPayload<'exec>,
+    ) -> OnGraphqlAnalysisHookResult {
+        let Some(scopes) = payload
+            .router_http_request
+            .headers
+            .get(SCOPES_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|s| !s.is_empty())
+        else {
+            return OnGraphqlAnalysisHookResult::Proceed;
+        };
+        let granted: Vec<String> = match payload.request_context.read() {
+            Ok(read) => read
+                .authorization()
+                .required_policies()
+                .map(|required| {
+                    required
+                        .keys()
+                        .filter(|policy| scopes.split(' ').any(|s| s == policy.as_str()))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        if !granted.is_empty() {
+            if let Ok(mut write) = payload.request_context.write() {
+                let mut authorization = write.authorization();
+                for policy in granted {
+                    authorization.set_policy_decision(policy, true);
+                }
+            }
+        }
+        OnGraphqlAnalysisHookResult::Proceed
     }
 
     async fn on_execute<'exec>(
