@@ -1177,3 +1177,63 @@ async fn a_domains_own_plan_limits_each_consumer_at_that_domain_only() {
     let (_, other) = mesh_as(&server, &[("x-api-key", &keys[1])], stock).await;
     assert!(other.get("errors").is_none(), "{other}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_control_planes_on_one_database_enforce_the_same_access() {
+    for db in common::databases().await {
+        let (first, _domains) = start_mesh(&db.url).await;
+        let second = Server::start_with(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &db.url,
+            "--supergraph-poll-interval",
+            "1s",
+            "--admin-token",
+            ADMIN,
+        ]);
+        admin(
+            &first,
+            "mutation { createConsumer(spec: {name: \"shared-app\", ownerTeam: \"apps\", contact: \"c\"}) { name } }",
+            json!({}),
+        )
+        .await;
+        let created = admin(
+            &first,
+            "mutation { createApiKey(consumer: \"shared-app\", name: \"main\") { key apiKey { prefix } } }",
+            json!({}),
+        )
+        .await;
+        let key = created["data"]["createApiKey"]["key"]
+            .as_str()
+            .expect("key")
+            .to_string();
+        let prefix = created["data"]["createApiKey"]["apiKey"]["prefix"]
+            .as_str()
+            .expect("prefix")
+            .to_string();
+        // The other instance learns the key from the shared database.
+        until(
+            &second,
+            &[("x-api-key", &key)],
+            "{ customers { name } }",
+            |s, a| s == 200 && a.get("errors").is_none(),
+        )
+        .await;
+        admin(
+            &first,
+            "mutation($p: String!) { revokeApiKey(prefix: $p) { prefix } }",
+            json!({ "p": prefix }),
+        )
+        .await;
+        let (status, _) = until(
+            &second,
+            &[("x-api-key", &key)],
+            "{ customers { name } }",
+            |s, _| s == 401,
+        )
+        .await;
+        assert_eq!(status, 401, "{}", db.label);
+    }
+}

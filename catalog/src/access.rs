@@ -451,7 +451,7 @@ impl Catalog {
             .insert(&txn)
             .await?;
         txn.commit().await?;
-        self.publish_access().await?;
+        self.publish_after_change().await;
         Ok(model)
     }
 
@@ -513,7 +513,7 @@ impl Catalog {
         .insert(&txn)
         .await?;
         txn.commit().await?;
-        self.publish_access().await?;
+        self.publish_after_change().await;
         Ok(model)
     }
 
@@ -582,7 +582,7 @@ impl Catalog {
             .insert(&txn)
             .await?;
         txn.commit().await?;
-        self.publish_access().await?;
+        self.publish_after_change().await;
         Ok(model)
     }
 
@@ -637,7 +637,7 @@ impl Catalog {
         .insert(&txn)
         .await?;
         txn.commit().await?;
-        self.publish_access().await?;
+        self.publish_after_change().await;
         Ok(CreatedApiKey { record, key })
     }
 
@@ -667,7 +667,7 @@ impl Catalog {
             .insert(&txn)
             .await?;
         txn.commit().await?;
-        self.publish_access().await?;
+        self.publish_after_change().await;
         Ok(model)
     }
 
@@ -769,7 +769,7 @@ impl Catalog {
         .insert(&txn)
         .await?;
         txn.commit().await?;
-        self.publish_access().await?;
+        self.publish_after_change().await;
         Ok(model)
     }
 
@@ -798,7 +798,8 @@ impl Catalog {
         .insert(&txn)
         .await?;
         txn.commit().await?;
-        self.publish_access().await
+        self.publish_after_change().await;
+        Ok(())
     }
 
     // ----- field policies --------------------------------------------------
@@ -883,7 +884,7 @@ impl Catalog {
         .insert(&txn)
         .await?;
         txn.commit().await?;
-        self.recompose(&caller.name).await?;
+        self.recompose_after_change(&caller.name).await;
         Ok(model)
     }
 
@@ -914,7 +915,7 @@ impl Catalog {
         .insert(&txn)
         .await?;
         txn.commit().await?;
-        self.recompose(&caller.name).await?;
+        self.recompose_after_change(&caller.name).await;
         Ok(())
     }
 
@@ -1075,7 +1076,7 @@ impl Catalog {
             .insert(&txn)
             .await?;
         txn.commit().await?;
-        self.publish_access().await?;
+        self.publish_after_change().await;
         Ok((decided, grant))
     }
 
@@ -1113,7 +1114,7 @@ impl Catalog {
             .insert(&txn)
             .await?;
         txn.commit().await?;
-        self.publish_access().await?;
+        self.publish_after_change().await;
         Ok(grant)
     }
 
@@ -1155,7 +1156,7 @@ impl Catalog {
             .insert(&txn)
             .await?;
         txn.commit().await?;
-        self.publish_access().await?;
+        self.publish_after_change().await;
         Ok(model)
     }
 
@@ -1286,6 +1287,42 @@ impl Catalog {
             }
         });
         Ok(())
+    }
+
+    /// After a committed change: publish the new snapshot. A failure here
+    /// must not report the committed change as failed; it is logged, and
+    /// the periodic refresh ([`Catalog::spawn_access_refresher`]) publishes
+    /// it later.
+    pub(crate) async fn publish_after_change(&self) {
+        if let Err(e) = self.publish_access().await {
+            tracing::error!(error = %e, "publishing the access snapshot failed; the periodic refresh will retry");
+        }
+    }
+
+    /// After a committed change: compose again. A failure is logged; the
+    /// next change or schema pull composes again.
+    pub(crate) async fn recompose_after_change(&self, actor: &str) {
+        if let Err(e) = self.recompose(actor).await {
+            tracing::error!(error = %e, "recomposition after a catalog change failed");
+        }
+    }
+
+    /// Rebuilds and publishes the access snapshot every `interval`, so
+    /// gateways see changes made by another control-plane instance sharing
+    /// the database, and any publication that failed.
+    pub fn spawn_access_refresher(
+        &self,
+        interval: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let catalog = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                catalog.publish_after_change().await;
+            }
+        })
     }
 
     /// Follows the access snapshot: the current one now, and every change.

@@ -150,7 +150,7 @@ impl Catalog {
             .await?;
         txn.commit().await?;
         // A domain plan is part of the access snapshot.
-        self.publish_access().await?;
+        self.publish_after_change().await;
         Ok(model)
     }
 
@@ -174,8 +174,8 @@ impl Catalog {
             .await?;
         txn.commit().await?;
         // The subgraph URL, kind or access may have changed, or its plan.
-        self.recompose(actor).await?;
-        self.publish_access().await?;
+        self.recompose_after_change(actor).await;
+        self.publish_after_change().await;
         Ok(model)
     }
 
@@ -197,8 +197,8 @@ impl Catalog {
             .insert(&txn)
             .await?;
         txn.commit().await?;
-        self.recompose(actor).await?;
-        self.publish_access().await?;
+        self.recompose_after_change(actor).await;
+        self.publish_after_change().await;
         Ok(model)
     }
 

@@ -21,12 +21,12 @@ use hive_router::plugins::hooks::on_execute::{
 use hive_router::plugins::hooks::on_graphql_analysis::{
     OnGraphqlAnalysisHookPayload, OnGraphqlAnalysisHookResult,
 };
-use hive_router::plugins::hooks::on_supergraph_load::{
-    OnSupergraphLoadStartHookPayload, OnSupergraphLoadStartHookResult,
-};
 use hive_router::plugins::hooks::on_plugin_init::{OnPluginInitPayload, OnPluginInitResult};
 use hive_router::plugins::hooks::on_subgraph_execute::{
     OnSubgraphExecuteStartHookPayload, OnSubgraphExecuteStartHookResult,
+};
+use hive_router::plugins::hooks::on_supergraph_load::{
+    OnSupergraphLoadStartHookPayload, OnSupergraphLoadStartHookResult,
 };
 use hive_router::plugins::plugin_trait::{RouterPlugin, StartHookPayload};
 
