@@ -254,7 +254,7 @@ fn print_domain(output: Output, d: &Value, verb: &str) {
     println!("{table}");
 }
 
-fn table(header: &[&str]) -> Table {
+pub(crate) fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table
         .load_preset(UTF8_BORDERS_ONLY)
@@ -262,7 +262,7 @@ fn table(header: &[&str]) -> Table {
     table
 }
 
-fn text(v: &Value) -> String {
+pub(crate) fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
@@ -276,7 +276,7 @@ fn join(list: &Value, f: impl Fn(&Value) -> String) -> String {
         .unwrap_or_default()
 }
 
-fn print_json(v: &Value) {
+pub(crate) fn print_json(v: &Value) {
     println!(
         "{}",
         serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())

@@ -1,6 +1,7 @@
 //! The `meshwork` binary: command-line parsing, process start-up, and the
 //! only place that knows about config, environment variables and exit codes.
 
+mod access_cmd;
 mod client;
 mod domain_cmd;
 mod mesh;
@@ -57,6 +58,14 @@ enum Command {
         /// [{"coordinate": "Type.field", "scopes": [["a", "b"], ["c"]]}]}`.
         #[arg(long)]
         rules: std::path::PathBuf,
+    },
+    /// Consumers, API keys, access requests and grants of a running
+    /// catalog.
+    Access {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        command: access_cmd::AccessCommand,
     },
     /// Register, list, show, update, refresh and deregister domains of a
     /// running catalog.
@@ -150,14 +159,14 @@ fn main() -> ExitCode {
         Command::Demo { mesh } => mesh::serve(mesh, true),
         Command::Gateway { args } => mesh::gateway(args),
         Command::Secure { supergraph, rules } => secure(&supergraph, &rules),
+        Command::Access { remote, command } => {
+            init_cli_logging();
+            tokio::runtime::Runtime::new()
+                .map_err(anyhow::Error::from)
+                .and_then(|rt| rt.block_on(access_cmd::run(&remote, command)))
+        }
         Command::Domain { remote, command } => {
-            tracing_subscriber::fmt()
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_env("MESHWORK_LOG")
-                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-                )
-                .with_writer(std::io::stderr)
-                .init();
+            init_cli_logging();
             tokio::runtime::Runtime::new()
                 .map_err(anyhow::Error::from)
                 .and_then(|rt| rt.block_on(domain_cmd::run(&remote, command)))
@@ -170,6 +179,16 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn init_cli_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MESHWORK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 /// Parses durations such as `30s`, `500ms`, `2m`.
