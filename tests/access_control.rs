@@ -105,6 +105,37 @@ async fn until(
     }
 }
 
+/// Registers consumer `name` (owner team `apps`; `extra` adds or overrides
+/// spec fields) and creates an API key for it: `(key, prefix)`.
+async fn consumer_with_key(server: &Server, name: &str, extra: Value) -> (String, String) {
+    let mut spec = json!({ "name": name, "ownerTeam": "apps", "contact": "apps@example.com" });
+    if let (Some(base), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            base.insert(k.clone(), v.clone());
+        }
+    }
+    admin(
+        server,
+        "mutation($s: ConsumerSpec!) { createConsumer(spec: $s) { name } }",
+        json!({ "s": spec }),
+    )
+    .await;
+    let created = admin(
+        server,
+        "mutation($c: String!) { createApiKey(consumer: $c, name: \"main\") { key apiKey { prefix } } }",
+        json!({ "c": name }),
+    )
+    .await;
+    let key = &created["data"]["createApiKey"];
+    (
+        key["key"].as_str().expect("key").to_string(),
+        key["apiKey"]["prefix"]
+            .as_str()
+            .expect("prefix")
+            .to_string(),
+    )
+}
+
 async fn register_issuer(server: &Server) {
     admin(
         server,
@@ -376,32 +407,14 @@ async fn api_keys_work_until_revoked_and_only_admins_manage_access() {
         json!({ "jwtIssuers": [], "consumers": [] })
     );
 
-    admin(
-        &server,
-        "mutation { createConsumer(spec: {name: \"dashboard\", ownerTeam: \"ops\", contact: \"ops@example.com\"}) { name } }",
-        json!({}),
-    )
-    .await;
+    let (key, prefix) =
+        consumer_with_key(&server, "dashboard", json!({ "ownerTeam": "ops" })).await;
     admin(
         &server,
         "mutation { grantAccess(spec: {consumer: \"dashboard\", domain: \"orders\"}) { id active } }",
         json!({}),
     )
     .await;
-    let created = admin(
-        &server,
-        "mutation { createApiKey(consumer: \"dashboard\", name: \"wallboard\") { key apiKey { prefix } } }",
-        json!({}),
-    )
-    .await;
-    let key = created["data"]["createApiKey"]["key"]
-        .as_str()
-        .expect("key")
-        .to_string();
-    let prefix = created["data"]["createApiKey"]["apiKey"]["prefix"]
-        .as_str()
-        .expect("prefix")
-        .to_string();
     assert!(key.starts_with(&format!("mk_{prefix}_")));
 
     let (status, answer) = until(&server, &[("x-api-key", &key)], ORDERS, |s, a| {
@@ -658,24 +671,7 @@ async fn plans_limit_each_consumer_and_introspection_follows_the_consumer() {
         if !plan.is_empty() {
             spec["plan"] = json!(plan);
         }
-        admin(
-            &server,
-            "mutation($s: ConsumerSpec!) { createConsumer(spec: $s) { name } }",
-            json!({ "s": spec }),
-        )
-        .await;
-        let created = admin(
-            &server,
-            "mutation($c: String!) { createApiKey(consumer: $c, name: \"main\") { key } }",
-            json!({ "c": name }),
-        )
-        .await;
-        keys.push(
-            created["data"]["createApiKey"]["key"]
-                .as_str()
-                .expect("key")
-                .to_string(),
-        );
+        keys.push(consumer_with_key(&server, name, spec).await.0);
     }
     let query = "{ customers { name } }";
     let (tight, daily, free) = (&keys[0], &keys[1], &keys[2]);
@@ -713,22 +709,12 @@ async fn plans_limit_each_consumer_and_introspection_follows_the_consumer() {
         json!({}),
     )
     .await;
-    admin(
+    let (cheap, _) = consumer_with_key(
         &server,
-        "mutation { createConsumer(spec: {name: \"cheap-app\", ownerTeam: \"apps\", contact: \"c\", plan: \"cheap\"}) { name } }",
-        json!({}),
+        "cheap-app",
+        json!({ "ownerTeam": "apps", "plan": "cheap" }),
     )
     .await;
-    let cheap = admin(
-        &server,
-        "mutation { createApiKey(consumer: \"cheap-app\", name: \"main\") { key } }",
-        json!({}),
-    )
-    .await;
-    let cheap = cheap["data"]["createApiKey"]["key"]
-        .as_str()
-        .expect("key")
-        .to_string();
     let (_, small) = mesh_as(&server, &[("x-api-key", &cheap)], query).await;
     assert!(small.get("errors").is_none(), "{small}");
     let big = "{ customers { name } products { name inStock } }";
@@ -751,23 +737,12 @@ async fn plans_limit_each_consumer_and_introspection_follows_the_consumer() {
         allowed["data"]["__schema"]["queryType"]["name"], "Query",
         "{allowed}"
     );
-    let no_introspection = admin(
+    let (locked, _) = consumer_with_key(
         &server,
-        "mutation { createConsumer(spec: {name: \"locked-app\", ownerTeam: \"apps\", contact: \"c\", introspection: false}) { name } }",
-        json!({}),
+        "locked-app",
+        json!({ "ownerTeam": "apps", "introspection": false }),
     )
     .await;
-    assert!(no_introspection.get("errors").is_none());
-    let locked = admin(
-        &server,
-        "mutation { createApiKey(consumer: \"locked-app\", name: \"main\") { key } }",
-        json!({}),
-    )
-    .await;
-    let locked = locked["data"]["createApiKey"]["key"]
-        .as_str()
-        .expect("key")
-        .to_string();
     let (_, refused) = mesh_as(&server, &[("x-api-key", &locked)], introspect).await;
     assert!(
         refused["data"].is_null() || refused["data"]["__schema"].is_null(),
@@ -841,24 +816,7 @@ async fn domains_learn_the_consumer_and_identical_requests_are_never_shared_acro
     .await;
     let mut keys = Vec::new();
     for name in ["app-one", "app-two"] {
-        admin(
-            &server,
-            "mutation($n: String!) { createConsumer(spec: {name: $n, ownerTeam: \"apps\", contact: \"c\"}) { name } }",
-            json!({ "n": name }),
-        )
-        .await;
-        let created = admin(
-            &server,
-            "mutation($c: String!) { createApiKey(consumer: $c, name: \"main\") { key } }",
-            json!({ "c": name }),
-        )
-        .await;
-        keys.push(
-            created["data"]["createApiKey"]["key"]
-                .as_str()
-                .expect("key")
-                .to_string(),
-        );
+        keys.push(consumer_with_key(&server, name, json!({})).await.0);
     }
     let query = "{ whoami }";
     until(&server, &[("x-api-key", &keys[0])], query, |s, a| {
@@ -931,32 +889,14 @@ async fn replicas_follow_the_catalogs_access_snapshot() {
     let (server, _domains) =
         start_mesh_with(&common::databases().await[0].url, &["--cdn-key", key]).await;
     let replica = Server::start_replica(&server.base, key);
-    admin(
-        &server,
-        "mutation { createConsumer(spec: {name: \"remote-app\", ownerTeam: \"apps\", contact: \"c\"}) { name } }",
-        json!({}),
-    )
-    .await;
+    let (api_key, prefix) =
+        consumer_with_key(&server, "remote-app", json!({ "ownerTeam": "apps" })).await;
     admin(
         &server,
         "mutation { grantAccess(spec: {consumer: \"remote-app\", domain: \"orders\"}) { id } }",
         json!({}),
     )
     .await;
-    let created = admin(
-        &server,
-        "mutation { createApiKey(consumer: \"remote-app\", name: \"main\") { key apiKey { prefix } } }",
-        json!({}),
-    )
-    .await;
-    let api_key = created["data"]["createApiKey"]["key"]
-        .as_str()
-        .expect("key")
-        .to_string();
-    let prefix = created["data"]["createApiKey"]["apiKey"]["prefix"]
-        .as_str()
-        .expect("prefix")
-        .to_string();
     // The replica learns the key and the grant within its poll interval.
     let (_, answer) = until(&replica, &[("x-api-key", &api_key)], ORDERS, |s, a| {
         s == 200 && a.get("errors").is_none()
@@ -986,22 +926,7 @@ async fn replicas_follow_the_catalogs_access_snapshot() {
 async fn without_anonymous_access_queries_need_a_credential_but_the_ide_page_loads() {
     let (server, _domains) =
         start_mesh_with(&common::databases().await[0].url, &["--anonymous", "deny"]).await;
-    admin(
-        &server,
-        "mutation { createConsumer(spec: {name: \"known\", ownerTeam: \"apps\", contact: \"c\"}) { name } }",
-        json!({}),
-    )
-    .await;
-    let created = admin(
-        &server,
-        "mutation { createApiKey(consumer: \"known\", name: \"main\") { key } }",
-        json!({}),
-    )
-    .await;
-    let key = created["data"]["createApiKey"]["key"]
-        .as_str()
-        .expect("key")
-        .to_string();
+    let (key, _) = consumer_with_key(&server, "known", json!({ "ownerTeam": "apps" })).await;
     until(
         &server,
         &[("x-api-key", &key)],
@@ -1025,12 +950,7 @@ async fn without_anonymous_access_queries_need_a_credential_but_the_ide_page_loa
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_grant_on_some_fields_opens_only_those_fields() {
     let (server, _domains) = start_mesh(&common::databases().await[0].url).await;
-    admin(
-        &server,
-        "mutation { createConsumer(spec: {name: \"ids-only\", ownerTeam: \"apps\", contact: \"c\"}) { name } }",
-        json!({}),
-    )
-    .await;
+    let (key, _) = consumer_with_key(&server, "ids-only", json!({ "ownerTeam": "apps" })).await;
     let grant = admin(
         &server,
         "mutation { grantAccess(spec: {consumer: \"ids-only\", domain: \"orders\", fields: [\"Query.ordersByDate\", \"Order.id\"]}) { fields active } }",
@@ -1041,16 +961,6 @@ async fn a_grant_on_some_fields_opens_only_those_fields() {
         grant["data"]["grantAccess"]["fields"],
         json!(["Query.ordersByDate", "Order.id"])
     );
-    let created = admin(
-        &server,
-        "mutation { createApiKey(consumer: \"ids-only\", name: \"main\") { key } }",
-        json!({}),
-    )
-    .await;
-    let key = created["data"]["createApiKey"]["key"]
-        .as_str()
-        .expect("key")
-        .to_string();
     let auth = [("x-api-key", key.as_str())];
     let (_, ids) = until(
         &server,
@@ -1119,24 +1029,7 @@ async fn a_domains_own_plan_limits_each_consumer_at_that_domain_only() {
     assert_eq!(set["data"]["updateDomain"]["plan"], "inventory-guard");
     let mut keys = Vec::new();
     for name in ["shop-a", "shop-b"] {
-        admin(
-            &server,
-            "mutation($n: String!) { createConsumer(spec: {name: $n, ownerTeam: \"apps\", contact: \"c\"}) { name } }",
-            json!({ "n": name }),
-        )
-        .await;
-        let created = admin(
-            &server,
-            "mutation($c: String!) { createApiKey(consumer: $c, name: \"main\") { key } }",
-            json!({ "c": name }),
-        )
-        .await;
-        keys.push(
-            created["data"]["createApiKey"]["key"]
-                .as_str()
-                .expect("key")
-                .to_string(),
-        );
+        keys.push(consumer_with_key(&server, name, json!({})).await.0);
     }
     let customers_only = "{ customers { name } }";
     until(
@@ -1193,26 +1086,8 @@ async fn two_control_planes_on_one_database_enforce_the_same_access() {
             "--admin-token",
             ADMIN,
         ]);
-        admin(
-            &first,
-            "mutation { createConsumer(spec: {name: \"shared-app\", ownerTeam: \"apps\", contact: \"c\"}) { name } }",
-            json!({}),
-        )
-        .await;
-        let created = admin(
-            &first,
-            "mutation { createApiKey(consumer: \"shared-app\", name: \"main\") { key apiKey { prefix } } }",
-            json!({}),
-        )
-        .await;
-        let key = created["data"]["createApiKey"]["key"]
-            .as_str()
-            .expect("key")
-            .to_string();
-        let prefix = created["data"]["createApiKey"]["apiKey"]["prefix"]
-            .as_str()
-            .expect("prefix")
-            .to_string();
+        let (key, prefix) =
+            consumer_with_key(&first, "shared-app", json!({ "ownerTeam": "apps" })).await;
         // The other instance learns the key from the shared database.
         until(
             &second,

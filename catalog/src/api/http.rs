@@ -240,27 +240,31 @@ fn actor(headers: &HeaderMap) -> Actor {
     )
 }
 
+/// Runs one request as its caller (refused with 401 if its credential is).
+async fn execute_as(
+    schema: &CatalogSchema,
+    auth: &ApiAuth,
+    headers: &HeaderMap,
+    request: GraphQLRequest,
+) -> Response {
+    let caller = match auth.caller(headers).await {
+        Ok(c) => c,
+        Err(reason) => return unauthenticated(reason),
+    };
+    let request = request
+        .into_inner()
+        .data(Actor(caller.name.clone()))
+        .data(super::Secured(auth.secured()))
+        .data(caller);
+    GraphQLResponse::from(schema.execute(request).await).into_response()
+}
+
 async fn post_graphql(
     State((schema, auth)): State<(CatalogSchema, ApiAuth)>,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
-    let caller = match auth.caller(&headers).await {
-        Ok(c) => c,
-        Err(reason) => return unauthenticated(reason),
-    };
-    GraphQLResponse::from(
-        schema
-            .execute(
-                request
-                    .into_inner()
-                    .data(Actor(caller.name.clone()))
-                    .data(super::Secured(auth.secured()))
-                    .data(caller),
-            )
-            .await,
-    )
-    .into_response()
+    execute_as(&schema, &auth, &headers, request).await
 }
 
 /// A browser gets GraphiQL; a GraphQL client sending `?query=` gets an answer.
@@ -274,24 +278,7 @@ async fn get_graphql(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
     match request {
-        Ok(request) if !wants_html => {
-            let caller = match auth.caller(&headers).await {
-                Ok(c) => c,
-                Err(reason) => return unauthenticated(reason),
-            };
-            GraphQLResponse::from(
-                schema
-                    .execute(
-                        request
-                            .into_inner()
-                            .data(Actor(caller.name.clone()))
-                            .data(super::Secured(auth.secured()))
-                            .data(caller),
-                    )
-                    .await,
-            )
-            .into_response()
-        }
+        Ok(request) if !wants_html => execute_as(&schema, &auth, &headers, request).await,
         _ => Html(ide::page("Catalog", "/catalog/graphql")).into_response(),
     }
 }
