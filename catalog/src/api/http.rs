@@ -143,12 +143,8 @@ async fn access_snapshot(
     headers: HeaderMap,
 ) -> Response {
     use axum::http::StatusCode;
-    let given = headers
-        .get(CDN_KEY_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if !constant_time_eq(given.as_bytes(), key.as_bytes()) {
-        return (StatusCode::UNAUTHORIZED, "missing or wrong X-Hive-CDN-Key").into_response();
+    if let Some(refused) = refuse_without_cdn_key(&headers, &key) {
+        return refused;
     }
     let snapshot = catalog.subscribe_access().borrow().clone();
     let etag = format!("\"{}\"", snapshot.version());
@@ -177,12 +173,8 @@ async fn supergraph(
     headers: HeaderMap,
 ) -> Response {
     use axum::http::StatusCode;
-    let given = headers
-        .get(CDN_KEY_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if !constant_time_eq(given.as_bytes(), key.as_bytes()) {
-        return (StatusCode::UNAUTHORIZED, "missing or wrong X-Hive-CDN-Key").into_response();
+    if let Some(refused) = refuse_without_cdn_key(&headers, &key) {
+        return refused;
     }
     match catalog.served_composition().await {
         Ok(Some(composition)) => {
@@ -223,6 +215,21 @@ async fn supergraph(
                 .into_response()
         }
     }
+}
+
+/// 401 unless the request carries the control plane's key.
+fn refuse_without_cdn_key(headers: &HeaderMap, key: &str) -> Option<Response> {
+    let given = headers
+        .get(CDN_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    (!constant_time_eq(given.as_bytes(), key.as_bytes())).then(|| {
+        (
+            axum::http::StatusCode::UNAUTHORIZED,
+            "missing or wrong X-Hive-CDN-Key",
+        )
+            .into_response()
+    })
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
