@@ -1,7 +1,27 @@
-# Shared by bench/gateways.sh and bench/policies.sh: the benchmark's
-# subgraphs and fixtures, the answer check, and one measured wrk run.
-# Expects: $work (a temp folder), $duration, $connections, $subgraphs and
-# the array pids (processes to stop on exit).
+# Shared by the bench/*.sh scripts: binaries and the work folder, the
+# benchmark's subgraphs and fixtures, the answer check, and one measured
+# wrk run. Source it from the repository root.
+
+# Sets $meshwork, $subgraphs (release builds under $CARGO_TARGET_DIR, or
+# MESHWORK_BIN / BENCH_SUBGRAPHS_BIN), checks them and any extra binaries
+# given, makes $work and the pids array, and stops those on exit.
+bench_init() { # extra-binaries...
+  local target=${CARGO_TARGET_DIR:-target}
+  meshwork=${MESHWORK_BIN:-$target/release/meshwork}
+  subgraphs=${BENCH_SUBGRAPHS_BIN:-$target/release/bench-subgraphs}
+  for bin in "$meshwork" "$subgraphs" "$@"; do
+    [ -x "$bin" ] || { echo "missing binary: '$bin' (see the header of bench/gateways.sh)"; exit 1; }
+  done
+  command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
+  work=$(mktemp -d)
+  pids=()
+  trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
 
 bench_setup() {
   "$subgraphs" 127.0.0.1:4200 >"$work/subgraphs.log" 2>&1 &

@@ -14,21 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-20}
 connections=${2:-50}
-target=${CARGO_TARGET_DIR:-target}
-meshwork=${MESHWORK_BIN:-$target/release/meshwork}
-subgraphs=${BENCH_SUBGRAPHS_BIN:-$target/release/bench-subgraphs}
 hive=${HIVE_ROUTER_BIN:-$(command -v hive-router || true)}
-for bin in "$meshwork" "$subgraphs" "$hive"; do
-  [ -x "$bin" ] || { echo "missing binary: '$bin' (see the header of $0)"; exit 1; }
-done
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
-
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
 source bench/common.sh
+bench_init "$hive"
 bench_setup
 printf 'log:\n  level: error\n' >"$work/router.yaml"
 printf 'log:\n  level: error\nhttp:\n  host: 127.0.0.1\n  port: 4001\nsupergraph:\n  source: file\n  path: %s\n' "$work/supergraph.graphql" >"$work/hive.yaml"

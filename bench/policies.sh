@@ -16,19 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-15}
 connections=${2:-50}
-target=${CARGO_TARGET_DIR:-target}
-meshwork=${MESHWORK_BIN:-$target/release/meshwork}
-subgraphs=${BENCH_SUBGRAPHS_BIN:-$target/release/bench-subgraphs}
-for bin in "$meshwork" "$subgraphs"; do
-  [ -x "$bin" ] || { echo "missing binary: '$bin' (see bench/gateways.sh)"; exit 1; }
-done
-
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
 source bench/common.sh
+bench_init
 bench_setup
 
 # An RS256 token of the test issuer (tests/fixtures/jwt) for consumer
