@@ -88,21 +88,39 @@ impl Drop for TestRedis {
     }
 }
 
-async fn redis() -> TestRedis {
+/// `None` (test skipped, said on stderr) only outside CI when neither is
+/// available; CI (`CI` set) always has one.
+async fn redis() -> Option<TestRedis> {
     if let Ok(url) = std::env::var("MESHWORK_TEST_REDIS_URL") {
         if !url.is_empty() {
-            return TestRedis { url, child: None };
+            return Some(TestRedis { url, child: None });
         }
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
-    let child = std::process::Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+    let spawned = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("redis-server (Debian package redis-server) must be installed, or MESHWORK_TEST_REDIS_URL set");
+        .spawn();
+    let child = match spawned {
+        Ok(child) => child,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipped: no redis-server ({e}); install Debian's redis-server or set MESHWORK_TEST_REDIS_URL");
+            return None;
+        }
+        Err(e) => panic!("CI needs redis-server or MESHWORK_TEST_REDIS_URL: {e}"),
+    };
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
@@ -112,15 +130,17 @@ async fn redis() -> TestRedis {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    TestRedis {
+    Some(TestRedis {
         url: format!("redis://127.0.0.1:{port}/"),
         child: Some(child),
-    }
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_gateways_sharing_redis_hold_one_combined_limit() {
-    let redis = redis().await;
+    let Some(redis) = redis().await else {
+        return;
+    };
     // A fresh key space per run: the caller's token subject is unique.
     let subject = format!("shared-{}", std::process::id());
     let customers = domains::serve(domains::demo::customers())
