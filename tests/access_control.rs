@@ -450,6 +450,42 @@ async fn api_keys_work_until_revoked_and_only_admins_manage_access() {
         "revoked key refused on the next request: {answer}"
     );
     assert_eq!(codes(&answer), ["UNAUTHENTICATED"]);
+
+    // A disabled consumer's keys stop working; enabled again, they work.
+    let (other_key, _) = consumer_with_key(&server, "kiosk", json!({})).await;
+    let (status, _) = mesh_as(
+        &server,
+        &[("x-api-key", &other_key)],
+        "{ customers { name } }",
+    )
+    .await;
+    assert_eq!(status, 200);
+    for (disabled, want) in [(true, 401), (false, 200)] {
+        admin(
+            &server,
+            "mutation($d: Boolean!) { updateConsumer(name: \"kiosk\", patch: {disabled: $d}) { disabled } }",
+            json!({ "d": disabled }),
+        )
+        .await;
+        let (status, answer) = mesh_as(
+            &server,
+            &[("x-api-key", &other_key)],
+            "{ customers { name } }",
+        )
+        .await;
+        assert_eq!(status, want, "disabled {disabled}: {answer}");
+    }
+    let unknown = catalog_as(
+        &server,
+        &bearer(ADMIN),
+        "mutation { updateConsumer(name: \"nobody\", patch: {plan: \"none-such\"}) { name } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        unknown["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{unknown}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
