@@ -11,6 +11,9 @@
 # Needs the same binaries as bench/gateways.sh, plus openssl.
 # Every domain has a (roomy) plan of its own, so per-domain limits are
 # counted on every subgraph fetch too (Meshwork's engine plugin).
+# With BENCH_REDIS_URL=redis://… the policies-on gateway counts its limits
+# in that Redis (--redis-url) instead of in-process; BENCH_NO_DOMAIN_PLANS=1
+# leaves the domains without plans of their own.
 # Usage: bench/policies.sh [seconds per run, default 15] [connections, default 50]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +45,7 @@ cat >"$work/rules.json" <<JSON
 JSON
 "$meshwork" secure --supergraph "$work/supergraph.graphql" --rules "$work/rules.json" >"$work/secured.graphql"
 python3 - "$work/access.json" <<'PY'
-import json, sys
+import json, os, sys
 pem = open("tests/fixtures/jwt/rsa-public.pem").read()
 json.dump({
   "issuers": [{"name": "bench-idp", "issuer": "https://issuer.test", "audiences": ["meshwork"],
@@ -51,7 +54,8 @@ json.dump({
   "apiKeys": [],
   "consumers": [{"name": "bench", "introspection": True, "plan": None,
                  "grants": [{"scopes": ["grant:reviews"], "expiresAt": None}]}],
-  "domainPlans": {d: {"name": "roomy", "requestsPerMinute": 100000000, "burst": 1000000,
+  "domainPlans": {} if os.environ.get("BENCH_NO_DOMAIN_PLANS") else
+                 {d: {"name": "roomy", "requestsPerMinute": 100000000, "burst": 1000000,
                       "dailyQuota": None, "maxCost": None}
                   for d in ["accounts", "inventory", "products", "reviews"]},
 }, open(sys.argv[1], "w"))
@@ -69,10 +73,15 @@ run() { # label supergraph extra-args...
 }
 
 label="policies on"
+redis=()
+if [ -n "${BENCH_REDIS_URL:-}" ]; then
+  redis=(--redis-url "$BENCH_REDIS_URL")
+  label="policies on, limits in Redis"
+fi
 for round in 1 2; do
   run "policies off (run $round)" "$work/supergraph.graphql"
   run "$label (run $round)" "$work/secured.graphql" --access "$work/access.json" --anonymous deny \
-    --rate-limit-per-minute 100000000 --rate-limit-burst 1000000
+    --rate-limit-per-minute 100000000 --rate-limit-burst 1000000 "${redis[@]}"
 done
 ratio=$(awk -F'|' '/policies off/ {o+=$3; no++} /policies on/ {p+=$3; np++} END {printf "%.3f", (p/np)/(o/no)}' "$work/rows")
 
@@ -80,7 +89,7 @@ ratio=$(awk -F'|' '/policies off/ {o+=$3; no++} /policies on/ {p+=$3; np++} END 
   echo
   echo "### Mesh policies on vs off: $(date -u +%Y-%m-%d\ %H:%M) UTC, $(nproc) cores, wrk -t1 -c$connections -d${duration}s"
   echo
-  echo "Command: \`bench/policies.sh $duration $connections\` (Meshwork gateway, static mode; on: RS256 JWT verified by Meshwork, consumer grant on a restricted domain, 3 field policies, anonymous refused, per-consumer rate limit, per-domain plans)."
+  echo "Command: \`${BENCH_REDIS_URL:+BENCH_REDIS_URL=$BENCH_REDIS_URL }${BENCH_NO_DOMAIN_PLANS:+BENCH_NO_DOMAIN_PLANS=1 }bench/policies.sh $duration $connections\` (Meshwork gateway, static mode; on: RS256 JWT verified by Meshwork, consumer grant on a restricted domain, 3 field policies, anonymous refused, per-consumer rate limit, per-domain plans)."
   echo
   echo "| Meshwork gateway | requests/s | p50 | p99 | peak RSS | errors |"
   echo "| --- | --- | --- | --- | --- | --- |"
