@@ -64,6 +64,9 @@ pub enum CatalogError {
     /// The caller may not do this; nothing was changed.
     #[error("not allowed: {0}")]
     Forbidden(String),
+    /// Something of the machine failed (e.g. no randomness for a key).
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error("database URL `{url}`: {reason}")]
     BadDatabaseUrl { url: String, reason: String },
     #[error("database: {0}")]
@@ -88,9 +91,10 @@ impl CatalogError {
             Self::DomainNotFound(_) | Self::NotFound { .. } => "NOT_FOUND",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::DomainDeregistered(_) => "DEREGISTERED",
-            Self::BadDatabaseUrl { .. } | Self::Database(_) | Self::Corrupt { .. } => {
-                "INTERNAL_SERVER_ERROR"
-            }
+            Self::BadDatabaseUrl { .. }
+            | Self::Database(_)
+            | Self::Corrupt { .. }
+            | Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
 }

@@ -101,7 +101,9 @@ impl ErrorExtensions for CatalogError {
     fn extend(&self) -> async_graphql::Error {
         let message = match self {
             // Details of storage failures go to the log, not to callers.
-            CatalogError::Database(_) | CatalogError::BadDatabaseUrl { .. } => {
+            CatalogError::Database(_)
+            | CatalogError::BadDatabaseUrl { .. }
+            | CatalogError::Internal(_) => {
                 tracing::error!(error = %self, "catalog request failed");
                 "internal error in the catalog database".to_string()
             }
