@@ -112,14 +112,26 @@ impl RateLimiter {
 }
 
 impl RateLimiter {
-    /// Counts one request of `who` against `plan`, in Redis when configured.
-    pub(crate) async fn decide(&self, who: &str, plan: &PlanRecord) -> Decision {
-        let rate = NonZeroU32::new(plan.requests_per_minute)
-            .zip(NonZeroU32::new(plan.burst))
-            .map(|(per_minute, burst)| RateLimit { per_minute, burst });
+    /// Counts one request of each `(who, plan)` (in Redis when configured,
+    /// in one round trip); a decision for each, in order.
+    pub(crate) async fn decide_many(&self, checks: &[(String, PlanRecord)]) -> Vec<Decision> {
+        let rate = |plan: &PlanRecord| {
+            NonZeroU32::new(plan.requests_per_minute)
+                .zip(NonZeroU32::new(plan.burst))
+                .map(|(per_minute, burst)| RateLimit { per_minute, burst })
+        };
         match &self.redis {
-            Some(redis) => redis.check(who, rate, plan.daily_quota).await,
-            None => self.check_local(who, Some(plan), plan.daily_quota),
+            Some(redis) => {
+                let list: Vec<(&str, Option<RateLimit>, Option<u64>)> = checks
+                    .iter()
+                    .map(|(who, plan)| (who.as_str(), rate(plan), plan.daily_quota))
+                    .collect();
+                redis.check_many(&list).await
+            }
+            None => checks
+                .iter()
+                .map(|(who, plan)| self.check_local(who, Some(plan), plan.daily_quota))
+                .collect(),
         }
     }
 

@@ -11,31 +11,41 @@ use redis::aio::ConnectionManager;
 
 use crate::rate_limit::{Decision, RateLimit};
 
-/// KEYS[1]: the caller's rate key, KEYS[2]: its quota key for today.
-/// ARGV: emission interval (µs), burst tolerance (µs), daily quota (0: none).
-/// Returns {0} allowed, {1, wait µs} over the rate, {2} quota used up.
+/// Checks one or more limits at once (one round trip). For check `i`
+/// (from 0): KEYS[2i+1] its rate key, KEYS[2i+2] its quota key for today;
+/// ARGV[3i+1..3i+3] emission interval (µs), burst tolerance (µs), daily
+/// quota (0: none). Returns two numbers per check: {0, 0} allowed,
+/// {1, wait µs} over the rate, {2, 0} quota used up. Each check stands
+/// alone: one refused does not stop the others being counted.
 const SCRIPT: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local quota = tonumber(ARGV[3])
-if interval > 0 then
-  local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-  if tat < now then tat = now end
-  local allow_at = tat - tolerance
-  if now < allow_at then
-    return {1, allow_at - now}
+local out = {}
+for i = 0, (#KEYS / 2) - 1 do
+  local interval = tonumber(ARGV[3 * i + 1])
+  local tolerance = tonumber(ARGV[3 * i + 2])
+  local quota = tonumber(ARGV[3 * i + 3])
+  local code, wait = 0, 0
+  if interval > 0 then
+    local tat = tonumber(redis.call('GET', KEYS[2 * i + 1]) or now)
+    if tat < now then tat = now end
+    local allow_at = tat - tolerance
+    if now < allow_at then
+      code, wait = 1, allow_at - now
+    else
+      local new_tat = tat + interval
+      redis.call('SET', KEYS[2 * i + 1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
+    end
   end
-  local new_tat = tat + interval
-  redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
+  if code == 0 and quota > 0 then
+    local used = redis.call('INCR', KEYS[2 * i + 2])
+    if used == 1 then redis.call('EXPIRE', KEYS[2 * i + 2], 90000) end
+    if used > quota then code = 2 end
+  end
+  table.insert(out, code)
+  table.insert(out, wait)
 end
-if quota > 0 then
-  local used = redis.call('INCR', KEYS[2])
-  if used == 1 then redis.call('EXPIRE', KEYS[2], 90000) end
-  if used > quota then return {2} end
-end
-return {0}
+return out
 "#;
 
 #[derive(Clone)]
@@ -66,37 +76,54 @@ impl RedisLimiter {
         rate: Option<RateLimit>,
         daily: Option<u64>,
     ) -> Decision {
-        let (interval, tolerance, rate_key) = match rate {
-            Some(r) => {
-                let interval = 60_000_000 / u64::from(r.per_minute.get());
-                let tolerance = interval * u64::from(r.burst.get() - 1);
-                (
-                    interval,
-                    tolerance,
-                    format!("meshwork:rl:{}:{}:{who}", r.per_minute, r.burst),
-                )
-            }
-            None => (0, 0, format!("meshwork:rl:none:{who}")),
-        };
-        let day = chrono::Utc::now().format("%Y%m%d");
-        let quota_key = format!("meshwork:quota:{day}:{who}");
+        self.check_many(&[(who, rate, daily)])
+            .await
+            .pop()
+            .unwrap_or(Decision::Allow)
+    }
+
+    /// Several limits in one round trip, a decision for each, in order.
+    pub(crate) async fn check_many(
+        &self,
+        checks: &[(&str, Option<RateLimit>, Option<u64>)],
+    ) -> Vec<Decision> {
+        let day = chrono::Utc::now().format("%Y%m%d").to_string();
+        let mut invocation = self.script.prepare_invoke();
+        for (who, rate, daily) in checks {
+            let (interval, tolerance, rate_key) = match rate {
+                Some(r) => {
+                    let interval = 60_000_000 / u64::from(r.per_minute.get());
+                    let tolerance = interval * u64::from(r.burst.get() - 1);
+                    (
+                        interval,
+                        tolerance,
+                        format!("meshwork:rl:{}:{}:{who}", r.per_minute, r.burst),
+                    )
+                }
+                None => (0, 0, format!("meshwork:rl:none:{who}")),
+            };
+            invocation
+                .key(rate_key)
+                .key(format!("meshwork:quota:{day}:{who}"))
+                .arg(interval)
+                .arg(tolerance)
+                .arg(daily.unwrap_or(0));
+        }
         let mut connection = self.connection.clone();
-        let result: Result<Vec<i64>, _> = self
-            .script
-            .key(rate_key)
-            .key(quota_key)
-            .arg(interval)
-            .arg(tolerance)
-            .arg(daily.unwrap_or(0))
-            .invoke_async(&mut connection)
-            .await;
-        match result.as_deref() {
-            Ok([1, wait_us, ..]) => Decision::Limited((*wait_us as u64).div_ceil(1_000_000).max(1)),
-            Ok([2, ..]) => Decision::QuotaUsed(daily.unwrap_or(0)),
-            Ok(_) => Decision::Allow,
+        let result: Result<Vec<i64>, _> = invocation.invoke_async(&mut connection).await;
+        match result {
+            Ok(codes) => checks
+                .iter()
+                .zip(codes.chunks(2))
+                .map(|((_, _, daily), pair)| match pair {
+                    [1, wait_us] => Decision::Limited((*wait_us as u64).div_ceil(1_000_000).max(1)),
+                    [2, _] => Decision::QuotaUsed(daily.unwrap_or(0)),
+                    _ => Decision::Allow,
+                })
+                .collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "redis rate limit check failed; request let through");
-                Decision::Allow
+                checks.iter().map(|_| Decision::Allow).collect()
             }
         }
     }
