@@ -185,3 +185,72 @@ async fn two_gateways_sharing_redis_hold_one_combined_limit() {
     .await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_domain_plan_counted_in_redis_holds_across_gateways() {
+    let Some(redis) = redis().await else {
+        return;
+    };
+    let customers = domains::serve(domains::demo::customers())
+        .await
+        .expect("customers");
+    let supergraph = common::compose(&[("customers", &customers.url)]).await;
+    // A consumer with an API key, and the customers domain's own plan:
+    // 6 per minute, 2 at once, per consumer.
+    let run = std::process::id();
+    let key = format!("mk_r{run}_0123456789abcdef0123456789abcdef");
+    let dir = tempfile::tempdir().expect("dir");
+    let access = dir.path().join("access.json");
+    std::fs::write(
+        &access,
+        json!({
+            "issuers": [],
+            "apiKeys": [{ "prefix": format!("r{run}"), "hash": access::api_key_hash(&key),
+                          "consumer": format!("app-{run}"), "expiresAt": null }],
+            "consumers": [{ "name": format!("app-{run}"), "introspection": true, "plan": null, "grants": [] }],
+            "domainPlans": { "customers": { "name": "guard", "requestsPerMinute": 6, "burst": 2,
+                                            "dailyQuota": null, "maxCost": null } }
+        })
+        .to_string(),
+    )
+    .expect("access file");
+    let access = access.to_string_lossy().into_owned();
+    let flags = [
+        "--access",
+        access.as_str(),
+        "--redis-url",
+        redis.url.as_str(),
+    ];
+    let a = common::static_gateway(&supergraph.sdl, None, &flags).await;
+    let b = common::static_gateway(&supergraph.sdl, None, &flags).await;
+    let mut refused = Vec::new();
+    for i in 0..4 {
+        let base = if i % 2 == 0 {
+            &a.server.base
+        } else {
+            &b.server.base
+        };
+        let answer: Value = reqwest::Client::new()
+            .post(format!("{base}/graphql"))
+            .header("x-api-key", &key)
+            .json(&json!({ "query": "{ customers { name } }" }))
+            .send()
+            .await
+            .expect("POST")
+            .json()
+            .await
+            .expect("JSON");
+        refused.push(
+            answer["errors"][0]["extensions"]["code"]
+                .as_str()
+                .unwrap_or("ok")
+                .to_string(),
+        );
+    }
+    // The domain's burst of 2 holds across both gateways.
+    assert_eq!(
+        refused,
+        ["ok", "ok", "RATE_LIMITED", "RATE_LIMITED"],
+        "{refused:?}"
+    );
+}
