@@ -1244,3 +1244,48 @@ async fn the_access_workflow_runs_from_the_command_line() {
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_issuer_secret_takes_effect_on_the_next_request() {
+    let (server, _domains) = start_mesh(&common::databases().await[0].url).await;
+    register_issuer(&server).await;
+    let query = "{ customers { name } }";
+    let old = bearer(&token(json!({ "sub": "ann" })));
+    until(&server, &[("authorization", &old)], query, |s, a| {
+        s == 200 && a.get("errors").is_none()
+    })
+    .await;
+    let new_secret = "fedcba9876543210fedcba9876543210-rotated";
+    let updated = admin(
+        &server,
+        "mutation($s: IssuerSpec!) { updateJwtIssuer(name: \"idp\", spec: $s) { name hasSecret } }",
+        json!({ "s": { "name": "idp", "issuer": "https://idp.test", "algorithm": "HS256",
+                       "secret": new_secret, "consumerClaim": "azp", "teamsClaim": "groups" } }),
+    )
+    .await;
+    assert_eq!(updated["data"]["updateJwtIssuer"]["hasSecret"], true);
+    let (status, _) = mesh_as(&server, &[("authorization", &old)], query).await;
+    assert_eq!(status, 401, "a token of the old secret is refused at once");
+    let fresh = encode(
+        &Header::new(Algorithm::HS256),
+        &json!({ "iss": "https://idp.test", "sub": "ann", "exp": now() + 600 }),
+        &EncodingKey::from_secret(new_secret.as_bytes()),
+    )
+    .expect("sign");
+    let (status, answer) = mesh_as(&server, &[("authorization", &bearer(&fresh))], query).await;
+    assert_eq!(status, 200, "{answer}");
+    // A rename or a short secret is refused and changes nothing.
+    let refused = catalog_as(
+        &server,
+        &bearer(ADMIN),
+        "mutation { updateJwtIssuer(name: \"idp\", spec: {name: \"idp\", issuer: \"https://idp.test\", algorithm: \"HS256\", secret: \"short\"}) { name } }",
+        json!({}),
+    )
+    .await;
+    assert!(
+        common::problems(&refused).iter().any(|p| p.0 == "secret"),
+        "{refused}"
+    );
+    let (status, _) = mesh_as(&server, &[("authorization", &bearer(&fresh))], query).await;
+    assert_eq!(status, 200);
+}

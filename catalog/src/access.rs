@@ -678,55 +678,7 @@ impl Catalog {
         spec: IssuerSpec,
     ) -> Result<jwt_issuer::Model, CatalogError> {
         caller.require_admin("registering a JWT issuer")?;
-        let mut problems = Problems::default();
-        validate::slug(&mut problems, "name", &spec.name);
-        validate::required_text(&mut problems, "issuer", &spec.issuer);
-        if !ALGORITHMS.contains(&spec.algorithm.as_str()) {
-            problems.push(
-                "algorithm",
-                ProblemCode::OutOfRange,
-                format!("`{}` is not one of HS256, RS256, ES256", spec.algorithm),
-            );
-        }
-        let hs = spec.algorithm == "HS256";
-        match (&spec.secret, hs) {
-            (Some(s), true) if s.len() < 32 => problems.push(
-                "secret",
-                ProblemCode::InvalidKey,
-                "an HS256 secret needs at least 32 bytes",
-            ),
-            (None, true) => problems.push("secret", ProblemCode::Required, "HS256 needs a secret"),
-            (Some(_), false) => problems.push(
-                "secret",
-                ProblemCode::InvalidKey,
-                "a secret is only for HS256; give publicKeys or jwksUrl",
-            ),
-            _ => {}
-        }
-        if hs && (spec.public_keys.is_some() || spec.jwks_url.is_some()) {
-            problems.push(
-                "publicKeys",
-                ProblemCode::InvalidKey,
-                "HS256 takes a secret, not public keys",
-            );
-        }
-        if !hs && spec.public_keys.is_none() && spec.jwks_url.is_none() {
-            problems.push(
-                "publicKeys",
-                ProblemCode::Required,
-                "give publicKeys (PEM or JWKS) or jwksUrl",
-            );
-        }
-        if let Some(url) = &spec.jwks_url {
-            validate::http_url(&mut problems, "jwksUrl", url);
-        }
-        let record = issuer_record(&spec);
-        if problems.0.is_empty() {
-            if let Err(e) = access::check_issuer(&record) {
-                problems.push("publicKeys", ProblemCode::InvalidKey, e);
-            }
-        }
-        invalid(problems)?;
+        let record = checked_issuer(&spec)?;
         let now = Utc::now();
         let txn = self.db.begin().await?;
         let model = jwt_issuer::ActiveModel {
@@ -764,6 +716,75 @@ impl Catalog {
             "jwt_issuer.register",
             format!("jwt_issuer:{}", spec.name),
         )
+        .after(Some(shown))
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        self.publish_after_change().await;
+        Ok(model)
+    }
+
+    /// Replaces an issuer's settings (e.g. a rotated secret or key); tokens
+    /// are verified with the new ones from the next request.
+    pub async fn update_issuer(
+        &self,
+        caller: &Caller,
+        name: &str,
+        spec: IssuerSpec,
+    ) -> Result<jwt_issuer::Model, CatalogError> {
+        caller.require_admin("changing a JWT issuer")?;
+        let existing = jwt_issuer::Entity::find()
+            .filter(jwt_issuer::Column::Name.eq(name))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| CatalogError::NotFound {
+                what: "JWT issuer",
+                name: name.to_string(),
+            })?;
+        if spec.name != name {
+            return Err(CatalogError::invalid(
+                "name",
+                ProblemCode::BadState,
+                format!(
+                    "an issuer keeps its name; register `{}` as a new issuer",
+                    spec.name
+                ),
+            ));
+        }
+        let record = checked_issuer(&spec)?;
+        let before = json!({ "issuer": existing.issuer, "algorithm": existing.algorithm,
+                             "audiences": existing.audiences, "jwksUrl": existing.jwks_url });
+        let mut row: jwt_issuer::ActiveModel = existing.into();
+        row.issuer = Set(record.issuer.clone());
+        row.audiences = Set(json!(record.audiences));
+        row.algorithm = Set(record.algorithm.clone());
+        row.secret = Set(record.secret.clone());
+        row.public_keys = Set(record.public_keys.clone());
+        row.jwks_url = Set(record.jwks_url.clone());
+        row.subject_claim = Set(record.subject_claim.clone());
+        row.consumer_claim = Set(record.consumer_claim.clone());
+        row.scopes_claim = Set(record.scopes_claim.clone());
+        row.teams_claim = Set(record.teams_claim.clone());
+        row.updated_at = Set(Utc::now());
+        let txn = self.db.begin().await?;
+        let model =
+            row.update(&txn)
+                .await
+                .map_err(CatalogError::from)
+                .map_err(unique_violation(
+                    "issuer",
+                    format!("another issuer has `iss` `{}`", spec.issuer),
+                ))?;
+        let mut shown = serde_json::to_value(&record).unwrap_or_default();
+        if let Some(map) = shown.as_object_mut() {
+            map.remove("secret");
+        }
+        AuditEntry::on(
+            &caller.name,
+            "jwt_issuer.update",
+            format!("jwt_issuer:{name}"),
+        )
+        .before(Some(before))
         .after(Some(shown))
         .insert(&txn)
         .await?;
@@ -1356,6 +1377,60 @@ impl Catalog {
             admin_scope: access::scopes::ADMIN.to_string(),
         })
     }
+}
+
+/// An issuer spec checked the way gateways will use it.
+fn checked_issuer(spec: &IssuerSpec) -> Result<IssuerRecord, CatalogError> {
+    let mut problems = Problems::default();
+    validate::slug(&mut problems, "name", &spec.name);
+    validate::required_text(&mut problems, "issuer", &spec.issuer);
+    if !ALGORITHMS.contains(&spec.algorithm.as_str()) {
+        problems.push(
+            "algorithm",
+            ProblemCode::OutOfRange,
+            format!("`{}` is not one of HS256, RS256, ES256", spec.algorithm),
+        );
+    }
+    let hs = spec.algorithm == "HS256";
+    match (&spec.secret, hs) {
+        (Some(s), true) if s.len() < 32 => problems.push(
+            "secret",
+            ProblemCode::InvalidKey,
+            "an HS256 secret needs at least 32 bytes",
+        ),
+        (None, true) => problems.push("secret", ProblemCode::Required, "HS256 needs a secret"),
+        (Some(_), false) => problems.push(
+            "secret",
+            ProblemCode::InvalidKey,
+            "a secret is only for HS256; give publicKeys or jwksUrl",
+        ),
+        _ => {}
+    }
+    if hs && (spec.public_keys.is_some() || spec.jwks_url.is_some()) {
+        problems.push(
+            "publicKeys",
+            ProblemCode::InvalidKey,
+            "HS256 takes a secret, not public keys",
+        );
+    }
+    if !hs && spec.public_keys.is_none() && spec.jwks_url.is_none() {
+        problems.push(
+            "publicKeys",
+            ProblemCode::Required,
+            "give publicKeys (PEM or JWKS) or jwksUrl",
+        );
+    }
+    if let Some(url) = &spec.jwks_url {
+        validate::http_url(&mut problems, "jwksUrl", url);
+    }
+    let record = issuer_record(spec);
+    if problems.0.is_empty() {
+        if let Err(e) = access::check_issuer(&record) {
+            problems.push("publicKeys", ProblemCode::InvalidKey, e);
+        }
+    }
+    invalid(problems)?;
+    Ok(record)
 }
 
 fn issuer_record(spec: &IssuerSpec) -> IssuerRecord {

@@ -484,6 +484,21 @@ impl AccessMutation {
             .into())
     }
 
+    /// Replaces an issuer's settings (a rotated secret or key, audiences,
+    /// claim paths); the name stays.
+    async fn update_jwt_issuer(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        spec: IssuerSpec,
+    ) -> Result<JwtIssuer> {
+        Ok(catalog(ctx)?
+            .update_issuer(&caller(ctx), &name, spec)
+            .await
+            .map_err(fail)?
+            .into())
+    }
+
     async fn remove_jwt_issuer(&self, ctx: &Context<'_>, name: String) -> Result<bool> {
         catalog(ctx)?
             .remove_issuer(&caller(ctx), &name)
