@@ -24,12 +24,10 @@ fn now() -> u64 {
 
 /// An HS256 token of the test issuer.
 fn token(claims: Value) -> String {
-    let mut all = json!({ "iss": "https://idp.test", "exp": now() + 600 });
-    if let (Some(base), Some(extra)) = (all.as_object_mut(), claims.as_object()) {
-        for (k, v) in extra {
-            base.insert(k.clone(), v.clone());
-        }
-    }
+    let all = common::merged(
+        json!({ "iss": "https://idp.test", "exp": now() + 600 }),
+        claims,
+    );
     encode(
         &Header::new(Algorithm::HS256),
         &all,
@@ -39,16 +37,9 @@ fn token(claims: Value) -> String {
 }
 
 async fn catalog_as(server: &Server, auth: &str, query: &str, variables: Value) -> Value {
-    reqwest::Client::new()
-        .post(format!("{}/catalog/graphql", server.base))
-        .header("authorization", auth)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
+    server
+        .graphql_with(&[("authorization", auth)], query, variables)
         .await
-        .expect("POST /catalog/graphql")
-        .json()
-        .await
-        .expect("JSON")
 }
 
 async fn admin(server: &Server, query: &str, variables: Value) -> Value {
@@ -108,12 +99,10 @@ async fn until(
 /// Registers consumer `name` (owner team `apps`; `extra` adds or overrides
 /// spec fields) and creates an API key for it: `(key, prefix)`.
 async fn consumer_with_key(server: &Server, name: &str, extra: Value) -> (String, String) {
-    let mut spec = json!({ "name": name, "ownerTeam": "apps", "contact": "apps@example.com" });
-    if let (Some(base), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
-        for (k, v) in extra {
-            base.insert(k.clone(), v.clone());
-        }
-    }
+    let spec = common::merged(
+        json!({ "name": name, "ownerTeam": "apps", "contact": "apps@example.com" }),
+        extra,
+    );
     admin(
         server,
         "mutation($s: ConsumerSpec!) { createConsumer(spec: $s) { name } }",
@@ -591,13 +580,10 @@ async fn jwts_are_verified_and_a_rotated_jwks_key_is_fetched_without_restart() {
     )
     .await;
     let claims = |extra: Value| {
-        let mut c = json!({ "iss": "https://issuer.test", "aud": "meshwork", "sub": "analyst", "exp": now() + 600 });
-        if let (Some(base), Some(extra)) = (c.as_object_mut(), extra.as_object()) {
-            for (k, v) in extra {
-                base.insert(k.clone(), v.clone());
-            }
-        }
-        c
+        common::merged(
+            json!({ "iss": "https://issuer.test", "aud": "meshwork", "sub": "analyst", "exp": now() + 600 }),
+            extra,
+        )
     };
     let query = "{ customers { name } }";
     let ok = |status: u16, a: &Value| status == 200 && a.get("errors").is_none();

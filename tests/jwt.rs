@@ -24,13 +24,10 @@ fn now() -> u64 {
 }
 
 fn claims(extra: Value) -> Value {
-    let mut claims = json!({ "sub": "analyst-1", "iss": "https://issuer.test", "aud": "meshwork", "exp": now() + 600, "iat": now() });
-    if let (Some(base), Some(extra)) = (claims.as_object_mut(), extra.as_object()) {
-        for (k, v) in extra {
-            base.insert(k.clone(), v.clone());
-        }
-    }
-    claims
+    common::merged(
+        json!({ "sub": "analyst-1", "iss": "https://issuer.test", "aud": "meshwork", "exp": now() + 600, "iat": now() }),
+        extra,
+    )
 }
 
 fn rs256(claims: &Value) -> String {

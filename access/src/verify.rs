@@ -122,20 +122,22 @@ struct Keys {
     fetched_at: Option<Instant>,
 }
 
-impl Keys {
-    fn find(&self, kid: Option<&str>) -> Option<&DecodingKey> {
-        if let Some(kid) = kid {
-            if let Some((_, key)) = self.list.iter().find(|(k, _)| k.as_deref() == Some(kid)) {
-                return Some(key);
-            }
+/// The key a token's `kid` names; a token without `kid`, or an issuer
+/// whose one key has none (a PEM key, an HS256 secret), fits only a single
+/// key.
+fn find_key<'k>(
+    list: &'k [(Option<String>, DecodingKey)],
+    kid: Option<&str>,
+) -> Option<&'k DecodingKey> {
+    if let Some(kid) = kid {
+        if let Some((_, key)) = list.iter().find(|(k, _)| k.as_deref() == Some(kid)) {
+            return Some(key);
         }
-        // A token without `kid`, or an issuer whose one key has none (a
-        // PEM key, an HS256 secret): only a single key fits.
-        match self.list.as_slice() {
-            [(None, key)] => Some(key),
-            [(_, key)] if kid.is_none() => Some(key),
-            _ => None,
-        }
+    }
+    match list {
+        [(None, key)] => Some(key),
+        [(_, key)] if kid.is_none() => Some(key),
+        _ => None,
     }
 }
 
@@ -436,11 +438,7 @@ impl Verifier {
             .fixed
             .as_ref()
             .map_err(|e| VerifyError::IssuerKeys(record.name.clone(), e.clone()))?;
-        let fixed = Keys {
-            list: fixed.clone(),
-            fetched_at: None,
-        };
-        if let Some(key) = fixed.find(kid) {
+        if let Some(key) = find_key(fixed, kid) {
             return Ok(key.clone());
         }
         let unknown = || VerifyError::UnknownKey {
@@ -451,7 +449,7 @@ impl Verifier {
             return Err(unknown());
         };
         let mut keys = issuer.keys.lock().await;
-        if let Some(key) = keys.find(kid) {
+        if let Some(key) = find_key(&keys.list, kid) {
             return Ok(key.clone());
         }
         // Unknown key: fetch the JWKS again (a rotation), at most once per
@@ -473,7 +471,7 @@ impl Verifier {
                 return Err(VerifyError::IssuerKeys(record.name.clone(), e));
             }
         }
-        keys.find(kid).cloned().ok_or_else(unknown)
+        find_key(&keys.list, kid).cloned().ok_or_else(unknown)
     }
 
     async fn fetch_jwks(&self, url: &str) -> Result<Vec<(Option<String>, DecodingKey)>, String> {

@@ -158,6 +158,11 @@ impl Shared {
         })
     }
 
+    /// Whether any domain has a plan of its own.
+    pub fn has_domain_plans(&self) -> bool {
+        !self.verifier.load().snapshot().domain_plans.is_empty()
+    }
+
     /// The plan of a domain, if it has one.
     pub fn domain_plan(&self, domain: &str) -> Option<access::PlanRecord> {
         self.verifier
@@ -387,40 +392,29 @@ where
         for name in OWN_HEADERS {
             req.headers_mut().remove(name);
         }
-        let given = req
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                Credential::from_authorization(v)
-                    .map(|c| c.text().to_string())
-                    .map(|t| (v.to_string(), t))
-            })
-            .or_else(|| {
-                req.headers()
-                    .get("x-api-key")
-                    .and_then(|v| v.to_str().ok())
-                    .map(|k| Some((format!("ApiKey {}", k.trim()), k.trim().to_string())))
-            });
-        let header_value =
-            match given {
-                None if shared.allow_anonymous => return ctx.call(&self.service, req).await,
-                None => return Ok(refuse(
-                    req,
-                    "This mesh needs a credential: `Authorization: Bearer <JWT>` or an API key."
-                        .into(),
-                )),
-                Some(None) => {
-                    return Ok(refuse(
-                        req,
-                        "The Authorization header is neither `Bearer <token>` nor `ApiKey <key>`."
-                            .into(),
-                    ))
-                }
-                Some(Some((header, _))) => header,
-            };
-        let Some(credential) = Credential::from_authorization(&header_value) else {
-            return Ok(refuse(req, "Unreadable credential.".into()));
+        // Copied out: the request's headers are changed below.
+        let given = match req.headers().get("authorization") {
+            Some(v) => Some(v.to_str().unwrap_or_default().to_string()),
+            None => req
+                .headers()
+                .get("x-api-key")
+                .and_then(|v| v.to_str().ok())
+                .map(|k| format!("ApiKey {}", k.trim())),
+        };
+        let Some(given) = given else {
+            if shared.allow_anonymous {
+                return ctx.call(&self.service, req).await;
+            }
+            return Ok(refuse(
+                req,
+                "This mesh needs a credential: `Authorization: Bearer <JWT>` or an API key.".into(),
+            ));
+        };
+        let Some(credential) = Credential::from_authorization(&given) else {
+            return Ok(refuse(
+                req,
+                "The Authorization header is neither `Bearer <token>` nor `ApiKey <key>`.".into(),
+            ));
         };
         let admitted = match shared.admit(credential).await {
             Ok(a) => a,

@@ -93,7 +93,7 @@ pub(crate) fn router_config_text(
         // Plan limits only the engine can check (cost, per-domain plans).
         if let Value::Object(plugins) = root.entry("plugins").or_insert_with(|| json!({})) {
             plugins.insert(
-                crate::domain_limits::PLUGIN_NAME.into(),
+                crate::engine_plugin::PLUGIN_NAME.into(),
                 json!({ "enabled": true, "config": {} }),
             );
         }

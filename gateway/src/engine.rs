@@ -71,7 +71,7 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
         router_config,
         telemetry.context.clone(),
         &mut tasks,
-        PluginRegistry::new().register::<crate::domain_limits::DomainLimits>(),
+        PluginRegistry::new().register::<crate::engine_plugin::MeshworkPlugin>(),
     )
     .await
     .map_err(|e| GatewayError::Start(e.to_string()))?;
@@ -161,7 +161,7 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
         None => None,
     };
     if let Some(shared) = &authn {
-        let _ = crate::domain_limits::STATE.set(crate::domain_limits::DomainLimitState {
+        let _ = crate::engine_plugin::STATE.set(crate::engine_plugin::PluginState {
             access: shared.clone(),
             limiter: rate_limiter.clone(),
         });

@@ -36,8 +36,8 @@
 mod authn;
 pub mod bridge;
 mod config;
-mod domain_limits;
 pub mod engine;
+mod engine_plugin;
 mod jwt_time;
 mod limits;
 mod rate_limit;

@@ -155,9 +155,22 @@ impl Server {
     }
 
     pub async fn graphql_as(&self, actor: &str, query: &str, variables: Value) -> Value {
-        reqwest::Client::new()
-            .post(format!("{}/catalog/graphql", self.base))
-            .header("x-meshwork-actor", actor)
+        self.graphql_with(&[("x-meshwork-actor", actor)], query, variables)
+            .await
+    }
+
+    /// POSTs to the catalog's API with these request headers.
+    pub async fn graphql_with(
+        &self,
+        headers: &[(&str, &str)],
+        query: &str,
+        variables: Value,
+    ) -> Value {
+        let mut request = reqwest::Client::new().post(format!("{}/catalog/graphql", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
@@ -333,6 +346,14 @@ pub async fn subgraph_sdl(url: &str) -> String {
         .as_str()
         .unwrap_or_default()
         .to_string()
+}
+
+/// `base` with the fields of `extra` added or replaced (JSON objects).
+pub fn merged(mut base: Value, extra: Value) -> Value {
+    if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
+        base.extend(extra);
+    }
+    base
 }
 
 /// Composes running subgraphs `(name, url)` with Meshwork's composition.

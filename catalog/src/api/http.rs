@@ -233,7 +233,8 @@ fn refuse_without_cdn_key(headers: &HeaderMap, key: &str) -> Option<Response> {
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    bool::from(a.ct_eq(b))
 }
 
 fn actor(headers: &HeaderMap) -> Actor {

@@ -39,22 +39,22 @@ use hive_router::query_planner::planner::plan_nodes::PlanNode;
 
 use crate::rate_limit::{Decision, RateLimiter};
 
-pub(crate) const PLUGIN_NAME: &str = "meshwork_domain_limits";
+pub(crate) const PLUGIN_NAME: &str = "meshwork";
 
 /// What the plugin needs, set once before the engine starts (one gateway
 /// per process).
-pub(crate) struct DomainLimitState {
+pub(crate) struct PluginState {
     pub access: Arc<Shared>,
     pub limiter: RateLimiter,
 }
 
-pub(crate) static STATE: OnceLock<DomainLimitState> = OnceLock::new();
+pub(crate) static STATE: OnceLock<PluginState> = OnceLock::new();
 
 /// Whether the served supergraph uses `@policy` at all (most do not): only
 /// then is a request's policy state read.
 static SCHEMA_HAS_POLICIES: AtomicBool = AtomicBool::new(false);
 
-pub(crate) struct DomainLimits;
+pub(crate) struct MeshworkPlugin;
 
 /// Domains refused for this request, with the error to answer their
 /// fetches with.
@@ -94,7 +94,7 @@ fn domains_in(node: &PlanNode, out: &mut BTreeSet<String>) {
 }
 
 #[async_trait::async_trait]
-impl RouterPlugin for DomainLimits {
+impl RouterPlugin for MeshworkPlugin {
     fn plugin_name() -> &'static str {
         PLUGIN_NAME
     }
@@ -102,7 +102,7 @@ impl RouterPlugin for DomainLimits {
     type Config = serde_json::Value;
 
     fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
-        payload.initialize_plugin(DomainLimits)
+        payload.initialize_plugin(MeshworkPlugin)
     }
 
     fn on_supergraph_reload<'exec>(
@@ -185,6 +185,9 @@ impl RouterPlugin for DomainLimits {
         }
         // Domains with plans this operation will call: counted once per
         // request each, in one go (one Redis round trip when shared).
+        if !state.access.has_domain_plans() {
+            return payload.proceed();
+        }
         let mut domains = BTreeSet::new();
         if let Some(node) = &payload.query_plan.node {
             domains_in(node, &mut domains);
@@ -198,24 +201,20 @@ impl RouterPlugin for DomainLimits {
                     .map(|s| format!("subject:{s}"))
             })
             .unwrap_or_else(|| "anonymous".to_string());
-        let checks: Vec<(String, access::PlanRecord)> = domains
+        let planned: Vec<(String, access::PlanRecord)> = domains
             .into_iter()
-            .filter_map(|d| {
-                let plan = state.access.domain_plan(&d)?;
-                Some((format!("domain:{d}:{caller}"), plan))
-            })
+            .filter_map(|d| state.access.domain_plan(&d).map(|plan| (d, plan)))
             .collect();
-        if checks.is_empty() {
+        if planned.is_empty() {
             return payload.proceed();
         }
+        let checks: Vec<(String, access::PlanRecord)> = planned
+            .iter()
+            .map(|(d, plan)| (format!("domain:{d}:{caller}"), plan.clone()))
+            .collect();
         let decisions = state.limiter.decide_many(&checks).await;
         let mut refused = HashMap::new();
-        for ((who, _), decision) in checks.iter().zip(decisions) {
-            let domain = who
-                .strip_prefix("domain:")
-                .and_then(|rest| rest.split(':').next())
-                .unwrap_or_default()
-                .to_string();
+        for ((domain, _), decision) in planned.into_iter().zip(decisions) {
             let (code, message) = match decision {
                 Decision::Allow => continue,
                 Decision::Limited(seconds) => (
