@@ -53,6 +53,23 @@ pub struct GatewayFlags {
     /// so every gateway replica using it enforces one limit per caller.
     #[arg(long, env = "MESHWORK_REDIS_URL")]
     redis_url: Option<String>,
+    /// While that Redis cannot be reached: `open` lets requests through
+    /// unlimited, `closed` refuses them with 503 (failures are logged once
+    /// a minute).
+    #[arg(
+        long,
+        env = "MESHWORK_REDIS_UNAVAILABLE",
+        value_enum,
+        default_value = "open",
+        requires = "redis_url"
+    )]
+    redis_unavailable: RedisUnavailable,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum RedisUnavailable {
+    Open,
+    Closed,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -74,6 +91,13 @@ impl GatewayFlags {
             allow_anonymous: self.anonymous == Anonymous::Allow,
             reject_unauthorized: self.unauthorized == Unauthorized::Reject,
             leeway: Duration::from_secs(30),
+        }
+    }
+
+    fn when_redis_fails(&self) -> gateway::WhenRedisFails {
+        match self.redis_unavailable {
+            RedisUnavailable::Open => gateway::WhenRedisFails::Open,
+            RedisUnavailable::Closed => gateway::WhenRedisFails::Closed,
         }
     }
 
@@ -130,6 +154,19 @@ pub struct GatewayArgs {
     /// How often the supergraph (and the access snapshot) is checked for changes.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     poll_interval: Duration,
+    /// With --control-plane: the secret of an HS256 issuer registered in
+    /// the catalog, as `NAME=SECRET` (repeat for several). The control
+    /// plane never hands out signing secrets; without it, that issuer's
+    /// tokens are refused by this replica.
+    #[arg(
+        long = "issuer-secret",
+        env = "MESHWORK_ISSUER_SECRETS",
+        value_delimiter = ',',
+        hide_env_values = true,
+        value_parser = parse_issuer_secret,
+        requires = "control_plane"
+    )]
+    issuer_secrets: Vec<(String, String)>,
     /// With --supergraph: an access snapshot file (JSON, the format of the
     /// control plane's /control/access) to authenticate callers with.
     #[arg(long, requires = "supergraph")]
@@ -168,8 +205,8 @@ fn loopback(local: SocketAddr) -> SocketAddr {
     }
 }
 
-/// `MESHWORK_LOG` (default `info`) as the engine's log level.
-fn log_level() -> String {
+/// `MESHWORK_LOG` (default `info`): the process's log filter.
+fn log_filter() -> String {
     std::env::var("MESHWORK_LOG").unwrap_or_else(|_| "info".to_string())
 }
 
@@ -180,8 +217,35 @@ fn random_key() -> anyhow::Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// Shortest CDN key accepted: the key guards the supergraph and the access
+/// snapshot (consumers, key hashes, grants).
+const MIN_CDN_KEY: usize = 32;
+
+fn check_cdn_key(key: &str) -> anyhow::Result<()> {
+    if key.trim().chars().count() < MIN_CDN_KEY {
+        bail!(
+            "the CDN key (--cdn-key or MESHWORK_CDN_KEY) must be at least {MIN_CDN_KEY} characters; it guards the supergraph and access snapshot of the mesh (e.g. `openssl rand -hex 24`), or leave it unset on `serve` for a random one"
+        );
+    }
+    Ok(())
+}
+
+fn parse_issuer_secret(value: &str) -> Result<(String, String), String> {
+    match value.split_once('=') {
+        Some((name, secret)) if !name.trim().is_empty() && !secret.is_empty() => {
+            Ok((name.trim().to_string(), secret.to_string()))
+        }
+        _ => Err(
+            "expected NAME=SECRET (the issuer's name in the catalog, then its HS256 secret)".into(),
+        ),
+    }
+}
+
 /// `serve` and `demo`: control plane and gateway in one process.
 pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
+    if let Some(key) = &args.cdn_key {
+        check_cdn_key(key)?;
+    }
     let runtime = runtime(2)?;
     let _enter = runtime.enter();
     let (listener, local) = bind(args.gateway.listen)?;
@@ -239,13 +303,14 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         rate_limit: args.gateway.rate_limit(),
         access: Some(access),
         redis_url: args.gateway.redis_url.clone(),
+        when_redis_fails: args.gateway.when_redis_fails(),
         router_config: args.gateway.router_config,
         extra_routes: ExtraRoutes {
             router: app,
             runtime: runtime.handle().clone(),
         },
         health_requires_supergraph: false,
-        log_level: log_level(),
+        log_filter: log_filter(),
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
     })?;
@@ -280,10 +345,12 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
             let key = args
                 .cdn_key
                 .context("--cdn-key (or MESHWORK_CDN_KEY) is needed to follow a control plane")?;
+            check_cdn_key(&key)?;
             let access = args.gateway.access(gateway::AccessSource::ControlPlane {
                 endpoint: endpoint.clone(),
                 key: key.clone(),
                 poll_interval: args.poll_interval,
+                issuer_secrets: args.issuer_secrets.into_iter().collect(),
             });
             (
                 SupergraphSource::ControlPlane {
@@ -307,13 +374,14 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         rate_limit: args.gateway.rate_limit(),
         access,
         redis_url: args.gateway.redis_url.clone(),
+        when_redis_fails: args.gateway.when_redis_fails(),
         router_config: args.gateway.router_config,
         extra_routes: ExtraRoutes {
             router: Router::new(),
             runtime: runtime.handle().clone(),
         },
         health_requires_supergraph: true,
-        log_level: log_level(),
+        log_filter: log_filter(),
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
     })?;
@@ -389,7 +457,8 @@ async fn start_demo(catalog: &Catalog) -> anyhow::Result<()> {
             schema_endpoint: Some(spec.api_url.clone()),
             ..Default::default()
         };
-        match catalog.register("demo", spec).await {
+        let demo = catalog::Caller::admin("demo");
+        match catalog.register(&demo, spec).await {
             Ok(_) => {}
             // Registered by an earlier demo on the same database: new ports.
             Err(catalog::CatalogError::Invalid(problems))
@@ -397,7 +466,7 @@ async fn start_demo(catalog: &Catalog) -> anyhow::Result<()> {
                     .iter()
                     .any(|p| p.code == catalog::ProblemCode::DuplicateName) =>
             {
-                catalog.update("demo", &name, patch).await?;
+                catalog.update(&demo, &name, patch).await?;
             }
             Err(e) => return Err(e.into()),
         }

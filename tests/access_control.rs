@@ -643,11 +643,58 @@ async fn jwts_are_verified_and_a_rotated_jwks_key_is_fetched_without_restart() {
             "unknown key",
             rs256("rsa2-private.pem", "test-rsa-2", claims(json!({}))),
         ),
+        // Missing claims are refused, never skipped.
+        (
+            "no audience where the issuer lists audiences",
+            rs256(
+                "rsa-private.pem",
+                "test-rsa-1",
+                json!({ "iss": "https://issuer.test", "sub": "analyst", "exp": now() + 600 }),
+            ),
+        ),
+        (
+            "no expiry",
+            rs256(
+                "rsa-private.pem",
+                "test-rsa-1",
+                json!({ "iss": "https://issuer.test", "aud": "meshwork", "sub": "analyst" }),
+            ),
+        ),
+        (
+            "no issuer",
+            rs256(
+                "rsa-private.pem",
+                "test-rsa-1",
+                json!({ "aud": "meshwork", "sub": "analyst", "exp": now() + 600 }),
+            ),
+        ),
+        (
+            "no subject",
+            rs256(
+                "rsa-private.pem",
+                "test-rsa-1",
+                json!({ "iss": "https://issuer.test", "aud": "meshwork", "exp": now() + 600 }),
+            ),
+        ),
+        (
+            "issued in the future",
+            rs256(
+                "rsa-private.pem",
+                "test-rsa-1",
+                claims(json!({ "iat": now() + 3600 })),
+            ),
+        ),
     ];
     for (what, token) in &refused {
         let (status, answer) = mesh_as(&server, &[("authorization", &bearer(token))], query).await;
         assert_eq!(status, 401, "{what}: {answer}");
         assert_eq!(codes(&answer), ["UNAUTHENTICATED"], "{what}");
+        // Refusals say what is wrong with the token, not how the mesh is
+        // configured: no issuer name, algorithm or key address.
+        let text = answer.to_string();
+        for secret in ["corp", "RS256", "HS256", &jwks_url, "127.0.0.1"] {
+            assert!(!text.contains(secret), "{what}: `{secret}` in {text}");
+        }
     }
     // Within the leeway (30 s) an expired token still passes.
     let lenient = bearer(&rs256(
@@ -667,6 +714,15 @@ async fn jwts_are_verified_and_a_rotated_jwks_key_is_fetched_without_restart() {
     let (status, answer) = mesh_as(&server, &[("authorization", &rotated)], query).await;
     assert_eq!(status, 200, "rotated key accepted: {answer}");
     assert!(answer.get("errors").is_none(), "{answer}");
+    // The fresh document no longer lists the old key: a token signed with
+    // it (one not seen before) is refused.
+    let retired = bearer(&rs256(
+        "rsa-private.pem",
+        "test-rsa-1",
+        claims(json!({ "sub": "after-rotation" })),
+    ));
+    let (status, answer) = mesh_as(&server, &[("authorization", &retired)], query).await;
+    assert_eq!(status, 401, "retired key refused: {answer}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -907,7 +963,7 @@ async fn reject_mode_refuses_the_whole_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_follow_the_catalogs_access_snapshot() {
-    let key = "replica-test-cdn-key";
+    let key = "replica-test-cdn-key-0123456789abcdef";
     let (server, _domains) =
         start_mesh_with(&common::databases().await[0].url, &["--cdn-key", key]).await;
     let replica = Server::start_replica(&server.base, key);
@@ -931,6 +987,45 @@ async fn replicas_follow_the_catalogs_access_snapshot() {
         .expect("GET")
         .status();
     assert_eq!(status, 401);
+    // With it, the snapshot holds nothing to sign with: an HS256 issuer's
+    // secret stays in the control plane, and a replica verifies its tokens
+    // only when given the secret itself.
+    register_issuer(&server).await;
+    let snapshot = reqwest::Client::new()
+        .get(format!("{}/control/access", server.base))
+        .header("x-hive-cdn-key", key)
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body");
+    assert!(!snapshot.contains(SECRET), "{snapshot}");
+    assert!(snapshot.contains("secretSha256"), "{snapshot}");
+    let with_secret = Server::start_with(&[
+        "gateway",
+        "--control-plane",
+        &server.base,
+        "--cdn-key",
+        key,
+        "--poll-interval",
+        "1s",
+        "--listen",
+        "127.0.0.1:0",
+        "--issuer-secret",
+        &format!("idp={SECRET}"),
+    ]);
+    let jwt = bearer(&token(json!({ "sub": "sam" })));
+    let customers = "{ customers { name } }";
+    until(
+        &with_secret,
+        &[("authorization", &jwt)],
+        customers,
+        |s, a| s == 200 && a.get("errors").is_none(),
+    )
+    .await;
+    let (status, refused) = mesh_as(&replica, &[("authorization", &jwt)], customers).await;
+    assert_eq!(status, 401, "no secret, no HS256 tokens: {refused}");
     admin(
         &server,
         "mutation($p: String!) { revokeApiKey(prefix: $p) { prefix } }",

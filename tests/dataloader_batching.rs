@@ -68,7 +68,10 @@ async fn listing_fifty_domains_with_inputs_and_schemas_takes_a_constant_number_o
                 ]))
                 .expect("inputs");
             }
-            catalog.register("test", spec).await.expect("register");
+            catalog
+                .register(&catalog::Caller::admin("test"), spec)
+                .await
+                .expect("register");
             catalog
                 .record_schema_version(
                     "test",

@@ -376,6 +376,7 @@ async fn health_readiness_graphiql_and_get_queries_share_one_origin() {
         let r: Value = http
             .get(format!("{}/catalog/graphql", server.base))
             .query(&[("query", "{ domains { totalCount } }")])
+            .header("x-meshwork-csrf", "1")
             .send()
             .await
             .expect("GET query")
@@ -383,5 +384,14 @@ async fn health_readiness_graphiql_and_get_queries_share_one_origin() {
             .await
             .expect("JSON");
         assert_eq!(r["data"]["domains"]["totalCount"], 0, "{r}");
+        // A plain GET is what any web page can make a browser send: it
+        // needs a preflight header, like /graphql.
+        let plain = http
+            .get(format!("{}/catalog/graphql", server.base))
+            .query(&[("query", "{ domains { totalCount } }")])
+            .send()
+            .await
+            .expect("GET query");
+        assert_eq!(plain.status(), 400);
     }
 }

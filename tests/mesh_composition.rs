@@ -372,12 +372,12 @@ async fn gateway_replicas_follow_the_control_plane_with_its_key() {
         "--database",
         &db.to_string_lossy(),
         "--cdn-key",
-        "replica-secret",
+        "replica-secret-0123456789abcdef-0123",
         "--supergraph-poll-interval",
         "1s",
     ]);
-    let replica = Server::start_replica(&control.base, "replica-secret");
-    let stranger = Server::start_replica(&control.base, "wrong-key");
+    let replica = Server::start_replica(&control.base, "replica-secret-0123456789abcdef-0123");
+    let stranger = Server::start_replica(&control.base, "wrong-key-0123456789abcdef-0123456789");
     common::register(&control, domain("customers", &customers.url)).await;
     let answer = replica
         .wait_for("{ customers { name } }", |a| {
@@ -405,7 +405,7 @@ async fn gateway_replicas_follow_the_control_plane_with_its_key() {
     assert_eq!(direct.status(), 401);
     let keyed = http
         .get(format!("{}/control/supergraph", control.base))
-        .header("x-hive-cdn-key", "replica-secret")
+        .header("x-hive-cdn-key", "replica-secret-0123456789abcdef-0123")
         .send()
         .await
         .expect("supergraph");
@@ -413,7 +413,7 @@ async fn gateway_replicas_follow_the_control_plane_with_its_key() {
     let etag = keyed.headers()["etag"].clone();
     let again = http
         .get(format!("{}/control/supergraph", control.base))
-        .header("x-hive-cdn-key", "replica-secret")
+        .header("x-hive-cdn-key", "replica-secret-0123456789abcdef-0123")
         .header("if-none-match", etag)
         .send()
         .await

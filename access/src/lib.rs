@@ -20,4 +20,6 @@ mod verify;
 pub use snapshot::{
     AccessSnapshot, ApiKeyRecord, ConsumerRecord, GrantRecord, IssuerRecord, PlanRecord,
 };
-pub use verify::{api_key_hash, check_issuer, Credential, Identity, Verifier, VerifyError};
+pub use verify::{
+    api_key_hash, check_issuer, Credential, Identity, Refusal, Verifier, VerifyError,
+};

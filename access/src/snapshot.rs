@@ -23,6 +23,46 @@ impl AccessSnapshot {
     }
 }
 
+impl AccessSnapshot {
+    /// The form gateway replicas get from `/control/access`: everything
+    /// needed to verify, nothing to sign with. An HS256 issuer's secret is
+    /// replaced by its SHA-256, so that whoever reads the snapshot cannot
+    /// mint tokens; a replica verifies that issuer's tokens only when it is
+    /// given the secret itself ([`AccessSnapshot::with_issuer_secrets`]).
+    pub fn for_replicas(&self) -> AccessSnapshot {
+        let mut replica = self.clone();
+        for issuer in &mut replica.issuers {
+            if let Some(secret) = issuer.secret.take() {
+                issuer.secret_sha256 = Some(hex::encode(Sha256::digest(secret.as_bytes())));
+            }
+        }
+        replica
+    }
+
+    /// Puts secrets a replica was configured with (issuer name -> HS256
+    /// secret) back into a replica snapshot, each only where its SHA-256
+    /// matches. Issuer names whose secret is missing or does not match are
+    /// returned: their tokens are refused.
+    pub fn with_issuer_secrets(
+        &mut self,
+        secrets: &std::collections::BTreeMap<String, String>,
+    ) -> Vec<String> {
+        let mut unusable = Vec::new();
+        for issuer in &mut self.issuers {
+            let Some(expected) = issuer.secret_sha256.as_deref() else {
+                continue;
+            };
+            match secrets.get(&issuer.name) {
+                Some(secret) if hex::encode(Sha256::digest(secret.as_bytes())) == expected => {
+                    issuer.secret = Some(secret.clone());
+                }
+                _ => unusable.push(issuer.name.clone()),
+            }
+        }
+        unusable
+    }
+}
+
 /// A trusted JWT issuer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -34,8 +74,13 @@ pub struct IssuerRecord {
     pub audiences: Vec<String>,
     /// `HS256`, `RS256` or `ES256`.
     pub algorithm: String,
-    /// HS256 shared secret.
+    /// HS256 shared secret. Never in the form served to replicas
+    /// ([`AccessSnapshot::for_replicas`]).
     pub secret: Option<String>,
+    /// SHA-256 (hex) of the HS256 secret, in the replicas' form: a replica
+    /// configured with the issuer's secret checks it against this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_sha256: Option<String>,
     /// A PEM public key or a JWKS document.
     pub public_keys: Option<String>,
     pub jwks_url: Option<String>,

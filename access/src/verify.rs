@@ -18,6 +18,51 @@ use crate::snapshot::{AccessSnapshot, ApiKeyRecord, ConsumerRecord, IssuerRecord
 /// names a key it does not have (a key rotation, or a forged `kid`).
 const JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(1);
 const JWKS_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long fetched JWKS keys are trusted: the document's
+/// `Cache-Control: max-age`, bounded to this range, or the default.
+const JWKS_MIN_AGE: Duration = Duration::from_secs(60);
+const JWKS_MAX_AGE: Duration = Duration::from_secs(3600);
+const JWKS_DEFAULT_AGE: Duration = Duration::from_secs(300);
+/// When a JWKS cannot be fetched again after its keys expired, they are
+/// still used for this long (an identity provider's short outage does not
+/// lock every caller out); after that its tokens are refused.
+const JWKS_STALE_GRACE: Duration = Duration::from_secs(600);
+
+/// One HTTP client for every JWKS fetch of the process. Building it can
+/// fail (no TLS roots); then JWKS issuers' tokens are refused with the
+/// reason, and nothing panics.
+fn http_client() -> Result<&'static reqwest::Client, String> {
+    static CLIENT: std::sync::OnceLock<Result<reqwest::Client, String>> =
+        std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(JWKS_TIMEOUT)
+                .build()
+                .map_err(|e| format!("no HTTP client for JWKS fetches: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// How long a JWKS response may be used, from its `Cache-Control`.
+fn jwks_max_age(cache_control: Option<&str>) -> Duration {
+    let Some(value) = cache_control else {
+        return JWKS_DEFAULT_AGE;
+    };
+    let mut age = None;
+    for directive in value.split(',').map(|d| d.trim().to_ascii_lowercase()) {
+        if directive == "no-cache" || directive == "no-store" {
+            return JWKS_MIN_AGE;
+        }
+        if let Some(seconds) = directive.strip_prefix("max-age=") {
+            age = seconds.trim_matches('"').parse::<u64>().ok();
+        }
+    }
+    age.map(Duration::from_secs)
+        .unwrap_or(JWKS_DEFAULT_AGE)
+        .clamp(JWKS_MIN_AGE, JWKS_MAX_AGE)
+}
 
 /// A credential found on a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,31 +123,77 @@ impl Identity {
     }
 }
 
-/// Why a credential was refused. The messages are safe to show callers.
+/// Why a credential was refused. `Display` is what the caller is told:
+/// what is wrong with the credential and what to do, never how the mesh is
+/// configured (issuer names, algorithms, key addresses); [`VerifyError::detail`]
+/// has the rest, for the gateway's log.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum VerifyError {
-    #[error("the token is not a well-formed JWT: {0}")]
+    #[error("the token is not a well-formed JWT")]
     Malformed(String),
-    #[error("the token's issuer `{0}` is not trusted by this mesh")]
+    #[error("the token's issuer is not trusted by this mesh")]
     UnknownIssuer(String),
     #[error("the token has no `iss` claim")]
     MissingIssuer,
-    #[error("the token is signed with {found}, but issuer `{issuer}` signs with {expected}")]
+    #[error("the token is not signed the way its issuer signs tokens")]
     AlgorithmMismatch {
         issuer: String,
         expected: String,
         found: String,
     },
-    #[error("no key of issuer `{issuer}` matches the token's key id {kid:?}")]
+    #[error("the token is signed with a key its issuer does not (or no longer) publish; get a new token")]
     UnknownKey { issuer: String, kid: Option<String> },
-    #[error("the keys of issuer `{0}` cannot be used: {1}")]
+    #[error("the token's issuer cannot be checked right now; try again later")]
     IssuerKeys(String, String),
-    #[error("the token was refused: {0}")]
-    Invalid(String),
+    #[error("{0}")]
+    Invalid(Refusal),
     #[error("the API key is not valid")]
     UnknownApiKey,
     #[error("the API key has expired")]
     ExpiredApiKey,
+}
+
+/// Why a well-formed token of a trusted issuer was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Refusal {
+    #[error("the token has expired; get a new one")]
+    Expired,
+    #[error("the token is not valid yet (`nbf`)")]
+    NotYetValid,
+    #[error("the token was issued in the future (`iat`); check the issuer's clock")]
+    IssuedInFuture,
+    #[error("the token is not meant for this mesh (`aud`)")]
+    Audience,
+    #[error("the token's signature does not verify")]
+    Signature,
+    #[error("the token has no `{0}` claim, which this mesh requires")]
+    MissingClaim(String),
+    #[error("the token's `{0}` claim is not valid")]
+    BadClaim(String),
+    #[error("the token was refused")]
+    Other(String),
+}
+
+impl From<jsonwebtoken::errors::Error> for Refusal {
+    fn from(e: jsonwebtoken::errors::Error) -> Self {
+        use jsonwebtoken::errors::ErrorKind;
+        match e.kind() {
+            ErrorKind::ExpiredSignature => Refusal::Expired,
+            ErrorKind::ImmatureSignature => Refusal::NotYetValid,
+            ErrorKind::InvalidAudience => Refusal::Audience,
+            ErrorKind::InvalidIssuer => Refusal::BadClaim("iss".into()),
+            ErrorKind::InvalidSignature => Refusal::Signature,
+            ErrorKind::MissingRequiredClaim(claim) => Refusal::MissingClaim(claim.clone()),
+            _ => Refusal::Other(e.to_string()),
+        }
+    }
+}
+
+impl VerifyError {
+    /// Everything known about the refusal, for the log (not for callers).
+    pub fn detail(&self) -> String {
+        format!("{self:?}")
+    }
 }
 
 /// SHA-256 of an API key, hex: what the catalog stores and gateways compare.
@@ -119,7 +210,10 @@ fn api_key_prefix(key: &str) -> Option<&str> {
 
 struct Keys {
     list: Vec<(Option<String>, DecodingKey)>,
+    /// When the last fetch was tried (successful or not).
     fetched_at: Option<Instant>,
+    /// Until when `list` is fresh (from the document's `max-age`).
+    fresh_until: Option<Instant>,
 }
 
 /// The key a token's `kid` names; a token without `kid`, or an issuer
@@ -156,7 +250,6 @@ pub struct Verifier {
     issuers: HashMap<String, IssuerKeys>,
     api_keys: HashMap<String, ApiKeyRecord>,
     consumers: HashMap<String, ConsumerRecord>,
-    http: reqwest::Client,
     leeway_seconds: u64,
 }
 
@@ -257,6 +350,7 @@ impl Verifier {
                         keys: Mutex::new(Keys {
                             list: Vec::new(),
                             fetched_at: None,
+                            fresh_until: None,
                         }),
                         fixed,
                     },
@@ -273,17 +367,12 @@ impl Verifier {
             .iter()
             .map(|c| (c.name.clone(), c.clone()))
             .collect();
-        let http = reqwest::Client::builder()
-            .timeout(JWKS_TIMEOUT)
-            .build()
-            .unwrap_or_default();
         Self {
             version: snapshot.version(),
             snapshot,
             issuers,
             api_keys,
             consumers,
-            http,
             leeway_seconds,
         }
     }
@@ -398,18 +487,33 @@ impl Verifier {
         validation.leeway = self.leeway_seconds;
         validation.validate_nbf = true;
         validation.set_issuer(&[&record.issuer]);
+        // Missing claims are refused, never skipped: `exp` and `iss`
+        // always, `aud` whenever the issuer lists audiences.
         if record.audiences.is_empty() {
             validation.validate_aud = false;
+            validation.set_required_spec_claims(&["exp", "iss"]);
         } else {
             validation.set_audience(&record.audiences);
+            validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         }
-        validation.set_required_spec_claims(&["exp", "iss"]);
         let data = jsonwebtoken::decode::<Value>(token, &key, &validation)
-            .map_err(|e| VerifyError::Invalid(e.to_string()))?;
+            .map_err(|e| VerifyError::Invalid(e.into()))?;
         let claims = data.claims;
+        // `nbf` is checked above when present; `iat` here.
+        if let Some(iat) = claims.get("iat") {
+            let iat = iat
+                .as_f64()
+                .ok_or_else(|| VerifyError::Invalid(Refusal::BadClaim("iat".into())))?;
+            if iat > (Utc::now().timestamp() as f64) + self.leeway_seconds as f64 {
+                return Err(VerifyError::Invalid(Refusal::IssuedInFuture));
+            }
+        }
         let subject = claim(&claims, &record.subject_claim)
             .and_then(Value::as_str)
-            .unwrap_or_default()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                VerifyError::Invalid(Refusal::MissingClaim(record.subject_claim.clone()))
+            })?
             .to_string();
         let consumer = claim(&claims, &record.consumer_claim)
             .and_then(Value::as_str)
@@ -449,47 +553,68 @@ impl Verifier {
             return Err(unknown());
         };
         let mut keys = issuer.keys.lock().await;
-        if let Some(key) = find_key(&keys.list, kid) {
-            return Ok(key.clone());
+        let now = Instant::now();
+        let fresh = keys.fresh_until.is_some_and(|until| now < until);
+        if fresh {
+            if let Some(key) = find_key(&keys.list, kid) {
+                return Ok(key.clone());
+            }
         }
-        // Unknown key: fetch the JWKS again (a rotation), at most once per
-        // interval whatever callers send.
-        if keys
+        // Expired keys, or an unknown key (a rotation): fetch the JWKS
+        // again, at most once per interval whatever callers send.
+        let recently = keys
             .fetched_at
-            .is_some_and(|at| at.elapsed() < JWKS_REFETCH_INTERVAL)
-        {
-            return Err(unknown());
+            .is_some_and(|at| at.elapsed() < JWKS_REFETCH_INTERVAL);
+        if !recently {
+            keys.fetched_at = Some(now);
+            match fetch_jwks(url).await {
+                Ok((list, max_age)) => {
+                    tracing::info!(issuer = %record.name, keys = list.len(), max_age_s = max_age.as_secs(), "JWKS fetched");
+                    keys.list = list;
+                    keys.fresh_until = Some(Instant::now() + max_age);
+                    return find_key(&keys.list, kid).cloned().ok_or_else(unknown);
+                }
+                Err(e) => {
+                    tracing::warn!(issuer = %record.name, error = %e, "JWKS fetch failed");
+                }
+            }
         }
-        keys.fetched_at = Some(Instant::now());
-        match self.fetch_jwks(url).await {
-            Ok(list) => {
-                tracing::info!(issuer = %record.name, keys = list.len(), "JWKS fetched");
-                keys.list = list;
-            }
-            Err(e) => {
-                tracing::warn!(issuer = %record.name, error = %e, "JWKS fetch failed");
-                return Err(VerifyError::IssuerKeys(record.name.clone(), e));
-            }
+        // Not refetched (too soon, or the fetch failed): fresh keys answer;
+        // expired ones only within the grace period.
+        let usable = keys
+            .fresh_until
+            .is_some_and(|until| now < until + JWKS_STALE_GRACE);
+        if !usable {
+            return Err(VerifyError::IssuerKeys(
+                record.name.clone(),
+                "no current keys: the JWKS could not be fetched".into(),
+            ));
         }
         find_key(&keys.list, kid).cloned().ok_or_else(unknown)
     }
+}
 
-    async fn fetch_jwks(&self, url: &str) -> Result<Vec<(Option<String>, DecodingKey)>, String> {
-        let response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| format!("GET {url}: {e}"))?;
-        if !response.status().is_success() {
-            return Err(format!("GET {url}: HTTP {}", response.status()));
-        }
-        let text = response
-            .text()
-            .await
-            .map_err(|e| format!("GET {url}: {e}"))?;
-        jwks_keys(&text)
+/// Fetches a JWKS document: its keys and how long they may be used.
+async fn fetch_jwks(url: &str) -> Result<(Vec<(Option<String>, DecodingKey)>, Duration), String> {
+    let response = http_client()?
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    if !response.status().is_success() {
+        return Err(format!("GET {url}: HTTP {}", response.status()));
     }
+    let max_age = jwks_max_age(
+        response
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let text = response
+        .text()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    Ok((jwks_keys(&text)?, max_age))
 }
 
 #[cfg(test)]
@@ -529,6 +654,7 @@ mod tests {
             audiences: vec![],
             algorithm: "HS256".into(),
             secret: Some("0123456789abcdef0123456789abcdef".into()),
+            secret_sha256: None,
             public_keys: None,
             jwks_url: None,
             subject_claim: "sub".into(),
@@ -564,6 +690,19 @@ mod tests {
         assert_eq!(identity.subject, "ann");
         assert_eq!(identity.scopes, vec!["a", "b"]);
         assert_eq!(identity.consumer, None);
+    }
+
+    #[test]
+    fn jwks_lifetimes_follow_cache_control_within_bounds() {
+        assert_eq!(jwks_max_age(None), JWKS_DEFAULT_AGE);
+        assert_eq!(
+            jwks_max_age(Some("public, max-age=120")),
+            Duration::from_secs(120)
+        );
+        assert_eq!(jwks_max_age(Some("max-age=5")), JWKS_MIN_AGE);
+        assert_eq!(jwks_max_age(Some("max-age=86400")), JWKS_MAX_AGE);
+        assert_eq!(jwks_max_age(Some("no-store")), JWKS_MIN_AGE);
+        assert_eq!(jwks_max_age(Some("max-age=abc")), JWKS_DEFAULT_AGE);
     }
 
     #[test]

@@ -135,7 +135,7 @@ fn main() {
         let started = Instant::now();
         for i in 0..count {
             catalog
-                .register("bench", spec(i))
+                .register(&catalog::Caller::admin("bench"), spec(i))
                 .await
                 .unwrap_or_else(|e| panic!("register {i}: {e}"));
             if (i + 1).is_multiple_of(1000) {

@@ -1231,7 +1231,15 @@ impl Catalog {
             let Some(domain) = domains.get(&g.domain_id) else {
                 continue;
             };
-            let fields: Vec<String> = serde_json::from_value(g.fields.clone()).unwrap_or_default();
+            // A grant whose stored fields do not read is left out (the
+            // consumer loses it) rather than read as "the whole domain".
+            let fields: Vec<String> = match serde_json::from_value(g.fields.clone()) {
+                Ok(fields) => fields,
+                Err(e) => {
+                    tracing::error!(grant = g.id, error = %e, "stored grant fields are corrupt; the grant is not enforced as given (refused)");
+                    continue;
+                }
+            };
             let scopes = if fields.is_empty() {
                 vec![access::scopes::domain(domain)]
             } else {
@@ -1265,18 +1273,31 @@ impl Catalog {
             .jwt_issuers()
             .await?
             .into_iter()
-            .map(|i| IssuerRecord {
+            .filter_map(|i| {
+                // An issuer whose stored audiences do not read is left out
+                // (its tokens are refused) rather than trusted for any
+                // audience.
+                let audiences = match serde_json::from_value(i.audiences) {
+                    Ok(audiences) => audiences,
+                    Err(e) => {
+                        tracing::error!(issuer = %i.name, error = %e, "stored issuer audiences are corrupt; its tokens are refused");
+                        return None;
+                    }
+                };
+                Some(IssuerRecord {
                 name: i.name,
                 issuer: i.issuer,
-                audiences: serde_json::from_value(i.audiences).unwrap_or_default(),
+                audiences,
                 algorithm: i.algorithm,
                 secret: i.secret,
+                secret_sha256: None,
                 public_keys: i.public_keys,
                 jwks_url: i.jwks_url,
                 subject_claim: i.subject_claim,
                 consumer_claim: i.consumer_claim,
                 scopes_claim: i.scopes_claim,
                 teams_claim: i.teams_claim,
+                })
             })
             .collect();
         Ok(AccessSnapshot {
@@ -1447,6 +1468,7 @@ fn issuer_record(spec: &IssuerSpec) -> IssuerRecord {
         audiences: spec.audiences.clone(),
         algorithm: spec.algorithm.clone(),
         secret: spec.secret.clone(),
+        secret_sha256: None,
         public_keys: spec.public_keys.clone(),
         jwks_url: spec.jwks_url.clone(),
         subject_claim: claim(&spec.subject_claim, "sub"),

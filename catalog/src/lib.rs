@@ -12,7 +12,7 @@
 //!     "name": "orders", "ownerTeam": "sales", "contact": "sales@example.com",
 //!     "apiUrl": "http://orders.internal/graphql"
 //! })).unwrap();
-//! catalog.register("alice", spec).await?;
+//! catalog.register(&catalog::Caller::anonymous("alice"), spec).await?;
 //! # Ok(()) }
 //! ```
 

@@ -19,6 +19,7 @@ use crate::spec::{
     ApiKind, DomainAccess, DomainPatch, DomainSpec, GovernanceModel, InputKind, LineageInputSpec,
 };
 use crate::validate::{self, Problems};
+use crate::Caller;
 
 /// The domain information service over one database.
 #[derive(Clone, Debug)]
@@ -30,6 +31,8 @@ pub struct Catalog {
     pub(crate) http: reqwest::Client,
     /// The access snapshot gateways enforce, republished on every change.
     pub(crate) access: Arc<tokio::sync::watch::Sender<Arc<access::AccessSnapshot>>>,
+    /// A bootstrap admin token is configured (the catalog is secured).
+    pub(crate) admin_token_set: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A registration that passed every check, with upstream domains resolved.
@@ -50,7 +53,7 @@ pub struct RecordedSchema {
 impl Catalog {
     /// Opens (creating if needed) and migrates the database at `url`.
     pub async fn open(url: &str) -> Result<Self, CatalogError> {
-        let catalog = Self::from_migrated(crate::db::connect(url).await?);
+        let catalog = Self::from_migrated(crate::db::connect(url).await?)?;
         catalog.publish_access().await?;
         Ok(catalog)
     }
@@ -59,24 +62,26 @@ impl Catalog {
     pub async fn with_connection(db: DatabaseConnection) -> Result<Self, CatalogError> {
         use migration::MigratorTrait;
         migration::Migrator::up(&db, None).await?;
-        let catalog = Self::from_migrated(db);
+        let catalog = Self::from_migrated(db)?;
         catalog.publish_access().await?;
         Ok(catalog)
     }
 
-    fn from_migrated(db: DatabaseConnection) -> Self {
-        Self {
+    fn from_migrated(db: DatabaseConnection) -> Result<Self, CatalogError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!(
+                "meshwork-schema-puller/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .build()
+            .map_err(|e| CatalogError::Internal(format!("no HTTP client for schema pulls: {e}")))?;
+        Ok(Self {
             db,
             compose_lock: Arc::new(tokio::sync::Mutex::new(())),
-            http: reqwest::Client::builder()
-                .user_agent(concat!(
-                    "meshwork-schema-puller/",
-                    env!("CARGO_PKG_VERSION")
-                ))
-                .build()
-                .unwrap_or_default(),
+            http,
             access: Arc::new(tokio::sync::watch::Sender::new(Arc::default())),
-        }
+            admin_token_set: Arc::default(),
+        })
     }
 
     pub fn connection(&self) -> &DatabaseConnection {
@@ -112,14 +117,56 @@ impl Catalog {
         }
     }
 
+    /// Records that a bootstrap admin token is configured: from then on the
+    /// catalog is secured.
+    pub fn declare_admin_token(&self) {
+        self.admin_token_set
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Secured: an admin token is configured or the catalog trusts
+    /// credentials (an issuer or an API key exists). From then on a domain
+    /// is changed only by a member of its owner team or a platform admin.
+    pub fn secured(&self) -> bool {
+        if self
+            .admin_token_set
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return true;
+        }
+        let snapshot = self.access.borrow();
+        !snapshot.issuers.is_empty() || !snapshot.api_keys.is_empty()
+    }
+
+    /// Whether `caller` may change a domain owned by `owner_team`.
+    pub(crate) fn may_change_domain(
+        &self,
+        caller: &Caller,
+        owner_team: &str,
+    ) -> Result<(), CatalogError> {
+        if !self.secured() || caller.admin || caller.teams.iter().any(|t| t == owner_team) {
+            return Ok(());
+        }
+        Err(CatalogError::Forbidden(format!(
+            "this catalog is secured: only the owner team `{owner_team}` or a platform admin may change the domain"
+        )))
+    }
+
     /// Registers a new domain, or brings back a deregistered one of the same
-    /// name (its history stays attached).
+    /// name (its history stays attached). On a secured catalog the caller
+    /// must belong to the new owner team (and to the old one, for a
+    /// deregistered domain) or be an admin.
     pub async fn register(
         &self,
-        actor: &str,
+        caller: &Caller,
         spec: DomainSpec,
     ) -> Result<domain::Model, CatalogError> {
+        let actor = caller.name.as_str();
+        self.may_change_domain(caller, spec.owner_team.trim())?;
         let existing = self.get(&spec.name).await?;
+        if let Some(d) = &existing {
+            self.may_change_domain(caller, &d.owner_team)?;
+        }
         if let Some(d) = &existing {
             if d.status == domain::DomainStatus::Active {
                 return Err(CatalogError::invalid(
@@ -157,11 +204,13 @@ impl Catalog {
     /// Applies a partial update to an active domain.
     pub async fn update(
         &self,
-        actor: &str,
+        caller: &Caller,
         name: &str,
         patch: DomainPatch,
     ) -> Result<domain::Model, CatalogError> {
+        let actor = caller.name.as_str();
         let current = self.get_active(name).await?;
+        self.may_change_domain(caller, &current.owner_team)?;
         let spec = self.spec_of(&current).await?;
         let before = snapshot_of(&spec, current.status);
         let checked = self.check(apply(patch, spec), Some(current.id)).await?;
@@ -181,8 +230,14 @@ impl Catalog {
 
     /// Marks a domain deregistered; its row, inputs and schema history stay
     /// for audit and lineage.
-    pub async fn deregister(&self, actor: &str, name: &str) -> Result<domain::Model, CatalogError> {
+    pub async fn deregister(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<domain::Model, CatalogError> {
+        let actor = caller.name.as_str();
         let current = self.get_active(name).await?;
+        self.may_change_domain(caller, &current.owner_team)?;
         let before = self.snapshot(&current).await?;
         let txn = self.db.begin().await?;
         let mut active: domain::ActiveModel = current.into();

@@ -267,6 +267,27 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
     let mut fields: BTreeMap<(String, String), FieldInfo> = BTreeMap::new();
     let mut implementations: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut known_policies = BTreeSet::new();
+    // Rules written on a type (`type Movie @requiresScopes(…)`, or on a
+    // scalar or enum), and the members of each union.
+    let mut type_rules: BTreeMap<String, Requirement> = BTreeMap::new();
+    let mut union_members: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for def in &doc.definitions {
+        let (name, directives) = match def {
+            Definition::TypeDefinition(TypeDefinition::Object(o)) => (&o.name, &o.directives),
+            Definition::TypeDefinition(TypeDefinition::Interface(i)) => (&i.name, &i.directives),
+            Definition::TypeDefinition(TypeDefinition::Scalar(t)) => (&t.name, &t.directives),
+            Definition::TypeDefinition(TypeDefinition::Enum(t)) => (&t.name, &t.directives),
+            Definition::TypeDefinition(TypeDefinition::Union(u)) => {
+                union_members.insert(u.name.clone(), u.types.clone());
+                continue;
+            }
+            _ => continue,
+        };
+        let rule = requirement_from(directives).map_err(|e| format!("{name}: {e}"))?;
+        if !rule.is_empty() {
+            type_rules.insert(name.clone(), rule);
+        }
+    }
     for def in &doc.definitions {
         let (type_name, type_directives, field_defs, interfaces) = match def {
             Definition::TypeDefinition(TypeDefinition::Object(o)) => {
@@ -348,6 +369,23 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
         ));
     }
 
+    // A rule on a type holds on each of its fields and on every field that
+    // returns it: the engine then decides field by field (and the fields
+    // become nullable below), instead of nulling whole objects, and with
+    // them authorized data beside them.
+    if !type_rules.is_empty() {
+        for ((type_name, field), info) in fields.iter_mut() {
+            for owner in [type_name, &info.output] {
+                if let Some(rule) = type_rules.get(owner) {
+                    info.requirement = info
+                        .requirement
+                        .and(rule)
+                        .map_err(|e| format!("{type_name}.{field}: {e}"))?;
+                }
+            }
+        }
+    }
+
     // An interface field's requirement holds on every implementation.
     let interface_rules: Vec<(String, String, Requirement)> = fields
         .iter()
@@ -391,9 +429,12 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
         }
     }
 
-    // A field computed from `@requires` fields needs what they need; chains
-    // of requires settle within a few rounds.
-    for _ in 0..8 {
+    // A field computed from `@requires` fields needs what they need. Each
+    // round carries rules one `@requires` step further, so chains settle
+    // within as many rounds as there are fields; one that has not settled
+    // is an error, never a rule silently left out.
+    let mut settled = false;
+    for _ in 0..fields.len() + 2 {
         let mut changed = false;
         let keys: Vec<(String, String)> = fields.keys().cloned().collect();
         for key in keys {
@@ -423,8 +464,14 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
             }
         }
         if !changed {
+            settled = true;
             break;
         }
+    }
+    if !settled {
+        return Err(
+            "access rules carried through @requires did not settle; refusing to compose rather than leave a rule out".into(),
+        );
     }
 
     // Protected fields are served as nullable: a refused field is null
@@ -453,9 +500,36 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
         }
     }
 
+    // Fields that may share a response key keep one response shape: in
+    // fragments on the possible types of an interface or union (and on
+    // the abstract type itself), same-named fields must agree on
+    // nullability, or a valid query selecting both under one key would be
+    // refused (`OverlappingFieldsCanBeMerged`). So a field made nullable
+    // makes its same-named siblings nullable too.
+    close_over_siblings(&mut nullable, &fields, &implementations, &union_members);
+
     // Write the requirements back.
     let mut any = false;
+    let is_rule = |d: &Directive<'static, String>| {
+        d.name == "requiresScopes" || d.name == "authenticated" || d.name == "policy"
+    };
     for def in &mut doc.definitions {
+        // Type-level rules now live on the fields.
+        match def {
+            Definition::TypeDefinition(TypeDefinition::Object(t)) => {
+                t.directives.retain(|d| !is_rule(d))
+            }
+            Definition::TypeDefinition(TypeDefinition::Interface(t)) => {
+                t.directives.retain(|d| !is_rule(d))
+            }
+            Definition::TypeDefinition(TypeDefinition::Scalar(t)) => {
+                t.directives.retain(|d| !is_rule(d))
+            }
+            Definition::TypeDefinition(TypeDefinition::Enum(t)) => {
+                t.directives.retain(|d| !is_rule(d))
+            }
+            _ => {}
+        }
         let (type_name, field_defs) = match def {
             Definition::TypeDefinition(TypeDefinition::Object(o)) => (&o.name, &mut o.fields),
             Definition::TypeDefinition(TypeDefinition::Interface(i)) => (&i.name, &mut i.fields),
@@ -467,9 +541,7 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
                 continue;
             };
             let _ = &info.graphs;
-            f.directives.retain(|d| {
-                d.name != "requiresScopes" && d.name != "authenticated" && d.name != "policy"
-            });
+            f.directives.retain(|d| !is_rule(d));
             let written = info.requirement.directives();
             any |= !written.is_empty();
             f.directives.extend(written);
@@ -494,6 +566,58 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
         add_definitions(&mut doc)?;
     }
     Ok(doc.to_string())
+}
+
+/// Adds to `nullable` every field that can share a response key with one
+/// in it: same-named fields of the possible types of an abstract type (and
+/// of the abstract type itself), transitively.
+fn close_over_siblings(
+    nullable: &mut BTreeSet<(String, String)>,
+    fields: &BTreeMap<(String, String), FieldInfo>,
+    implementations: &BTreeMap<String, Vec<String>>,
+    union_members: &BTreeMap<String, Vec<String>>,
+) {
+    if nullable.is_empty() {
+        return;
+    }
+    // Groups of types whose fields can meet under one response key.
+    let mut groups: Vec<Vec<&String>> = Vec::new();
+    for (abstract_type, possible) in implementations.iter().chain(union_members.iter()) {
+        let mut group: Vec<&String> = possible.iter().collect();
+        group.push(abstract_type);
+        groups.push(group);
+    }
+    // Field name -> the groups' sets of (type, field) keys with that name.
+    let mut classes: Vec<BTreeSet<(String, String)>> = Vec::new();
+    for group in &groups {
+        let mut by_name: BTreeMap<&str, BTreeSet<(String, String)>> = BTreeMap::new();
+        for type_name in group {
+            for (key, _) in fields.range(((*type_name).clone(), String::new())..) {
+                if &key.0 != *type_name {
+                    break;
+                }
+                by_name
+                    .entry(key.1.as_str())
+                    .or_default()
+                    .insert(key.clone());
+            }
+        }
+        classes.extend(by_name.into_values().filter(|c| c.len() > 1));
+    }
+    // Spread until nothing changes (classes overlap through shared types).
+    loop {
+        let mut changed = false;
+        for class in &classes {
+            if class.iter().any(|k| nullable.contains(k)) {
+                for key in class {
+                    changed |= nullable.insert(key.clone());
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
 }
 
 fn parse_selection(requires: &str) -> Result<SelectionSet<'static, String>, String> {

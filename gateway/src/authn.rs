@@ -28,6 +28,7 @@ use hive_router::ntex::http::header::{HeaderName, HeaderValue};
 use hive_router::ntex::service::{Service, ServiceCtx};
 use hive_router::ntex::web::{self, DefaultError, HttpResponse};
 use hive_router::ntex::{Middleware, SharedCfg};
+use hive_router::plugins::plugin_context::PluginContext;
 use jsonwebtoken::{EncodingKey, Header};
 
 /// The issuer of the tokens Meshwork hands the engine.
@@ -47,10 +48,14 @@ pub enum AccessSource {
     /// The catalog in this process: every change arrives at once.
     InProcess(tokio::sync::watch::Receiver<Arc<AccessSnapshot>>),
     /// A control plane: `GET {endpoint}/access` with the CDN key, polled.
+    /// The control plane never sends HS256 issuers' secrets: a replica
+    /// verifies those issuers' tokens only with the secrets it is given
+    /// here (issuer name -> secret).
     ControlPlane {
         endpoint: String,
         key: String,
         poll_interval: Duration,
+        issuer_secrets: std::collections::BTreeMap<String, String>,
     },
     /// A JSON file holding an [`AccessSnapshot`] (static gateways).
     File(PathBuf),
@@ -158,6 +163,16 @@ impl Shared {
         })
     }
 
+    /// Where the engine serves GraphQL.
+    pub fn graphql_path(&self) -> &str {
+        &self.graphql_path
+    }
+
+    /// Whether requests without a credential may run operations.
+    pub fn allows_anonymous(&self) -> bool {
+        self.allow_anonymous
+    }
+
     /// Whether any domain has a plan of its own.
     pub fn has_domain_plans(&self) -> bool {
         !self.verifier.load().snapshot().domain_plans.is_empty()
@@ -217,10 +232,10 @@ impl Shared {
             }
         }
         let verifier = self.verifier.load_full();
-        let identity = verifier
-            .authenticate(credential)
-            .await
-            .map_err(|e| e.to_string())?;
+        let identity = verifier.authenticate(credential).await.map_err(|e| {
+            tracing::debug!(detail = %e.detail(), "credential refused");
+            e.to_string()
+        })?;
         let cap = now + MAX_CACHE.as_secs() as i64;
         let until = identity
             .valid_until
@@ -263,16 +278,32 @@ pub(crate) async fn follow(shared: Arc<Shared>, source: AccessSource) {
             endpoint,
             key,
             poll_interval,
+            issuer_secrets,
         } => {
-            let http = reqwest::Client::builder()
+            let http = match reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()
-                .unwrap_or_default();
+            {
+                Ok(http) => http,
+                Err(e) => {
+                    // Nothing to poll with: the gateway keeps refusing
+                    // credentials (an empty snapshot) and says why.
+                    tracing::error!(error = %e, "no HTTP client to poll the access snapshot; every credential is refused");
+                    return;
+                }
+            };
             let url = format!("{}/access", endpoint.trim_end_matches('/'));
             let mut etag: Option<String> = None;
             loop {
                 match fetch(&http, &url, &key, etag.as_deref()).await {
-                    Ok(Some((snapshot, tag))) => {
+                    Ok(Some((mut snapshot, tag))) => {
+                        let unusable = snapshot.with_issuer_secrets(&issuer_secrets);
+                        if !unusable.is_empty() {
+                            tracing::warn!(
+                                issuers = %unusable.join(", "),
+                                "HS256 issuers without their secret on this replica (give it with --issuer-secret NAME=SECRET); their tokens are refused"
+                            );
+                        }
                         shared.install(Arc::new(snapshot));
                         etag = tag;
                     }
@@ -344,27 +375,45 @@ pub(crate) struct AuthnService<S> {
 }
 
 fn refuse(req: web::WebRequest<DefaultError>, message: String) -> web::WebResponse {
+    req.into_response(unauthenticated(message))
+}
+
+/// A 401 answer in GraphQL's shape.
+pub(crate) fn unauthenticated(message: String) -> HttpResponse {
     let body = serde_json::json!({ "errors": [{
         "message": message,
         "extensions": { "code": "UNAUTHENTICATED" }
     }]});
-    req.into_response(
-        HttpResponse::Unauthorized()
-            .header("www-authenticate", "Bearer")
-            .content_type("application/graphql-response+json; charset=utf-8")
-            .body(body.to_string()),
-    )
+    HttpResponse::Unauthorized()
+        .header("www-authenticate", "Bearer")
+        .content_type("application/graphql-response+json; charset=utf-8")
+        .body(body.to_string())
 }
 
-/// A browser opening GraphiQL (GET for HTML): the page holds no data and
-/// its queries are authenticated like any other.
-fn wants_ide_page(req: &web::WebRequest<DefaultError>) -> bool {
-    req.method() == hive_router::ntex::http::Method::GET
-        && req
-            .headers()
-            .get("accept")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"))
+/// What the middleware decided about the caller of a request that may
+/// reach the engine; put in the engine's per-request plugin context, where
+/// the engine plugin's gate requires it before any operation runs.
+pub(crate) enum Caller {
+    /// No credential was sent.
+    Anonymous,
+    /// A verified credential.
+    Admitted(Arc<Admitted>),
+}
+
+impl Caller {
+    pub(crate) fn admitted(&self) -> Option<&Admitted> {
+        match self {
+            Caller::Anonymous => None,
+            Caller::Admitted(a) => Some(a),
+        }
+    }
+}
+
+/// Records the caller where the engine plugin reads it.
+fn mark(req: &web::WebRequest<DefaultError>, caller: Caller) {
+    if let Some(context) = req.extensions().get::<Arc<PluginContext>>() {
+        context.insert(caller);
+    }
 }
 
 const OWN_HEADERS: [&str; 3] = [CONSUMER_HEADER, SUBJECT_HEADER, SCOPES_HEADER];
@@ -386,11 +435,13 @@ where
         let Some(shared) = &self.shared else {
             return ctx.call(&self.service, req).await;
         };
-        if !req.path().starts_with(&*shared.graphql_path) || wants_ide_page(&req) {
-            return ctx.call(&self.service, req).await;
-        }
+        // Identity headers are Meshwork's: a client's copies never pass,
+        // whatever the path.
         for name in OWN_HEADERS {
             req.headers_mut().remove(name);
+        }
+        if !crate::route::may_reach_engine(req.path(), &shared.graphql_path) {
+            return ctx.call(&self.service, req).await;
         }
         // Copied out: the request's headers are changed below.
         let given = match req.headers().get("authorization") {
@@ -401,14 +452,12 @@ where
                 .and_then(|v| v.to_str().ok())
                 .map(|k| format!("ApiKey {}", k.trim())),
         };
+        // Without a credential the request goes on as anonymous: the engine
+        // answers a browser's GraphiQL page itself, and the engine plugin
+        // refuses any operation when anonymous callers are not allowed.
         let Some(given) = given else {
-            if shared.allow_anonymous {
-                return ctx.call(&self.service, req).await;
-            }
-            return Ok(refuse(
-                req,
-                "This mesh needs a credential: `Authorization: Bearer <JWT>` or an API key.".into(),
-            ));
+            mark(&req, Caller::Anonymous);
+            return ctx.call(&self.service, req).await;
         };
         let Some(credential) = Credential::from_authorization(&given) else {
             return Ok(refuse(
@@ -435,6 +484,7 @@ where
                 headers.insert(HeaderName::from_static(name), value.clone());
             }
         }
+        mark(&req, Caller::Admitted(admitted.clone()));
         req.extensions_mut().insert(admitted);
         ctx.call(&self.service, req).await
     }

@@ -3,9 +3,164 @@
 //! source on top. YAML is a superset of JSON, so the result is written as
 //! JSON.
 
+use hive_router::config::HiveRouterConfig;
 use serde_json::{json, Map, Value};
 
 use crate::{GatewayError, GatewayOptions, SupergraphSource};
+
+/// The engine's environment variables that would replace what Meshwork
+/// sets itself (listen address, supergraph source).
+const OWNED_BY_MESHWORK: [&str; 9] = [
+    "PORT",
+    "HOST",
+    "SUPERGRAPH_FILE_PATH",
+    "HIVE_CDN_ENDPOINT",
+    "HIVE_CDN_KEY",
+    "HIVE_CDN_POLL_INTERVAL",
+    "APOLLO_KEY",
+    "APOLLO_GRAPH_REF",
+    "APOLLO_UPLINK_ENDPOINTS",
+];
+
+/// The engine's typed configuration. Without a router config file it is
+/// built from Meshwork's settings alone: the engine's environment
+/// variables (`LOG_LEVEL`, `PORT`, `SUPERGRAPH_FILE_PATH`, …) do not
+/// apply. With one, the file is read the engine's way (its `from_env`
+/// placeholders and environment variables apply), except that a variable
+/// replacing the listen address or the supergraph source stops the start.
+pub(crate) fn router_config(
+    options: &GatewayOptions,
+    internal_jwks: Option<(&std::path::Path, &crate::AccessOptions)>,
+) -> Result<HiveRouterConfig, GatewayError> {
+    let text = router_config_text(options, internal_jwks)?;
+    match &options.router_config {
+        Some(path) => {
+            let set: Vec<&str> = OWNED_BY_MESHWORK
+                .into_iter()
+                .filter(|name| std::env::var_os(name).is_some())
+                .collect();
+            if !set.is_empty() {
+                return Err(GatewayError::Config(format!(
+                    "the environment sets {} , which would replace the listen address or supergraph source Meshwork configures; unset {} (the router config {} is read with the engine's environment variables)",
+                    set.join(", "),
+                    if set.len() == 1 { "it" } else { "them" },
+                    path.display()
+                )));
+            }
+            hive_router::config::parse_yaml_config(text)
+                .map_err(|e| GatewayError::Config(format!("router config {}: {e}", path.display())))
+        }
+        None => config::Config::builder()
+            .add_source(config::File::from_str(&text, config::FileFormat::Yaml))
+            .build()
+            .and_then(|c| c.try_deserialize::<HiveRouterConfig>())
+            .map_err(|e| GatewayError::Config(e.to_string())),
+    }
+}
+
+/// Targets (prefixes) of the crates whose events this process logs, for
+/// [`log_settings`].
+const KNOWN_TARGETS: [&str; 30] = [
+    "meshwork",
+    "catalog",
+    "gateway",
+    "access",
+    "composition",
+    "domains",
+    "entity",
+    "migration",
+    "ide",
+    "hive_router",
+    "hive_console",
+    "ntex",
+    "sea_orm",
+    "sea_query",
+    "sqlx",
+    "hyper",
+    "h2",
+    "reqwest",
+    "tokio",
+    "tower",
+    "axum",
+    "async_graphql",
+    "redis",
+    "rustls",
+    "opentelemetry",
+    "mio",
+    "want",
+    "graphql",
+    "moka",
+    "governor",
+];
+
+/// `MESHWORK_LOG` (a `tracing` filter such as `info,catalog=debug`) as the
+/// engine's log settings (`log.level`, `log.filter`). The engine filters
+/// events twice: with `level` as the ceiling of every target, and with
+/// `filter` plus `level` appended as a bare directive, which replaces the
+/// filter's own default. So `level` is the most verbose level the filter
+/// names; when that is above the filter's default, the default is written
+/// out for each known target the filter does not name (events of other
+/// crates then log at `level`).
+pub(crate) fn log_settings(filter: &str) -> Result<(&'static str, String), GatewayError> {
+    use tracing_subscriber::filter::{Directive, LevelFilter};
+    let filter = if filter.trim().is_empty() {
+        "info"
+    } else {
+        filter.trim()
+    };
+    let mut most = LevelFilter::OFF;
+    let mut default = LevelFilter::ERROR;
+    let mut named: Vec<String> = Vec::new();
+    let mut directives = Vec::new();
+    for part in filter.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let directive: Directive = part.parse().map_err(|e| {
+            GatewayError::Config(format!(
+                "log filter `{filter}`: `{part}` is not a directive ({e}); use e.g. `info` or `warn,catalog=debug`"
+            ))
+        })?;
+        match part.split_once('=') {
+            None => match part.parse::<LevelFilter>() {
+                // A bare level: the default of every target.
+                Ok(level) => {
+                    default = level;
+                    most = most.max(level);
+                }
+                // A target alone (`catalog`) enables everything for it.
+                Err(_) => {
+                    most = LevelFilter::TRACE;
+                    named.push(part.to_string());
+                    directives.push(directive.to_string());
+                }
+            },
+            Some((target, level)) => {
+                most = most.max(level.parse::<LevelFilter>().unwrap_or(LevelFilter::TRACE));
+                named.push(target.to_string());
+                directives.push(directive.to_string());
+            }
+        }
+    }
+    most = most.max(default);
+    if most > default {
+        for target in KNOWN_TARGETS {
+            if !named
+                .iter()
+                .any(|n| n.starts_with(target) || target.starts_with(n.as_str()))
+            {
+                directives.push(format!("{target}={default}"));
+            }
+        }
+    }
+    // Trace exists only in the engine's debug builds.
+    let level = match most {
+        l if l == LevelFilter::TRACE && cfg!(debug_assertions) => "trace",
+        l if l >= LevelFilter::DEBUG => "debug",
+        l if l == LevelFilter::INFO => "info",
+        l if l == LevelFilter::WARN => "warn",
+        _ => "error",
+    };
+    directives.insert(0, level.to_string());
+    Ok((level, directives.join(",")))
+}
 
 fn humantime(d: std::time::Duration) -> String {
     if d.subsec_millis() == 0 {
@@ -160,8 +315,56 @@ pub(crate) fn router_config_text(
         "required_headers": ["x-meshwork-csrf", "apollo-require-preflight", "x-apollo-operation-name", "graphql-preflight"],
     }));
     if let Value::Object(log) = root.entry("log").or_insert_with(|| json!({})) {
-        log.entry("level").or_insert(json!(options.log_level));
+        if !log.contains_key("level") && !log.contains_key("filter") {
+            let (level, filter) = log_settings(&options.log_filter)?;
+            log.insert("level".into(), json!(level));
+            log.insert("filter".into(), json!(filter));
+        }
     }
     serde_json::to_string_pretty(&Value::Object(root))
         .map_err(|e| GatewayError::Config(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::EnvFilter;
+
+    use super::log_settings;
+
+    /// Builds the filter the engine builds from `log.filter` and `log.level`.
+    fn engine_filter(meshwork_log: &str) -> (&'static str, EnvFilter) {
+        let (level, filter) = log_settings(meshwork_log).expect("valid filter");
+        let env = EnvFilter::from_str(&filter)
+            .expect("the engine parses the filter")
+            .add_directive(level.parse().expect("a level"));
+        (level, env)
+    }
+
+    #[test]
+    fn per_target_levels_survive_the_engines_appended_level() {
+        let (level, env) = engine_filter("info,catalog=debug");
+        assert_eq!(level, "debug");
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(env), || {
+            assert!(tracing::enabled!(target: "catalog", tracing::Level::DEBUG));
+            assert!(tracing::enabled!(target: "catalog::pull", tracing::Level::DEBUG));
+            assert!(tracing::enabled!(target: "gateway", tracing::Level::INFO));
+            assert!(!tracing::enabled!(target: "gateway", tracing::Level::DEBUG));
+        });
+    }
+
+    #[test]
+    fn plain_levels_and_bad_filters() {
+        assert_eq!(log_settings("warn").expect("valid").0, "warn");
+        assert_eq!(log_settings("").expect("valid").0, "info");
+        let (_, env) = engine_filter("warn");
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(env), || {
+            assert!(tracing::enabled!(target: "catalog", tracing::Level::WARN));
+            assert!(!tracing::enabled!(target: "catalog", tracing::Level::INFO));
+        });
+        let refused = log_settings("info,catalog=loud").expect_err("not a level");
+        assert!(refused.to_string().contains("catalog=loud"), "{refused}");
+    }
 }

@@ -9,7 +9,6 @@
 use std::sync::Arc;
 
 use hive_router::background_tasks::BackgroundTasksManager;
-use hive_router::config::parse_yaml_config;
 use hive_router::ntex::web;
 use hive_router::ntex::SharedCfg;
 use hive_router::pipeline::long_lived_client_limit::LongLivedClientLimitService;
@@ -20,7 +19,7 @@ use hive_router::plugins::plugins_service::PluginService;
 use hive_router::telemetry::Telemetry;
 use hive_router::{configure_app_from_config, configure_ntex_app, PluginRegistry, RouterPaths};
 
-use crate::limits::{Counted, SelectionLimit};
+use crate::limits::{Counted, IntrospectionDepth, SelectionLimit};
 use crate::{config, AccessSource, GatewayError, GatewayOptions};
 
 /// Runs the gateway until it is stopped (Ctrl-C or SIGTERM). Blocks the
@@ -54,15 +53,13 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
             .map_err(|e| GatewayError::Start(format!("writing {}: {e}", path.display())))?;
         internal = Some((path, keys, access));
     }
-    let text = config::router_config_text(
+    let router_config = config::router_config(
         &options,
         internal
             .as_ref()
             .map(|(path, _, access)| (path.as_path(), access)),
-    )?;
-    let router_config = parse_yaml_config(text)
-        .map_err(|e| GatewayError::Config(e.to_string()))?
-        .into_static();
+    )?
+    .into_static();
     let telemetry =
         Telemetry::init_global(router_config).map_err(|e| GatewayError::Start(e.to_string()))?;
     let prometheus = telemetry.prometheus.as_ref().and_then(|p| p.to_attached());
@@ -97,6 +94,7 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
     ] {
         plan.add_rule(Box::new(SelectionLimit { counted, max }));
     }
+    plan.add_rule(Box::new(IntrospectionDepth { max: 3 }));
 
     let mut paths = RouterPaths::new(router_config.graphql_path().to_string(), None, None);
     if options.health_requires_supergraph {
@@ -117,10 +115,13 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
     let redis = match &options.redis_url {
         Some(url) => {
             let url = url.clone();
+            let when_failing = options.when_redis_fails;
             let connected = options
                 .extra_routes
                 .runtime
-                .spawn(async move { crate::redis_limit::RedisLimiter::connect(&url).await })
+                .spawn(async move {
+                    crate::redis_limit::RedisLimiter::connect(&url, when_failing).await
+                })
                 .await
                 .map_err(|e| GatewayError::Start(e.to_string()))?
                 .map_err(GatewayError::Start)?;

@@ -25,6 +25,9 @@ use hive_router::plugins::hooks::on_execute::{
 use hive_router::plugins::hooks::on_graphql_analysis::{
     OnGraphqlAnalysisHookPayload, OnGraphqlAnalysisHookResult,
 };
+use hive_router::plugins::hooks::on_graphql_params::{
+    OnGraphQLParamsStartHookPayload, OnGraphQLParamsStartHookResult,
+};
 use hive_router::plugins::hooks::on_plugin_init::{OnPluginInitPayload, OnPluginInitResult};
 use hive_router::plugins::hooks::on_subgraph_execute::{
     OnSubgraphExecuteStartHookPayload, OnSubgraphExecuteStartHookResult,
@@ -34,7 +37,7 @@ use hive_router::plugins::hooks::on_supergraph_load::{
 };
 use hive_router::plugins::plugin_trait::{RouterPlugin, StartHookPayload};
 
-use crate::authn::{Shared, CONSUMER_HEADER, SCOPES_HEADER, SUBJECT_HEADER};
+use crate::authn::{Caller, Shared};
 use hive_router::query_planner::planner::plan_nodes::PlanNode;
 
 use crate::rate_limit::{Decision, RateLimiter};
@@ -49,6 +52,10 @@ pub(crate) struct PluginState {
 }
 
 pub(crate) static STATE: OnceLock<PluginState> = OnceLock::new();
+
+/// Operations refused because their request was not seen by the
+/// authentication middleware (should stay 0; tests read it through logs).
+pub(crate) static UNMARKED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Whether the served supergraph uses `@policy` at all (most do not): only
 /// then is a request's policy state read.
@@ -114,6 +121,46 @@ impl RouterPlugin for MeshworkPlugin {
         payload.proceed()
     }
 
+    /// The gate: no operation runs unless Meshwork's authentication
+    /// middleware saw its request (whatever path or method it came by) and
+    /// admitted its caller, or found no credential where anonymous callers
+    /// are allowed. Fails closed: a request the middleware did not mark is
+    /// refused.
+    async fn on_graphql_params<'exec>(
+        &'exec self,
+        payload: OnGraphQLParamsStartHookPayload<'exec>,
+    ) -> OnGraphQLParamsStartHookResult<'exec> {
+        let allow_anonymous = STATE.get().map(|s| s.access.allows_anonymous());
+        let refusal = match (
+            payload.context.get_ref::<Caller>().as_deref(),
+            allow_anonymous,
+        ) {
+            (Some(Caller::Admitted(_)), Some(_)) | (Some(Caller::Anonymous), Some(true)) => None,
+            (Some(Caller::Anonymous), Some(false)) => Some(
+                "This mesh needs a credential: `Authorization: Bearer <JWT>` or an API key."
+                    .to_string(),
+            ),
+            _ => {
+                UNMARKED.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    path = payload.router_http_request.path,
+                    "a GraphQL request reached the engine without passing authentication; refused"
+                );
+                Some(format!(
+                    "Send GraphQL requests to `{}`; this request was not authenticated and is refused.",
+                    STATE
+                        .get()
+                        .map(|s| s.access.graphql_path().to_string())
+                        .unwrap_or_else(|| "/graphql".into())
+                ))
+            }
+        };
+        match refusal {
+            None => payload.proceed(),
+            Some(message) => payload.end_with_response(crate::authn::unauthenticated(message)),
+        }
+    }
+
     /// A domain's own `@policy(policies: …)` is granted to callers whose
     /// scopes (token scopes and grants) include the policy's name.
     async fn on_graphql_analysis<'exec>(
@@ -123,15 +170,15 @@ impl RouterPlugin for MeshworkPlugin {
         if !SCHEMA_HAS_POLICIES.load(Ordering::Relaxed) {
             return OnGraphqlAnalysisHookResult::Proceed;
         }
-        let Some(scopes) = payload
-            .router_http_request
-            .headers
-            .get(SCOPES_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .filter(|s| !s.is_empty())
-        else {
+        let Some(caller) = payload.context.get_ref::<Caller>() else {
             return OnGraphqlAnalysisHookResult::Proceed;
         };
+        let Some(scopes) = caller.admitted().map(|a| &a.identity.scopes) else {
+            return OnGraphqlAnalysisHookResult::Proceed;
+        };
+        if scopes.is_empty() {
+            return OnGraphqlAnalysisHookResult::Proceed;
+        }
         let granted: Vec<String> = match payload.request_context.read() {
             Ok(read) => read
                 .authorization()
@@ -139,7 +186,7 @@ impl RouterPlugin for MeshworkPlugin {
                 .map(|required| {
                     required
                         .keys()
-                        .filter(|policy| scopes.split(' ').any(|s| s == policy.as_str()))
+                        .filter(|policy| scopes.iter().any(|s| s == policy.as_str()))
                         .cloned()
                         .collect()
                 })
@@ -164,8 +211,12 @@ impl RouterPlugin for MeshworkPlugin {
         let Some(state) = STATE.get() else {
             return payload.proceed();
         };
-        let headers = payload.router_http_request.headers;
-        let consumer = headers.get(CONSUMER_HEADER).and_then(|v| v.to_str().ok());
+        let admitted = payload.context.get_ref::<Caller>().and_then(|c| match &*c {
+            Caller::Admitted(a) => Some(a.clone()),
+            Caller::Anonymous => None,
+        });
+        let identity = admitted.as_ref().map(|a| &a.identity);
+        let consumer = identity.and_then(|i| i.consumer.as_deref());
         // The consumer plan's maximum cost, against the engine's estimate.
         if let (Some(estimate), Some(max)) = (
             payload.demand_control_estimate,
@@ -194,12 +245,7 @@ impl RouterPlugin for MeshworkPlugin {
         }
         let caller = consumer
             .map(|c| format!("consumer:{c}"))
-            .or_else(|| {
-                headers
-                    .get(SUBJECT_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .map(|s| format!("subject:{s}"))
-            })
+            .or_else(|| identity.map(|i| format!("subject:{}", i.subject)))
             .unwrap_or_else(|| "anonymous".to_string());
         let planned: Vec<(String, access::PlanRecord)> = domains
             .into_iter()
@@ -226,6 +272,10 @@ impl RouterPlugin for MeshworkPlugin {
                     format!(
                         "Daily quota of {quota} requests to domain `{domain}` used up; it renews at 00:00 UTC."
                     ),
+                ),
+                Decision::Unavailable => (
+                    "RATE_LIMIT_UNAVAILABLE",
+                    format!("Rate limits of domain `{domain}` cannot be checked right now; retry shortly."),
                 ),
             };
             refused.insert(domain, (code, message));

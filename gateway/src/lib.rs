@@ -20,12 +20,13 @@
 //!         runtime: tokio::runtime::Runtime::new().unwrap().handle().clone(),
 //!     },
 //!     health_requires_supergraph: true,
-//!     log_level: "info".into(),
+//!     log_filter: "info".into(),
 //!     limits: gateway::OperationLimits::default(),
 //!     jwt_leeway: std::time::Duration::from_secs(30),
 //!     rate_limit: None,
 //!     access: None,
 //!     redis_url: None,
+//!     when_redis_fails: gateway::WhenRedisFails::Open,
 //! };
 //! gateway::run(options).unwrap();
 //! ```
@@ -42,6 +43,7 @@ mod jwt_time;
 mod limits;
 mod rate_limit;
 mod redis_limit;
+mod route;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -55,6 +57,7 @@ pub use engine::run;
 pub use hive_router::RouterGlobalAllocator as GlobalAllocator;
 pub use limits::OperationLimits;
 pub use rate_limit::RateLimit;
+pub use redis_limit::WhenRedisFails;
 
 /// Where the gateway reads its supergraph from.
 #[derive(Clone, Debug)]
@@ -91,9 +94,9 @@ pub struct GatewayOptions {
     /// the process is up. When false, the engine's own `/health` (process
     /// up) and `/readiness` (supergraph loaded) are served.
     pub health_requires_supergraph: bool,
-    /// The engine's log level (`error`, `warn`, `info`, `debug`) unless the
-    /// router config file sets one.
-    pub log_level: String,
+    /// The process's log filter (`info`, `warn,gateway=debug`, … the
+    /// `tracing` filter syntax), unless the router config file sets `log`.
+    pub log_filter: String,
     /// Meshwork's own operation limits (the engine's are set in the router
     /// config, with Meshwork's defaults when absent).
     pub limits: OperationLimits,
@@ -109,6 +112,8 @@ pub struct GatewayOptions {
     /// Count rate limits and quotas in this Redis (`redis://host:6379`),
     /// shared by every gateway using it; in-process when none.
     pub redis_url: Option<String>,
+    /// What rate-limit checks do while that Redis cannot be reached.
+    pub when_redis_fails: WhenRedisFails,
 }
 
 #[derive(Debug, thiserror::Error)]

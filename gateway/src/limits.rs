@@ -8,10 +8,19 @@
 //!   expanded size, so this is counted without expanding anything (each
 //!   fragment's size is computed once, with saturating arithmetic).
 //!
+//! - introspection list nesting (`MAX_INTROSPECTION_DEPTH_EXCEEDED`): under
+//!   `__schema` or `__type`, `fields`, `inputFields`, `interfaces` and
+//!   `possibleTypes` may nest at most twice (graphql-js's
+//!   `MaxIntrospectionDepthRule`, which Apollo Router applies too). Each of
+//!   them fans out over the schema's types, so a few hundred bytes of
+//!   `possibleTypes { interfaces { possibleTypes … } }` would otherwise
+//!   build an answer of gigabytes. GraphiQL's own introspection query
+//!   nests them once.
+//!
 //! The engine's own limits (depth, aliases, directives, tokens, body size
 //! after decompression) are switched on by default in `config.rs`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use hive_router::graphql_tools::ast::{OperationVisitor, OperationVisitorContext};
 use hive_router::graphql_tools::static_graphql::query::{
@@ -166,6 +175,117 @@ impl<'doc> OperationVisitor<'doc, ValidationErrorContext> for SelectionVisitor<'
                 message,
                 error_code: self.code,
             });
+        }
+    }
+}
+
+/// Refuses operations nesting introspection's list fields `max` times or
+/// more (see the module documentation).
+pub(crate) struct IntrospectionDepth {
+    pub max: usize,
+}
+
+const INTROSPECTION_LISTS: [&str; 4] = ["fields", "inputFields", "interfaces", "possibleTypes"];
+
+/// Deepest nesting of introspection list fields in `set`; `inside` once
+/// under `__schema`/`__type`. Fragments are memoized per (name, inside);
+/// a fragment cycle counts 0 (the spec's own rule reports it).
+fn introspection_depth<'doc>(
+    set: &'doc SelectionSet,
+    fragments: &HashMap<&'doc str, &'doc FragmentDefinition>,
+    memo: &mut HashMap<(&'doc str, bool), usize>,
+    visiting: &mut HashSet<&'doc str>,
+    inside: bool,
+) -> usize {
+    let mut deepest = 0;
+    for selection in &set.items {
+        let depth = match selection {
+            Selection::Field(field) => {
+                let name = field.name.as_str();
+                let now_inside = inside || name == "__schema" || name == "__type";
+                let here = usize::from(inside && INTROSPECTION_LISTS.contains(&name));
+                here.saturating_add(introspection_depth(
+                    &field.selection_set,
+                    fragments,
+                    memo,
+                    visiting,
+                    now_inside,
+                ))
+            }
+            Selection::InlineFragment(inline) => {
+                introspection_depth(&inline.selection_set, fragments, memo, visiting, inside)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = spread.fragment_name.as_str();
+                if let Some(depth) = memo.get(&(name, inside)) {
+                    *depth
+                } else if visiting.contains(name) {
+                    0
+                } else if let Some(fragment) = fragments.get(name).copied() {
+                    visiting.insert(name);
+                    let depth = introspection_depth(
+                        &fragment.selection_set,
+                        fragments,
+                        memo,
+                        visiting,
+                        inside,
+                    );
+                    visiting.remove(name);
+                    memo.insert((name, inside), depth);
+                    depth
+                } else {
+                    0
+                }
+            }
+        };
+        deepest = deepest.max(depth);
+    }
+    deepest
+}
+
+impl ValidationRule for IntrospectionDepth {
+    fn error_code(&self) -> &'static str {
+        "MAX_INTROSPECTION_DEPTH_EXCEEDED"
+    }
+
+    fn visitor<'doc>(&self) -> ValidationVisitor<'doc> {
+        Box::new(IntrospectionDepthVisitor { max: self.max })
+    }
+}
+
+struct IntrospectionDepthVisitor {
+    max: usize,
+}
+
+impl<'doc> OperationVisitor<'doc, ValidationErrorContext> for IntrospectionDepthVisitor {
+    fn enter_document(
+        &mut self,
+        context: &mut OperationVisitorContext<'doc>,
+        errors: &mut ValidationErrorContext,
+        document: &'doc Document,
+    ) {
+        let mut memo = HashMap::new();
+        for definition in &document.definitions {
+            let Definition::Operation(op) = definition else {
+                continue;
+            };
+            let depth = introspection_depth(
+                op.selection_set(),
+                &context.known_fragments,
+                &mut memo,
+                &mut HashSet::new(),
+                false,
+            );
+            if depth >= self.max {
+                errors.report_error(ValidationError {
+                    locations: vec![],
+                    message: format!(
+                        "Introspection nests `fields`, `inputFields`, `interfaces` or `possibleTypes` {depth} times; fewer than {} are allowed.",
+                        self.max
+                    ),
+                    error_code: "MAX_INTROSPECTION_DEPTH_EXCEEDED",
+                });
+            }
         }
     }
 }

@@ -42,6 +42,8 @@ pub(crate) enum Decision {
     Limited(u64),
     /// The daily quota (this many requests) is used up.
     QuotaUsed(u64),
+    /// The shared counter cannot be reached and limits fail closed.
+    Unavailable,
 }
 
 #[derive(Clone)]
@@ -186,6 +188,20 @@ fn too_many(
     )
 }
 
+/// 503: rate limits cannot be checked and are configured to fail closed.
+fn unavailable(req: web::WebRequest<DefaultError>) -> web::WebResponse {
+    let body = serde_json::json!({ "errors": [{
+        "message": "Rate limits cannot be checked right now; retry shortly.",
+        "extensions": { "code": "RATE_LIMIT_UNAVAILABLE" }
+    }]});
+    req.into_response(
+        HttpResponse::ServiceUnavailable()
+            .header("retry-after", "5")
+            .content_type("application/graphql-response+json; charset=utf-8")
+            .body(body.to_string()),
+    )
+}
+
 fn caller(req: &web::WebRequest<DefaultError>) -> String {
     if let Some(admitted) = crate::authn::identity_of(req) {
         let identity = &admitted.identity;
@@ -248,7 +264,7 @@ where
         req: web::WebRequest<DefaultError>,
         ctx: ServiceCtx<'_, Self>,
     ) -> Result<Self::Response, Self::Error> {
-        if !req.path().starts_with(&*self.limits.graphql_path) {
+        if !crate::route::may_reach_engine(req.path(), &self.limits.graphql_path) {
             return ctx.call(&self.service, req).await;
         }
         let plan = crate::authn::identity_of(&req).and_then(|a| a.identity.plan.clone());
@@ -281,6 +297,7 @@ where
                 "QUOTA_EXCEEDED",
                 format!("Daily quota of {quota} requests used up; it renews at 00:00 UTC."),
             )),
+            Decision::Unavailable => Ok(unavailable(req)),
         }
     }
 }

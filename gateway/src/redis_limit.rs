@@ -2,10 +2,14 @@
 //! replicas enforce one limit per caller. The rate is GCRA (the algorithm
 //! `governor` uses in-process), run as one Lua script with Redis's own
 //! clock, so replicas with skewed clocks still agree. If Redis cannot be
-//! reached the request is let through and the failure logged (limits fail
-//! open; authentication and authorization do not depend on Redis).
+//! reached, [`WhenRedisFails`] decides: let the request through (`open`, the
+//! default: limits lapse, authentication and authorization do not depend
+//! on Redis) or refuse it with 503 (`closed`). Failures are counted and
+//! logged once a minute, not per request.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use redis::aio::ConnectionManager;
 
@@ -48,16 +52,34 @@ end
 return out
 "#;
 
+/// What a rate-limit check does when Redis cannot answer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WhenRedisFails {
+    /// The request goes on, unlimited (availability first).
+    #[default]
+    Open,
+    /// The request is refused with 503 (limits first).
+    Closed,
+}
+
 #[derive(Clone)]
 pub struct RedisLimiter {
     connection: ConnectionManager,
     script: redis::Script,
+    when_failing: WhenRedisFails,
+    /// Failed checks since start.
+    failures: Arc<AtomicU64>,
+    /// When failures were last logged, and the count then.
+    logged: Arc<Mutex<(Option<Instant>, u64)>>,
 }
+
+/// Failures are logged at most this often.
+const LOG_INTERVAL: Duration = Duration::from_secs(60);
 
 impl RedisLimiter {
     /// Connects (on the calling tokio runtime, whose tasks keep the
     /// connection alive).
-    pub async fn connect(url: &str) -> Result<Self, String> {
+    pub async fn connect(url: &str, when_failing: WhenRedisFails) -> Result<Self, String> {
         let client = redis::Client::open(url).map_err(|e| format!("redis URL {url}: {e}"))?;
         let connection =
             tokio::time::timeout(Duration::from_secs(10), ConnectionManager::new(client))
@@ -67,7 +89,28 @@ impl RedisLimiter {
         Ok(Self {
             connection,
             script: redis::Script::new(SCRIPT),
+            when_failing,
+            failures: Arc::default(),
+            logged: Arc::default(),
         })
+    }
+
+    fn failed(&self, error: &redis::RedisError) {
+        let total = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut logged = self.logged.lock().unwrap_or_else(|p| p.into_inner());
+        if logged.0.is_none_or(|at| at.elapsed() >= LOG_INTERVAL) {
+            let action = match self.when_failing {
+                WhenRedisFails::Open => "requests let through unlimited",
+                WhenRedisFails::Closed => "requests refused with 503",
+            };
+            tracing::warn!(
+                error = %error,
+                failed_checks = total - logged.1,
+                failed_checks_total = total,
+                "redis rate limit checks failing; {action}"
+            );
+            *logged = (Some(Instant::now()), total);
+        }
     }
 
     pub(crate) async fn check(
@@ -122,8 +165,12 @@ impl RedisLimiter {
                 })
                 .collect(),
             Err(e) => {
-                tracing::warn!(error = %e, "redis rate limit check failed; request let through");
-                checks.iter().map(|_| Decision::Allow).collect()
+                self.failed(&e);
+                let decision = || match self.when_failing {
+                    WhenRedisFails::Open => Decision::Allow,
+                    WhenRedisFails::Closed => Decision::Unavailable,
+                };
+                checks.iter().map(|_| decision()).collect()
             }
         }
     }

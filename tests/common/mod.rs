@@ -123,9 +123,14 @@ impl Server {
 
     /// Runs `meshwork ARGS…` and waits for its "serving on" line.
     pub fn start_with(args: &[&str]) -> Server {
+        Self::start_with_env(args, &[("MESHWORK_LOG", "warn")])
+    }
+
+    /// Runs `meshwork ARGS…` with these environment variables set.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(binary())
             .args(args)
-            .env("MESHWORK_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

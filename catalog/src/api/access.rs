@@ -238,10 +238,10 @@ pub struct Grant {
     pub created_at: DateTime<Utc>,
 }
 
-/// Names of the consumers and domains the rows refer to.
+/// Names (and owner teams) of the consumers and domains the rows refer to.
 struct Names {
-    consumers: HashMap<i32, String>,
-    domains: HashMap<i32, String>,
+    consumers: HashMap<i32, (String, String)>,
+    domains: HashMap<i32, (String, String)>,
 }
 
 async fn names(catalog: &Catalog, consumer_ids: Vec<i32>, domain_ids: Vec<i32>) -> Result<Names> {
@@ -250,24 +250,51 @@ async fn names(catalog: &Catalog, consumer_ids: Vec<i32>, domain_ids: Vec<i32>) 
         .await
         .map_err(fail)?
         .into_iter()
-        .map(|(id, c)| (id, c.name))
+        .map(|(id, c)| (id, (c.name, c.owner_team)))
         .collect();
     let domains = catalog
         .domains_by_id(&domain_ids)
         .await
         .map_err(fail)?
         .into_iter()
-        .map(|(id, d)| (id, d.name))
+        .map(|(id, d)| (id, (d.name, d.owner_team)))
         .collect();
     Ok(Names { consumers, domains })
 }
 
+/// Whether `caller` may see a consumer: admins see every one, others their
+/// own consumer and those their teams own.
+fn sees_consumer(caller: &Caller, name: &str, owner_team: &str) -> bool {
+    caller.admin
+        || caller.consumer.as_deref() == Some(name)
+        || caller.teams.iter().any(|t| t == owner_team)
+}
+
 impl Names {
     fn consumer(&self, id: i32) -> String {
-        self.consumers.get(&id).cloned().unwrap_or_default()
+        self.consumers
+            .get(&id)
+            .map(|c| c.0.clone())
+            .unwrap_or_default()
     }
     fn domain(&self, id: i32) -> String {
-        self.domains.get(&id).cloned().unwrap_or_default()
+        self.domains
+            .get(&id)
+            .map(|d| d.0.clone())
+            .unwrap_or_default()
+    }
+    /// A request or grant is seen by admins, by its consumer (and the
+    /// consumer's team) and by the domain's owner team.
+    fn visible(&self, caller: &Caller, consumer_id: i32, domain_id: i32) -> bool {
+        let consumer = self
+            .consumers
+            .get(&consumer_id)
+            .is_some_and(|(name, team)| sees_consumer(caller, name, team));
+        let domain = self
+            .domains
+            .get(&domain_id)
+            .is_some_and(|(_, team)| caller.teams.iter().any(|t| t == team));
+        caller.admin || consumer || domain
     }
     fn request(&self, r: access_request::Model) -> AccessRequest {
         AccessRequest {
@@ -338,28 +365,38 @@ impl AccessQuery {
             .collect())
     }
 
+    /// Consumers: every one for admins, else the caller's own and those
+    /// of the caller's teams.
     async fn consumers(&self, ctx: &Context<'_>) -> Result<Vec<Consumer>> {
-        require_known(ctx)?;
+        let caller = require_known(ctx)?;
         Ok(catalog(ctx)?
             .consumers()
             .await
             .map_err(fail)?
             .into_iter()
+            .filter(|c| sees_consumer(&caller, &c.name, &c.owner_team))
             .map(Consumer::from)
             .collect())
     }
 
     async fn consumer(&self, ctx: &Context<'_>, name: String) -> Result<Option<Consumer>> {
-        require_known(ctx)?;
+        let caller = require_known(ctx)?;
         Ok(catalog(ctx)?
             .consumer_named(&name)
             .await
             .map_err(fail)?
+            .filter(|c| sees_consumer(&caller, &c.name, &c.owner_team))
             .map(Consumer::from))
     }
 
+    /// The issuers the mesh trusts (platform admins only).
     async fn jwt_issuers(&self, ctx: &Context<'_>) -> Result<Vec<JwtIssuer>> {
-        require_known(ctx)?;
+        if !caller(ctx).admin {
+            return Err(fail(CatalogError::Forbidden(format!(
+                "listing JWT issuers needs the platform-admin scope `{}`",
+                access::scopes::ADMIN
+            ))));
+        }
         Ok(catalog(ctx)?
             .jwt_issuers()
             .await
@@ -386,7 +423,7 @@ impl AccessQuery {
         ctx: &Context<'_>,
         status: Option<AccessRequestStatus>,
     ) -> Result<Vec<AccessRequest>> {
-        require_known(ctx)?;
+        let caller = require_known(ctx)?;
         let catalog = catalog(ctx)?;
         let rows = catalog
             .access_requests(status.map(RequestStatus::from))
@@ -398,12 +435,16 @@ impl AccessQuery {
             rows.iter().map(|r| r.domain_id).collect(),
         )
         .await?;
-        Ok(rows.into_iter().map(|r| names.request(r)).collect())
+        Ok(rows
+            .into_iter()
+            .filter(|r| names.visible(&caller, r.consumer_id, r.domain_id))
+            .map(|r| names.request(r))
+            .collect())
     }
 
     /// Grants, newest first (revoked and expired ones too).
     async fn grants(&self, ctx: &Context<'_>) -> Result<Vec<Grant>> {
-        require_known(ctx)?;
+        let caller = require_known(ctx)?;
         let catalog = catalog(ctx)?;
         let rows = catalog.grants().await.map_err(fail)?;
         let names = names(
@@ -412,7 +453,11 @@ impl AccessQuery {
             rows.iter().map(|r| r.domain_id).collect(),
         )
         .await?;
-        Ok(rows.into_iter().map(|g| names.grant(g)).collect())
+        Ok(rows
+            .into_iter()
+            .filter(|g| names.visible(&caller, g.consumer_id, g.domain_id))
+            .map(|g| names.grant(g))
+            .collect())
     }
 }
 

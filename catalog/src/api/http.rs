@@ -29,9 +29,14 @@ impl ApiAuth {
     /// `admin_token`: a bearer token that acts as platform admin (to
     /// bootstrap issuers and consumers); none disables it.
     pub fn new(catalog: crate::Catalog, admin_token: Option<String>) -> Self {
+        let admin_token: Option<std::sync::Arc<str>> =
+            admin_token.filter(|t| !t.is_empty()).map(Into::into);
+        if admin_token.is_some() {
+            catalog.declare_admin_token();
+        }
         Self {
             catalog,
-            admin_token: admin_token.filter(|t| !t.is_empty()).map(Into::into),
+            admin_token,
             verifier: Default::default(),
         }
     }
@@ -50,16 +55,6 @@ impl ApiAuth {
         let fresh = std::sync::Arc::new(access::Verifier::new(snapshot, 30));
         *cached = Some(fresh.clone());
         fresh
-    }
-
-    /// Secured: an admin token is set or the catalog trusts credentials;
-    /// from then on only authenticated owners and admins change domains.
-    pub fn secured(&self) -> bool {
-        if self.admin_token.is_some() {
-            return true;
-        }
-        let snapshot = self.catalog.subscribe_access().borrow().clone();
-        !snapshot.issuers.is_empty() || !snapshot.api_keys.is_empty()
     }
 
     /// The caller of one request, or why its credential is refused.
@@ -146,7 +141,8 @@ async fn access_snapshot(
     if let Some(refused) = refuse_without_cdn_key(&headers, &key) {
         return refused;
     }
-    let snapshot = catalog.subscribe_access().borrow().clone();
+    // Replicas only verify: signing secrets never leave this process.
+    let snapshot = catalog.subscribe_access().borrow().for_replicas();
     let etag = format!("\"{}\"", snapshot.version());
     let unchanged = headers
         .get(header::IF_NONE_MATCH)
@@ -155,7 +151,7 @@ async fn access_snapshot(
     if unchanged {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
-    match serde_json::to_string(&*snapshot) {
+    match serde_json::to_string(&snapshot) {
         Ok(body) => (
             [
                 (header::ETAG, etag),
@@ -223,7 +219,8 @@ fn refuse_without_cdn_key(headers: &HeaderMap, key: &str) -> Option<Response> {
         .get(CDN_KEY_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    (!constant_time_eq(given.as_bytes(), key.as_bytes())).then(|| {
+    // An empty key (refused at start-up anyway) opens nothing.
+    (key.is_empty() || !constant_time_eq(given.as_bytes(), key.as_bytes())).then(|| {
         (
             axum::http::StatusCode::UNAUTHORIZED,
             "missing or wrong X-Hive-CDN-Key",
@@ -262,31 +259,131 @@ async fn execute_as(
     let request = request
         .into_inner()
         .data(Actor(caller.name.clone()))
-        .data(super::Secured(auth.secured()))
         .data(caller);
     GraphQLResponse::from(schema.execute(request).await).into_response()
+}
+
+/// Headers a browser only sends cross-site after a CORS preflight (the
+/// gateway's `/graphql` accepts the same ones).
+pub const PREFLIGHT_HEADERS: [&str; 4] = [
+    "x-meshwork-csrf",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+    "graphql-preflight",
+];
+
+fn has_preflight_header(headers: &HeaderMap) -> bool {
+    PREFLIGHT_HEADERS.iter().any(|h| headers.contains_key(*h))
+}
+
+/// A JSON body: what GraphQL clients send, and what a browser never sends
+/// cross-site without a preflight.
+fn is_json_body(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|essence| essence == "application/json" || essence.ends_with("+json"))
+}
+
+fn csrf_refusal() -> Response {
+    let body = serde_json::json!({ "errors": [{
+        "message": format!(
+            "This request could be a cross-site request forgery and was refused: send a JSON POST (content-type: application/json), or add one of the headers {}.",
+            PREFLIGHT_HEADERS.join(", ")
+        ),
+        "extensions": { "code": "CSRF_PREVENTION" }
+    }]});
+    (
+        axum::http::StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// Whether the operation a request would run is a mutation (or cannot be
+/// told, which counts as one).
+fn runs_mutation(request: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false; // not runnable at all: the executor reports the syntax error
+    };
+    let ty = match (&document.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) => {
+            // Ambiguous without a name; refused by the executor, unless
+            // every operation is a query.
+            if ops.values().all(|op| op.node.ty == OperationType::Query) {
+                Some(OperationType::Query)
+            } else {
+                None
+            }
+        }
+    };
+    ty != Some(OperationType::Query)
 }
 
 async fn post_graphql(
     State((schema, auth)): State<(CatalogSchema, ApiAuth)>,
     headers: HeaderMap,
-    request: GraphQLRequest,
+    request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
-    execute_as(&schema, &auth, &headers, request).await
+    // A form or text POST is what a hostile page can send without a
+    // preflight: it needs a preflight header, like /graphql (checked
+    // before the body is even read).
+    if !is_json_body(&headers) && !has_preflight_header(&headers) {
+        return csrf_refusal();
+    }
+    match request {
+        Ok(request) => execute_as(&schema, &auth, &headers, request).await,
+        Err(rejection) => rejection.into_response(),
+    }
 }
 
-/// A browser gets GraphiQL; a GraphQL client sending `?query=` gets an answer.
+/// A browser opening the address gets GraphiQL (the page holds no data);
+/// a GraphQL client sending `?query=` gets an answer, for queries only and
+/// only with a preflight header (a plain GET is what any page can make a
+/// browser send).
 async fn get_graphql(
     State((schema, auth)): State<(CatalogSchema, ApiAuth)>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
+    let has_query = uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
+    if !has_query {
+        return Html(ide::page("Catalog", "/catalog/graphql")).into_response();
+    }
+    if !has_preflight_header(&headers) {
+        return csrf_refusal();
+    }
     match request {
-        Ok(request) if !wants_html => execute_as(&schema, &auth, &headers, request).await,
-        _ => Html(ide::page("Catalog", "/catalog/graphql")).into_response(),
+        Ok(request) if runs_mutation(&request.0) => {
+            let body = serde_json::json!({ "errors": [{
+                "message": "Mutations are only accepted over POST.",
+                "extensions": { "code": "METHOD_NOT_ALLOWED" }
+            }]});
+            (
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::ALLOW, "POST"),
+                ],
+                body.to_string(),
+            )
+                .into_response()
+        }
+        Ok(request) => execute_as(&schema, &auth, &headers, request).await,
+        Err(rejection) => rejection.into_response(),
     }
 }
