@@ -1370,3 +1370,79 @@ async fn a_rotated_issuer_secret_takes_effect_on_the_next_request() {
     let (status, _) = mesh_as(&server, &[("authorization", &bearer(&fresh))], query).await;
     assert_eq!(status, 200);
 }
+
+/// Stored access records that do not read never widen access: a grant's
+/// corrupt field list is not taken for "the whole domain", an issuer's
+/// corrupt audiences are not taken for "any audience".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupt_access_records_fail_closed() {
+    use sea_orm::ConnectionTrait;
+    for db in common::databases().await {
+        let (server, _domains) = start_mesh(&db.url).await;
+        admin(
+            &server,
+            "mutation($s: IssuerSpec!) { registerJwtIssuer(spec: $s) { name } }",
+            json!({ "s": { "name": "idp", "issuer": "https://idp.test", "algorithm": "HS256",
+                           "secret": SECRET, "audiences": ["mesh"] } }),
+        )
+        .await;
+        let (key, _) = consumer_with_key(&server, "partial", json!({})).await;
+        admin(
+            &server,
+            "mutation { grantAccess(spec: {consumer: \"partial\", domain: \"orders\", fields: [\"Query.ordersByDate\", \"Order.id\"]}) { id } }",
+            json!({}),
+        )
+        .await;
+        let auth = [("x-api-key", key.as_str())];
+        let jwt = bearer(&token(json!({ "sub": "ann", "aud": "mesh" })));
+        let ids = r#"{ ordersByDate(date: "2026-11-24") { id } }"#;
+        until(&server, &auth, ids, |s, a| {
+            s == 200 && a.get("errors").is_none()
+        })
+        .await;
+        until(
+            &server,
+            &[("authorization", &jwt)],
+            "{ customers { name } }",
+            |s, _| s == 200,
+        )
+        .await;
+
+        // Someone (a bad migration, a hand edit) breaks the stored JSON.
+        let connection =
+            sea_orm::Database::connect(catalog::normalize_url(&db.url).expect("database URL"))
+                .await
+                .expect("open the catalog database");
+        for statement in [
+            "UPDATE access_grant SET fields = '{\"corrupt\": true}'",
+            "UPDATE jwt_issuer SET audiences = '\"mesh\"'",
+        ] {
+            connection
+                .execute_unprepared(statement)
+                .await
+                .unwrap_or_else(|e| panic!("[{}] {statement}: {e}", db.label));
+        }
+        // Within the snapshot refresh (10 s) the grant is gone, not widened
+        // to the whole domain, and the issuer's tokens are refused.
+        let (_, answer) = until(&server, &auth, ids, |s, a| s == 200 && !codes(a).is_empty()).await;
+        assert!(
+            !answer.to_string().contains("\"o2\""),
+            "[{}] {answer}",
+            db.label
+        );
+        let (_, totals) = mesh_as(&server, &auth, ORDERS).await;
+        assert!(
+            totals["data"]["ordersByDate"].is_null() || !totals.to_string().contains("89.5"),
+            "[{}] a corrupt grant opened the whole domain: {totals}",
+            db.label
+        );
+        let (status, answer) = until(
+            &server,
+            &[("authorization", &jwt)],
+            "{ customers { name } }",
+            |s, _| s == 401,
+        )
+        .await;
+        assert_eq!(status, 401, "[{}] {answer}", db.label);
+    }
+}

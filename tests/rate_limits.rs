@@ -96,6 +96,11 @@ async fn redis() -> Option<TestRedis> {
             return Some(TestRedis { url, child: None });
         }
     }
+    own_redis().await
+}
+
+/// A `redis-server` of this test alone (it may be stopped).
+async fn own_redis() -> Option<TestRedis> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
@@ -253,4 +258,46 @@ async fn a_domain_plan_counted_in_redis_holds_across_gateways() {
         ["ok", "ok", "RATE_LIMITED", "RATE_LIMITED"],
         "{refused:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_redis_goes_away_limits_fail_open_or_closed_as_configured() {
+    let Some(mut redis) = own_redis().await else {
+        return;
+    };
+    let customers = domains::serve(domains::demo::customers())
+        .await
+        .expect("customers");
+    let supergraph = common::compose(&[("customers", &customers.url)]).await;
+    let flags = [
+        "--rate-limit-per-minute",
+        "600",
+        "--redis-url",
+        redis.url.as_str(),
+    ];
+    let open = common::static_gateway(&supergraph.sdl, None, &flags).await;
+    let mut closed_flags = flags.to_vec();
+    closed_flags.extend(["--redis-unavailable", "closed"]);
+    let closed = common::static_gateway(&supergraph.sdl, None, &closed_flags).await;
+    let token = unsigned_token("redis-outage");
+    for gateway in [&open, &closed] {
+        let (status, _, answer) = post(&gateway.server.base, Some(&token)).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    if let Some(child) = &mut redis.child {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    // Open: requests go on, unlimited. Closed: refused with 503.
+    for _ in 0..3 {
+        let (status, _, answer) = post(&open.server.base, Some(&token)).await;
+        assert_eq!(status, 200, "fails open: {answer}");
+        let (status, retry_after, answer) = post(&closed.server.base, Some(&token)).await;
+        assert_eq!(status, 503, "fails closed: {answer}");
+        assert_eq!(
+            answer["errors"][0]["extensions"]["code"],
+            "RATE_LIMIT_UNAVAILABLE"
+        );
+        assert!(retry_after.is_some());
+    }
 }

@@ -1375,3 +1375,133 @@ async fn ownership_is_checked_by_the_catalog_service_itself() {
         .await
         .expect("the owner team deregisters");
 }
+
+/// The echo domain's SDL with `Movie` (the type, or its `id`) behind the
+/// scope `film`, as a domain team would write it.
+fn with_film_rule(sdl: &str, on_type: bool) -> String {
+    let mut out = String::new();
+    let mut in_movie = false;
+    for line in sdl.lines() {
+        let mut line = line.to_string();
+        if line.starts_with("type Movie") {
+            in_movie = true;
+            if on_type {
+                line = line.replacen(" {", " @requiresScopes(scopes: [[\"film\"]]) {", 1);
+            }
+        } else if line.starts_with('}') {
+            in_movie = false;
+        }
+        if in_movie && !on_type && line.trim_start().starts_with("id: ID!") {
+            line = line.replacen(
+                "id: ID!",
+                "id: ID! @requiresScopes(scopes: [[\"film\"]])",
+                1,
+            );
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let mut out = out.replacen(
+        "import: [\"@key\"",
+        "import: [\"@requiresScopes\", \"@key\"",
+        1,
+    );
+    for minor in 0..5 {
+        out = out.replace(&format!("federation/v2.{minor}\""), "federation/v2.5\"");
+    }
+    assert!(
+        out.contains("\"@requiresScopes\"") && out.contains("requiresScopes(scopes"),
+        "rule added: {out}"
+    );
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_on_types_and_fields_never_take_authorized_siblings_down() {
+    for on_type in [true, false] {
+        let seen = echo::Seen::default();
+        let domain = domains::serve(echo::router(seen.clone()))
+            .await
+            .expect("echo domain");
+        let sdl = with_film_rule(&common::subgraph_sdl(&domain.url).await, on_type);
+        let supergraph = composition::compose(&[composition::Subgraph {
+            name: "echo".into(),
+            url: domain.url.clone(),
+            sdl,
+        }])
+        .expect("composes");
+        let secured =
+            composition::apply_access(&supergraph.sdl, &Default::default()).expect("rules apply");
+        let dir = tempfile::tempdir().expect("dir");
+        let access = access_file(dir.path(), json!([]));
+        let gateway = common::static_gateway(&secured, None, &["--access", &access]).await;
+        let base = &gateway.server.base;
+        let label = if on_type { "type rule" } else { "field rule" };
+        let query = "{ media { ... on Book { id title } ... on Movie { id title } } }";
+        let (status, answer) = ask(base, &format!("Bearer {}", token(json!({}))), query).await;
+        assert_eq!(status, 200, "[{label}] {answer}");
+        assert_eq!(
+            answer["data"]["media"][0],
+            json!({ "id": "b1", "title": "Dune" }),
+            "[{label}] the authorized Book stays: {answer}"
+        );
+        assert!(
+            answer["data"]["media"][1]["id"].is_null(),
+            "[{label}] the Movie's id is refused: {answer}"
+        );
+        assert!(
+            codes(&answer)
+                .iter()
+                .all(|c| c == "UNAUTHORIZED_FIELD_OR_TYPE")
+                && !codes(&answer).is_empty(),
+            "[{label}] {answer}"
+        );
+        let film = format!("Bearer {}", token(json!({ "scope": "film" })));
+        let (_, answer) = ask(base, &film, query).await;
+        assert!(answer.get("errors").is_none(), "[{label}] {answer}");
+        assert_eq!(answer["data"]["media"][1]["id"], "m1", "[{label}] {answer}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_jwks_is_not_named_to_callers() {
+    let seen = echo::Seen::default();
+    let domain = domains::serve(echo::router(seen.clone()))
+        .await
+        .expect("echo domain");
+    let supergraph = common::compose(&[("echo", &domain.url)]).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let access = dir.path().join("access.json");
+    let internal = "http://127.0.0.1:9/internal/keys.json";
+    std::fs::write(
+        &access,
+        json!({
+            "issuers": [{
+                "name": "corp-idp", "issuer": "https://issuer.test", "audiences": [], "algorithm": "RS256",
+                "secret": null, "publicKeys": null, "jwksUrl": internal, "subjectClaim": "sub",
+                "consumerClaim": "azp", "scopesClaim": "scope", "teamsClaim": "groups"
+            }],
+            "apiKeys": [], "consumers": []
+        })
+        .to_string(),
+    )
+    .expect("write");
+    let access = access.to_string_lossy().into_owned();
+    let gateway = common::static_gateway(&supergraph.sdl, None, &["--access", &access]).await;
+    let jwt = rs256(
+        "rsa-private.pem",
+        "test-rsa-1",
+        json!({ "iss": "https://issuer.test", "sub": "x", "exp": now() + 60 }),
+    );
+    let (status, answer) = ask(&gateway.server.base, &format!("Bearer {jwt}"), "{ open }").await;
+    assert_eq!(status, 401, "{answer}");
+    let text = answer.to_string();
+    for hidden in ["127.0.0.1", "internal/keys", "corp-idp", "RS256"] {
+        assert!(
+            !text.contains(hidden),
+            "`{hidden}` shown to the caller: {text}"
+        );
+    }
+    assert!(text.contains("try again later"), "{text}");
+    assert_eq!(seen.requests.load(Ordering::SeqCst), 0);
+}

@@ -830,4 +830,79 @@ mod tests {
             vec![vec!["a".to_string()], vec!["b".into(), "c".into()]]
         );
     }
+
+    /// A field's type in the supergraph, as written.
+    fn field_type(sdl: &str, type_name: &str, field: &str) -> Option<String> {
+        let doc = graphql_parser::parse_schema::<String>(sdl).expect("parses");
+        for d in &doc.definitions {
+            let (name, fields) = match d {
+                Definition::TypeDefinition(TypeDefinition::Object(o)) => (&o.name, &o.fields),
+                Definition::TypeDefinition(TypeDefinition::Interface(i)) => (&i.name, &i.fields),
+                _ => continue,
+            };
+            if name == type_name {
+                return fields
+                    .iter()
+                    .find(|f| f.name == field)
+                    .map(|f| f.field_type.to_string());
+            }
+        }
+        None
+    }
+
+    fn media(movie_rule_on_type: bool) -> String {
+        let (on_type, on_field) = if movie_rule_on_type {
+            ("@requiresScopes(scopes: [[\"film\"]])", "")
+        } else {
+            ("", "@requiresScopes(scopes: [[\"film\"]])")
+        };
+        let media = Subgraph {
+            name: "media".into(),
+            url: "http://127.0.0.1:1/media".into(),
+            sdl: format!(
+                "{LINK}\ninterface Media {{ id: ID! title: String! }}\ntype Book implements Media {{ id: ID! title: String! pages: Int! }}\ntype Movie implements Media {on_type} {{ id: ID! {on_field} title: String! }}\ntype Query {{ media: [Media!]! movie: Movie book: Book! }}"
+            ),
+        };
+        let sdl = compose(&[media]).expect("composes").sdl;
+        apply_access(&sdl, &AccessRules::default()).expect("applies")
+    }
+
+    #[test]
+    fn a_rule_on_a_type_holds_on_its_fields_and_on_fields_returning_it() {
+        let sdl = media(true);
+        for (t, f) in [("Movie", "id"), ("Movie", "title"), ("Query", "movie")] {
+            let rule = requirement(&sdl, t, f).unwrap_or_else(|| panic!("{t}.{f}: {sdl}"));
+            assert!(rule.contains("film"), "{t}.{f}: {rule}");
+        }
+        assert_eq!(requirement(&sdl, "Book", "id"), None, "{sdl}");
+        assert_eq!(requirement(&sdl, "Query", "book"), None, "{sdl}");
+        // The type itself no longer carries it: the engine decides field by
+        // field, so a refused Movie does not null the Books beside it.
+        assert!(
+            !sdl.lines()
+                .any(|l| l.starts_with("type Movie") && l.contains("requiresScopes")),
+            "{sdl}"
+        );
+        assert_eq!(field_type(&sdl, "Movie", "id").as_deref(), Some("ID"));
+    }
+
+    #[test]
+    fn same_named_fields_of_possible_types_keep_one_nullability() {
+        for on_type in [true, false] {
+            let sdl = media(on_type);
+            // Movie.id is protected, so nullable; Book.id and Media.id can
+            // share its response key (`... on Book { id } ... on Movie { id }`)
+            // and follow, or valid queries would be refused.
+            for t in ["Movie", "Book", "Media"] {
+                assert_eq!(
+                    field_type(&sdl, t, "id").as_deref(),
+                    Some("ID"),
+                    "{t}: {sdl}"
+                );
+            }
+            // A field no sibling shares keeps its type.
+            assert_eq!(field_type(&sdl, "Book", "pages").as_deref(), Some("Int!"));
+            assert_eq!(field_type(&sdl, "Query", "book").as_deref(), Some("Book!"));
+        }
+    }
 }

@@ -73,6 +73,9 @@ pub struct RedisLimiter {
     logged: Arc<Mutex<(Option<Instant>, u64)>>,
 }
 
+/// Longest wait for Redis's answer to one check.
+const CHECK_TIMEOUT: Duration = Duration::from_millis(1000);
+
 /// Failures are logged at most this often.
 const LOG_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -153,7 +156,19 @@ impl RedisLimiter {
                 .arg(daily.unwrap_or(0));
         }
         let mut connection = self.connection.clone();
-        let result: Result<Vec<i64>, _> = invocation.invoke_async(&mut connection).await;
+        // A Redis that does not answer in time counts as unreachable: a
+        // request never waits on reconnection attempts.
+        let result: Result<Vec<i64>, redis::RedisError> =
+            match tokio::time::timeout(CHECK_TIMEOUT, invocation.invoke_async(&mut connection))
+                .await
+            {
+                Ok(result) => result,
+                Err(_) => Err(redis::RedisError::from((
+                    redis::ErrorKind::IoError,
+                    "no answer from redis",
+                    format!("within {} ms", CHECK_TIMEOUT.as_millis()),
+                ))),
+            };
         match result {
             Ok(codes) => checks
                 .iter()
