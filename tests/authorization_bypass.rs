@@ -408,4 +408,24 @@ async fn protected_fields_cannot_be_reached_by_side_doors() {
         allowed["data"]["accounts"][1]["holder"], "Acme",
         "{allowed}"
     );
+    // The policy is granted from verified scopes only: a client's own
+    // `x-meshwork-scopes`, on the plain path or a disguised one, grants
+    // nothing.
+    for path in ["/graphql", "/%67raphql", "/graphql/"] {
+        let spoofed: Value = reqwest::Client::new()
+            .post(format!("{base}{path}"))
+            .bearer_auth(token("finance"))
+            .header("x-meshwork-scopes", "audit")
+            .json(&json!({ "query": holders }))
+            .send()
+            .await
+            .expect("POST")
+            .json()
+            .await
+            .unwrap_or(Value::Null);
+        assert!(
+            !spoofed.to_string().contains("Acme"),
+            "{path}: a spoofed scope granted @policy: {spoofed}"
+        );
+    }
 }
