@@ -23,6 +23,7 @@
 //! ```
 
 mod access;
+mod fidelity;
 
 use std::collections::BTreeSet;
 
@@ -87,10 +88,11 @@ pub fn compose(subgraphs: &[Subgraph]) -> Result<Supergraph, CompositionFailed> 
             message: "there is no domain with a schema to compose".into(),
         }]));
     }
-    let mut errors = Vec::new();
+    let mut errors = fidelity::dangling_overrides(subgraphs);
     let mut input = graphql_composition::Subgraphs::default();
     for subgraph in subgraphs {
-        if let Err(e) = input.ingest_str(&subgraph.sdl, &subgraph.name, Some(&subgraph.url)) {
+        let sdl = fidelity::mark_nested_key_fields_shareable(&subgraph.sdl);
+        if let Err(e) = input.ingest_str(&sdl, &subgraph.name, Some(&subgraph.url)) {
             errors.push(CompositionError {
                 domain: Some(subgraph.name.clone()),
                 message: format!("schema does not parse: {e}"),
@@ -119,7 +121,7 @@ pub fn compose(subgraphs: &[Subgraph]) -> Result<Supergraph, CompositionFailed> 
             message: format!("rendering the supergraph: {e}"),
         }])
     })?;
-    let sdl = add_missing_join_types(&rendered).map_err(|message| {
+    let sdl = complete_supergraph(&rendered, subgraphs).map_err(|message| {
         CompositionFailed(vec![CompositionError {
             domain: None,
             message,
@@ -162,17 +164,48 @@ fn graphs_in<'a>(
         .collect()
 }
 
-/// Adds `@join__type(graph: G)` to root operation types and unions for each
-/// subgraph that defines them, where the composer left it out. Which
-/// subgraphs define a root type is read from its fields' `@join__field`, and
-/// for a union from its `@join__unionMember` directives.
+/// The post-processing steps on `graphql-composition`'s supergraph.
+fn complete_supergraph(supergraph: &str, subgraphs: &[Subgraph]) -> Result<String, String> {
+    let mut doc: Document<'static, String> = graphql_parser::parse_schema::<String>(supergraph)
+        .map_err(|e| format!("the composed supergraph does not parse: {e}"))?
+        .into_static();
+    add_join_types(&mut doc);
+    fidelity::mark_external_fields(&mut doc, subgraphs);
+    Ok(doc.to_string())
+}
+
+/// Adds `@join__type(graph: G)` where the composer left it out: on the
+/// query type for every subgraph (each Federation 2 subgraph has one, with
+/// at least `_service`), on the mutation and subscription types for each
+/// subgraph defining fields on them, and on unions for each subgraph
+/// defining members.
 pub fn add_missing_join_types(supergraph: &str) -> Result<String, String> {
     let mut doc: Document<'static, String> = graphql_parser::parse_schema::<String>(supergraph)
         .map_err(|e| format!("the composed supergraph does not parse: {e}"))?
         .into_static();
-    let roots = root_type_names(&doc);
+    add_join_types(&mut doc);
+    Ok(doc.to_string())
+}
+
+fn add_join_types(doc: &mut Document<'static, String>) {
+    let roots = root_type_names(doc);
+    let query = query_type_name(doc);
+    let every_graph: BTreeSet<String> = doc
+        .definitions
+        .iter()
+        .filter_map(|d| match d {
+            Definition::TypeDefinition(TypeDefinition::Enum(e)) if e.name == "join__Graph" => {
+                Some(e.values.iter().map(|v| v.name.clone()))
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect();
     for def in &mut doc.definitions {
         let (owners, directives) = match def {
+            Definition::TypeDefinition(TypeDefinition::Object(o)) if o.name == query => {
+                (every_graph.clone(), &mut o.directives)
+            }
             Definition::TypeDefinition(TypeDefinition::Object(o)) if roots.contains(&o.name) => (
                 graphs_in(
                     o.fields.iter().flat_map(|f| f.directives.iter()),
@@ -195,7 +228,17 @@ pub fn add_missing_join_types(supergraph: &str) -> Result<String, String> {
             });
         }
     }
-    Ok(doc.to_string())
+}
+
+/// The query type's name (`Query` unless a schema definition says).
+fn query_type_name(doc: &Document<'static, String>) -> String {
+    doc.definitions
+        .iter()
+        .find_map(|d| match d {
+            Definition::SchemaDefinition(s) => s.query.clone(),
+            _ => None,
+        })
+        .unwrap_or_else(|| "Query".to_string())
 }
 
 /// Names of the query, mutation and subscription types.

@@ -1,0 +1,404 @@
+//! Steps around `graphql-composition` that bring its result to Apollo
+//! Federation 2's (checked against The Guild's composition by
+//! `tests/composition_fidelity.rs`):
+//!
+//! - before: fields of the types nested in a `@key` selection
+//!   (`@key(fields: "id { one two }")`) are shareable, as Federation 2
+//!   treats key fields ([`mark_nested_key_fields_shareable`]); an
+//!   `@override(from:)` naming no domain is an error naming the domain
+//!   that wrote it ([`dangling_overrides`]);
+//! - after: `@external` fields keep `external: true` on their
+//!   `@join__field` ([`mark_external_fields`]); the query type is joined to
+//!   every subgraph, as every Federation 2 subgraph has one
+//!   (`add_missing_join_types` in `lib.rs`).
+//!
+//! Each step names what it fixes; when an upgrade of `graphql-composition`
+//! makes one unnecessary, the corpus test shows it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cynic_parser::type_system::{Definition, Directive, TypeDefinition};
+use graphql_parser::schema::{Definition as SDef, Document, TypeDefinition as STypeDef, Value};
+
+use crate::{CompositionError, Subgraph};
+
+/// The name a subgraph uses for a federation directive (`shareable`,
+/// `external`, …): as imported by its `@link`, else `federation__NAME`.
+fn federation_name(doc: &cynic_parser::TypeSystemDocument, directive: &str) -> String {
+    let wanted = format!("@{directive}");
+    for def in doc.definitions() {
+        let (Definition::Schema(schema) | Definition::SchemaExtension(schema)) = def else {
+            continue;
+        };
+        for link in schema.directives().filter(|d| d.name() == "link") {
+            let is_federation = link.arguments().any(|a| {
+                a.name() == "url"
+                    && a.value()
+                        .as_str()
+                        .is_some_and(|u| u.contains("specs.apollo.dev/federation/"))
+            });
+            if !is_federation {
+                continue;
+            }
+            let Some(imports) = link
+                .arguments()
+                .find(|a| a.name() == "import")
+                .and_then(|a| a.value().as_list())
+            else {
+                continue;
+            };
+            for import in imports.items() {
+                if import.as_str() == Some(wanted.as_str()) {
+                    return directive.to_string();
+                }
+                if let Some(object) = import.as_object() {
+                    let field = |key: &str| {
+                        object
+                            .fields()
+                            .find(|f| f.name() == key)
+                            .and_then(|f| f.value().as_str())
+                    };
+                    if field("name") == Some(wanted.as_str()) {
+                        if let Some(alias) = field("as") {
+                            return alias.trim_start_matches('@').to_string();
+                        }
+                    }
+                }
+            }
+        }
+    }
+    format!("federation__{directive}")
+}
+
+fn is_directive(d: &Directive<'_>, name: &str, local: &str) -> bool {
+    d.name() == local || d.name() == format!("federation__{name}")
+}
+
+/// A key's field selection: names, each with its own sub-selection.
+#[derive(Debug, Default)]
+struct Selection(Vec<(String, Selection)>);
+
+fn parse_selection(text: &str) -> Selection {
+    let spaced = text.replace('{', " { ").replace('}', " } ");
+    let mut tokens = spaced.split_whitespace().peekable();
+    fn level<'t>(tokens: &mut std::iter::Peekable<impl Iterator<Item = &'t str>>) -> Selection {
+        let mut out = Vec::new();
+        while let Some(token) = tokens.next() {
+            match token {
+                "}" => break,
+                "{" => {}
+                name => {
+                    let below = if tokens.peek() == Some(&"{") {
+                        tokens.next();
+                        level(tokens)
+                    } else {
+                        Selection::default()
+                    };
+                    out.push((name.to_string(), below));
+                }
+            }
+        }
+        Selection(out)
+    }
+    level(&mut tokens)
+}
+
+/// Object and interface fields of one subgraph: (type, field) -> (output
+/// type name, end of the field definition in the text, already shareable).
+type FieldIndex = BTreeMap<(String, String), (String, usize, bool)>;
+
+fn field_index(sdl: &str, doc: &cynic_parser::TypeSystemDocument, shareable: &str) -> FieldIndex {
+    let mut index = FieldIndex::new();
+    for def in doc.definitions() {
+        let (Definition::Type(t) | Definition::TypeExtension(t)) = def else {
+            continue;
+        };
+        let (type_name, fields, type_shareable) = match t {
+            TypeDefinition::Object(o) => (
+                o.name(),
+                o.fields().collect::<Vec<_>>(),
+                o.directives()
+                    .any(|d| is_directive(&d, "shareable", shareable)),
+            ),
+            TypeDefinition::Interface(i) => (i.name(), i.fields().collect::<Vec<_>>(), false),
+            _ => continue,
+        };
+        for f in fields {
+            let output = f.ty().name().to_string();
+            let own = f
+                .directives()
+                .any(|d| is_directive(&d, "shareable", shareable));
+            // The span may run on over the whitespace after the field.
+            let mut end = f.span().end.min(sdl.len());
+            while end > 0 && sdl.as_bytes()[end - 1].is_ascii_whitespace() {
+                end -= 1;
+            }
+            index.insert(
+                (type_name.to_string(), f.name().to_string()),
+                (output, end, own || type_shareable),
+            );
+        }
+    }
+    index
+}
+
+/// Federation 2 treats key fields as shareable, also the fields of types
+/// nested in a key (`@key(fields: "id { one two }")` makes `one` and `two`
+/// shareable); `graphql-composition` 0.12 only does so for the entity's
+/// own fields. Adds the directive to the nested ones.
+pub(crate) fn mark_nested_key_fields_shareable(sdl: &str) -> String {
+    let Ok(doc) = cynic_parser::parse_type_system_document(sdl) else {
+        return sdl.to_string(); // composition reports the parse error
+    };
+    let shareable = federation_name(&doc, "shareable");
+    let key = federation_name(&doc, "key");
+    let index = field_index(sdl, &doc, &shareable);
+    let mut inserts: BTreeSet<usize> = BTreeSet::new();
+    fn walk(
+        type_name: &str,
+        selection: &Selection,
+        nested: bool,
+        index: &FieldIndex,
+        inserts: &mut BTreeSet<usize>,
+    ) {
+        for (field, below) in &selection.0 {
+            let Some((output, end, shared)) = index.get(&(type_name.to_string(), field.clone()))
+            else {
+                continue;
+            };
+            if nested && !shared {
+                inserts.insert(*end);
+            }
+            if !below.0.is_empty() {
+                walk(output, below, true, index, inserts);
+            }
+        }
+    }
+    for def in doc.definitions() {
+        let (Definition::Type(t) | Definition::TypeExtension(t)) = def else {
+            continue;
+        };
+        let (type_name, directives) = match t {
+            TypeDefinition::Object(o) => (o.name(), o.directives().collect::<Vec<_>>()),
+            TypeDefinition::Interface(i) => (i.name(), i.directives().collect::<Vec<_>>()),
+            _ => continue,
+        };
+        for d in directives.iter().filter(|d| is_directive(d, "key", &key)) {
+            if let Some(fields) = d
+                .arguments()
+                .find(|a| a.name() == "fields")
+                .and_then(|a| a.value().as_str())
+            {
+                walk(
+                    type_name,
+                    &parse_selection(fields),
+                    false,
+                    &index,
+                    &mut inserts,
+                );
+            }
+        }
+    }
+    if inserts.is_empty() {
+        return sdl.to_string();
+    }
+    let mut out = sdl.to_string();
+    for at in inserts.into_iter().rev() {
+        if out.is_char_boundary(at) {
+            out.insert_str(at, &format!(" @{shareable}"));
+        }
+    }
+    out
+}
+
+/// `(type, field)` pairs a subgraph marks `@external`.
+fn externals(sdl: &str) -> BTreeSet<(String, String)> {
+    let Ok(doc) = cynic_parser::parse_type_system_document(sdl) else {
+        return BTreeSet::new();
+    };
+    let external = federation_name(&doc, "external");
+    let mut out = BTreeSet::new();
+    for def in doc.definitions() {
+        let (Definition::Type(t) | Definition::TypeExtension(t)) = def else {
+            continue;
+        };
+        let (type_name, fields, whole) = match t {
+            TypeDefinition::Object(o) => (
+                o.name(),
+                o.fields().collect::<Vec<_>>(),
+                o.directives()
+                    .any(|d| is_directive(&d, "external", &external)),
+            ),
+            TypeDefinition::Interface(i) => (i.name(), i.fields().collect::<Vec<_>>(), false),
+            _ => continue,
+        };
+        for f in fields {
+            if whole
+                || f.directives()
+                    .any(|d| is_directive(&d, "external", &external))
+            {
+                out.insert((type_name.to_string(), f.name().to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// An `@override(from: "x")` naming no subgraph of this composition.
+pub(crate) fn dangling_overrides(subgraphs: &[Subgraph]) -> Vec<CompositionError> {
+    let names: BTreeSet<&str> = subgraphs.iter().map(|s| s.name.as_str()).collect();
+    let mut errors = Vec::new();
+    for subgraph in subgraphs {
+        let Ok(doc) = cynic_parser::parse_type_system_document(&subgraph.sdl) else {
+            continue;
+        };
+        let local = federation_name(&doc, "override");
+        for def in doc.definitions() {
+            let (Definition::Type(t) | Definition::TypeExtension(t)) = def else {
+                continue;
+            };
+            let (type_name, fields) = match t {
+                TypeDefinition::Object(o) => (o.name(), o.fields().collect::<Vec<_>>()),
+                TypeDefinition::Interface(i) => (i.name(), i.fields().collect::<Vec<_>>()),
+                _ => continue,
+            };
+            for f in fields {
+                for d in f
+                    .directives()
+                    .filter(|d| is_directive(d, "override", &local))
+                {
+                    let from = d
+                        .arguments()
+                        .find(|a| a.name() == "from")
+                        .and_then(|a| a.value().as_str());
+                    if let Some(from) = from.filter(|from| !names.contains(from)) {
+                        errors.push(CompositionError {
+                            domain: Some(subgraph.name.clone()),
+                            message: format!(
+                                "`{type_name}.{}` has @override(from: \"{from}\"), but no domain named `{from}` is composed; name the domain that served the field before, or remove the @override",
+                                f.name()
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    errors
+}
+
+/// `graph:` enum value of each subgraph name, from `join__Graph`.
+fn graph_values(doc: &Document<'static, String>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for def in &doc.definitions {
+        if let SDef::TypeDefinition(STypeDef::Enum(e)) = def {
+            if e.name == "join__Graph" {
+                for v in &e.values {
+                    let name = v
+                        .directives
+                        .iter()
+                        .find(|d| d.name == "join__graph")
+                        .and_then(|d| d.arguments.iter().find(|(a, _)| a == "name"))
+                        .and_then(|(_, v)| match v {
+                            Value::String(s) => Some(s.clone()),
+                            _ => None,
+                        });
+                    if let Some(name) = name {
+                        out.insert(name, v.name.clone());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `@external` fields keep `external: true` on their subgraph's
+/// `@join__field` (`graphql-composition` 0.12 drops it for key fields), so
+/// the planner never sends a subgraph for a field it only references.
+pub(crate) fn mark_external_fields(doc: &mut Document<'static, String>, subgraphs: &[Subgraph]) {
+    let graphs = graph_values(doc);
+    let mut external: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for subgraph in subgraphs {
+        let Some(graph) = graphs.get(&subgraph.name) else {
+            continue;
+        };
+        for key in externals(&subgraph.sdl) {
+            external.entry(key).or_default().insert(graph.clone());
+        }
+    }
+    if external.is_empty() {
+        return;
+    }
+    for def in &mut doc.definitions {
+        let (type_name, type_directives, fields) = match def {
+            SDef::TypeDefinition(STypeDef::Object(o)) => (&o.name, &o.directives, &mut o.fields),
+            SDef::TypeDefinition(STypeDef::Interface(i)) => (&i.name, &i.directives, &mut i.fields),
+            _ => continue,
+        };
+        let type_graphs: Vec<String> = type_directives
+            .iter()
+            .filter(|d| d.name == "join__type")
+            .filter_map(|d| {
+                d.arguments.iter().find_map(|(a, v)| match (a.as_str(), v) {
+                    ("graph", Value::Enum(g)) => Some(g.clone()),
+                    _ => None,
+                })
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for f in fields.iter_mut() {
+            let Some(graphs) = external.get(&(type_name.clone(), f.name.clone())) else {
+                continue;
+            };
+            // No `@join__field` means "in every subgraph of the type": say
+            // so explicitly, to mark the external ones.
+            if !f.directives.iter().any(|d| d.name == "join__field") {
+                for graph in &type_graphs {
+                    f.directives.push(graphql_parser::schema::Directive {
+                        position: Default::default(),
+                        name: "join__field".to_string(),
+                        arguments: vec![("graph".to_string(), Value::Enum(graph.clone()))],
+                    });
+                }
+            }
+            for d in f.directives.iter_mut().filter(|d| d.name == "join__field") {
+                let graph = d.arguments.iter().find_map(|(a, v)| match (a.as_str(), v) {
+                    ("graph", Value::Enum(g)) => Some(g.clone()),
+                    _ => None,
+                });
+                let marked = d.arguments.iter().any(|(a, _)| a == "external");
+                if !marked && graph.is_some_and(|g| graphs.contains(&g)) {
+                    d.arguments
+                        .push(("external".to_string(), Value::Boolean(true)));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_key_fields_become_shareable_with_the_imported_name() {
+        let sdl = r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", {name: "@shareable", as: "@shared"}])
+type Entity @key(fields: "id { one two }") { id: CompositeID! name: String }
+type CompositeID { one: ID! two: ID! @shared three: Int }"#;
+        let out = mark_nested_key_fields_shareable(sdl);
+        assert!(out.contains("one: ID! @shared two"), "{out}");
+        assert!(out.contains("two: ID! @shared three"), "{out}");
+        assert!(out.contains("three: Int }"), "{out}");
+        assert!(out.contains("id: CompositeID! name"), "{out}");
+    }
+
+    #[test]
+    fn selections_nest() {
+        let s = parse_selection("id { one two { three } } other");
+        assert_eq!(s.0.len(), 2);
+        assert_eq!(s.0[0].1 .0.len(), 2);
+        assert_eq!(s.0[0].1 .0[1].1 .0[0].0, "three");
+    }
+}

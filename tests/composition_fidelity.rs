@@ -1,0 +1,422 @@
+//! Composition fidelity against a reference: every subgraph set under
+//! `tests/fixtures/composition/` (one folder per set, one `NAME.graphql`
+//! per domain) is composed by Meshwork and by The Guild's federation
+//! composition (`tests/composition-oracle/`, MIT, run with node from the
+//! npm registry's package). Both must compose or both refuse; when both
+//! compose, the supergraphs must be equivalent after normalisation (types,
+//! fields and their types, join directives, `@inaccessible`/`@tag`).
+//!
+//! Where Meshwork is known to differ, the set is listed in
+//! [`KNOWN_DIVERGENCES`] with the reason; the test fails if a listed set
+//! starts agreeing (remove it from the list) or an unlisted one differs.
+//! Sets named `refused-*` must be refused by both.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use graphql_parser::schema::{Definition, Directive, Document, TypeDefinition, Value};
+
+/// Sets where Meshwork's composition is known to differ from the
+/// reference, with why. Each is a bug to fix (issue 9) unless it says
+/// "intended".
+const KNOWN_DIVERGENCES: &[(&str, &str)] = &[
+    (
+        "entity-and-value-type",
+        "bug: graphql-composition 0.12 refuses a type that is an entity in one subgraph and a value type in another (`validate_consistent_entityness`)",
+    ),
+    (
+        "entity-three-way",
+        "bug: the same, and its Federation-1 rule that shareable objects define the same fields everywhere; needs Federation 2's satisfiability check instead",
+    ),
+    (
+        "output-supertype",
+        "bug: output field types are not merged to their common supertype (Book in one subgraph, its interface Media in another)",
+    ),
+    (
+        "override-dangling",
+        "intended: an @override naming no domain is an error naming the domain that wrote it (the reference only hints)",
+    ),
+];
+
+/// What one composition gave.
+#[derive(Debug)]
+enum Outcome {
+    Composed(String),
+    Refused(Vec<String>),
+}
+
+fn corpus() -> PathBuf {
+    common::fixture("composition")
+}
+
+fn sets() -> Vec<PathBuf> {
+    let mut sets: Vec<PathBuf> = std::fs::read_dir(corpus())
+        .expect("corpus folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    sets.sort();
+    sets
+}
+
+fn set_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn meshwork(set: &Path) -> Outcome {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(set)
+        .expect("set folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "graphql"))
+        .collect();
+    files.sort();
+    let subgraphs: Vec<composition::Subgraph> = files
+        .iter()
+        .map(|f| {
+            let name = f
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            composition::Subgraph {
+                url: format!("http://{name}.local/graphql"),
+                sdl: std::fs::read_to_string(f).expect("subgraph file"),
+                name,
+            }
+        })
+        .collect();
+    match composition::compose(&subgraphs) {
+        Ok(s) => Outcome::Composed(s.sdl),
+        Err(e) => Outcome::Refused(e.0.iter().map(ToString::to_string).collect()),
+    }
+}
+
+/// The reference's outcome per set, or `None` (said on stderr) when node
+/// or the oracle's packages cannot be had outside CI.
+fn oracle(sets: &[PathBuf]) -> Option<BTreeMap<String, Outcome>> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/composition-oracle");
+    let ci = std::env::var_os("CI").is_some();
+    let unavailable = |why: String| {
+        if ci {
+            panic!("CI needs the composition oracle: {why}");
+        }
+        eprintln!(
+            "skipped: composition oracle unavailable ({why}); install node and npm to run it"
+        );
+        None
+    };
+    if !dir.join("node_modules").is_dir() {
+        let installed = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .output();
+        match installed {
+            Ok(o) if o.status.success() => {}
+            Ok(o) => return unavailable(format!("npm ci: {}", String::from_utf8_lossy(&o.stderr))),
+            Err(e) => return unavailable(format!("npm: {e}")),
+        }
+    }
+    let output = std::process::Command::new("node")
+        .arg(dir.join("compose.mjs"))
+        .args(sets)
+        .output();
+    let output = match output {
+        Ok(o) if o.status.success() => o,
+        Ok(o) => return unavailable(format!("node: {}", String::from_utf8_lossy(&o.stderr))),
+        Err(e) => return unavailable(format!("node: {e}")),
+    };
+    let mut outcomes = BTreeMap::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let value: serde_json::Value = serde_json::from_str(line).expect("oracle JSON line");
+        let set = value["set"].as_str().unwrap_or_default().to_string();
+        let outcome = match value["supergraph"].as_str() {
+            Some(sdl) => Outcome::Composed(sdl.to_string()),
+            None => Outcome::Refused(
+                value["errors"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.as_str().map(str::to_string))
+                    .collect(),
+            ),
+        };
+        outcomes.insert(set, outcome);
+    }
+    Some(outcomes)
+}
+
+/// `{ a  b{c} }` and `{a b {c}}` alike.
+fn normal_selection(text: &str) -> String {
+    text.replace('{', " { ")
+        .replace('}', " } ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A directive as text with its arguments sorted and defaults dropped.
+fn directive(d: &Directive<'_, String>) -> String {
+    let mut args: Vec<String> = d
+        .arguments
+        .iter()
+        .filter(|(name, value)| {
+            !matches!(
+                (name.as_str(), value),
+                (
+                    "external" | "extension" | "isInterfaceObject" | "usedOverridden",
+                    Value::Boolean(false)
+                ) | ("resolvable", Value::Boolean(true))
+            )
+        })
+        .map(|(name, value)| match value {
+            Value::String(s)
+                if matches!(name.as_str(), "key" | "requires" | "provides" | "fields") =>
+            {
+                format!("{name}: \"{}\"", normal_selection(s))
+            }
+            _ => format!("{name}: {value}"),
+        })
+        .collect();
+    args.sort();
+    if args.is_empty() {
+        format!("@{}", d.name)
+    } else {
+        format!("@{}({})", d.name, args.join(", "))
+    }
+}
+
+/// Directives that carry meaning for planning or the API schema.
+fn kept(d: &Directive<'_, String>) -> bool {
+    d.name.starts_with("join__")
+        || matches!(
+            d.name.as_str(),
+            "inaccessible" | "tag" | "authenticated" | "requiresScopes" | "policy"
+        )
+}
+
+fn directives(list: &[Directive<'_, String>]) -> BTreeSet<String> {
+    list.iter().filter(|d| kept(d)).map(directive).collect()
+}
+
+/// One line per type, field, enum value and union member, with its
+/// meaningful directives; join__field made explicit where a supergraph
+/// leaves it implicit (a field without one lives in every subgraph of its
+/// type).
+fn normalize(sdl: &str) -> BTreeSet<String> {
+    let doc: Document<'_, String> = match graphql_parser::parse_schema::<String>(sdl) {
+        Ok(doc) => doc,
+        Err(e) => return [format!("unparsable supergraph: {e}")].into(),
+    };
+    let mut out = BTreeSet::new();
+    let internal =
+        |name: &str| name.starts_with("join__") || name.starts_with("link__") || name == "link";
+    for def in &doc.definitions {
+        let Definition::TypeDefinition(t) = def else {
+            continue;
+        };
+        match t {
+            TypeDefinition::Object(o) if !internal(&o.name) => {
+                type_lines(
+                    &mut out,
+                    "type",
+                    &o.name,
+                    &o.directives,
+                    &o.implements_interfaces,
+                    &o.fields,
+                );
+            }
+            TypeDefinition::Interface(i) if !internal(&i.name) => {
+                type_lines(
+                    &mut out,
+                    "interface",
+                    &i.name,
+                    &i.directives,
+                    &i.implements_interfaces,
+                    &i.fields,
+                );
+            }
+            TypeDefinition::InputObject(i) if !internal(&i.name) => {
+                out.insert(format!("input {} {:?}", i.name, directives(&i.directives)));
+                for f in &i.fields {
+                    out.insert(format!(
+                        "input {}.{}: {} {:?}",
+                        i.name,
+                        f.name,
+                        f.value_type,
+                        directives(&f.directives)
+                    ));
+                }
+            }
+            TypeDefinition::Enum(e) if !internal(&e.name) => {
+                out.insert(format!("enum {} {:?}", e.name, directives(&e.directives)));
+                for v in &e.values {
+                    out.insert(format!(
+                        "enum {}.{} {:?}",
+                        e.name,
+                        v.name,
+                        directives(&v.directives)
+                    ));
+                }
+            }
+            TypeDefinition::Union(u) if !internal(&u.name) => {
+                out.insert(format!("union {} {:?}", u.name, directives(&u.directives)));
+                for member in &u.types {
+                    out.insert(format!("union {} member {member}", u.name));
+                }
+            }
+            TypeDefinition::Scalar(s) if !internal(&s.name) && s.name != "_Any" => {
+                out.insert(format!("scalar {} {:?}", s.name, directives(&s.directives)));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn type_lines(
+    out: &mut BTreeSet<String>,
+    kind: &str,
+    name: &str,
+    type_directives: &[Directive<'_, String>],
+    implements: &[String],
+    fields: &[graphql_parser::schema::Field<'_, String>],
+) {
+    let graphs: Vec<String> = type_directives
+        .iter()
+        .filter(|d| d.name == "join__type")
+        .filter_map(|d| {
+            d.arguments
+                .iter()
+                .find(|(a, _)| a == "graph")
+                .map(|(_, v)| v.to_string())
+        })
+        .collect();
+    out.insert(format!("{kind} {name} {:?}", directives(type_directives)));
+    for interface in implements {
+        out.insert(format!("{kind} {name} implements {interface}"));
+    }
+    for f in fields {
+        let mut field_directives = directives(&f.directives);
+        if !f.directives.iter().any(|d| d.name == "join__field") {
+            for g in &graphs {
+                field_directives.insert(format!("@join__field(graph: {g})"));
+            }
+        }
+        // `type:` on join__field only matters where it differs.
+        let own = format!("type: \"{}\"", f.field_type);
+        let field_directives: BTreeSet<String> = field_directives
+            .into_iter()
+            .map(|d| {
+                d.replace(&format!(", {own}"), "")
+                    .replace(&format!("{own}, "), "")
+            })
+            .collect();
+        let args: Vec<String> = f
+            .arguments
+            .iter()
+            .map(|a| {
+                format!(
+                    "{}: {}{}",
+                    a.name,
+                    a.value_type,
+                    a.default_value
+                        .as_ref()
+                        .map(|v| format!(" = {v}"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        out.insert(format!(
+            "{kind} {name}.{}({}): {} {:?}",
+            f.name,
+            args.join(", "),
+            f.field_type,
+            field_directives
+        ));
+    }
+}
+
+/// How the two compositions of a set differ, if they do.
+fn divergence(set: &str, ours: &Outcome, reference: &Outcome) -> Option<String> {
+    match (ours, reference) {
+        (Outcome::Refused(_), Outcome::Refused(_)) => None,
+        (Outcome::Composed(_), Outcome::Refused(e)) => Some(format!(
+            "Meshwork composes what the reference refuses: {}",
+            e.join(" | ")
+        )),
+        (Outcome::Refused(e), Outcome::Composed(_)) => Some(format!(
+            "Meshwork refuses what the reference composes: {}",
+            e.join(" | ")
+        )),
+        (Outcome::Composed(a), Outcome::Composed(b)) => {
+            let (a, b) = (normalize(a), normalize(b));
+            if a == b {
+                return None;
+            }
+            let only_ours: Vec<&String> = a.difference(&b).collect();
+            let only_reference: Vec<&String> = b.difference(&a).collect();
+            Some(format!(
+                "{set}: supergraphs differ\n  only Meshwork's: {only_ours:#?}\n  only the reference's: {only_reference:#?}"
+            ))
+        }
+    }
+}
+
+#[test]
+fn every_set_composes_as_the_reference_composes_it() {
+    let sets = sets();
+    assert!(sets.len() >= 20, "the corpus has {} sets", sets.len());
+    let Some(reference) = oracle(&sets) else {
+        return;
+    };
+    let mut diverging = BTreeMap::new();
+    for set in &sets {
+        let name = set_name(set);
+        let ours = meshwork(set);
+        let theirs = reference
+            .get(&name)
+            .unwrap_or_else(|| panic!("the oracle did not answer for {name}"));
+        if name.starts_with("refused-") {
+            assert!(
+                matches!(theirs, Outcome::Refused(_)),
+                "{name}: the reference composes a set named refused-*"
+            );
+        }
+        if let Some(why) = divergence(&name, &ours, theirs) {
+            diverging.insert(name, why);
+        }
+    }
+    let known: BTreeSet<&str> = KNOWN_DIVERGENCES.iter().map(|(s, _)| *s).collect();
+    let found: BTreeSet<&str> = diverging.keys().map(String::as_str).collect();
+    let new: Vec<&&str> = found.difference(&known).collect();
+    let fixed: Vec<&&str> = known.difference(&found).collect();
+    let report: Vec<String> = diverging
+        .iter()
+        .filter(|(s, _)| !known.contains(s.as_str()))
+        .map(|(s, why)| format!("{s}: {why}"))
+        .collect();
+    assert!(
+        new.is_empty() && fixed.is_empty(),
+        "new divergences: {new:?}\nnow agreeing (remove from KNOWN_DIVERGENCES): {fixed:?}\n\n{}",
+        report.join("\n\n")
+    );
+}
+
+/// Meshwork's own rule beyond the reference: an `@override` naming no
+/// domain is an error naming the domain that wrote it.
+#[test]
+fn an_override_from_no_domain_is_refused_naming_its_author() {
+    let set = corpus().join("override-dangling");
+    match meshwork(&set) {
+        Outcome::Refused(errors) => assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("pricing") && e.contains("ghost")),
+            "{errors:?}"
+        ),
+        Outcome::Composed(_) => panic!("a dangling @override composed"),
+    }
+}
