@@ -412,3 +412,60 @@ fn an_override_from_no_domain_is_refused_naming_its_author() {
         Outcome::Composed(_) => panic!("a dangling @override composed"),
     }
 }
+
+fn compose_cli(set: &str, extra: &[&str]) -> std::process::Output {
+    let dir = corpus().join(set);
+    let mut args = vec!["compose".to_string()];
+    for file in std::fs::read_dir(&dir).expect("set").filter_map(|e| e.ok()) {
+        let path = file.path();
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        args.push("--subgraph".into());
+        args.push(format!("{name}={}", path.display()));
+        args.push("--url".into());
+        args.push(format!("{name}=http://{name}.local/graphql"));
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    std::process::Command::new(common::binary())
+        .args(&args)
+        .env("MESHWORK_LOG", "warn")
+        .output()
+        .expect("run meshwork compose")
+}
+
+/// `meshwork compose` composes local files exactly as the catalog does
+/// (composition, then the access step every served supergraph goes
+/// through), and reports errors naming their domain.
+#[test]
+fn the_compose_command_prints_what_the_catalog_would_serve() {
+    let output = compose_cli("requires", &[]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let Outcome::Composed(sdl) = meshwork(&corpus().join("requires")) else {
+        panic!("the requires set composes");
+    };
+    let rules = composition::AccessRules {
+        admin_scope: "mesh:admin".into(),
+        ..Default::default()
+    };
+    let served = composition::apply_access(&sdl, &rules).expect("access step");
+    assert_eq!(printed, served.trim());
+
+    let refused = compose_cli("override-dangling", &[]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("domain `pricing`") && stderr.contains("ghost"),
+        "{stderr}"
+    );
+    let json = compose_cli("override-dangling", &["--output", "json"]);
+    assert!(!json.status.success());
+    let answer: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON on stdout");
+    assert_eq!(answer["errors"][0]["domain"], "pricing", "{answer}");
+}
