@@ -259,7 +259,11 @@ fn normalize(sdl: &str) -> BTreeSet<String> {
                     out.insert(format!("union {} member {member}", u.name));
                 }
             }
-            TypeDefinition::Scalar(s) if !internal(&s.name) && s.name != "_Any" => {
+            // Spec-owned scalars (`federation__Scope`, `requiresScopes__Scope`)
+            // are named after whichever spec a composer links.
+            TypeDefinition::Scalar(s)
+                if !internal(&s.name) && s.name != "_Any" && !s.name.contains("__") =>
+            {
                 out.insert(format!("scalar {} {:?}", s.name, directives(&s.directives)));
             }
             _ => {}

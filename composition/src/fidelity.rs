@@ -7,10 +7,16 @@
 //!   treats key fields ([`mark_nested_key_fields_shareable`]); an
 //!   `@override(from:)` naming no domain is an error naming the domain
 //!   that wrote it ([`dangling_overrides`]);
+//!   An `@external` field nothing uses is Federation 2's `EXTERNAL_UNUSED`
+//!   error ([`unused_externals`]).
 //! - after: `@external` fields keep `external: true` on their
 //!   `@join__field` ([`mark_external_fields`]); the query type is joined to
 //!   every subgraph, as every Federation 2 subgraph has one
-//!   (`add_missing_join_types` in `lib.rs`).
+//!   (`add_missing_join_types` in `lib.rs`); custom scalars are joined to
+//!   the subgraphs defining them and interface keys to every subgraph
+//!   declaring them ([`add_declared_joins`]); the subgraph a field is
+//!   progressively overridden from carries the `overrideLabel` too
+//!   ([`label_overridden_fields`]).
 //!
 //! Each step names what it fixes; when an upgrade of `graphql-composition`
 //! makes one unnecessary, the corpus test shows it.
@@ -281,6 +287,310 @@ pub(crate) fn dangling_overrides(subgraphs: &[Subgraph]) -> Vec<CompositionError
                         });
                     }
                 }
+            }
+        }
+    }
+    errors
+}
+
+/// What the post-processing steps read from one subgraph: its scalars
+/// and the keys of its interfaces (`(interface, key, resolvable)`).
+struct Declared {
+    scalars: BTreeSet<String>,
+    interface_keys: Vec<(String, String, bool)>,
+}
+
+fn declared(sdl: &str) -> Declared {
+    let mut out = Declared {
+        scalars: BTreeSet::new(),
+        interface_keys: Vec::new(),
+    };
+    let Ok(doc) = cynic_parser::parse_type_system_document(sdl) else {
+        return out;
+    };
+    let key = federation_name(&doc, "key");
+    for def in doc.definitions() {
+        let (Definition::Type(t) | Definition::TypeExtension(t)) = def else {
+            continue;
+        };
+        match t {
+            TypeDefinition::Scalar(scalar) => {
+                out.scalars.insert(scalar.name().to_string());
+            }
+            TypeDefinition::Interface(i) => {
+                for d in i.directives().filter(|d| is_directive(d, "key", &key)) {
+                    let fields = d
+                        .arguments()
+                        .find(|a| a.name() == "fields")
+                        .and_then(|a| a.value().as_str());
+                    let resolvable = d
+                        .arguments()
+                        .find(|a| a.name() == "resolvable")
+                        .and_then(|a| a.value().as_bool())
+                        .unwrap_or(true);
+                    if let Some(fields) = fields {
+                        out.interface_keys.push((
+                            i.name().to_string(),
+                            fields.to_string(),
+                            resolvable,
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn join_type(
+    graph: &str,
+    key: Option<(&str, bool)>,
+) -> graphql_parser::schema::Directive<'static, String> {
+    let mut arguments = vec![("graph".to_string(), Value::Enum(graph.to_string()))];
+    if let Some((fields, resolvable)) = key {
+        arguments.push(("key".to_string(), Value::String(fields.to_string())));
+        if !resolvable {
+            arguments.push(("resolvable".to_string(), Value::Boolean(false)));
+        }
+    }
+    graphql_parser::schema::Directive {
+        position: Default::default(),
+        name: "join__type".to_string(),
+        arguments,
+    }
+}
+
+fn arg_of<'d>(
+    d: &'d graphql_parser::schema::Directive<'static, String>,
+    name: &str,
+) -> Option<&'d Value<'static, String>> {
+    d.arguments.iter().find(|(a, _)| a == name).map(|(_, v)| v)
+}
+
+fn same_selection(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        s.replace('{', " { ")
+            .replace('}', " } ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    norm(a) == norm(b)
+}
+
+/// Joins `graphql-composition` leaves out: custom scalars get a
+/// `@join__type` per subgraph defining them, and an interface's `@key` in
+/// every subgraph that declares it gets its `@join__type(graph:, key:)`
+/// (0.12 keeps only one subgraph's).
+pub(crate) fn add_declared_joins(doc: &mut Document<'static, String>, subgraphs: &[Subgraph]) {
+    let graphs = graph_values(doc);
+    let mut scalar_graphs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut interface_keys: BTreeMap<String, Vec<(String, String, bool)>> = BTreeMap::new();
+    for subgraph in subgraphs {
+        let Some(graph) = graphs.get(&subgraph.name) else {
+            continue;
+        };
+        let facts = declared(&subgraph.sdl);
+        for scalar in facts.scalars {
+            scalar_graphs
+                .entry(scalar)
+                .or_default()
+                .insert(graph.clone());
+        }
+        for (interface, fields, resolvable) in facts.interface_keys {
+            interface_keys
+                .entry(interface)
+                .or_default()
+                .push((graph.clone(), fields, resolvable));
+        }
+    }
+    for def in &mut doc.definitions {
+        match def {
+            SDef::TypeDefinition(STypeDef::Scalar(scalar)) => {
+                let Some(owners) = scalar_graphs.get(&scalar.name) else {
+                    continue;
+                };
+                for graph in owners {
+                    let present = scalar.directives.iter().any(|d| {
+                        d.name == "join__type"
+                            && matches!(arg_of(d, "graph"), Some(Value::Enum(g)) if g == graph)
+                    });
+                    if !present {
+                        scalar.directives.push(join_type(graph, None));
+                    }
+                }
+            }
+            SDef::TypeDefinition(STypeDef::Interface(interface)) => {
+                let Some(keys) = interface_keys.get(&interface.name) else {
+                    continue;
+                };
+                for (graph, fields, resolvable) in keys {
+                    let present = interface.directives.iter().any(|d| {
+                        d.name == "join__type"
+                            && matches!(arg_of(d, "graph"), Some(Value::Enum(g)) if g == graph)
+                            && matches!(arg_of(d, "key"), Some(Value::String(k)) if same_selection(k, fields))
+                    });
+                    if !present {
+                        interface
+                            .directives
+                            .push(join_type(graph, Some((fields, *resolvable))));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Progressive override: the subgraph a field is overridden from keeps
+/// serving it while the label is off, so its `@join__field` carries the
+/// same `overrideLabel` (as Apollo and The Guild write it); 0.12 leaves
+/// it off, and the planner would treat the old field as gone.
+pub(crate) fn label_overridden_fields(doc: &mut Document<'static, String>) {
+    let graphs = graph_values(doc);
+    for def in &mut doc.definitions {
+        let fields = match def {
+            SDef::TypeDefinition(STypeDef::Object(o)) => &mut o.fields,
+            SDef::TypeDefinition(STypeDef::Interface(i)) => &mut i.fields,
+            _ => continue,
+        };
+        for f in fields.iter_mut() {
+            let labelled: Vec<(String, Value<'static, String>)> = f
+                .directives
+                .iter()
+                .filter(|d| d.name == "join__field")
+                .filter_map(
+                    |d| match (arg_of(d, "override"), arg_of(d, "overrideLabel")) {
+                        (Some(Value::String(from)), Some(label)) => {
+                            graphs.get(from).map(|g| (g.clone(), label.clone()))
+                        }
+                        _ => None,
+                    },
+                )
+                .collect();
+            for (from_graph, label) in labelled {
+                for d in f.directives.iter_mut().filter(|d| d.name == "join__field") {
+                    let is_from =
+                        matches!(arg_of(d, "graph"), Some(Value::Enum(g)) if *g == from_graph);
+                    if is_from && arg_of(d, "overrideLabel").is_none() {
+                        d.arguments
+                            .push(("overrideLabel".to_string(), label.clone()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `@external` fields a subgraph never uses (in a `@key`, `@requires` or
+/// `@provides` selection, or to satisfy an interface field): Federation
+/// 2's `EXTERNAL_UNUSED` error.
+pub(crate) fn unused_externals(subgraphs: &[Subgraph]) -> Vec<CompositionError> {
+    let mut errors = Vec::new();
+    for subgraph in subgraphs {
+        let Ok(doc) = cynic_parser::parse_type_system_document(&subgraph.sdl) else {
+            continue;
+        };
+        // Federation 1 subgraphs (no @link) mark extension keys external.
+        let is_federation_2 = doc.definitions().any(|d| {
+            matches!(d, Definition::SchemaExtension(s) | Definition::Schema(s) if s.directives().any(|d| d.name() == "link"))
+        });
+        if !is_federation_2 {
+            continue;
+        }
+        let names: BTreeMap<&str, String> =
+            ["key", "requires", "provides", "external", "shareable"]
+                .into_iter()
+                .map(|n| (n, federation_name(&doc, n)))
+                .collect();
+        let index = field_index(&subgraph.sdl, &doc, &names["shareable"]);
+        let mut used: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut externals: Vec<(String, String)> = Vec::new();
+        let mut interfaces_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        fn mark(
+            type_name: &str,
+            selection: &Selection,
+            index: &FieldIndex,
+            used: &mut BTreeSet<(String, String)>,
+        ) {
+            for (field, below) in &selection.0 {
+                used.insert((type_name.to_string(), field.clone()));
+                if let Some((output, _, _)) = index.get(&(type_name.to_string(), field.clone())) {
+                    mark(output, below, index, used);
+                }
+            }
+        }
+        for def in doc.definitions() {
+            let (Definition::Type(t) | Definition::TypeExtension(t)) = def else {
+                continue;
+            };
+            let (type_name, type_directives, fields) = match t {
+                TypeDefinition::Object(o) => {
+                    interfaces_of
+                        .entry(o.name().to_string())
+                        .or_default()
+                        .extend(o.implements_interfaces().map(str::to_string));
+                    (
+                        o.name(),
+                        o.directives().collect::<Vec<_>>(),
+                        o.fields().collect::<Vec<_>>(),
+                    )
+                }
+                TypeDefinition::Interface(i) => (
+                    i.name(),
+                    i.directives().collect::<Vec<_>>(),
+                    i.fields().collect::<Vec<_>>(),
+                ),
+                _ => continue,
+            };
+            let selection_of = |d: &Directive<'_>| {
+                d.arguments()
+                    .find(|a| a.name() == "fields")
+                    .and_then(|a| a.value().as_str())
+                    .map(parse_selection)
+            };
+            for d in type_directives
+                .iter()
+                .filter(|d| is_directive(d, "key", &names["key"]))
+            {
+                if let Some(selection) = selection_of(d) {
+                    mark(type_name, &selection, &index, &mut used);
+                }
+            }
+            for f in fields {
+                if f.directives()
+                    .any(|d| is_directive(&d, "external", &names["external"]))
+                {
+                    externals.push((type_name.to_string(), f.name().to_string()));
+                }
+                for d in f.directives() {
+                    if is_directive(&d, "requires", &names["requires"]) {
+                        if let Some(selection) = selection_of(&d) {
+                            mark(type_name, &selection, &index, &mut used);
+                        }
+                    }
+                    if is_directive(&d, "provides", &names["provides"]) {
+                        if let Some(selection) = selection_of(&d) {
+                            mark(f.ty().name(), &selection, &index, &mut used);
+                        }
+                    }
+                }
+            }
+        }
+        for (type_name, field) in externals {
+            let satisfies_interface = interfaces_of
+                .get(&type_name)
+                .into_iter()
+                .flatten()
+                .any(|i| index.contains_key(&(i.clone(), field.clone())));
+            if !used.contains(&(type_name.clone(), field.clone())) && !satisfies_interface {
+                errors.push(CompositionError {
+                    domain: Some(subgraph.name.clone()),
+                    message: format!(
+                        "`{type_name}.{field}` is marked @external but no @key, @requires or @provides of this domain uses it (EXTERNAL_UNUSED); remove the field or the @external"
+                    ),
+                });
             }
         }
     }

@@ -89,6 +89,7 @@ pub fn compose(subgraphs: &[Subgraph]) -> Result<Supergraph, CompositionFailed> 
         }]));
     }
     let mut errors = fidelity::dangling_overrides(subgraphs);
+    errors.extend(fidelity::unused_externals(subgraphs));
     let mut input = graphql_composition::Subgraphs::default();
     for subgraph in subgraphs {
         let sdl = fidelity::mark_nested_key_fields_shareable(&subgraph.sdl);
@@ -171,6 +172,8 @@ fn complete_supergraph(supergraph: &str, subgraphs: &[Subgraph]) -> Result<Strin
         .into_static();
     add_join_types(&mut doc);
     fidelity::mark_external_fields(&mut doc, subgraphs);
+    fidelity::add_declared_joins(&mut doc, subgraphs);
+    fidelity::label_overridden_fields(&mut doc);
     Ok(doc.to_string())
 }
 
