@@ -10,7 +10,24 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-# Starts PostgreSQL on 127.0.0.1:${MESHWORK_PG_PORT:-55432} with a fresh data
+# The first port from $1 up that nothing listens on (a developer's own
+# PostgreSQL or Redis, or an earlier run, may hold the usual one).
+free_port() {
+  python3 - "$1" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+while True:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            print(port)
+            break
+        except OSError:
+            port += 1
+PY
+}
+
+# Starts PostgreSQL on 127.0.0.1:${MESHWORK_PG_PORT:-55432 or the next free port} with a fresh data
 # folder and exports MESHWORK_TEST_POSTGRES_URL.
 start_postgres() {
   local bin
@@ -20,20 +37,20 @@ start_postgres() {
     apt_install postgresql
     bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   fi
-  local port=${MESHWORK_PG_PORT:-55432}
+  local port=${MESHWORK_PG_PORT:-$(free_port 55432)}
+  MESHWORK_PG_BIN=$bin
   MESHWORK_PG_DATA=$(mktemp -d /tmp/meshwork-pg.XXXXXX)
   chown postgres:postgres "$MESHWORK_PG_DATA"
   su postgres -s /bin/sh -c "$bin/initdb -D $MESHWORK_PG_DATA -A trust -U postgres" >/dev/null
   su postgres -s /bin/sh -c "$bin/pg_ctl -D $MESHWORK_PG_DATA -l $MESHWORK_PG_DATA/server.log -w \
     -o '-p $port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200' start" >/dev/null
-  MESHWORK_PG_BIN=$bin
   export MESHWORK_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
   echo "PostgreSQL $($bin/postgres --version | awk '{print $3}') on 127.0.0.1:$port"
 }
 
 stop_postgres() {
   if [ -n "${MESHWORK_PG_DATA:-}" ]; then
-    su postgres -s /bin/sh -c "$MESHWORK_PG_BIN/pg_ctl -D $MESHWORK_PG_DATA -m fast stop" >/dev/null 2>&1 || true
+    su postgres -s /bin/sh -c "${MESHWORK_PG_BIN:-}/pg_ctl -D $MESHWORK_PG_DATA -m fast stop" >/dev/null 2>&1 || true
     rm -rf "$MESHWORK_PG_DATA"
   fi
 }
@@ -45,7 +62,7 @@ start_redis() {
     echo "installing Redis from Debian packages"
     apt_install redis-server
   fi
-  local port=${MESHWORK_REDIS_PORT:-56379}
+  local port=${MESHWORK_REDIS_PORT:-$(free_port 56379)}
   redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
     --pidfile "/tmp/meshwork-redis-$port.pid" >/dev/null
   MESHWORK_REDIS_PIDFILE="/tmp/meshwork-redis-$port.pid"
