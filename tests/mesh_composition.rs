@@ -442,3 +442,74 @@ async fn the_demo_answers_the_readme_query() {
         "the README's answer is what the demo returns"
     );
 }
+
+/// `meshwork compose` over the demo domains' schema files prints exactly
+/// the supergraph the running demo serves (a domain team's CI sees what
+/// the mesh will serve).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compose_prints_the_supergraph_the_running_demo_serves() {
+    let key = "demo-compose-cdn-key-0123456789abcdef";
+    let server = Server::start_with(&[
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--cdn-key",
+        key,
+        "--supergraph-poll-interval",
+        "1s",
+    ]);
+    let listed = server
+        .graphql(
+            "{ domains(first: 50) { nodes { name apiUrl latestSchemaVersion { document } } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let mut nodes: Vec<serde_json::Value> = listed["data"]["domains"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    nodes.sort_by_key(|n| n["name"].as_str().unwrap_or_default().to_string());
+    assert_eq!(nodes.len(), 3, "{listed}");
+    let dir = tempfile::tempdir().expect("dir");
+    let mut args: Vec<String> = vec!["compose".into()];
+    for node in &nodes {
+        let name = node["name"].as_str().expect("name");
+        let file = dir.path().join(format!("{name}.graphql"));
+        std::fs::write(
+            &file,
+            node["latestSchemaVersion"]["document"]
+                .as_str()
+                .expect("schema document"),
+        )
+        .expect("write schema");
+        args.extend([
+            "--subgraph".into(),
+            format!("{name}={}", file.display()),
+            "--url".into(),
+            format!("{name}={}", node["apiUrl"].as_str().expect("apiUrl")),
+        ]);
+    }
+    let output = std::process::Command::new(common::binary())
+        .args(&args)
+        .env("MESHWORK_LOG", "warn")
+        .output()
+        .expect("meshwork compose");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let served = reqwest::Client::new()
+        .get(format!("{}/control/supergraph", server.base))
+        .header("x-hive-cdn-key", key)
+        .send()
+        .await
+        .expect("GET supergraph")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        served.trim()
+    );
+}
