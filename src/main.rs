@@ -289,10 +289,10 @@ fn compose(
         composition::apply_access(&s.sdl, &rules)
             .map(composition::Supergraph::new)
             .map_err(|message| {
-                composition::CompositionFailed(vec![composition::CompositionError {
-                    domain: None,
-                    message: format!("access rules: {message}"),
-                }])
+                composition::CompositionFailed(vec![composition::CompositionError::new(
+                    None,
+                    format!("access rules: {message}"),
+                )])
             })
     });
     match (composed, output) {

@@ -465,11 +465,25 @@ fn the_compose_command_prints_what_the_catalog_would_serve() {
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        stderr.contains("domain `pricing`") && stderr.contains("ghost"),
-        "{stderr}"
+        stderr.contains("domain `pricing` (line 2)") && stderr.contains("ghost"),
+        "the error names the domain, the line and the missing domain: {stderr}"
     );
     let json = compose_cli("override-dangling", &["--output", "json"]);
     assert!(!json.status.success());
     let answer: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON on stdout");
     assert_eq!(answer["errors"][0]["domain"], "pricing", "{answer}");
+    assert_eq!(answer["errors"][0]["line"], 2, "{answer}");
+    // Errors of the composition library get the line too when they name
+    // one domain and a type or field of it.
+    let subsets = compose_cli("refused-value-type-subsets", &["--output", "json"]);
+    let answer: serde_json::Value =
+        serde_json::from_slice(&subsets.stdout).expect("JSON on stdout");
+    let errors = answer["errors"].as_array().cloned().unwrap_or_default();
+    assert!(
+        !errors.is_empty()
+            && errors
+                .iter()
+                .all(|e| e["domain"].is_string() && e["line"] == 3),
+        "{answer}"
+    );
 }

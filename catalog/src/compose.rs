@@ -65,10 +65,10 @@ impl Catalog {
             ::composition::apply_access(&s.sdl, &rules)
                 .map(::composition::Supergraph::new)
                 .map_err(|message| {
-                    ::composition::CompositionFailed(vec![::composition::CompositionError {
-                        domain: None,
-                        message: format!("access rules: {message}"),
-                    }])
+                    ::composition::CompositionFailed(vec![::composition::CompositionError::new(
+                        None,
+                        format!("access rules: {message}"),
+                    )])
                 })
         });
         let (status, hash, supergraph, errors) = match composed {

@@ -278,13 +278,13 @@ pub(crate) fn dangling_overrides(subgraphs: &[Subgraph]) -> Vec<CompositionError
                         .find(|a| a.name() == "from")
                         .and_then(|a| a.value().as_str());
                     if let Some(from) = from.filter(|from| !names.contains(from)) {
-                        errors.push(CompositionError {
-                            domain: Some(subgraph.name.clone()),
-                            message: format!(
+                        errors.push(CompositionError::new(
+                            Some(subgraph.name.clone()),
+                            format!(
                                 "`{type_name}.{}` has @override(from: \"{from}\"), but no domain named `{from}` is composed; name the domain that served the field before, or remove the @override",
                                 f.name()
                             ),
-                        });
+                        ));
                     }
                 }
             }
@@ -585,16 +585,56 @@ pub(crate) fn unused_externals(subgraphs: &[Subgraph]) -> Vec<CompositionError> 
                 .flatten()
                 .any(|i| index.contains_key(&(i.clone(), field.clone())));
             if !used.contains(&(type_name.clone(), field.clone())) && !satisfies_interface {
-                errors.push(CompositionError {
-                    domain: Some(subgraph.name.clone()),
-                    message: format!(
+                errors.push(CompositionError::new(
+                    Some(subgraph.name.clone()),
+                    format!(
                         "`{type_name}.{field}` is marked @external but no @key, @requires or @provides of this domain uses it (EXTERNAL_UNUSED); remove the field or the @external"
                     ),
-                });
+                ));
             }
         }
     }
     errors
+}
+
+/// The line (from 1) of a type, or of one of its fields, in a subgraph's
+/// schema text.
+pub(crate) fn line_of(sdl: &str, type_name: &str, field: Option<&str>) -> Option<u32> {
+    let doc = cynic_parser::parse_type_system_document(sdl).ok()?;
+    let mut at = None;
+    for def in doc.definitions() {
+        let (Definition::Type(t) | Definition::TypeExtension(t)) = def else {
+            continue;
+        };
+        if t.name() != type_name {
+            continue;
+        }
+        let fields: Vec<(&str, usize)> = match t {
+            TypeDefinition::Object(o) => o.fields().map(|f| (f.name(), f.span().start)).collect(),
+            TypeDefinition::Interface(i) => {
+                i.fields().map(|f| (f.name(), f.span().start)).collect()
+            }
+            TypeDefinition::InputObject(i) => {
+                i.fields().map(|f| (f.name(), f.span().start)).collect()
+            }
+            TypeDefinition::Enum(e) => e.values().map(|v| (v.value(), v.span().start)).collect(),
+            _ => Vec::new(),
+        };
+        match field {
+            Some(name) => {
+                if let Some((_, start)) = fields.iter().find(|(n, _)| *n == name) {
+                    at = Some(*start);
+                    break;
+                }
+            }
+            None => {
+                at = Some(t.span().start);
+                break;
+            }
+        }
+    }
+    let at = at?.min(sdl.len());
+    Some(sdl[..at].matches('\n').count() as u32 + 1)
 }
 
 /// `graph:` enum value of each subgraph name, from `join__Graph`.

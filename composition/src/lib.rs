@@ -64,13 +64,77 @@ pub struct CompositionError {
     /// The domain the problem comes from, when it can be told.
     pub domain: Option<String>,
     pub message: String,
+    /// The line of that domain's schema the problem is at, when the
+    /// message names a type or field of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+impl CompositionError {
+    /// A problem of `domain` (or of none in particular), line unknown.
+    pub fn new(domain: Option<String>, message: impl Into<String>) -> Self {
+        Self {
+            domain,
+            message: message.into(),
+            line: None,
+        }
+    }
 }
 
 impl std::fmt::Display for CompositionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.domain {
-            Some(domain) => write!(f, "domain `{domain}`: {}", self.message),
-            None => f.write_str(&self.message),
+        match (&self.domain, self.line) {
+            (Some(domain), Some(line)) => {
+                write!(f, "domain `{domain}` (line {line}): {}", self.message)
+            }
+            (Some(domain), None) => write!(f, "domain `{domain}`: {}", self.message),
+            (None, _) => f.write_str(&self.message),
+        }
+    }
+}
+
+/// The `Type.field` (or `Type`) a message names in backticks or quotes.
+fn coordinate_in(message: &str) -> Option<(String, Option<String>)> {
+    let is_name = |s: &str| {
+        !s.is_empty()
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && s.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    };
+    for quote in ['`', '"'] {
+        for (i, part) in message.split(quote).enumerate() {
+            if i % 2 == 0 {
+                continue;
+            }
+            let part = part.split('(').next().unwrap_or(part);
+            match part.split_once('.') {
+                Some((ty, field)) if is_name(ty) && is_name(field) => {
+                    return Some((ty.to_string(), Some(field.to_string())))
+                }
+                None if is_name(part) && part.starts_with(|c: char| c.is_ascii_uppercase()) => {
+                    return Some((part.to_string(), None))
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// Fills in the line of each error that names a domain and a type or
+/// field of its schema.
+fn locate_lines(errors: &mut [CompositionError], subgraphs: &[Subgraph]) {
+    for error in errors.iter_mut().filter(|e| e.line.is_none()) {
+        let Some(subgraph) = error
+            .domain
+            .as_ref()
+            .and_then(|d| subgraphs.iter().find(|s| &s.name == d))
+        else {
+            continue;
+        };
+        if let Some((ty, field)) = coordinate_in(&error.message) {
+            error.line = fidelity::line_of(&subgraph.sdl, &ty, field.as_deref());
         }
     }
 }
@@ -83,10 +147,10 @@ pub struct CompositionFailed(pub Vec<CompositionError>);
 /// Composes `subgraphs` (at least one) into a supergraph.
 pub fn compose(subgraphs: &[Subgraph]) -> Result<Supergraph, CompositionFailed> {
     if subgraphs.is_empty() {
-        return Err(CompositionFailed(vec![CompositionError {
-            domain: None,
-            message: "there is no domain with a schema to compose".into(),
-        }]));
+        return Err(CompositionFailed(vec![CompositionError::new(
+            None,
+            "there is no domain with a schema to compose",
+        )]));
     }
     let mut errors = fidelity::dangling_overrides(subgraphs);
     errors.extend(fidelity::unused_externals(subgraphs));
@@ -94,40 +158,36 @@ pub fn compose(subgraphs: &[Subgraph]) -> Result<Supergraph, CompositionFailed> 
     for subgraph in subgraphs {
         let sdl = fidelity::mark_nested_key_fields_shareable(&subgraph.sdl);
         if let Err(e) = input.ingest_str(&sdl, &subgraph.name, Some(&subgraph.url)) {
-            errors.push(CompositionError {
-                domain: Some(subgraph.name.clone()),
-                message: format!("schema does not parse: {e}"),
-            });
+            errors.push(CompositionError::new(
+                Some(subgraph.name.clone()),
+                format!("schema does not parse: {e}"),
+            ));
         }
     }
     if !errors.is_empty() {
+        locate_lines(&mut errors, subgraphs);
         return Err(CompositionFailed(errors));
     }
     let graph = graphql_composition::compose(&mut input)
         .into_result()
         .map_err(|diagnostics| {
-            CompositionFailed(
-                diagnostics
-                    .iter_errors()
-                    .map(|message| CompositionError {
-                        domain: blame(message, subgraphs),
-                        message: message.to_string(),
-                    })
-                    .collect(),
-            )
+            let mut errors: Vec<CompositionError> = diagnostics
+                .iter_errors()
+                .map(|message| {
+                    CompositionError::new(blame(message, subgraphs), message.to_string())
+                })
+                .collect();
+            locate_lines(&mut errors, subgraphs);
+            CompositionFailed(errors)
         })?;
     let rendered = graphql_composition::render_federated_sdl(&graph).map_err(|e| {
-        CompositionFailed(vec![CompositionError {
-            domain: None,
-            message: format!("rendering the supergraph: {e}"),
-        }])
+        CompositionFailed(vec![CompositionError::new(
+            None,
+            format!("rendering the supergraph: {e}"),
+        )])
     })?;
-    let sdl = complete_supergraph(&rendered, subgraphs).map_err(|message| {
-        CompositionFailed(vec![CompositionError {
-            domain: None,
-            message,
-        }])
-    })?;
+    let sdl = complete_supergraph(&rendered, subgraphs)
+        .map_err(|message| CompositionFailed(vec![CompositionError::new(None, message)]))?;
     Ok(Supergraph::new(sdl))
 }
 
@@ -136,7 +196,8 @@ fn blame(message: &str, subgraphs: &[Subgraph]) -> Option<String> {
     let named: Vec<&Subgraph> = subgraphs
         .iter()
         .filter(|s| {
-            message.contains(&format!("\"{}\"", s.name))
+            message.starts_with(&format!("[{}]", s.name))
+                || message.contains(&format!("\"{}\"", s.name))
                 || message.contains(&format!("`{}`", s.name))
                 || message.contains(&format!("subgraph {}", s.name))
                 || message.contains(&format!("{}.", s.name))

@@ -399,6 +399,9 @@ pub struct CompositionProblem {
     /// The domain it comes from, when it can be told.
     domain: Option<String>,
     message: String,
+    /// The line of the domain's schema it is at, when known.
+    #[serde(default)]
+    line: Option<i32>,
 }
 
 pub struct CompositionView {
