@@ -540,15 +540,7 @@ async fn field_policies_follow_or_of_and_scope_semantics() {
 }
 
 fn rs256(key_file: &str, kid: &str, claims: Value) -> String {
-    let pem = std::fs::read(common::fixture(&format!("jwt/{key_file}"))).expect("key");
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(kid.into());
-    encode(
-        &header,
-        &claims,
-        &EncodingKey::from_rsa_pem(&pem).expect("RSA"),
-    )
-    .expect("sign")
+    common::rs256(key_file, kid, &claims)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

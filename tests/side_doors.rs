@@ -886,25 +886,12 @@ async fn jwks_server(document: std::sync::Arc<std::sync::Mutex<String>>) -> Stri
 }
 
 fn rs256(key_file: &str, kid: &str, claims: Value) -> String {
-    let pem = std::fs::read(common::fixture(&format!("jwt/{key_file}"))).expect("key");
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(kid.into());
-    encode(
-        &header,
-        &claims,
-        &EncodingKey::from_rsa_pem(&pem).expect("RSA"),
-    )
-    .expect("sign")
+    common::rs256(key_file, kid, &claims)
 }
 
-/// A key the provider stops publishing stops working once the document's
-/// `max-age` runs out, even if no token ever names a new key.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn jwks_keys_expire_with_their_max_age() {
-    let document = std::sync::Arc::new(std::sync::Mutex::new(
-        std::fs::read_to_string(common::fixture("jwt/jwks.json")).expect("jwks"),
-    ));
-    let url = jwks_server(document.clone()).await;
+/// A static gateway over the echo domain trusting one RS256 issuer
+/// (`https://issuer.test`) whose keys are fetched from `jwks_url`.
+async fn rs256_mesh(issuer_name: &str, jwks_url: &str) -> Mesh {
     let seen = echo::Seen::default();
     let domain = domains::serve(echo::router(seen.clone()))
         .await
@@ -916,8 +903,8 @@ async fn jwks_keys_expire_with_their_max_age() {
         &access,
         json!({
             "issuers": [{
-                "name": "corp", "issuer": "https://issuer.test", "audiences": [], "algorithm": "RS256",
-                "secret": null, "publicKeys": null, "jwksUrl": url, "subjectClaim": "sub",
+                "name": issuer_name, "issuer": "https://issuer.test", "audiences": [], "algorithm": "RS256",
+                "secret": null, "publicKeys": null, "jwksUrl": jwks_url, "subjectClaim": "sub",
                 "consumerClaim": "azp", "scopesClaim": "scope", "teamsClaim": "groups"
             }],
             "apiKeys": [], "consumers": []
@@ -927,33 +914,39 @@ async fn jwks_keys_expire_with_their_max_age() {
     .expect("write");
     let access = access.to_string_lossy().into_owned();
     let gateway = common::static_gateway(&supergraph.sdl, None, &["--access", &access]).await;
+    Mesh {
+        base: gateway.server.base.clone(),
+        seen,
+        _hold: vec![Box::new(gateway), Box::new(domain), Box::new(dir)],
+    }
+}
+
+/// A key the provider stops publishing stops working once the document's
+/// `max-age` runs out, even if no token ever names a new key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwks_keys_expire_with_their_max_age() {
+    let document = std::sync::Arc::new(std::sync::Mutex::new(
+        std::fs::read_to_string(common::fixture("jwt/jwks.json")).expect("jwks"),
+    ));
+    let url = jwks_server(document.clone()).await;
+    let mesh = rs256_mesh("corp", &url).await;
     let claims =
         |sub: &str| json!({ "iss": "https://issuer.test", "sub": sub, "exp": now() + 600 });
     let first = rs256("rsa-private.pem", "test-rsa-1", claims("before"));
-    let (status, answer) = ask(&gateway.server.base, &format!("Bearer {first}"), "{ open }").await;
+    let (status, answer) = ask(&mesh.base, &format!("Bearer {first}"), "{ open }").await;
     assert_eq!(status, 200, "{answer}");
     // The provider retires the key; nobody presents the new one.
     *document.lock().expect("lock") =
         std::fs::read_to_string(common::fixture("jwt/jwks-rotated.json")).expect("rotated");
     let later = rs256("rsa-private.pem", "test-rsa-1", claims("within-max-age"));
-    let (status, _) = ask(&gateway.server.base, &format!("Bearer {later}"), "{ open }").await;
+    let (status, _) = ask(&mesh.base, &format!("Bearer {later}"), "{ open }").await;
     assert_eq!(status, 200, "still within the document's max-age");
     tokio::time::sleep(std::time::Duration::from_secs(62)).await;
     let expired = rs256("rsa-private.pem", "test-rsa-1", claims("after-max-age"));
-    let (status, answer) = ask(
-        &gateway.server.base,
-        &format!("Bearer {expired}"),
-        "{ open }",
-    )
-    .await;
+    let (status, answer) = ask(&mesh.base, &format!("Bearer {expired}"), "{ open }").await;
     assert_eq!(status, 401, "a retired key after max-age: {answer}");
     let rotated = rs256("rsa2-private.pem", "test-rsa-2", claims("new-key"));
-    let (status, answer) = ask(
-        &gateway.server.base,
-        &format!("Bearer {rotated}"),
-        "{ open }",
-    )
-    .await;
+    let (status, answer) = ask(&mesh.base, &format!("Bearer {rotated}"), "{ open }").await;
     assert_eq!(status, 200, "{answer}");
 }
 
@@ -1465,35 +1458,14 @@ async fn rules_on_types_and_fields_never_take_authorized_siblings_down() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_jwks_is_not_named_to_callers() {
-    let seen = echo::Seen::default();
-    let domain = domains::serve(echo::router(seen.clone()))
-        .await
-        .expect("echo domain");
-    let supergraph = common::compose(&[("echo", &domain.url)]).await;
-    let dir = tempfile::tempdir().expect("dir");
-    let access = dir.path().join("access.json");
     let internal = "http://127.0.0.1:9/internal/keys.json";
-    std::fs::write(
-        &access,
-        json!({
-            "issuers": [{
-                "name": "corp-idp", "issuer": "https://issuer.test", "audiences": [], "algorithm": "RS256",
-                "secret": null, "publicKeys": null, "jwksUrl": internal, "subjectClaim": "sub",
-                "consumerClaim": "azp", "scopesClaim": "scope", "teamsClaim": "groups"
-            }],
-            "apiKeys": [], "consumers": []
-        })
-        .to_string(),
-    )
-    .expect("write");
-    let access = access.to_string_lossy().into_owned();
-    let gateway = common::static_gateway(&supergraph.sdl, None, &["--access", &access]).await;
+    let mesh = rs256_mesh("corp-idp", internal).await;
     let jwt = rs256(
         "rsa-private.pem",
         "test-rsa-1",
         json!({ "iss": "https://issuer.test", "sub": "x", "exp": now() + 60 }),
     );
-    let (status, answer) = ask(&gateway.server.base, &format!("Bearer {jwt}"), "{ open }").await;
+    let (status, answer) = ask(&mesh.base, &format!("Bearer {jwt}"), "{ open }").await;
     assert_eq!(status, 401, "{answer}");
     let text = answer.to_string();
     for hidden in ["127.0.0.1", "internal/keys", "corp-idp", "RS256"] {
@@ -1503,5 +1475,5 @@ async fn an_unreachable_jwks_is_not_named_to_callers() {
         );
     }
     assert!(text.contains("try again later"), "{text}");
-    assert_eq!(seen.requests.load(Ordering::SeqCst), 0);
+    assert_eq!(mesh.seen.requests.load(Ordering::SeqCst), 0);
 }

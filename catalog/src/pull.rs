@@ -51,8 +51,6 @@ pub enum PullOutcome {
 }
 
 impl Catalog {
-    /// Fetches one domain's schema now, stores it if it changed, records
-    /// health, and recomposes the supergraph after a change.
     /// A pull asked for by a caller (`refreshDomain`, `domain refresh`):
     /// on a secured catalog, only the owner team or an admin.
     pub async fn refresh(
@@ -61,25 +59,19 @@ impl Catalog {
         name: &str,
         timeout: Duration,
     ) -> Result<PullOutcome, CatalogError> {
-        let domain = self
-            .get(name)
-            .await?
-            .filter(|d| d.status == domain::DomainStatus::Active)
-            .ok_or_else(|| CatalogError::DomainNotFound(name.to_string()))?;
+        let domain = self.get_active(name).await?;
         self.may_change_domain(caller, &domain.owner_team)?;
         self.pull_schema(name, timeout).await
     }
 
+    /// Fetches one domain's schema now, stores it if it changed, records
+    /// health, and recomposes the supergraph after a change.
     pub async fn pull_schema(
         &self,
         name: &str,
         timeout: Duration,
     ) -> Result<PullOutcome, CatalogError> {
-        let domain = self
-            .get(name)
-            .await?
-            .filter(|d| d.status == domain::DomainStatus::Active)
-            .ok_or_else(|| CatalogError::DomainNotFound(name.to_string()))?;
+        let domain = self.get_active(name).await?;
         let endpoint = domain
             .schema_endpoint
             .clone()

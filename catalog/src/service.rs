@@ -107,7 +107,7 @@ impl Catalog {
             .await?)
     }
 
-    async fn get_active(&self, name: &str) -> Result<domain::Model, CatalogError> {
+    pub(crate) async fn get_active(&self, name: &str) -> Result<domain::Model, CatalogError> {
         match self.get(name).await? {
             None => Err(CatalogError::DomainNotFound(name.to_string())),
             Some(d) if d.status == domain::DomainStatus::Deregistered => {

@@ -238,26 +238,7 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
         .collect();
 
     // join__Graph enum values -> subgraph names.
-    let mut graph_names = BTreeMap::new();
-    for def in &doc.definitions {
-        if let Definition::TypeDefinition(TypeDefinition::Enum(e)) = def {
-            if e.name == "join__Graph" {
-                for v in &e.values {
-                    let name = v
-                        .directives
-                        .iter()
-                        .find(|d| d.name == "join__graph")
-                        .and_then(|d| arg(d, "name"))
-                        .and_then(|n| match n {
-                            Value::String(s) => Some(s.clone()),
-                            _ => None,
-                        })
-                        .unwrap_or_else(|| v.name.to_lowercase());
-                    graph_names.insert(v.name.clone(), name);
-                }
-            }
-        }
-    }
+    let graph_names: BTreeMap<String, String> = crate::join_graphs(&doc).into_iter().collect();
     let graph_of = |d: &Directive<'static, String>| match arg(d, "graph") {
         Some(Value::Enum(g)) => graph_names.get(g).cloned(),
         _ => None,

@@ -639,28 +639,10 @@ pub(crate) fn line_of(sdl: &str, type_name: &str, field: Option<&str>) -> Option
 
 /// `graph:` enum value of each subgraph name, from `join__Graph`.
 fn graph_values(doc: &Document<'static, String>) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for def in &doc.definitions {
-        if let SDef::TypeDefinition(STypeDef::Enum(e)) = def {
-            if e.name == "join__Graph" {
-                for v in &e.values {
-                    let name = v
-                        .directives
-                        .iter()
-                        .find(|d| d.name == "join__graph")
-                        .and_then(|d| d.arguments.iter().find(|(a, _)| a == "name"))
-                        .and_then(|(_, v)| match v {
-                            Value::String(s) => Some(s.clone()),
-                            _ => None,
-                        });
-                    if let Some(name) = name {
-                        out.insert(name, v.name.clone());
-                    }
-                }
-            }
-        }
-    }
-    out
+    crate::join_graphs(doc)
+        .into_iter()
+        .map(|(value, name)| (name, value))
+        .collect()
 }
 
 /// `@external` fields keep `external: true` on their subgraph's

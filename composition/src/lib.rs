@@ -209,6 +209,31 @@ fn blame(message: &str, subgraphs: &[Subgraph]) -> Option<String> {
     }
 }
 
+/// The supergraph's subgraphs: `(join__Graph value, subgraph name)`.
+pub(crate) fn join_graphs(doc: &Document<'static, String>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for def in &doc.definitions {
+        if let Definition::TypeDefinition(TypeDefinition::Enum(e)) = def {
+            if e.name == "join__Graph" {
+                for v in &e.values {
+                    let name = v
+                        .directives
+                        .iter()
+                        .find(|d| d.name == "join__graph")
+                        .and_then(|d| d.arguments.iter().find(|(a, _)| a == "name"))
+                        .and_then(|(_, n)| match n {
+                            Value::String(s) => Some(s.clone()),
+                            _ => None,
+                        })
+                        .unwrap_or_else(|| v.name.to_lowercase());
+                    out.push((v.name.clone(), name));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Graph enum values named by the `graph:` argument of `directive_name`
 /// directives.
 fn graphs_in<'a>(

@@ -422,3 +422,16 @@ pub async fn static_gateway(
     }
     StaticGateway { server, _dir: dir }
 }
+
+/// An RS256 token signed with a test key of `tests/fixtures/jwt/`.
+pub fn rs256(key_file: &str, kid: &str, claims: &Value) -> String {
+    let pem = std::fs::read(fixture(&format!("jwt/{key_file}"))).expect("key");
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(kid.into());
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &jsonwebtoken::EncodingKey::from_rsa_pem(&pem).expect("RSA"),
+    )
+    .expect("sign")
+}
