@@ -487,3 +487,115 @@ fn the_compose_command_prints_what_the_catalog_would_serve() {
         "{answer}"
     );
 }
+
+/// A type that is an entity in one domain and a value type in another
+/// (composed by the vendored fix) plans and answers through the gateway.
+mod mixed {
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema, SimpleObject, ID};
+
+    #[derive(SimpleObject)]
+    #[graphql(name = "Agency")]
+    pub struct AgencyEntity {
+        pub id: ID,
+        #[graphql(shareable)]
+        pub company_name: Option<String>,
+    }
+
+    pub struct AgencyQuery;
+
+    fn agency_named(id: ID) -> AgencyEntity {
+        AgencyEntity {
+            company_name: Some(format!("Agency {}", id.as_str())),
+            id,
+        }
+    }
+
+    #[Object(name = "Query")]
+    impl AgencyQuery {
+        async fn agency(&self, id: ID) -> Option<AgencyEntity> {
+            Some(agency_named(id))
+        }
+        #[graphql(entity)]
+        async fn find_agency_by_id(&self, id: ID) -> Option<AgencyEntity> {
+            Some(agency_named(id))
+        }
+    }
+
+    #[derive(SimpleObject)]
+    #[graphql(name = "Agency", shareable)]
+    pub struct AgencyValue {
+        pub id: ID,
+        pub company_name: Option<String>,
+    }
+
+    #[derive(SimpleObject)]
+    pub struct Product {
+        pub id: ID,
+        pub agency: AgencyValue,
+    }
+
+    pub struct ProductsQuery;
+
+    #[Object(name = "Query")]
+    impl ProductsQuery {
+        async fn products(&self) -> Vec<Product> {
+            vec![Product {
+                id: "p1".into(),
+                agency: AgencyValue {
+                    id: "a1".into(),
+                    company_name: Some("Agency a1".into()),
+                },
+            }]
+        }
+    }
+
+    pub fn agency() -> axum::Router {
+        domains::router(
+            Schema::build(AgencyQuery, EmptyMutation, EmptySubscription)
+                .enable_federation()
+                .finish(),
+        )
+    }
+
+    pub fn products() -> axum::Router {
+        domains::router(
+            Schema::build(ProductsQuery, EmptyMutation, EmptySubscription)
+                .enable_federation()
+                .finish(),
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entity_that_is_a_value_type_elsewhere_is_served() {
+    let agency = domains::serve(mixed::agency()).await.expect("agency");
+    let products = domains::serve(mixed::products()).await.expect("products");
+    let supergraph = common::compose(&[("agency", &agency.url), ("products", &products.url)]).await;
+    let gateway = common::static_gateway(&supergraph.sdl, None, &[]).await;
+    let ask = |query: &'static str| {
+        let base = gateway.server.base.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{base}/graphql"))
+                .json(&serde_json::json!({ "query": query }))
+                .send()
+                .await
+                .expect("POST")
+                .json::<serde_json::Value>()
+                .await
+                .expect("JSON")
+        }
+    };
+    let answer = ask("{ products { id agency { id companyName } } }").await;
+    assert_eq!(
+        answer,
+        serde_json::json!({ "data": { "products": [
+            { "id": "p1", "agency": { "id": "a1", "companyName": "Agency a1" } }
+        ] } })
+    );
+    let answer = ask("{ agency(id: \"a7\") { id companyName } }").await;
+    assert_eq!(
+        answer,
+        serde_json::json!({ "data": { "agency": { "id": "a7", "companyName": "Agency a7" } } })
+    );
+}
