@@ -288,7 +288,10 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
     println!("Meshwork serving on http://{local}");
     println!("  federated GraphQL (and GraphiQL): http://{local}/graphql");
     println!("  catalog discovery API:            http://{local}/catalog/graphql");
-    println!("  supergraph for gateway replicas:  http://{local}/control (X-Hive-CDN-Key)");
+    println!("  start page:                       http://{local}/");
+    println!(
+        "  supergraph for gateway replicas:  http://{local}/control/supergraph (X-Hive-CDN-Key)"
+    );
     println!("  database: {database}");
     if demo {
         println!("\nTry a cross-domain query:\n  curl -s http://{local}/graphql -H 'content-type: application/json' \\\n    -d '{{\"query\":\"{{ ordersByDate(date: \\\"2026-11-24\\\") {{ id total customer {{ name email }} lines {{ quantity product {{ name inStock }} }} }} }}\"}}'");
@@ -392,10 +395,32 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
 fn app(catalog: Catalog, key: String, admin_token: Option<String>) -> Router {
     let auth = catalog::api::ApiAuth::new(catalog.clone(), admin_token);
     Router::new()
+        .route("/", get(home))
         .route("/ready", get(ready))
         .with_state(catalog.clone())
         .merge(catalog::api::control_router(catalog.clone(), key))
         .merge(catalog::api::router(catalog::api::schema(catalog), auth))
+}
+
+/// `/` until the console exists: where to go from here.
+async fn home() -> axum::response::Html<&'static str> {
+    axum::response::Html(
+        r#"<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8" /><title>Meshwork</title>
+<style>body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5; }</style>
+</head>
+<body>
+<h1>Meshwork</h1>
+<ul>
+  <li><a href="/graphql">/graphql</a>: the federated GraphQL endpoint over every domain (GraphiQL in a browser)</li>
+  <li><a href="/catalog/graphql">/catalog/graphql</a>: the catalog's discovery API (domains, lineage, schema versions, access)</li>
+</ul>
+<p>Health: <a href="/health">/health</a> (process), <a href="/readiness">/readiness</a> (a supergraph is served), <a href="/ready">/ready</a> (catalog database).</p>
+</body>
+</html>
+"#,
+    )
 }
 
 async fn ready(State(catalog): State<Catalog>) -> impl IntoResponse {

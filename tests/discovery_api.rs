@@ -359,6 +359,19 @@ async fn health_readiness_graphiql_and_get_queries_share_one_origin() {
             .expect("ready");
         assert_eq!(ready.status(), 200, "[{}]", db.label);
 
+        // The address itself says where to go: the mesh and the catalog.
+        let home = http
+            .get(format!("{}/", server.base))
+            .send()
+            .await
+            .expect("home");
+        assert_eq!(home.status(), 200, "[{}]", db.label);
+        let home = home.text().await.unwrap_or_default();
+        assert!(
+            home.contains(r#"href="/graphql""#) && home.contains(r#"href="/catalog/graphql""#),
+            "{home}"
+        );
+
         let page = http
             .get(format!("{}/catalog/graphql", server.base))
             .header("accept", "text/html")
