@@ -5,7 +5,7 @@
 mod common;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use common::Server;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
@@ -15,25 +15,15 @@ const ADMIN: &str = "test-admin-token-0123456789";
 const SECRET: &str = "0123456789abcdef0123456789abcdef-idp";
 const ORDERS: &str = r#"{ ordersByDate(date: "2026-11-24") { id total } }"#;
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
-}
+use common::now;
 
 /// An HS256 token of the test issuer.
 fn token(claims: Value) -> String {
-    let all = common::merged(
+    common::hs256(
+        SECRET,
         json!({ "iss": "https://idp.test", "exp": now() + 600 }),
         claims,
-    );
-    encode(
-        &Header::new(Algorithm::HS256),
-        &all,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
     )
-    .expect("sign")
 }
 
 async fn catalog_as(server: &Server, auth: &str, query: &str, variables: Value) -> Value {

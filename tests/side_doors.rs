@@ -12,7 +12,6 @@
 mod common;
 
 use std::sync::atomic::Ordering;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
@@ -41,24 +40,14 @@ const PATHS: [&str; 16] = [
     "/graphq%6c/",
 ];
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
-}
+use common::now;
 
 fn token(claims: Value) -> String {
-    let all = common::merged(
+    common::hs256(
+        SECRET,
         json!({ "iss": "https://idp.test", "sub": "tester", "exp": now() + 600 }),
         claims,
-    );
-    encode(
-        &Header::new(Algorithm::HS256),
-        &all,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
     )
-    .expect("sign")
 }
 
 /// The echo domain: reports the identity headers the gateway sent it and
@@ -1056,22 +1045,7 @@ async fn the_engines_environment_variables_do_not_reconfigure_the_gateway() {
         ],
         &hostile,
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let status = http
-            .get(format!("{}/health", served.base))
-            .send()
-            .await
-            .map(|r| r.status().as_u16());
-        if status.as_ref().ok() == Some(&200) {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "serve never became healthy"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    common::wait_healthy(&served.base).await;
     // A bad filter is refused with a clear message, not an engine error.
     let (ok, stderr) = exits_with_timeout(
         &["gateway", "--supergraph", &file, "--listen", "127.0.0.1:0"],
@@ -1288,33 +1262,28 @@ async fn a_secured_catalog_checks_owners_in_the_service_and_lists_only_what_the_
     // Nor may it refresh (or otherwise change) a domain it does not own.
     let refresh = as_key("mutation { refreshDomain(name: \"owned\") { status } }").await;
     assert_eq!(codes(&refresh), ["FORBIDDEN"], "{refresh}");
-    let stranger = format!(
-        "Bearer {}",
-        token(json!({ "sub": "eve", "groups": ["finance"] }))
-    );
-    let (_, body) = catalog_post(
-        &base,
-        &[
-            ("content-type", "application/json"),
-            ("authorization", &stranger),
-        ],
-        &post_json("mutation { refreshDomain(name: \"owned\") { status } }"),
-    )
-    .await;
+    let refresh_as = |groups: Value| {
+        let base = base.clone();
+        let bearer = format!(
+            "Bearer {}",
+            token(json!({ "sub": "someone", "groups": groups }))
+        );
+        async move {
+            catalog_post(
+                &base,
+                &[
+                    ("content-type", "application/json"),
+                    ("authorization", &bearer),
+                ],
+                &post_json("mutation { refreshDomain(name: \"owned\") { status } }"),
+            )
+            .await
+            .1
+        }
+    };
+    let body = refresh_as(json!(["finance"])).await;
     assert!(body.contains("FORBIDDEN"), "{body}");
-    let owner = format!(
-        "Bearer {}",
-        token(json!({ "sub": "pat", "groups": ["team-a"] }))
-    );
-    let (_, body) = catalog_post(
-        &base,
-        &[
-            ("content-type", "application/json"),
-            ("authorization", &owner),
-        ],
-        &post_json("mutation { refreshDomain(name: \"owned\") { status } }"),
-    )
-    .await;
+    let body = refresh_as(json!(["team-a"])).await;
     assert!(
         !body.contains("FORBIDDEN"),
         "the owner team refreshes: {body}"

@@ -12,7 +12,7 @@
 //! - after: `@external` fields keep `external: true` on their
 //!   `@join__field` ([`mark_external_fields`]); the query type is joined to
 //!   every subgraph, as every Federation 2 subgraph has one
-//!   (`add_missing_join_types` in `lib.rs`); custom scalars are joined to
+//!   (`add_join_types` in `lib.rs`); custom scalars are joined to
 //!   the subgraphs defining them and interface keys to every subgraph
 //!   declaring them ([`add_declared_joins`]); the subgraph a field is
 //!   progressively overridden from carries the `overrideLabel` too

@@ -6,7 +6,7 @@
 //! unmodified). Its output differs from Apollo's in a way the planner cares
 //! about: root operation types and unions carry no `@join__type` for the
 //! subgraphs that define them. [`compose`] adds those directives
-//! ([`add_missing_join_types`]); everything else is passed through.
+//! (`add_join_types` and the steps in `fidelity.rs`); everything else is passed through.
 //!
 //! ```
 //! use composition::{compose, Subgraph};
@@ -268,14 +268,6 @@ fn complete_supergraph(supergraph: &str, subgraphs: &[Subgraph]) -> Result<Strin
 /// at least `_service`), on the mutation and subscription types for each
 /// subgraph defining fields on them, and on unions for each subgraph
 /// defining members.
-pub fn add_missing_join_types(supergraph: &str) -> Result<String, String> {
-    let mut doc: Document<'static, String> = graphql_parser::parse_schema::<String>(supergraph)
-        .map_err(|e| format!("the composed supergraph does not parse: {e}"))?
-        .into_static();
-    add_join_types(&mut doc);
-    Ok(doc.to_string())
-}
-
 fn add_join_types(doc: &mut Document<'static, String>) {
     let roots = root_type_names(doc);
     let query = query_type_name(doc);

@@ -53,10 +53,6 @@ pub(crate) struct PluginState {
 
 pub(crate) static STATE: OnceLock<PluginState> = OnceLock::new();
 
-/// Operations refused because their request was not seen by the
-/// authentication middleware (should stay 0; tests read it through logs).
-pub(crate) static UNMARKED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
 /// Whether the served supergraph uses `@policy` at all (most do not): only
 /// then is a request's policy state read.
 static SCHEMA_HAS_POLICIES: AtomicBool = AtomicBool::new(false);
@@ -141,7 +137,6 @@ impl RouterPlugin for MeshworkPlugin {
                     .to_string(),
             ),
             _ => {
-                UNMARKED.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(
                     path = payload.router_http_request.path,
                     "a GraphQL request reached the engine without passing authentication; refused"

@@ -403,11 +403,17 @@ pub async fn static_gateway(
     }
     args.extend(extra);
     let server = Server::start_with(&args);
+    wait_healthy(&server.base).await;
+    StaticGateway { server, _dir: dir }
+}
+
+/// Waits until `{base}/health` answers 200; panics after 30 s.
+pub async fn wait_healthy(base: &str) {
     let http = reqwest::Client::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let status = http
-            .get(format!("{}/health", server.base))
+            .get(format!("{base}/health"))
             .send()
             .await
             .map(|r| r.status().as_u16());
@@ -416,11 +422,28 @@ pub async fn static_gateway(
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "gateway never became healthy: {status:?}"
+            "{base} never became healthy: {status:?}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    StaticGateway { server, _dir: dir }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// An HS256 token signed with `secret`: `claims` over `defaults`.
+pub fn hs256(secret: &str, defaults: Value, claims: Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &merged(defaults, claims),
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign")
 }
 
 /// An RS256 token signed with a test key of `tests/fixtures/jwt/`.

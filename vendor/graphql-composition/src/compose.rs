@@ -134,54 +134,6 @@ fn merge_object_definitions<'a>(ctx: &mut Context<'a>, first: &DefinitionView<'a
     }
 }
 
-#[allow(dead_code)] // Meshwork: no longer called (see merge_object_definitions)
-fn validate_consistent_entityness(ctx: &mut Context<'_>, definitions: &[DefinitionView<'_>]) -> bool {
-    let is_entity = definitions.iter().any(|def| def.id.is_entity(ctx.subgraphs));
-
-    if !is_entity {
-        return false;
-    }
-
-    if definitions
-        .iter()
-        .all(|def| def.id.is_entity(ctx.subgraphs) || ctx.subgraphs.at(def.subgraph_id).federation_spec.is_apollo_v1())
-    {
-        return true;
-    }
-
-    let Some(definition) = definitions.first() else {
-        return false;
-    };
-    let mut non_entity_fed_v2 = Vec::new();
-    let mut entity_definitions = Vec::new();
-
-    for definition in definitions {
-        let definition = ctx.subgraphs.at(definition.id);
-        let subgraph = ctx.subgraphs.at(definition.subgraph_id);
-        let definition_is_entity = definition.id.is_entity(ctx.subgraphs);
-        let subgraph_name = &ctx.subgraphs[subgraph.name];
-
-        if definition_is_entity {
-            entity_definitions.push(subgraph_name);
-        } else if subgraph.federation_spec.is_apollo_v2() {
-            non_entity_fed_v2.push(subgraph_name);
-        }
-    }
-
-    ctx.diagnostics.push_fatal(format!(
-        "The `{name}` object is an entity in subgraphs {entity_definitions} but not in subgraphs {non_entity_subgraphs}.",
-        name = ctx.subgraphs[definition.name],
-        entity_definitions = entity_definitions
-            .into_iter()
-            .join(", "),
-        non_entity_subgraphs = non_entity_fed_v2
-            .into_iter()
-            .join(", "),
-    ));
-
-    false
-}
-
 fn merge_union_definitions(
     ctx: &mut Context<'_>,
     first_union: &DefinitionView<'_>,
