@@ -59,31 +59,48 @@ fn set_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn meshwork(set: &Path) -> Outcome {
+/// The set's subgraphs: `(domain name, SDL)` per `NAME.graphql`.
+fn subgraph_files(set: &Path) -> Vec<(String, String)> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(set)
         .expect("set folder")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "graphql"))
         .collect();
     files.sort();
-    let subgraphs: Vec<composition::Subgraph> = files
+    files
         .iter()
         .map(|f| {
             let name = f
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            composition::Subgraph {
-                url: format!("http://{name}.local/graphql"),
-                sdl: std::fs::read_to_string(f).expect("subgraph file"),
-                name,
-            }
+            (name, std::fs::read_to_string(f).expect("subgraph file"))
+        })
+        .collect()
+}
+
+/// The URL both compositions give a subgraph in the corpus test.
+fn placeholder_url(name: &str) -> String {
+    format!("http://{name}.local/graphql")
+}
+
+fn compose_with(files: &[(String, String)], url: impl Fn(&str) -> String) -> Outcome {
+    let subgraphs: Vec<composition::Subgraph> = files
+        .iter()
+        .map(|(name, sdl)| composition::Subgraph {
+            url: url(name),
+            sdl: sdl.clone(),
+            name: name.clone(),
         })
         .collect();
     match composition::compose(&subgraphs) {
         Ok(s) => Outcome::Composed(s.sdl),
         Err(e) => Outcome::Refused(e.0.iter().map(ToString::to_string).collect()),
     }
+}
+
+fn meshwork(set: &Path) -> Outcome {
+    compose_with(&subgraph_files(set), placeholder_url)
 }
 
 /// The reference's outcome per set, or `None` (said on stderr) when node
@@ -598,4 +615,347 @@ async fn an_entity_that_is_a_value_type_elsewhere_is_served() {
         answer,
         serde_json::json!({ "data": { "agency": { "id": "a7", "companyName": "Agency a7" } } })
     );
+}
+
+/// Runs every root field of a set's API schema through Meshwork's gateway
+/// twice, once over Meshwork's supergraph and once over the reference's,
+/// with the set's subgraphs served for real (`domains::synthetic`), and
+/// compares the answers. An answer with errors counts as a failure too,
+/// unless the set is listed in [`ERRORS_EXPECTED`].
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_answer_the_same_over_either_supergraph() {
+    let sets = sets();
+    let Some(reference) = oracle(&sets) else {
+        return;
+    };
+    let known: BTreeSet<&str> = KNOWN_DIVERGENCES.iter().map(|(s, _)| *s).collect();
+    let expected_errors: BTreeSet<&str> = ERRORS_EXPECTED.iter().map(|(s, _)| *s).collect();
+    let http = reqwest::Client::new();
+    let mut report = Vec::new();
+    let mut asked = 0;
+    let mut compared_sets = 0;
+    for set in &sets {
+        let name = set_name(set);
+        let Some(Outcome::Composed(theirs)) = reference.get(&name) else {
+            continue;
+        };
+        if known.contains(name.as_str()) {
+            continue;
+        }
+        let files = subgraph_files(set);
+        let mut running = BTreeMap::new();
+        for (domain, sdl) in &files {
+            let router =
+                domains::synthetic::router(sdl).unwrap_or_else(|e| panic!("{name}/{domain}: {e}"));
+            let served = domains::serve(router).await.expect("serve subgraph");
+            running.insert(domain.clone(), served);
+        }
+        let url = |domain: &str| {
+            running
+                .get(domain)
+                .map(|r| r.url.clone())
+                .unwrap_or_default()
+        };
+        let Outcome::Composed(ours) = compose_with(&files, url) else {
+            report.push(format!("{name}: Meshwork refuses the set"));
+            continue;
+        };
+        let mut theirs = theirs.clone();
+        for (domain, _) in &files {
+            theirs = theirs.replace(&placeholder_url(domain), &url(domain));
+        }
+        let ours_gateway = common::static_gateway(&ours, None, &[]).await;
+        let theirs_gateway = common::static_gateway(&theirs, None, &[]).await;
+        compared_sets += 1;
+        for (field, query) in queries::for_supergraph(&ours) {
+            let ask = |base: String| {
+                let http = http.clone();
+                let query = query.clone();
+                async move {
+                    http.post(format!("{base}/graphql"))
+                        .json(&serde_json::json!({ "query": query }))
+                        .send()
+                        .await
+                        .expect("POST")
+                        .json::<serde_json::Value>()
+                        .await
+                        .expect("JSON answer")
+                }
+            };
+            let a = ask(ours_gateway.server.base.clone()).await;
+            let b = ask(theirs_gateway.server.base.clone()).await;
+            asked += 1;
+            if a != b {
+                report.push(format!(
+                    "{name} {field}: answers differ\n  query: {query}\n  Meshwork's supergraph: {a}\n  the reference's: {b}"
+                ));
+            } else if a.get("errors").is_some() && !expected_errors.contains(name.as_str()) {
+                report.push(format!(
+                    "{name} {field}: errors\n  query: {query}\n  answer: {a}"
+                ));
+            }
+        }
+        for served in running.values() {
+            served.task.abort();
+        }
+    }
+    eprintln!("{asked} queries over {compared_sets} sets compared");
+    assert!(
+        compared_sets >= 30 && asked >= 40,
+        "{asked} queries over {compared_sets} sets"
+    );
+    assert!(report.is_empty(), "{}", report.join("\n\n"));
+}
+
+/// Sets whose answers carry errors with either supergraph, with why.
+const ERRORS_EXPECTED: &[(&str, &str)] = &[
+    (
+        "auth-directives",
+        "the caller is anonymous: fields under @authenticated, @requiresScopes and @policy are refused, the same way with either supergraph",
+    ),
+    (
+        "auth-on-types",
+        "the caller is anonymous: a type under @authenticated is refused, the same way with either supergraph",
+    ),
+    (
+    "union-merge",
+    "the engine (Hive Router) cannot plan `Query.search` when the subgraphs sharing it return disjoint members of the union (QUERY_PLAN_BUILD_FAILED with the reference's supergraph too): an engine limit, not composition",
+    ),
+];
+
+/// Queries over a supergraph's API schema: one per root field, selecting
+/// every accessible field three levels deep, every argument given, every
+/// possible type of an abstract field spelled out.
+mod queries {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use graphql_parser::schema::{Definition, Directive, Type, TypeDefinition};
+
+    const DEPTH: usize = 3;
+
+    /// A field: its name, its arguments `(name, type)` and its type.
+    type FieldShape = (String, Vec<(String, String)>, String);
+
+    #[derive(Default)]
+    struct Api {
+        /// Object and interface fields: (name, arguments (name, type), type).
+        fields: BTreeMap<String, Vec<FieldShape>>,
+        /// Interfaces and unions: their accessible object types.
+        possible: BTreeMap<String, Vec<String>>,
+        enums: BTreeMap<String, Vec<String>>,
+        inputs: BTreeMap<String, Vec<(String, String)>>,
+        roots: Vec<String>,
+    }
+
+    fn hidden(directives: &[Directive<'_, String>]) -> bool {
+        directives.iter().any(|d| d.name == "inaccessible")
+    }
+
+    fn base(ty: &str) -> &str {
+        ty.trim_matches(|c| c == '[' || c == ']' || c == '!')
+    }
+
+    fn type_text(ty: &Type<'_, String>) -> String {
+        ty.to_string()
+    }
+
+    fn api(supergraph: &str) -> Api {
+        let doc = graphql_parser::parse_schema::<String>(supergraph).expect("supergraph parses");
+        let mut api = Api::default();
+        let mut hidden_types = BTreeSet::new();
+        let mut implements: Vec<(String, String)> = Vec::new();
+        for def in &doc.definitions {
+            match def {
+                Definition::SchemaDefinition(s) => {
+                    api.roots.extend(s.query.iter().cloned());
+                    api.roots.extend(s.mutation.iter().cloned());
+                }
+                Definition::TypeDefinition(t) => {
+                    let (name, directives) = match t {
+                        TypeDefinition::Object(o) => (&o.name, &o.directives),
+                        TypeDefinition::Interface(i) => (&i.name, &i.directives),
+                        TypeDefinition::Union(u) => (&u.name, &u.directives),
+                        TypeDefinition::Enum(e) => (&e.name, &e.directives),
+                        TypeDefinition::InputObject(i) => (&i.name, &i.directives),
+                        TypeDefinition::Scalar(s) => (&s.name, &s.directives),
+                    };
+                    if hidden(directives)
+                        || name.starts_with("join__")
+                        || name.starts_with("link__")
+                    {
+                        hidden_types.insert(name.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if api.roots.is_empty() {
+            api.roots = vec!["Query".into(), "Mutation".into()];
+        }
+        let shown = |ty: &str| !hidden_types.contains(base(ty));
+        for def in &doc.definitions {
+            let Definition::TypeDefinition(t) = def else {
+                continue;
+            };
+            match t {
+                TypeDefinition::Object(o) if shown(&o.name) => {
+                    implements.extend(
+                        o.implements_interfaces
+                            .iter()
+                            .map(|i| (i.clone(), o.name.clone())),
+                    );
+                    api.fields.insert(o.name.clone(), fields(&o.fields, &shown));
+                }
+                TypeDefinition::Interface(i) if shown(&i.name) => {
+                    api.fields.insert(i.name.clone(), fields(&i.fields, &shown));
+                    api.possible.entry(i.name.clone()).or_default();
+                }
+                TypeDefinition::Union(u) if shown(&u.name) => {
+                    api.possible.insert(
+                        u.name.clone(),
+                        u.types.iter().filter(|m| shown(m)).cloned().collect(),
+                    );
+                }
+                TypeDefinition::Enum(e) if shown(&e.name) => {
+                    api.enums.insert(
+                        e.name.clone(),
+                        e.values
+                            .iter()
+                            .filter(|v| !hidden(&v.directives))
+                            .map(|v| v.name.clone())
+                            .collect(),
+                    );
+                }
+                TypeDefinition::InputObject(i) if shown(&i.name) => {
+                    api.inputs.insert(
+                        i.name.clone(),
+                        i.fields
+                            .iter()
+                            .filter(|f| !hidden(&f.directives))
+                            .map(|f| (f.name.clone(), type_text(&f.value_type)))
+                            .collect(),
+                    );
+                }
+                _ => {}
+            }
+        }
+        for (interface, object) in implements {
+            if let Some(list) = api.possible.get_mut(&interface) {
+                list.push(object);
+            }
+        }
+        api
+    }
+
+    fn fields(
+        list: &[graphql_parser::schema::Field<'_, String>],
+        shown: &impl Fn(&str) -> bool,
+    ) -> Vec<FieldShape> {
+        list.iter()
+            .filter(|f| !hidden(&f.directives) && shown(&type_text(&f.field_type)))
+            .map(|f| {
+                (
+                    f.name.clone(),
+                    f.arguments
+                        .iter()
+                        .filter(|a| !hidden(&a.directives))
+                        .map(|a| (a.name.clone(), type_text(&a.value_type)))
+                        .collect(),
+                    type_text(&f.field_type),
+                )
+            })
+            .collect()
+    }
+
+    impl Api {
+        fn literal(&self, ty: &str, depth: usize) -> String {
+            if let Some(inner) = ty.strip_suffix('!') {
+                return self.literal(inner, depth);
+            }
+            if let Some(inner) = ty.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+                return format!("[{}]", self.literal(inner, depth));
+            }
+            match ty {
+                "Int" => "1".into(),
+                "Float" => "2.5".into(),
+                "Boolean" => "true".into(),
+                _ => {
+                    if let Some(values) = self.enums.get(ty) {
+                        return values.first().cloned().unwrap_or_else(|| "null".into());
+                    }
+                    if let Some(fields) = self.inputs.get(ty) {
+                        let given: Vec<String> = fields
+                            .iter()
+                            .filter(|(_, t)| depth < DEPTH || t.ends_with('!'))
+                            .map(|(n, t)| format!("{n}: {}", self.literal(t, depth + 1)))
+                            .collect();
+                        return format!("{{{}}}", given.join(", "));
+                    }
+                    "\"a1\"".into()
+                }
+            }
+        }
+
+        fn arguments(&self, args: &[(String, String)]) -> String {
+            if args.is_empty() {
+                return String::new();
+            }
+            let given: Vec<String> = args
+                .iter()
+                .map(|(a, t)| format!("{a}: {}", self.literal(t, 0)))
+                .collect();
+            format!("({})", given.join(", "))
+        }
+
+        fn is_composite(&self, ty: &str) -> bool {
+            self.fields.contains_key(base(ty)) || self.possible.contains_key(base(ty))
+        }
+
+        fn selection(&self, ty: &str, depth: usize) -> String {
+            let ty = base(ty);
+            let mut parts = vec!["__typename".to_string()];
+            for (name, args, field_type) in self.fields.get(ty).into_iter().flatten() {
+                let args = self.arguments(args);
+                if !self.is_composite(field_type) {
+                    parts.push(format!("{name}{args}"));
+                } else if depth < DEPTH {
+                    parts.push(format!(
+                        "{name}{args} {{ {} }}",
+                        self.selection(field_type, depth + 1)
+                    ));
+                }
+            }
+            if depth < DEPTH {
+                for object in self.possible.get(ty).into_iter().flatten() {
+                    parts.push(format!(
+                        "... on {object} {{ {} }}",
+                        self.selection(object, depth + 1)
+                    ));
+                }
+            }
+            parts.join(" ")
+        }
+    }
+
+    /// `(name, document)` per root field.
+    pub fn for_supergraph(supergraph: &str) -> Vec<(String, String)> {
+        let api = api(supergraph);
+        let mut out = Vec::new();
+        for (i, root) in api.roots.iter().enumerate() {
+            let keyword = if i == 0 { "query" } else { "mutation" };
+            for (name, args, ty) in api.fields.get(root).into_iter().flatten() {
+                let field = if api.is_composite(ty) {
+                    format!(
+                        "{name}{} {{ {} }}",
+                        api.arguments(args),
+                        api.selection(ty, 1)
+                    )
+                } else {
+                    format!("{name}{}", api.arguments(args))
+                };
+                out.push((format!("{root}.{name}"), format!("{keyword} {{ {field} }}")));
+            }
+        }
+        out
+    }
 }

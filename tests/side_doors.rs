@@ -1446,3 +1446,45 @@ async fn an_unreachable_jwks_is_not_named_to_callers() {
     assert!(text.contains("try again later"), "{text}");
     assert_eq!(mesh.seen.requests.load(Ordering::SeqCst), 0);
 }
+
+/// A gateway that authenticates nobody (no `--access`, no `jwt` in a
+/// router config) refuses fields a domain protects with `@authenticated`,
+/// `@requiresScopes` or `@policy`: the engine alone would skip the first
+/// two without JWT configured and serve them to everyone. A token sent in
+/// any header does not change that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_without_authentication_refuses_protected_fields() {
+    let sdl = r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@authenticated", "@requiresScopes", "@policy"])
+type Query { open: String member: String @authenticated admin: String @requiresScopes(scopes: [["admin"]]) audited: String @policy(policies: [["audit"]]) }"#;
+    let domain = domains::serve(domains::synthetic::router(sdl).expect("synthetic domain"))
+        .await
+        .expect("serve domain");
+    let supergraph = composition::compose(&[composition::Subgraph {
+        name: "records".into(),
+        url: domain.url.clone(),
+        sdl: sdl.into(),
+    }])
+    .expect("composes");
+    let gateway = common::static_gateway(&supergraph.sdl, None, &[]).await;
+    let http = reqwest::Client::new();
+    for header in [
+        None,
+        Some(("authorization", "Bearer x.y.z")),
+        Some(("x-meshwork-no-authentication", "Bearer x.y.z")),
+    ] {
+        let mut request = http
+            .post(format!("{}/graphql", gateway.server.base))
+            .json(&json!({ "query": "{ open member admin audited }" }));
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
+        }
+        let answer: Value = request.send().await.expect("POST").json().await.unwrap_or_default();
+        assert_eq!(answer["data"]["open"], "open@Query", "{header:?}: {answer}");
+        for protected in ["member", "admin", "audited"] {
+            assert!(
+                answer["data"][protected].is_null(),
+                "{header:?}: {protected} served: {answer}"
+            );
+        }
+    }
+}

@@ -644,7 +644,7 @@ fn collect_required(
 /// Declares `@requiresScopes` and `@authenticated` if the supergraph does
 /// not yet (no domain used them), and links their specs on the schema: the
 /// engine enforces only directives of linked specs.
-fn add_definitions(doc: &mut Document<'static, String>) -> Result<(), String> {
+pub(crate) fn add_definitions(doc: &mut Document<'static, String>) -> Result<(), String> {
     for def in &mut doc.definitions {
         if let Definition::SchemaDefinition(schema) = def {
             for spec in [

@@ -16,7 +16,10 @@
 //!   the subgraphs defining them and interface keys to every subgraph
 //!   declaring them ([`add_declared_joins`]); the subgraph a field is
 //!   progressively overridden from carries the `overrideLabel` too
-//!   ([`label_overridden_fields`]).
+//!   ([`label_overridden_fields`]); a supergraph using `@authenticated`,
+//!   `@requiresScopes` or `@policy` links their specs (`for: SECURITY`),
+//!   without which the engine does not enforce them
+//!   ([`link_security_specs`]).
 //!
 //! Each step names what it fixes; when an upgrade of `graphql-composition`
 //! makes one unnecessary, the corpus test shows it.
@@ -733,4 +736,36 @@ type CompositeID { one: ID! two: ID! @shared three: Int }"#;
         assert_eq!(s.0[0].1 .0.len(), 2);
         assert_eq!(s.0[0].1 .0[1].1 .0[0].0, "three");
     }
+}
+
+/// Links the authorization specs (and declares their directives) when a
+/// domain used `@authenticated`, `@requiresScopes` or `@policy`:
+/// `graphql-composition` keeps the directives on the fields but links no
+/// spec, and the engine enforces only directives of linked specs, so a
+/// domain's `@policy` field would be served to anyone by a gateway given
+/// the bare composition.
+pub(crate) fn link_security_specs(doc: &mut Document<'static, String>) -> Result<(), String> {
+    fn uses(directives: &[graphql_parser::schema::Directive<'static, String>]) -> bool {
+        directives.iter().any(|d| {
+            matches!(
+                d.name.as_str(),
+                "authenticated" | "requiresScopes" | "policy"
+            )
+        })
+    }
+    let used = doc.definitions.iter().any(|def| match def {
+        SDef::TypeDefinition(STypeDef::Object(o)) => {
+            uses(&o.directives) || o.fields.iter().any(|f| uses(&f.directives))
+        }
+        SDef::TypeDefinition(STypeDef::Interface(i)) => {
+            uses(&i.directives) || i.fields.iter().any(|f| uses(&f.directives))
+        }
+        SDef::TypeDefinition(STypeDef::Scalar(s)) => uses(&s.directives),
+        SDef::TypeDefinition(STypeDef::Enum(e)) => uses(&e.directives),
+        _ => false,
+    });
+    if used {
+        crate::access::add_definitions(doc)?;
+    }
+    Ok(())
 }

@@ -260,6 +260,7 @@ fn complete_supergraph(supergraph: &str, subgraphs: &[Subgraph]) -> Result<Strin
     fidelity::mark_external_fields(&mut doc, subgraphs);
     fidelity::add_declared_joins(&mut doc, subgraphs);
     fidelity::label_overridden_fields(&mut doc);
+    fidelity::link_security_specs(&mut doc)?;
     Ok(doc.to_string())
 }
 
@@ -397,6 +398,32 @@ mod tests {
         let failed = compose(&[a, b]).expect_err("conflict");
         assert!(!failed.0.is_empty());
         assert!(failed.to_string().contains("total"), "{failed}");
+    }
+
+    /// The engine enforces `@authenticated`, `@requiresScopes` and
+    /// `@policy` only where their specs are linked, as Apollo's and The
+    /// Guild's compositions link them.
+    #[test]
+    fn a_domains_authorization_directives_are_linked_in_the_supergraph() {
+        let link = r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@authenticated", "@requiresScopes", "@policy"])"#;
+        let a = subgraph(
+            "orders",
+            &format!("{link}\ntype Query {{ a: Int @authenticated b: Int @policy(policies: [[\"p\"]]) c: Int @requiresScopes(scopes: [[\"s\"]]) }}"),
+        );
+        let sdl = compose(&[a]).expect("composes").sdl;
+        for spec in ["authenticated/v0.1", "requiresScopes/v0.1", "policy/v0.1"] {
+            assert!(
+                sdl.contains(&format!("https://specs.apollo.dev/{spec}\", for: SECURITY")),
+                "{spec} not linked: {sdl}"
+            );
+        }
+        let plain = compose(&[subgraph(
+            "orders",
+            &format!("{LINK}\ntype Query {{ a: Int }}"),
+        )])
+        .expect("composes")
+        .sdl;
+        assert!(!plain.contains("policy/v0.1"), "{plain}");
     }
 
     #[test]

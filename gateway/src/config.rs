@@ -170,6 +170,10 @@ fn humantime(d: std::time::Duration) -> String {
     }
 }
 
+/// The header the engine reads tokens from on a gateway that
+/// authenticates nobody: no JWKS verifies a token sent there.
+const UNVERIFIABLE_TOKEN_HEADER: &str = "x-meshwork-no-authentication";
+
 /// `internal_jwks`: when Meshwork authenticates callers itself, the JWKS
 /// file of its internal tokens, the only ones the engine then trusts.
 pub(crate) fn router_config_text(
@@ -296,6 +300,22 @@ pub(crate) fn router_config_text(
                 }
             }
         }
+    } else if !root.contains_key("jwt") {
+        // Without Meshwork's access and without a `jwt` section nobody can
+        // be authenticated; the engine would then skip `@authenticated` and
+        // `@requiresScopes` altogether and serve those fields to everyone.
+        // Fail closed instead: the engine looks for tokens where no client's
+        // token is ever accepted (a header no key can verify), so every
+        // caller is unauthenticated and protected fields are refused.
+        root.insert(
+            "jwt".into(),
+            json!({
+                "enabled": true,
+                "require_authentication": false,
+                "jwks_providers": [],
+                "lookup_locations": [{ "source": "header", "name": UNVERIFIABLE_TOKEN_HEADER }],
+            }),
+        );
     }
     // A cost limit on by default: the engine's demand control estimates an
     // operation's cost from `@cost`/`@listSize` (lists without `@listSize`
