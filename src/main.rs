@@ -287,7 +287,7 @@ fn compose(
     };
     let composed = composition::compose(&subgraphs).and_then(|s| {
         composition::apply_access(&s.sdl, &rules)
-            .map(composition::Supergraph::new)
+            .map(|sdl| s.with_sdl(sdl))
             .map_err(|message| {
                 composition::CompositionFailed(vec![composition::CompositionError::new(
                     None,
@@ -296,10 +296,15 @@ fn compose(
             })
     });
     match (composed, output) {
-        (Ok(s), Output::Table) => println!("{}", s.sdl),
+        (Ok(s), Output::Table) => {
+            for warning in &s.warnings {
+                eprintln!("warning: {warning}");
+            }
+            println!("{}", s.sdl)
+        }
         (Ok(s), Output::Json) => println!(
             "{}",
-            serde_json::json!({ "supergraph": s.sdl, "hash": s.hash })
+            serde_json::json!({ "supergraph": s.sdl, "hash": s.hash, "warnings": s.warnings })
         ),
         (Err(failed), Output::Json) => {
             println!("{}", serde_json::json!({ "errors": failed.0 }));

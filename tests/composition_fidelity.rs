@@ -490,6 +490,22 @@ fn the_compose_command_prints_what_the_catalog_would_serve() {
     let answer: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON on stdout");
     assert_eq!(answer["errors"][0]["domain"], "pricing", "{answer}");
     assert_eq!(answer["errors"][0]["line"], 2, "{answer}");
+    // Hints are warnings: on stderr as a table, in `warnings` as JSON.
+    let hinted = compose_cli("argument-merge", &[]);
+    assert!(hinted.status.success());
+    assert!(
+        String::from_utf8_lossy(&hinted.stderr).contains(
+            "warning: [INCONSISTENT_ARGUMENT_PRESENCE] Optional argument \"Query.search(limit:)\""
+        ),
+        "{}",
+        String::from_utf8_lossy(&hinted.stderr)
+    );
+    let hinted = compose_cli("argument-merge", &["--output", "json"]);
+    let answer: serde_json::Value = serde_json::from_slice(&hinted.stdout).expect("JSON on stdout");
+    assert_eq!(
+        answer["warnings"][0]["coordinate"], "Query.search(limit:)",
+        "{answer}"
+    );
     // Errors of the composition library get the line too when they name
     // one domain and a type or field of it.
     let subsets = compose_cli("refused-value-type-subsets", &["--output", "json"]);

@@ -513,3 +513,76 @@ async fn compose_prints_the_supergraph_the_running_demo_serves() {
         served.trim()
     );
 }
+
+/// Composition hints are kept as warnings on the stored attempt, which
+/// still succeeds and is served: an optional argument one domain has and
+/// another lacks is left out of the supergraph, and the catalog says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn composition_hints_are_stored_as_warnings_and_the_supergraph_is_served() {
+    let link = r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@shareable"])"#;
+    let search = domains::serve(
+        domains::synthetic::router(&format!(
+            "{link}\ntype Query {{ search(text: String, limit: Int): [String!] @shareable }}"
+        ))
+        .expect("synthetic"),
+    )
+    .await
+    .expect("search");
+    let archive = domains::serve(
+        domains::synthetic::router(&format!(
+            "{link}\ntype Query {{ search(text: String): [String!] @shareable }}"
+        ))
+        .expect("synthetic"),
+    )
+    .await
+    .expect("archive");
+    for db in databases().await {
+        let server = Server::start_fast(&db.url);
+        common::register(&server, domain("search", &search.url)).await;
+        common::register(&server, domain("archive", &archive.url)).await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let view = loop {
+            let view = server
+                .graphql(
+                    "{ composition { status members { domain } warnings { code coordinate domains message } } }",
+                    json!({}),
+                )
+                .await;
+            let members = view["data"]["composition"]["members"]
+                .as_array()
+                .map(Vec::len);
+            if members == Some(2) {
+                break view;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "[{}] never composed both: {view}",
+                db.label
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let composition = &view["data"]["composition"];
+        assert_eq!(composition["status"], "SUCCESS", "[{}] {view}", db.label);
+        assert_eq!(
+            composition["warnings"],
+            json!([{
+                "code": "INCONSISTENT_ARGUMENT_PRESENCE",
+                "coordinate": "Query.search(limit:)",
+                "domains": ["archive", "search"],
+                "message": "Optional argument \"Query.search(limit:)\" is defined in \"search\" but not in \"archive\", where \"Query.search\" is also defined; it is left out of the supergraph."
+            }]),
+            "[{}]",
+            db.label
+        );
+        let answer = server
+            .wait_for(r#"{ search(text: "x") }"#, |a| {
+                a["data"]["search"].is_array()
+            })
+            .await;
+        assert_eq!(
+            answer["data"]["search"][0], "search(text: \"x\")@Query#0",
+            "[{}]",
+            db.label
+        );
+    }
+}

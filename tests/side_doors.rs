@@ -1478,7 +1478,13 @@ type Query { open: String member: String @authenticated admin: String @requiresS
         if let Some((name, value)) = header {
             request = request.header(name, value);
         }
-        let answer: Value = request.send().await.expect("POST").json().await.unwrap_or_default();
+        let answer: Value = request
+            .send()
+            .await
+            .expect("POST")
+            .json()
+            .await
+            .unwrap_or_default();
         assert_eq!(answer["data"]["open"], "open@Query", "{header:?}: {answer}");
         for protected in ["member", "admin", "audited"] {
             assert!(

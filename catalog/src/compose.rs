@@ -63,7 +63,7 @@ impl Catalog {
         let rules = self.access_rules().await?;
         let composed = ::composition::compose(&subgraphs).and_then(|s| {
             ::composition::apply_access(&s.sdl, &rules)
-                .map(::composition::Supergraph::new)
+                .map(|sdl| s.with_sdl(sdl))
                 .map_err(|message| {
                     ::composition::CompositionFailed(vec![::composition::CompositionError::new(
                         None,
@@ -71,18 +71,20 @@ impl Catalog {
                     )])
                 })
         });
-        let (status, hash, supergraph, errors) = match composed {
+        let (status, hash, supergraph, errors, warnings) = match composed {
             Ok(s) => (
                 CompositionStatus::Success,
                 Some(s.hash),
                 Some(s.sdl),
                 json!([]),
+                serde_json::to_value(&s.warnings).unwrap_or_else(|_| json!([])),
             ),
             Err(failed) => (
                 CompositionStatus::Failed,
                 None,
                 None,
                 serde_json::to_value(&failed.0).unwrap_or_else(|_| json!([])),
+                json!([]),
             ),
         };
         if let Some(last) = self.latest_composition().await? {
@@ -90,6 +92,7 @@ impl Catalog {
                 && last.hash == hash
                 && last.members == members
                 && last.errors == errors
+                && last.warnings == warnings
             {
                 return Ok(Recomposed::Unchanged(last));
             }
@@ -102,6 +105,7 @@ impl Catalog {
             supergraph: Set(supergraph),
             members: Set(members.clone()),
             errors: Set(errors.clone()),
+            warnings: Set(warnings.clone()),
             created_at: Set(Utc::now()),
         }
         .insert(&txn)
@@ -112,14 +116,14 @@ impl Catalog {
         };
         AuditEntry::on(actor, action, format!("composition:{}", stored.id))
             .after(Some(
-                json!({ "hash": hash, "members": members, "errors": errors }),
+                json!({ "hash": hash, "members": members, "errors": errors, "warnings": warnings }),
             ))
             .insert(&txn)
             .await?;
         txn.commit().await?;
         match status {
             CompositionStatus::Success => {
-                tracing::info!(version = stored.id, "supergraph composed")
+                tracing::info!(version = stored.id, warnings = %warnings, "supergraph composed")
             }
             CompositionStatus::Failed => {
                 tracing::warn!(version = stored.id, errors = %errors, "composition failed; the last good supergraph keeps serving")

@@ -24,10 +24,12 @@
 
 mod access;
 mod fidelity;
+mod hints;
 
 use std::collections::BTreeSet;
 
 pub use access::{apply_access, AccessRules};
+pub use hints::CompositionWarning;
 
 use graphql_parser::schema::{Definition, Directive, Document, TypeDefinition, Value};
 use sha2::{Digest, Sha256};
@@ -48,13 +50,29 @@ pub struct Supergraph {
     pub sdl: String,
     /// SHA-256 of `sdl`, hex; the version gateways follow.
     pub hash: String,
+    /// What Apollo Federation reports as hints: the domains compose, but
+    /// a team should know (an argument left out, a type made nullable…).
+    pub warnings: Vec<CompositionWarning>,
 }
 
 impl Supergraph {
-    /// A supergraph of this text, with its hash.
+    /// A supergraph of this text, with its hash and no warnings.
     pub fn new(sdl: String) -> Self {
         let hash = hex::encode(Sha256::digest(sdl.as_bytes()));
-        Self { sdl, hash }
+        Self {
+            sdl,
+            hash,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The same supergraph with `sdl` changed (e.g. by the access step),
+    /// its warnings kept.
+    pub fn with_sdl(self, sdl: String) -> Self {
+        Self {
+            warnings: self.warnings,
+            ..Self::new(sdl)
+        }
     }
 }
 
@@ -186,9 +204,13 @@ pub fn compose(subgraphs: &[Subgraph]) -> Result<Supergraph, CompositionFailed> 
             format!("rendering the supergraph: {e}"),
         )])
     })?;
-    let sdl = complete_supergraph(&rendered, subgraphs)
+    let doc = complete_supergraph(&rendered, subgraphs)
         .map_err(|message| CompositionFailed(vec![CompositionError::new(None, message)]))?;
-    Ok(Supergraph::new(sdl))
+    let warnings = hints::hints(subgraphs, &doc);
+    Ok(Supergraph {
+        warnings,
+        ..Supergraph::new(doc.to_string())
+    })
 }
 
 /// The subgraph a diagnostic names, if it names exactly one.
@@ -252,7 +274,10 @@ fn graphs_in<'a>(
 }
 
 /// The post-processing steps on `graphql-composition`'s supergraph.
-fn complete_supergraph(supergraph: &str, subgraphs: &[Subgraph]) -> Result<String, String> {
+fn complete_supergraph(
+    supergraph: &str,
+    subgraphs: &[Subgraph],
+) -> Result<Document<'static, String>, String> {
     let mut doc: Document<'static, String> = graphql_parser::parse_schema::<String>(supergraph)
         .map_err(|e| format!("the composed supergraph does not parse: {e}"))?
         .into_static();
@@ -261,7 +286,7 @@ fn complete_supergraph(supergraph: &str, subgraphs: &[Subgraph]) -> Result<Strin
     fidelity::add_declared_joins(&mut doc, subgraphs);
     fidelity::label_overridden_fields(&mut doc);
     fidelity::link_security_specs(&mut doc)?;
-    Ok(doc.to_string())
+    Ok(doc)
 }
 
 /// Adds `@join__type(graph: G)` where the composer left it out: on the

@@ -27,9 +27,8 @@ use async_graphql::dynamic::{
     Object, ResolverContext, Scalar, Schema, TypeRef, Union,
 };
 use async_graphql::{Name, Value};
-use async_graphql_axum::GraphQL;
-use axum::routing::post_service;
-use axum::Router;
+use axum::routing::post;
+use axum::{Json, Router};
 use graphql_parser::schema::{self as ast, Definition, TypeDefinition, TypeExtension};
 
 /// Why an SDL cannot be served.
@@ -42,9 +41,27 @@ pub enum SyntheticError {
 }
 
 /// A router answering GraphQL at `/graphql` for the subgraph `sdl`.
+/// `_service { sdl }` answers `sdl` itself, as a subgraph states its own
+/// schema, so the catalog can pull it.
 pub fn router(sdl: &str) -> Result<Router, SyntheticError> {
     let schema = schema(sdl)?;
-    Ok(Router::new().route("/graphql", post_service(GraphQL::new(schema))))
+    let own = Arc::new(sdl.to_string());
+    let answer = move |Json(request): Json<async_graphql::Request>| {
+        let schema = schema.clone();
+        let own = own.clone();
+        async move {
+            let asks_for_sdl =
+                request.query.contains("_service") && !request.query.contains("_entities");
+            if asks_for_sdl {
+                return Json(serde_json::json!({ "data": { "_service": { "sdl": *own } } }));
+            }
+            let response = schema.execute(request).await;
+            Json(serde_json::to_value(&response).unwrap_or_else(|e| {
+                serde_json::json!({ "errors": [{ "message": format!("answer not serializable: {e}") }] })
+            }))
+        }
+    };
+    Ok(Router::new().route("/graphql", post(answer)))
 }
 
 /// Where a value sits, the data a representation brought for it, and

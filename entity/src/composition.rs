@@ -17,6 +17,9 @@ pub struct Model {
     pub members: Json,
     /// `[{domain, message}]` when it failed.
     pub errors: Json,
+    /// `[{code, coordinate, domains, message}]`: hints of a composition
+    /// that succeeded (Apollo Federation's hint codes).
+    pub warnings: Json,
     pub created_at: DateTimeUtc,
 }
 

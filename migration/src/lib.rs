@@ -7,6 +7,7 @@ mod m20261125_000001_create_catalog;
 mod m20261125_000002_schema_pulling_and_composition;
 mod m20261125_000003_access_control;
 mod m20261125_000004_domain_plans;
+mod m20261129_000005_composition_warnings;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_schema_pulling_and_composition::Migration),
             Box::new(m20261125_000003_access_control::Migration),
             Box::new(m20261125_000004_domain_plans::Migration),
+            Box::new(m20261129_000005_composition_warnings::Migration),
         ]
     }
 }

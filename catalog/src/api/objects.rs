@@ -404,6 +404,18 @@ pub struct CompositionProblem {
     line: Option<i32>,
 }
 
+/// Something a composition accepted that a domain team should know
+/// (Apollo Federation's composition hints).
+#[derive(SimpleObject, serde::Deserialize)]
+pub struct CompositionWarning {
+    /// Apollo Federation's hint code, e.g. `INCONSISTENT_ARGUMENT_PRESENCE`.
+    code: String,
+    /// `Type`, `Type.field`, `Type.field(arg:)` or `Enum.VALUE`.
+    coordinate: String,
+    domains: Vec<String>,
+    message: String,
+}
+
 pub struct CompositionView {
     pub latest: composition::Model,
     pub served: Option<composition::Model>,
@@ -432,6 +444,10 @@ impl CompositionView {
     }
     async fn errors(&self) -> Result<Vec<CompositionProblem>> {
         stored_list(&self.latest.errors)
+    }
+    /// Hints of the latest attempt: it composed, but these deserve a look.
+    async fn warnings(&self) -> Result<Vec<CompositionWarning>> {
+        stored_list(&self.latest.warnings)
     }
     async fn members(&self) -> Result<Vec<CompositionMember>> {
         stored_list(&self.latest.members)
