@@ -296,6 +296,139 @@ pub(crate) fn dangling_overrides(subgraphs: &[Subgraph]) -> Vec<CompositionError
     errors
 }
 
+/// The federation version (major, minor) that introduced each element a
+/// subgraph may import from the federation spec.
+const INTRODUCED: &[(&str, (u32, u32))] = &[
+    ("@key", (2, 0)),
+    ("@requires", (2, 0)),
+    ("@provides", (2, 0)),
+    ("@external", (2, 0)),
+    ("@tag", (2, 0)),
+    ("@extends", (2, 0)),
+    ("@shareable", (2, 0)),
+    ("@inaccessible", (2, 0)),
+    ("@override", (2, 0)),
+    ("FieldSet", (2, 0)),
+    ("@composeDirective", (2, 1)),
+    ("@interfaceObject", (2, 3)),
+    ("@authenticated", (2, 5)),
+    ("@requiresScopes", (2, 5)),
+    ("Scope", (2, 5)),
+    ("@policy", (2, 6)),
+    ("Policy", (2, 6)),
+    ("@context", (2, 8)),
+    ("@fromContext", (2, 8)),
+    ("ContextFieldValue", (2, 8)),
+    ("@cost", (2, 9)),
+    ("@listSize", (2, 9)),
+];
+
+/// `vX.Y` at the end of a spec URL.
+fn spec_version(url: &str) -> Option<(u32, u32)> {
+    let version = url
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()?
+        .strip_prefix('v')?;
+    let (major, minor) = version.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// Elements imported from a federation version that does not have them
+/// (`@policy` from v2.3), and `@override(label:)` before v2.7, which
+/// Federation 2 refuses ("Cannot import unknown element").
+pub(crate) fn unknown_federation_elements(subgraphs: &[Subgraph]) -> Vec<CompositionError> {
+    let mut errors = Vec::new();
+    for subgraph in subgraphs {
+        let Ok(doc) = cynic_parser::parse_type_system_document(&subgraph.sdl) else {
+            continue;
+        };
+        let mut linked = None;
+        for def in doc.definitions() {
+            let (Definition::Schema(schema) | Definition::SchemaExtension(schema)) = def else {
+                continue;
+            };
+            for link in schema.directives().filter(|d| d.name() == "link") {
+                let Some(url) = link
+                    .arguments()
+                    .find(|a| a.name() == "url")
+                    .and_then(|a| a.value().as_str())
+                else {
+                    continue;
+                };
+                if !url.contains("specs.apollo.dev/federation/") {
+                    continue;
+                }
+                let Some(version) = spec_version(url) else {
+                    continue;
+                };
+                linked = Some(version);
+                let imports = link
+                    .arguments()
+                    .find(|a| a.name() == "import")
+                    .and_then(|a| a.value().as_list());
+                for import in imports.into_iter().flat_map(|l| l.items()) {
+                    let name = import.as_str().map(str::to_string).or_else(|| {
+                        import.as_object().and_then(|o| {
+                            o.fields()
+                                .find(|f| f.name() == "name")
+                                .and_then(|f| f.value().as_str().map(str::to_string))
+                        })
+                    });
+                    let Some(name) = name else {
+                        continue;
+                    };
+                    let known = INTRODUCED.iter().find(|(n, _)| *n == name);
+                    let problem = match known {
+                        None => format!("cannot import unknown element \"{name}\" from the federation spec"),
+                        Some((_, since)) if *since > version => format!(
+                            "cannot import \"{name}\": it needs federation v{}.{} or later, and this schema links v{}.{}",
+                            since.0, since.1, version.0, version.1
+                        ),
+                        Some(_) => continue,
+                    };
+                    errors.push(CompositionError::new(Some(subgraph.name.clone()), problem));
+                }
+            }
+        }
+        let Some(version) = linked else {
+            continue;
+        };
+        if version >= (2, 7) {
+            continue;
+        }
+        let local = federation_name(&doc, "override");
+        for def in doc.definitions() {
+            let (Definition::Type(t) | Definition::TypeExtension(t)) = def else {
+                continue;
+            };
+            let (type_name, fields) = match t {
+                TypeDefinition::Object(o) => (o.name(), o.fields().collect::<Vec<_>>()),
+                TypeDefinition::Interface(i) => (i.name(), i.fields().collect::<Vec<_>>()),
+                _ => continue,
+            };
+            for f in fields {
+                let labelled = f
+                    .directives()
+                    .filter(|d| is_directive(d, "override", &local))
+                    .any(|d| d.arguments().any(|a| a.name() == "label"));
+                if labelled {
+                    errors.push(CompositionError::new(
+                        Some(subgraph.name.clone()),
+                        format!(
+                            "`{type_name}.{}` has @override(label:), which needs federation v2.7 or later; this schema links v{}.{}",
+                            f.name(),
+                            version.0,
+                            version.1
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    errors
+}
+
 /// What the post-processing steps read from one subgraph: its scalars
 /// and the keys of its interfaces (`(interface, key, resolvable)`).
 struct Declared {

@@ -25,6 +25,7 @@
 mod access;
 mod fidelity;
 mod hints;
+mod satisfiability;
 
 use std::collections::BTreeSet;
 
@@ -172,6 +173,7 @@ pub fn compose(subgraphs: &[Subgraph]) -> Result<Supergraph, CompositionFailed> 
     }
     let mut errors = fidelity::dangling_overrides(subgraphs);
     errors.extend(fidelity::unused_externals(subgraphs));
+    errors.extend(fidelity::unknown_federation_elements(subgraphs));
     let mut input = graphql_composition::Subgraphs::default();
     for subgraph in subgraphs {
         let sdl = fidelity::mark_nested_key_fields_shareable(&subgraph.sdl);
@@ -206,6 +208,11 @@ pub fn compose(subgraphs: &[Subgraph]) -> Result<Supergraph, CompositionFailed> 
     })?;
     let doc = complete_supergraph(&rendered, subgraphs)
         .map_err(|message| CompositionFailed(vec![CompositionError::new(None, message)]))?;
+    let mut unsatisfiable = satisfiability::check(&doc);
+    if !unsatisfiable.is_empty() {
+        locate_lines(&mut unsatisfiable, subgraphs);
+        return Err(CompositionFailed(unsatisfiable));
+    }
     let warnings = hints::hints(subgraphs, &doc);
     Ok(Supergraph {
         warnings,
