@@ -157,10 +157,15 @@ fn oracle(sets: &[PathBuf]) -> Option<BTreeMap<String, Outcome>> {
     Some(outcomes)
 }
 
-/// `{ a  b{c} }` and `{a b {c}}` alike.
+/// `{ a  b{c} }` and `{a b {c}}` alike, `...on X` and `... on X`,
+/// `f(a:1)` and `f(a: 1)`.
 fn normal_selection(text: &str) -> String {
     text.replace('{', " { ")
         .replace('}', " } ")
+        .replace('(', " ( ")
+        .replace(')', " ) ")
+        .replace(':', " : ")
+        .replace("...", " ... ")
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

@@ -83,12 +83,42 @@ fn is_directive(d: &Directive<'_>, name: &str, local: &str) -> bool {
     d.name() == local || d.name() == format!("federation__{name}")
 }
 
-/// A key's field selection: names, each with its own sub-selection.
+/// A field selection (`@key`, `@requires`, `@provides`): names, each with
+/// its own sub-selection. Arguments are dropped; an inline fragment is an
+/// entry named `...Type` (`...` without a type condition).
 #[derive(Debug, Default)]
-struct Selection(Vec<(String, Selection)>);
+pub(crate) struct Selection(pub(crate) Vec<(String, Selection)>);
 
-fn parse_selection(text: &str) -> Selection {
-    let spaced = text.replace('{', " { ").replace('}', " } ");
+impl Selection {
+    /// The type an entry's sub-selection applies to: the fragment's type
+    /// condition, or `None` for a field.
+    pub(crate) fn fragment_type(entry: &str) -> Option<&str> {
+        entry.strip_prefix("...")
+    }
+}
+
+/// `text` without its parenthesised arguments (`price(currency: "EUR")`).
+fn without_arguments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut depth = 0usize;
+    let mut in_string = false;
+    for c in text.chars() {
+        match c {
+            '"' if depth > 0 => in_string = !in_string,
+            '(' if !in_string => depth += 1,
+            ')' if !in_string => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+pub(crate) fn parse_selection(text: &str) -> Selection {
+    let spaced = without_arguments(text)
+        .replace('{', " { ")
+        .replace('}', " } ")
+        .replace("...", " ... ");
     let mut tokens = spaced.split_whitespace().peekable();
     fn level<'t>(tokens: &mut std::iter::Peekable<impl Iterator<Item = &'t str>>) -> Selection {
         let mut out = Vec::new();
@@ -96,6 +126,21 @@ fn parse_selection(text: &str) -> Selection {
             match token {
                 "}" => break,
                 "{" => {}
+                "..." => {
+                    let condition = if tokens.peek() == Some(&"on") {
+                        tokens.next();
+                        tokens.next().unwrap_or_default()
+                    } else {
+                        ""
+                    };
+                    let below = if tokens.peek() == Some(&"{") {
+                        tokens.next();
+                        level(tokens)
+                    } else {
+                        Selection::default()
+                    };
+                    out.push((format!("...{condition}"), below));
+                }
                 name => {
                     let below = if tokens.peek() == Some(&"{") {
                         tokens.next();
@@ -171,6 +216,15 @@ pub(crate) fn mark_nested_key_fields_shareable(sdl: &str) -> String {
         inserts: &mut BTreeSet<usize>,
     ) {
         for (field, below) in &selection.0 {
+            if let Some(condition) = Selection::fragment_type(field) {
+                let on = if condition.is_empty() {
+                    type_name
+                } else {
+                    condition
+                };
+                walk(on, below, nested, index, inserts);
+                continue;
+            }
             let Some((output, end, shared)) = index.get(&(type_name.to_string(), field.clone()))
             else {
                 continue;
@@ -221,11 +275,105 @@ pub(crate) fn mark_nested_key_fields_shareable(sdl: &str) -> String {
 }
 
 /// `(type, field)` pairs a subgraph marks `@external`.
+/// Types a subgraph defines only as extensions (`extend type`, or
+/// `@extends`), each with the top-level fields of its keys.
+fn extension_types(doc: &cynic_parser::TypeSystemDocument) -> BTreeMap<String, BTreeSet<String>> {
+    let extends = federation_name(doc, "extends");
+    let key = federation_name(doc, "key");
+    let mut plain: BTreeSet<String> = BTreeSet::new();
+    let mut extended: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for def in doc.definitions() {
+        let (t, is_extension) = match def {
+            Definition::Type(t) => (t, false),
+            Definition::TypeExtension(t) => (t, true),
+            _ => continue,
+        };
+        let directives: Vec<Directive<'_>> = match t {
+            TypeDefinition::Object(o) => o.directives().collect(),
+            TypeDefinition::Interface(i) => i.directives().collect(),
+            _ => continue,
+        };
+        let keys = directives
+            .iter()
+            .filter(|d| is_directive(d, "key", &key))
+            .filter_map(|d| {
+                d.arguments()
+                    .find(|a| a.name() == "fields")
+                    .and_then(|a| a.value().as_str())
+            })
+            .flat_map(|fields| parse_selection(fields).0.into_iter().map(|(n, _)| n));
+        if is_extension
+            || directives
+                .iter()
+                .any(|d| is_directive(d, "extends", &extends))
+        {
+            extended
+                .entry(t.name().to_string())
+                .or_default()
+                .extend(keys);
+        } else {
+            plain.insert(t.name().to_string());
+        }
+    }
+    extended.retain(|name, _| !plain.contains(name));
+    extended
+}
+
+/// Marks `@join__type(graph: G, extension: true)` where subgraph G defines
+/// the type only as an extension (`extend type`, `@extends`), as Apollo
+/// Federation does; root operation types are not marked.
+pub(crate) fn mark_extension_types(doc: &mut Document<'static, String>, subgraphs: &[Subgraph]) {
+    let graphs = graph_values(doc);
+    let roots = crate::root_type_names(doc);
+    let mut extension_of: BTreeSet<(String, String)> = BTreeSet::new();
+    for subgraph in subgraphs {
+        let Some(graph) = graphs.get(&subgraph.name) else {
+            continue;
+        };
+        let Ok(parsed) = cynic_parser::parse_type_system_document(&subgraph.sdl) else {
+            continue;
+        };
+        for type_name in extension_types(&parsed).into_keys() {
+            extension_of.insert((type_name, graph.clone()));
+        }
+    }
+    if extension_of.is_empty() {
+        return;
+    }
+    for def in &mut doc.definitions {
+        let (name, directives) = match def {
+            SDef::TypeDefinition(STypeDef::Object(o)) => (&o.name, &mut o.directives),
+            SDef::TypeDefinition(STypeDef::Interface(i)) => (&i.name, &mut i.directives),
+            _ => continue,
+        };
+        if roots.contains(name) {
+            continue;
+        }
+        for d in directives.iter_mut().filter(|d| d.name == "join__type") {
+            let graph = d.arguments.iter().find_map(|(a, v)| match (a.as_str(), v) {
+                ("graph", Value::Enum(g)) => Some(g.clone()),
+                _ => None,
+            });
+            let marked = d.arguments.iter().any(|(a, _)| a == "extension");
+            if let Some(graph) = graph {
+                if !marked && extension_of.contains(&(name.clone(), graph)) {
+                    d.arguments
+                        .push(("extension".to_string(), Value::Boolean(true)));
+                }
+            }
+        }
+    }
+}
+
+/// `(type, field)` marked `@external` in a subgraph, except the key fields
+/// of a type it only extends: Federation 2 does not treat those as
+/// external (they are the extension's own key).
 fn externals(sdl: &str) -> BTreeSet<(String, String)> {
     let Ok(doc) = cynic_parser::parse_type_system_document(sdl) else {
         return BTreeSet::new();
     };
     let external = federation_name(&doc, "external");
+    let extensions = extension_types(&doc);
     let mut out = BTreeSet::new();
     for def in doc.definitions() {
         let (Definition::Type(t) | Definition::TypeExtension(t)) = def else {
@@ -241,7 +389,11 @@ fn externals(sdl: &str) -> BTreeSet<(String, String)> {
             TypeDefinition::Interface(i) => (i.name(), i.fields().collect::<Vec<_>>(), false),
             _ => continue,
         };
+        let extension_keys = extensions.get(type_name);
         for f in fields {
+            if extension_keys.is_some_and(|keys| keys.contains(f.name())) {
+                continue;
+            }
             if whole
                 || f.directives()
                     .any(|d| is_directive(&d, "external", &external))
@@ -651,6 +803,15 @@ pub(crate) fn unused_externals(subgraphs: &[Subgraph]) -> Vec<CompositionError> 
             used: &mut BTreeSet<(String, String)>,
         ) {
             for (field, below) in &selection.0 {
+                if let Some(condition) = Selection::fragment_type(field) {
+                    let on = if condition.is_empty() {
+                        type_name
+                    } else {
+                        condition
+                    };
+                    mark(on, below, index, used);
+                    continue;
+                }
                 used.insert((type_name.to_string(), field.clone()));
                 if let Some((output, _, _)) = index.get(&(type_name.to_string(), field.clone())) {
                     mark(output, below, index, used);

@@ -290,6 +290,7 @@ fn complete_supergraph(
         .into_static();
     add_join_types(&mut doc);
     fidelity::mark_external_fields(&mut doc, subgraphs);
+    fidelity::mark_extension_types(&mut doc, subgraphs);
     fidelity::add_declared_joins(&mut doc, subgraphs);
     fidelity::label_overridden_fields(&mut doc);
     fidelity::link_security_specs(&mut doc)?;
@@ -356,7 +357,7 @@ fn query_type_name(doc: &Document<'static, String>) -> String {
 }
 
 /// Names of the query, mutation and subscription types.
-fn root_type_names(doc: &Document<'static, String>) -> BTreeSet<String> {
+pub(crate) fn root_type_names(doc: &Document<'static, String>) -> BTreeSet<String> {
     let mut roots: BTreeSet<String> = ["Query", "Mutation", "Subscription"]
         .map(String::from)
         .into();

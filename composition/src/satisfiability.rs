@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use graphql_parser::schema::{Definition, Directive, Document, TypeDefinition, Value};
 
+use crate::fidelity::Selection;
 use crate::CompositionError;
 
 /// One domain's part in a type: its keys (`fields`, resolvable).
@@ -96,63 +97,12 @@ fn graph(d: &Directive<'static, String>) -> Option<String> {
 
 /// Top-level field names of a field set.
 fn top_level(set: &str) -> Vec<String> {
-    let spaced = set.replace('{', " { ").replace('}', " } ");
-    let mut depth = 0usize;
-    let mut out = Vec::new();
-    for token in spaced.split_whitespace() {
-        match token {
-            "{" => depth += 1,
-            "}" => depth = depth.saturating_sub(1),
-            name if depth == 0 && name != "..." && name != "on" => out.push(name.to_string()),
-            _ => {}
-        }
-    }
-    out
-}
-
-/// A field selection: names, each with its own sub-selection; inline
-/// fragments merged into their level.
-#[derive(Default, Debug)]
-struct Selection(Vec<(String, Selection)>);
-
-impl Selection {
-    fn parse(text: &str) -> Selection {
-        let spaced = text.replace('{', " { ").replace('}', " } ");
-        let tokens: Vec<&str> = spaced.split_whitespace().collect();
-        let mut at = 0;
-        Self::level(&tokens, &mut at)
-    }
-
-    fn level(tokens: &[&str], at: &mut usize) -> Selection {
-        let mut out = Selection::default();
-        while let Some(token) = tokens.get(*at) {
-            *at += 1;
-            match *token {
-                "}" => break,
-                "{" => {
-                    let inner = Self::level(tokens, at);
-                    match out.0.last_mut() {
-                        Some((_, sub)) => sub.0.extend(inner.0),
-                        None => out.0.extend(inner.0),
-                    }
-                }
-                "..." => {
-                    if tokens.get(*at) == Some(&"on") {
-                        *at += 2;
-                    }
-                    let inner = if tokens.get(*at) == Some(&"{") {
-                        *at += 1;
-                        Self::level(tokens, at)
-                    } else {
-                        Selection::default()
-                    };
-                    out.0.extend(inner.0);
-                }
-                name => out.0.push((name.to_string(), Selection::default())),
-            }
-        }
-        out
-    }
+    crate::fidelity::parse_selection(set)
+        .0
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| Selection::fragment_type(name).is_none())
+        .collect()
 }
 
 fn mark_provided(
@@ -163,6 +113,15 @@ fn mark_provided(
     out: &mut BTreeSet<(String, String, String)>,
 ) {
     for (name, sub) in &selection.0 {
+        if let Some(condition) = Selection::fragment_type(name) {
+            let on = if condition.is_empty() {
+                type_name
+            } else {
+                condition
+            };
+            mark_provided(types, on, graph, sub, out);
+            continue;
+        }
         out.insert((type_name.to_string(), graph.to_string(), name.clone()));
         if sub.0.is_empty() {
             continue;
@@ -326,7 +285,7 @@ pub(crate) fn check(doc: &Document<'static, String>) -> Vec<CompositionError> {
         for f in &info.fields {
             for j in &f.joins {
                 if let Some(selection) = &j.provides {
-                    let tree = Selection::parse(selection);
+                    let tree = crate::fidelity::parse_selection(selection);
                     mark_provided(&types, &f.output, &j.graph, &tree, &mut provided);
                 }
             }
@@ -444,6 +403,16 @@ pub(crate) fn check(doc: &Document<'static, String>) -> Vec<CompositionError> {
                 .iter()
                 .any(|i| entity_interfaces.contains(i))
             && !entity_interfaces.contains(&type_name);
+        // Types whose fields move through an entity interface or an
+        // `@interfaceObject` are neither checked nor walked further.
+        let behind_interface = info
+            .interfaces
+            .iter()
+            .any(|i| entity_interfaces.contains(i))
+            || entity_interfaces.contains(&type_name);
+        if behind_interface {
+            continue;
+        }
         for f in &info.fields {
             let here = reachable
                 .iter()

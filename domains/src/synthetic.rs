@@ -80,7 +80,21 @@ struct FieldSet(BTreeMap<String, FieldSet>);
 
 impl FieldSet {
     fn parse(text: &str) -> FieldSet {
-        let spaced = text.replace('{', " { ").replace('}', " } ");
+        // Arguments (`price(currency: "EUR")`) are not field names.
+        let mut bare = String::with_capacity(text.len());
+        let mut depth = 0usize;
+        for c in text.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                _ if depth == 0 => bare.push(c),
+                _ => {}
+            }
+        }
+        let spaced = bare
+            .replace('{', " { ")
+            .replace('}', " } ")
+            .replace("...", " ... ");
         let mut tokens = spaced.split_whitespace().peekable();
         Self::level(&mut tokens)
     }
