@@ -423,6 +423,38 @@ fn every_set_composes_as_the_reference_composes_it() {
     );
 }
 
+/// Every refusal in the corpus names the rule broken and the domain (or
+/// domains) it lies in, so a domain team can act on it.
+#[test]
+fn every_refusal_names_its_rule_and_domains() {
+    let mut vague = Vec::new();
+    for set in sets() {
+        let name = set_name(&set);
+        if !name.starts_with("refused-") {
+            continue;
+        }
+        let subgraphs: Vec<composition::Subgraph> = subgraph_files(&set)
+            .into_iter()
+            .map(|(domain, sdl)| composition::Subgraph {
+                url: placeholder_url(&domain),
+                name: domain,
+                sdl,
+            })
+            .collect();
+        let Err(failed) = composition::compose(&subgraphs) else {
+            vague.push(format!("{name}: composed"));
+            continue;
+        };
+        for error in &failed.0 {
+            let placed = error.domain.is_some() || !error.locations.is_empty();
+            if error.code.is_none() || !placed {
+                vague.push(format!("{name}: {error:?}"));
+            }
+        }
+    }
+    assert!(vague.is_empty(), "{}", vague.join("\n"));
+}
+
 /// Meshwork's own rule beyond the reference: an `@override` naming no
 /// domain is an error naming the domain that wrote it.
 #[test]

@@ -22,7 +22,7 @@ fn domain(name: &str, url: &str) -> Value {
 async fn composition(server: &Server) -> Value {
     let r = server
         .graphql(
-            "{ composition { status version servedVersion errors { domain message } } }",
+            "{ composition { status version servedVersion errors { domain message code locations { domain line } } warnings { code } } }",
             json!({}),
         )
         .await;
@@ -246,6 +246,17 @@ async fn a_conflicting_schema_keeps_the_last_good_graph_until_the_domain_fixes_i
         assert!(
             message.contains("name"),
             "[{}] errors should name the conflicting field: {message}",
+            db.label
+        );
+        // The stored problem names its rule and where it lies.
+        let problem = &failed["errors"][0];
+        assert!(
+            problem["code"].is_string()
+                && (problem["domain"].is_string()
+                    || problem["locations"]
+                        .as_array()
+                        .is_some_and(|l| !l.is_empty())),
+            "[{}] {problem}",
             db.label
         );
         let answer = server.mesh("{ customers { name } }", json!({})).await;

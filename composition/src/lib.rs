@@ -87,6 +87,23 @@ pub struct CompositionError {
     /// message names a type or field of it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// The rule broken: Apollo Federation's error code where it has one
+    /// (`FIELD_TYPE_MISMATCH`, `INVALID_FIELD_SHARING`, …), else
+    /// Meshwork's own (`OVERRIDE_FROM_UNKNOWN_DOMAIN`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// When the problem lies between several domains: each of them, with
+    /// the line of the type or field there.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<Location>,
+}
+
+/// Where in a domain's schema a problem is.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Location {
+    pub domain: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
 }
 
 impl CompositionError {
@@ -96,6 +113,8 @@ impl CompositionError {
             domain,
             message: message.into(),
             line: None,
+            code: None,
+            locations: Vec::new(),
         }
     }
 }
@@ -103,12 +122,67 @@ impl CompositionError {
 impl std::fmt::Display for CompositionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (&self.domain, self.line) {
-            (Some(domain), Some(line)) => {
-                write!(f, "domain `{domain}` (line {line}): {}", self.message)
+            (Some(domain), Some(line)) => write!(f, "domain `{domain}` (line {line}): ")?,
+            (Some(domain), None) => write!(f, "domain `{domain}`: ")?,
+            (None, _) if !self.locations.is_empty() => {
+                let places: Vec<String> = self
+                    .locations
+                    .iter()
+                    .map(|l| match l.line {
+                        Some(line) => format!("`{}` (line {line})", l.domain),
+                        None => format!("`{}`", l.domain),
+                    })
+                    .collect();
+                write!(f, "domains {}: ", places.join(", "))?
             }
-            (Some(domain), None) => write!(f, "domain `{domain}`: {}", self.message),
-            (None, _) => f.write_str(&self.message),
+            (None, _) => {}
         }
+        match &self.code {
+            Some(code) if !self.message.contains(code.as_str()) => {
+                write!(f, "[{code}] {}", self.message)
+            }
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Apollo Federation's code for a composition message, by its wording
+/// (`graphql-composition`'s messages and Meshwork's own steps).
+const CODES: &[(&str, &str)] = &[
+    ("SATISFIABILITY_ERROR", "SATISFIABILITY_ERROR"),
+    ("EXTERNAL_UNUSED", "EXTERNAL_UNUSED"),
+    ("has conflicting types", "FIELD_TYPE_MISMATCH"),
+    ("not marked as `@shareable`", "INVALID_FIELD_SHARING"),
+    ("should match exactly", "ENUM_VALUE_MISMATCH"),
+    (
+        "but it is required in",
+        "REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH",
+    ),
+    (
+        "is required in",
+        "REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
+    ),
+    ("field is not implemented by", "INTERFACE_FIELD_NO_IMPLEM"),
+    ("Error in @key", "KEY_INVALID_FIELDS"),
+    ("Error in @requires", "REQUIRES_INVALID_FIELDS"),
+    ("Error in @provides", "PROVIDES_INVALID_FIELDS"),
+    (
+        "Source and destination subgraphs",
+        "OVERRIDE_FROM_SELF_ERROR",
+    ),
+    ("but no domain named", "OVERRIDE_FROM_UNKNOWN_DOMAIN"),
+    ("is missing the", "SATISFIABILITY_ERROR"),
+    ("cannot import", "INVALID_LINK_DIRECTIVE_USAGE"),
+    ("@override(label:)", "INVALID_LINK_DIRECTIVE_USAGE"),
+    ("does not parse", "INVALID_GRAPHQL"),
+];
+
+fn classify(errors: &mut [CompositionError]) {
+    for error in errors.iter_mut().filter(|e| e.code.is_none()) {
+        error.code = CODES
+            .iter()
+            .find(|(wording, _)| error.message.contains(wording))
+            .map(|(_, code)| code.to_string());
     }
 }
 
@@ -138,12 +212,41 @@ fn coordinate_in(message: &str) -> Option<(String, Option<String>)> {
             }
         }
     }
-    None
+    // Unquoted: "The F.x field has conflicting types".
+    message
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .filter_map(|token| token.split_once('.'))
+        .find(|(ty, field)| {
+            is_name(ty) && is_name(field) && ty.starts_with(|c: char| c.is_ascii_uppercase())
+        })
+        .map(|(ty, field)| (ty.to_string(), Some(field.to_string())))
 }
 
 /// Fills in the line of each error that names a domain and a type or
-/// field of its schema.
+/// field of its schema; an error between several domains gets each
+/// domain it names that defines the type or field, with the line there.
+/// Also names the rule broken ([`CODES`]).
 fn locate_lines(errors: &mut [CompositionError], subgraphs: &[Subgraph]) {
+    classify(errors);
+    for error in errors.iter_mut().filter(|e| e.domain.is_none()) {
+        let Some((ty, field)) = coordinate_in(&error.message) else {
+            continue;
+        };
+        let named: BTreeSet<&str> = error
+            .message
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .collect();
+        error.locations = subgraphs
+            .iter()
+            .filter(|s| named.contains(s.name.as_str()))
+            .filter_map(|s| {
+                fidelity::line_of(&s.sdl, &ty, field.as_deref()).map(|line| Location {
+                    domain: s.name.clone(),
+                    line: Some(line),
+                })
+            })
+            .collect();
+    }
     for error in errors.iter_mut().filter(|e| e.line.is_none()) {
         let Some(subgraph) = error
             .domain
@@ -422,15 +525,49 @@ mod tests {
     }
 
     #[test]
-    fn conflicting_subgraphs_fail_with_errors_naming_the_domain() {
-        let a = subgraph("orders", &format!("{LINK}\ntype Query {{ total: Int }}"));
+    fn conflicting_subgraphs_fail_with_errors_naming_the_domains_lines_and_rule() {
+        let a = subgraph(
+            "orders",
+            &format!("{LINK}\ntype Query {{ a: Int @shareable }}\ntype Thing @shareable {{\n  id: ID\n  total: Int\n}}\nextend type Query {{ t: Thing @shareable }}"),
+        );
         let b = subgraph(
             "billing",
-            &format!("{LINK}\ntype Query {{ total: String }}"),
+            &format!("{LINK}\ntype Thing @shareable {{ id: ID total: String }}\ntype Query {{ t: Thing @shareable }}"),
         );
         let failed = compose(&[a, b]).expect_err("conflict");
-        assert!(!failed.0.is_empty());
-        assert!(failed.to_string().contains("total"), "{failed}");
+        let error = failed
+            .0
+            .iter()
+            .find(|e| e.message.contains("total"))
+            .unwrap_or_else(|| panic!("no error about total: {failed}"));
+        assert_eq!(
+            error.code.as_deref(),
+            Some("FIELD_TYPE_MISMATCH"),
+            "{error}"
+        );
+        let mut places: Vec<(String, Option<u32>)> = error
+            .locations
+            .iter()
+            .map(|l| (l.domain.clone(), l.line))
+            .collect();
+        places.sort();
+        assert_eq!(
+            places,
+            [
+                ("billing".to_string(), Some(2)),
+                ("orders".to_string(), Some(5))
+            ],
+            "{error}"
+        );
+        let shown = error.to_string();
+        assert!(
+            shown.starts_with(
+                "domains `orders` (line 5), `billing` (line 2): [FIELD_TYPE_MISMATCH]"
+            ) || shown.starts_with(
+                "domains `billing` (line 2), `orders` (line 5): [FIELD_TYPE_MISMATCH]"
+            ),
+            "{shown}"
+        );
     }
 
     /// The engine enforces `@authenticated`, `@requiresScopes` and

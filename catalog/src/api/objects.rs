@@ -402,6 +402,20 @@ pub struct CompositionProblem {
     /// The line of the domain's schema it is at, when known.
     #[serde(default)]
     line: Option<i32>,
+    /// The rule broken (Apollo Federation's error code where it has one).
+    #[serde(default)]
+    code: Option<String>,
+    /// Each domain a problem between several domains lies in, with the line.
+    #[serde(default)]
+    locations: Vec<ProblemLocation>,
+}
+
+/// A domain and the line of its schema a composition problem is at.
+#[derive(SimpleObject, serde::Deserialize)]
+pub struct ProblemLocation {
+    domain: String,
+    #[serde(default)]
+    line: Option<i32>,
 }
 
 /// Something a composition accepted that a domain team should know
