@@ -1007,31 +1007,6 @@ pub(crate) fn mark_external_fields(doc: &mut Document<'static, String>, subgraph
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nested_key_fields_become_shareable_with_the_imported_name() {
-        let sdl = r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", {name: "@shareable", as: "@shared"}])
-type Entity @key(fields: "id { one two }") { id: CompositeID! name: String }
-type CompositeID { one: ID! two: ID! @shared three: Int }"#;
-        let out = mark_nested_key_fields_shareable(sdl);
-        assert!(out.contains("one: ID! @shared two"), "{out}");
-        assert!(out.contains("two: ID! @shared three"), "{out}");
-        assert!(out.contains("three: Int }"), "{out}");
-        assert!(out.contains("id: CompositeID! name"), "{out}");
-    }
-
-    #[test]
-    fn selections_nest() {
-        let s = parse_selection("id { one two { three } } other");
-        assert_eq!(s.0.len(), 2);
-        assert_eq!(s.0[0].1 .0.len(), 2);
-        assert_eq!(s.0[0].1 .0[1].1 .0[0].0, "three");
-    }
-}
-
 /// Links the authorization specs (and declares their directives) when a
 /// domain used `@authenticated`, `@requiresScopes` or `@policy`:
 /// `graphql-composition` keeps the directives on the fields but links no
@@ -1062,4 +1037,29 @@ pub(crate) fn link_security_specs(doc: &mut Document<'static, String>) -> Result
         crate::access::add_definitions(doc)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_key_fields_become_shareable_with_the_imported_name() {
+        let sdl = r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", {name: "@shareable", as: "@shared"}])
+type Entity @key(fields: "id { one two }") { id: CompositeID! name: String }
+type CompositeID { one: ID! two: ID! @shared three: Int }"#;
+        let out = mark_nested_key_fields_shareable(sdl);
+        assert!(out.contains("one: ID! @shared two"), "{out}");
+        assert!(out.contains("two: ID! @shared three"), "{out}");
+        assert!(out.contains("three: Int }"), "{out}");
+        assert!(out.contains("id: CompositeID! name"), "{out}");
+    }
+
+    #[test]
+    fn selections_nest() {
+        let s = parse_selection("id { one two { three } } other");
+        assert_eq!(s.0.len(), 2);
+        assert_eq!(s.0[0].1 .0.len(), 2);
+        assert_eq!(s.0[0].1 .0[1].1 .0[0].0, "three");
+    }
 }
