@@ -41,6 +41,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 mod names;
+pub mod serve;
 
 use names::{camel, pascal, valid_name};
 
@@ -899,9 +900,27 @@ pub fn derive(document: &str, settings: &Settings) -> Result<Derived, DeriveErro
                     })
                     .map(|(_, c)| c.clone())
                     .collect();
-                candidates.into_iter().next().ok_or_else(|| {
-                    entity("no GET operation fetches one by a path parameter; name it with `get:` in the registration".into())
-                })?
+                let by_key: Vec<&Call> = candidates
+                    .iter()
+                    .filter(|c| {
+                        c.arguments
+                            .iter()
+                            .any(|a| a.location == In::Path && a.parameter == key)
+                    })
+                    .collect();
+                match (by_key.as_slice(), candidates.as_slice()) {
+                    ([one], _) => (*one).clone(),
+                    ([], [one]) => one.clone(),
+                    ([], []) => {
+                        return Err(entity("no GET operation fetches one by a path parameter; name it with `get:` in the registration".into()))
+                    }
+                    _ => {
+                        return Err(entity(format!(
+                            "several GET operations could fetch one ({}); name it with `get:` in the registration",
+                            candidates.iter().map(|c| c.path.as_str()).collect::<Vec<_>>().join(", ")
+                        )))
+                    }
+                }
             }
         };
         let parameter = found

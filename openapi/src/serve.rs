@@ -1,0 +1,647 @@
+//! Serves a derived subgraph as a real federation subgraph: an
+//! async-graphql dynamic schema over the derived SDL whose fields call the
+//! REST API by the [`Plan`](crate::Plan). `_service { sdl }` answers the
+//! derived SDL; `_entities` fetches each entity by its key.
+//!
+//! A non-2xx answer, a timeout, a body that is not JSON or that does not
+//! fit the document become GraphQL errors at the field's path naming the
+//! domain; an entity lookup answered 404 is `null` with an error.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::dynamic::{
+    Enum, Field, FieldFuture, FieldValue, InputObject, InputValue, Object, ResolverContext, Scalar,
+    Schema, TypeRef, Union,
+};
+use async_graphql::{Name, Value as GqlValue};
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
+use graphql_parser::schema::{self as ast, Definition, TypeDefinition};
+use serde_json::Value;
+
+use crate::{Call, Derived, In, Plan, UnionRule};
+
+/// Why a derived subgraph cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("the derived schema does not parse: {0}")]
+    Parse(String),
+    #[error("the derived schema cannot be served: {0}")]
+    Schema(String),
+}
+
+/// Where and how the REST API is called.
+#[derive(Clone, Debug)]
+pub struct Upstream {
+    /// The domain's name, for errors.
+    pub domain: String,
+    /// Base URL the document's paths are appended to.
+    pub base_url: String,
+    pub timeout: Duration,
+    /// Request headers passed on to the REST API (e.g. `x-meshwork-*`).
+    pub forward_headers: Vec<String>,
+}
+
+/// An object the REST API did not give (a 404 entity, a null list item):
+/// each of its fields answers this error, so a non-null field nulls the
+/// object at its path. async-graphql's dynamic schema has no null item in
+/// a list of objects.
+struct Missing(String);
+
+/// Headers of the GraphQL request that go on to the REST calls.
+#[derive(Clone, Default)]
+struct Forwarded(Vec<(String, String)>);
+
+struct Shared {
+    plan: Plan,
+    upstream: Upstream,
+    http: reqwest::Client,
+    /// Type name → kind, for turning JSON into GraphQL values.
+    kinds: BTreeMap<String, Kind>,
+    /// Enum → the document's value (as text) → GraphQL value.
+    enum_back: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Kind {
+    Scalar,
+    Enum,
+    Object,
+    Union,
+}
+
+/// A router answering GraphQL at `/graphql` for a derived REST subgraph.
+pub fn router(derived: &Derived, upstream: Upstream) -> Result<Router, ServeError> {
+    let schema = schema(derived, upstream.clone())?;
+    let sdl = Arc::new(derived.sdl.clone());
+    let forward = Arc::new(upstream.forward_headers.clone());
+    let answer = move |headers: HeaderMap, Json(request): Json<async_graphql::Request>| {
+        let schema = schema.clone();
+        let sdl = sdl.clone();
+        let forward = forward.clone();
+        async move {
+            if request.query.contains("_service") && !request.query.contains("_entities") {
+                return Json(serde_json::json!({ "data": { "_service": { "sdl": *sdl } } }));
+            }
+            let passed: Vec<(String, String)> = forward
+                .iter()
+                .filter_map(|name| {
+                    headers
+                        .get(name.as_str())
+                        .and_then(|v| v.to_str().ok())
+                        .map(|v| (name.clone(), v.to_string()))
+                })
+                .collect();
+            let response = schema.execute(request.data(Forwarded(passed))).await;
+            Json(serde_json::to_value(&response).unwrap_or_else(|e| {
+                serde_json::json!({ "errors": [{ "message": format!("answer not serializable: {e}") }] })
+            }))
+        }
+    };
+    Ok(Router::new().route("/graphql", post(answer)))
+}
+
+fn type_ref(ty: &ast::Type<'static, String>) -> TypeRef {
+    match ty {
+        ast::Type::NamedType(n) => TypeRef::Named(n.clone().into()),
+        ast::Type::ListType(inner) => TypeRef::List(Box::new(type_ref(inner))),
+        ast::Type::NonNullType(inner) => TypeRef::NonNull(Box::new(type_ref(inner))),
+    }
+}
+
+/// The SDL without its `extend schema` line (graphql-parser does not read
+/// schema extensions; the derived SDL has exactly one, first).
+fn without_extension(sdl: &str) -> String {
+    sdl.lines()
+        .filter(|l| !l.starts_with("extend schema"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The dynamic schema answering `derived` by calling `upstream`.
+pub fn schema(derived: &Derived, upstream: Upstream) -> Result<Schema, ServeError> {
+    let text = without_extension(&derived.sdl);
+    let doc = graphql_parser::parse_schema::<String>(&text)
+        .map_err(|e| ServeError::Parse(e.to_string()))?
+        .into_static();
+    let mut kinds: BTreeMap<String, Kind> = ["Int", "Float", "String", "Boolean", "ID"]
+        .into_iter()
+        .map(|s| (s.to_string(), Kind::Scalar))
+        .collect();
+    for def in &doc.definitions {
+        if let Definition::TypeDefinition(t) = def {
+            let (name, kind) = match t {
+                TypeDefinition::Scalar(s) => (&s.name, Kind::Scalar),
+                TypeDefinition::Enum(e) => (&e.name, Kind::Enum),
+                TypeDefinition::Object(o) => (&o.name, Kind::Object),
+                TypeDefinition::Union(u) => (&u.name, Kind::Union),
+                _ => continue,
+            };
+            kinds.insert(name.clone(), kind);
+        }
+    }
+    let enum_back = derived
+        .plan
+        .enums
+        .iter()
+        .map(|(e, map)| {
+            (
+                e.clone(),
+                map.iter()
+                    .map(|(graphql, original)| (text_of(original), graphql.clone()))
+                    .collect(),
+            )
+        })
+        .collect();
+    let http = reqwest::Client::builder()
+        .timeout(upstream.timeout)
+        .build()
+        .map_err(|e| ServeError::Schema(e.to_string()))?;
+    let shared = Arc::new(Shared {
+        plan: derived.plan.clone(),
+        upstream,
+        http,
+        kinds,
+        enum_back,
+    });
+    let has_mutation = doc.definitions.iter().any(
+        |d| matches!(d, Definition::TypeDefinition(TypeDefinition::Object(o)) if o.name == "Mutation"),
+    );
+    let mut builder =
+        Schema::build("Query", has_mutation.then_some("Mutation"), None).enable_federation();
+    for def in &doc.definitions {
+        let Definition::TypeDefinition(t) = def else {
+            continue;
+        };
+        match t {
+            TypeDefinition::Scalar(s) => builder = builder.register(Scalar::new(s.name.clone())),
+            TypeDefinition::Enum(e) => {
+                builder = builder.register(
+                    Enum::new(e.name.clone()).items(e.values.iter().map(|v| v.name.clone())),
+                )
+            }
+            TypeDefinition::Union(u) => {
+                let mut union = Union::new(u.name.clone());
+                for m in &u.types {
+                    union = union.possible_type(m.clone());
+                }
+                builder = builder.register(union);
+            }
+            TypeDefinition::InputObject(i) => {
+                let mut input = InputObject::new(i.name.clone());
+                for f in &i.fields {
+                    input = input.field(InputValue::new(f.name.clone(), type_ref(&f.value_type)));
+                }
+                builder = builder.register(input);
+            }
+            TypeDefinition::Object(o) => {
+                let mut object = Object::new(o.name.clone());
+                for d in o.directives.iter().filter(|d| d.name == "key") {
+                    if let Some((_, ast::Value::String(fields))) =
+                        d.arguments.iter().find(|(a, _)| a == "fields")
+                    {
+                        object = object.key(fields.clone());
+                    }
+                }
+                let root = o.name == "Query" || o.name == "Mutation";
+                for f in &o.fields {
+                    let mut field = if root {
+                        root_field(&shared, &o.name, f)
+                    } else {
+                        property_field(&shared, &o.name, f)
+                    };
+                    for a in &f.arguments {
+                        field = field
+                            .argument(InputValue::new(a.name.clone(), type_ref(&a.value_type)));
+                    }
+                    object = object.field(field);
+                }
+                builder = builder.register(object);
+            }
+            TypeDefinition::Interface(_) => {}
+        }
+    }
+    let entities = shared.clone();
+    builder = builder.entity_resolver(move |ctx| {
+        let shared = entities.clone();
+        FieldFuture::new(async move {
+            let representations = ctx.args.try_get("representations")?.list()?;
+            let forwarded = ctx.data_opt::<Forwarded>().cloned().unwrap_or_default();
+            let mut answers = Vec::new();
+            for item in representations.iter() {
+                let representation = item.as_value().clone().into_json().unwrap_or(Value::Null);
+                let typename = representation
+                    .get("__typename")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let Some(entity) = shared.plan.entities.get(&typename) else {
+                    answers.push(FieldValue::NULL);
+                    continue;
+                };
+                let key = representation
+                    .get(&entity.key)
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let mut args = BTreeMap::new();
+                if let Some(argument) = entity
+                    .call
+                    .arguments
+                    .iter()
+                    .find(|a| a.parameter == entity.parameter)
+                {
+                    args.insert(argument.name.clone(), key);
+                }
+                match shared.call(&entity.call, &args, &forwarded).await {
+                    Ok(Value::Null) => answers.push(
+                        FieldValue::owned_any(Missing(format!(
+                            "domain `{}` answered null for this `{typename}`",
+                            shared.upstream.domain
+                        )))
+                        .with_type(typename),
+                    ),
+                    Ok(body) => answers.push(FieldValue::owned_any(body).with_type(typename)),
+                    Err(e) => answers
+                        .push(FieldValue::owned_any(Missing(e.to_string())).with_type(typename)),
+                }
+            }
+            Ok(Some(FieldValue::list(answers)))
+        })
+    });
+    builder
+        .finish()
+        .map_err(|e| ServeError::Schema(e.to_string()))
+}
+
+/// A JSON value as the text a URL or header carries.
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CallError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl Shared {
+    /// The document's value of an argument (enum values mapped back).
+    fn parameter_value(&self, value: &Value, enum_type: Option<&str>) -> Value {
+        match (enum_type.and_then(|e| self.plan.enums.get(e)), value) {
+            (Some(map), Value::String(v)) => map.get(v).cloned().unwrap_or(value.clone()),
+            _ => value.clone(),
+        }
+    }
+
+    async fn call(
+        &self,
+        call: &Call,
+        args: &BTreeMap<String, Value>,
+        forwarded: &Forwarded,
+    ) -> Result<Value, CallError> {
+        let domain = &self.upstream.domain;
+        let mut path = call.path.clone();
+        let mut query: Vec<(String, String)> = Vec::new();
+        let mut headers: Vec<(String, String)> = forwarded.0.clone();
+        for argument in &call.arguments {
+            let Some(value) = args.get(&argument.name).filter(|v| !v.is_null()) else {
+                continue;
+            };
+            match argument.location {
+                In::Path => {
+                    let encoded: String = url_escape(&text_of(value));
+                    path = path.replace(&format!("{{{}}}", argument.parameter), &encoded);
+                }
+                In::Query => match value {
+                    Value::Array(items) => {
+                        for item in items {
+                            query.push((argument.parameter.clone(), text_of(item)));
+                        }
+                    }
+                    other => query.push((argument.parameter.clone(), text_of(other))),
+                },
+                In::Header => headers.push((argument.parameter.clone(), text_of(value))),
+            }
+        }
+        let url = format!("{}{}", self.upstream.base_url.trim_end_matches('/'), path);
+        let method = reqwest::Method::from_bytes(call.method.as_bytes())
+            .map_err(|e| CallError::Failed(format!("domain `{domain}`: {e}")))?;
+        let mut request = self.http.request(method, &url).query(&query);
+        for (name, value) in &headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = call.body.as_ref().and_then(|b| args.get(b)) {
+            request = request.json(body);
+        }
+        let what = format!("domain `{domain}`: {} {path}", call.method);
+        let response = request.send().await.map_err(|e| {
+            CallError::Failed(if e.is_timeout() {
+                format!("{what} timed out")
+            } else {
+                format!("{what} failed: {e}")
+            })
+        })?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Err(CallError::NotFound(format!(
+                "{what} answered 404 Not Found"
+            )));
+        }
+        if !status.is_success() {
+            return Err(CallError::Failed(format!("{what} answered {status}")));
+        }
+        if status == reqwest::StatusCode::NO_CONTENT {
+            return Ok(Value::Bool(true));
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| CallError::Failed(format!("{what}: reading the body failed: {e}")))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| CallError::Failed(format!("{what} answered a body that is not JSON: {e}")))
+    }
+
+    /// Turns `value` (JSON from the REST API) into a field value of `ty`.
+    fn produce(
+        &self,
+        ty: &ast::Type<'static, String>,
+        value: Value,
+        at: &str,
+    ) -> Result<Option<FieldValue<'static>>, String> {
+        match ty {
+            ast::Type::NonNullType(inner) => {
+                if value.is_null() {
+                    return Err(format!(
+                        "domain `{}` answered no value for non-null `{at}`, which its document requires",
+                        self.upstream.domain
+                    ));
+                }
+                self.produce(inner, value, at)
+            }
+            ast::Type::ListType(inner) => match value {
+                Value::Null => Ok(None),
+                Value::Array(items) => {
+                    let mut out = Vec::with_capacity(items.len());
+                    let base = base_name(inner);
+                    for item in items {
+                        match self.produce(inner, item, at)? {
+                            Some(v) => out.push(v),
+                            None => match self.kinds.get(&base) {
+                                Some(Kind::Object) | Some(Kind::Union) => {
+                                    let missing = FieldValue::owned_any(Missing(format!(
+                                        "domain `{}` answered null for an item of `{at}`",
+                                        self.upstream.domain
+                                    )));
+                                    let member = match self.plan.unions.get(&base) {
+                                        Some(UnionRule::Discriminator { mapping, .. }) => {
+                                            mapping.values().next().cloned()
+                                        }
+                                        Some(UnionRule::RequiredProperties(m)) => {
+                                            m.keys().next().cloned()
+                                        }
+                                        None => None,
+                                    };
+                                    out.push(match member {
+                                        Some(m) => missing.with_type(m),
+                                        None => missing,
+                                    });
+                                }
+                                _ => out.push(FieldValue::NULL),
+                            },
+                        }
+                    }
+                    Ok(Some(FieldValue::list(out)))
+                }
+                other => Err(format!(
+                    "domain `{}` answered {} for the list `{at}`",
+                    self.upstream.domain,
+                    kind_of(&other)
+                )),
+            },
+            ast::Type::NamedType(name) => {
+                if value.is_null() {
+                    return Ok(None);
+                }
+                match self.kinds.get(name) {
+                    Some(Kind::Object) => {
+                        if !value.is_object() {
+                            return Err(format!(
+                                "domain `{}` answered {} for the object `{at}`",
+                                self.upstream.domain,
+                                kind_of(&value)
+                            ));
+                        }
+                        Ok(Some(FieldValue::owned_any(value)))
+                    }
+                    Some(Kind::Union) => {
+                        let member = self.member_of(name, &value).ok_or_else(|| {
+                            format!(
+                                "domain `{}`: the value of `{at}` matches no member of `{name}`",
+                                self.upstream.domain
+                            )
+                        })?;
+                        Ok(Some(FieldValue::owned_any(value).with_type(member)))
+                    }
+                    Some(Kind::Enum) => {
+                        let text = text_of(&value);
+                        let graphql = self
+                            .enum_back
+                            .get(name)
+                            .and_then(|m| m.get(&text))
+                            .cloned()
+                            .ok_or_else(|| {
+                                format!(
+                                    "domain `{}` answered `{text}` for `{at}`, which is not a value of its enum `{name}`",
+                                    self.upstream.domain
+                                )
+                            })?;
+                        Ok(Some(FieldValue::value(GqlValue::Enum(Name::new(graphql)))))
+                    }
+                    _ => {
+                        check_scalar(name, &value).map_err(|expected| {
+                            format!(
+                                "domain `{}` answered {} for `{at}`, which its document says is {expected}",
+                                self.upstream.domain,
+                                kind_of(&value)
+                            )
+                        })?;
+                        Ok(Some(FieldValue::value(
+                            GqlValue::from_json(value).unwrap_or(GqlValue::Null),
+                        )))
+                    }
+                }
+            }
+        }
+    }
+
+    fn member_of(&self, union: &str, value: &Value) -> Option<String> {
+        match self.plan.unions.get(union)? {
+            UnionRule::Discriminator { property, mapping } => {
+                let tag = value.get(property).map(text_of)?;
+                mapping.get(&tag).cloned()
+            }
+            UnionRule::RequiredProperties(members) => members
+                .iter()
+                .find(|(_, props)| props.iter().all(|p| value.get(p).is_some()))
+                .map(|(m, _)| m.clone()),
+        }
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Whether a JSON value fits a scalar; else what was expected.
+fn check_scalar(name: &str, value: &Value) -> Result<(), &'static str> {
+    let ok = match name {
+        "Int" => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+        "Long" => value.is_i64() || value.is_u64(),
+        "Float" => value.is_number(),
+        "Boolean" => value.is_boolean(),
+        "String" | "ID" | "Date" | "DateTime" => {
+            value.is_string() || (name == "ID" && value.is_number())
+        }
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(match name {
+            "Int" => "a 32-bit integer",
+            "Long" => "an integer",
+            "Float" => "a number",
+            "Boolean" => "a boolean",
+            _ => "a string",
+        })
+    }
+}
+
+/// Percent-encodes a path segment.
+fn url_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn arguments_json(ctx: &ResolverContext<'_>) -> BTreeMap<String, Value> {
+    ctx.args
+        .as_index_map()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone().into_json().unwrap_or(Value::Null)))
+        .collect()
+}
+
+/// `Query.x` / `Mutation.x`: the planned call, its answer shaped.
+fn root_field(shared: &Arc<Shared>, owner: &str, def: &ast::Field<'static, String>) -> Field {
+    let shared = shared.clone();
+    let coordinate = format!("{owner}.{}", def.name);
+    let ty = def.field_type.clone();
+    let enum_args: BTreeMap<String, String> = def
+        .arguments
+        .iter()
+        .filter_map(|a| {
+            let base = base_name(&a.value_type);
+            shared
+                .plan
+                .enums
+                .contains_key(&base)
+                .then(|| (a.name.clone(), base))
+        })
+        .collect();
+    Field::new(def.name.clone(), type_ref(&def.field_type), move |ctx| {
+        let shared = shared.clone();
+        let coordinate = coordinate.clone();
+        let ty = ty.clone();
+        let enum_args = enum_args.clone();
+        FieldFuture::new(async move {
+            let Some(call) = shared.plan.calls.get(&coordinate) else {
+                return Err(async_graphql::Error::new(format!(
+                    "`{coordinate}` has no planned call"
+                )));
+            };
+            let mut args = arguments_json(&ctx);
+            for (name, value) in args.iter_mut() {
+                if let Some(e) = enum_args.get(name) {
+                    *value = match &*value {
+                        Value::Array(items) => Value::Array(
+                            items
+                                .iter()
+                                .map(|i| shared.parameter_value(i, Some(e)))
+                                .collect(),
+                        ),
+                        other => shared.parameter_value(other, Some(e)),
+                    };
+                }
+            }
+            let forwarded = ctx.data_opt::<Forwarded>().cloned().unwrap_or_default();
+            let body = match shared.call(call, &args, &forwarded).await {
+                Ok(body) => body,
+                Err(CallError::NotFound(m)) if !matches!(ty, ast::Type::NonNullType(_)) => {
+                    return Err(async_graphql::Error::new(m));
+                }
+                Err(e) => return Err(async_graphql::Error::new(e.to_string())),
+            };
+            shared
+                .produce(&ty, body, &coordinate)
+                .map_err(async_graphql::Error::new)
+        })
+    })
+}
+
+fn base_name(ty: &ast::Type<'static, String>) -> String {
+    match ty {
+        ast::Type::NamedType(n) => n.clone(),
+        ast::Type::ListType(t) | ast::Type::NonNullType(t) => base_name(t),
+    }
+}
+
+/// A property of a REST object.
+fn property_field(shared: &Arc<Shared>, owner: &str, def: &ast::Field<'static, String>) -> Field {
+    let shared = shared.clone();
+    let coordinate = format!("{owner}.{}", def.name);
+    let property = shared
+        .plan
+        .properties
+        .get(&coordinate)
+        .cloned()
+        .unwrap_or_else(|| def.name.clone());
+    let ty = def.field_type.clone();
+    Field::new(def.name.clone(), type_ref(&def.field_type), move |ctx| {
+        let shared = shared.clone();
+        let coordinate = coordinate.clone();
+        let property = property.clone();
+        let ty = ty.clone();
+        FieldFuture::new(async move {
+            if let Some(Missing(why)) = ctx.parent_value.downcast_ref::<Missing>() {
+                return Err(async_graphql::Error::new(why.clone()));
+            }
+            let parent = ctx.parent_value.try_downcast_ref::<Value>()?;
+            let value = parent.get(&property).cloned().unwrap_or(Value::Null);
+            shared
+                .produce(&ty, value, &coordinate)
+                .map_err(async_graphql::Error::new)
+        })
+    })
+}

@@ -1,0 +1,277 @@
+//! A derived REST subgraph answering over real HTTP: a REST API written
+//! with axum on loopback, the derived subgraph served in front of it.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+const DOCUMENT: &str = r##"
+openapi: 3.1.0
+info: { title: shipments, version: "1" }
+paths:
+  /shipments:
+    get:
+      operationId: shipmentsByDate
+      parameters:
+        - { name: date, in: query, required: true, schema: { type: string, format: date } }
+        - { name: status, in: query, schema: { $ref: "#/components/schemas/Status" } }
+      responses:
+        "200":
+          description: shipments of a day
+          content:
+            application/json:
+              schema: { type: array, items: { $ref: "#/components/schemas/Shipment" } }
+  /shipments/{id}:
+    get:
+      operationId: shipment
+      parameters:
+        - { name: id, in: path, required: true, schema: { type: string } }
+      responses:
+        "200":
+          description: one
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Shipment" }
+  /broken/{how}:
+    get:
+      operationId: broken
+      parameters:
+        - { name: how, in: path, required: true, schema: { type: string } }
+      responses:
+        "200":
+          description: a shipment, if all goes well
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Shipment" }
+components:
+  schemas:
+    Status: { type: string, enum: [in-transit, delivered] }
+    Shipment:
+      type: object
+      x-meshwork-key: id
+      required: [id, status]
+      properties:
+        id: { type: string }
+        shipped_on: { type: string, format: date }
+        status: { $ref: "#/components/schemas/Status" }
+        grams: { type: integer }
+        destination:
+          oneOf:
+            - $ref: "#/components/schemas/Address"
+            - $ref: "#/components/schemas/Locker"
+          discriminator: { propertyName: kind }
+    Address:
+      type: object
+      required: [kind]
+      properties: { kind: { type: string }, street: { type: string } }
+    Locker:
+      type: object
+      required: [kind]
+      properties: { kind: { type: string }, code: { type: string } }
+"##;
+
+fn shipment(id: &str) -> Value {
+    json!({
+        "id": id, "shipped_on": "2026-11-23", "status": "in-transit", "grams": 5_000_000_000_i64,
+        "destination": if id == "s1" {
+            json!({ "kind": "Address", "street": "Main St 1" })
+        } else {
+            json!({ "kind": "Locker", "code": "L-7" })
+        }
+    })
+}
+
+struct Api {
+    calls: AtomicUsize,
+    headers: std::sync::Mutex<Vec<String>>,
+}
+
+fn rest(api: Arc<Api>) -> Router {
+    let list = {
+        let api = api.clone();
+        move |Query(q): Query<std::collections::HashMap<String, String>>, headers: HeaderMap| {
+            let api = api.clone();
+            async move {
+                api.calls.fetch_add(1, Ordering::SeqCst);
+                if let Some(v) = headers
+                    .get("x-meshwork-consumer")
+                    .and_then(|v| v.to_str().ok())
+                {
+                    api.headers.lock().expect("lock").push(v.to_string());
+                }
+                let date = q.get("date").cloned().unwrap_or_default();
+                let status = q.get("status").cloned().unwrap_or_default();
+                if date != "2026-11-23" || !(status.is_empty() || status == "in-transit") {
+                    return Json(json!([]));
+                }
+                Json(json!([shipment("s1"), shipment("s2")]))
+            }
+        }
+    };
+    let one = {
+        let api = api.clone();
+        move |Path(id): Path<String>| {
+            let api = api.clone();
+            async move {
+                api.calls.fetch_add(1, Ordering::SeqCst);
+                if id.starts_with('s') {
+                    Json(shipment(&id)).into_response()
+                } else {
+                    StatusCode::NOT_FOUND.into_response()
+                }
+            }
+        }
+    };
+    let broken = move |Path(how): Path<String>| async move {
+        match how.as_str() {
+            "500" => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            "slow" => {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                Json(shipment("s1")).into_response()
+            }
+            "html" => "<html>oops</html>".into_response(),
+            "enum" => Json(json!({ "id": "x", "status": "lost" })).into_response(),
+            "missing" => Json(json!({ "id": "x" })).into_response(),
+            _ => {
+                Json(json!({ "id": "x", "status": "delivered", "grams": "heavy" })).into_response()
+            }
+        }
+    };
+    Router::new()
+        .route("/shipments", get(list))
+        .route("/shipments/{id}", get(one))
+        .route("/broken/{how}", get(broken))
+}
+
+async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    format!("http://{addr}")
+}
+
+async fn subgraph() -> (String, Arc<Api>) {
+    let api = Arc::new(Api {
+        calls: AtomicUsize::new(0),
+        headers: Default::default(),
+    });
+    let base = serve(rest(api.clone())).await;
+    let derived = openapi::derive(DOCUMENT, &openapi::Settings::default()).expect("derives");
+    let router = openapi::serve::router(
+        &derived,
+        openapi::serve::Upstream {
+            domain: "shipments".into(),
+            base_url: base,
+            timeout: Duration::from_secs(1),
+            forward_headers: vec!["x-meshwork-consumer".into()],
+        },
+    )
+    .expect("serves");
+    (format!("{}/graphql", serve(router).await), api)
+}
+
+async fn ask(url: &str, query: &str) -> Value {
+    reqwest::Client::new()
+        .post(url)
+        .header("x-meshwork-consumer", "bi-tool")
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+#[tokio::test]
+async fn data_by_date_with_enums_unions_and_large_integers() {
+    let (url, api) = subgraph().await;
+    let answer = ask(
+        &url,
+        r#"{ shipmentsByDate(date: "2026-11-23", status: IN_TRANSIT) { id shippedOn status grams
+             destination { __typename ... on Address { street } ... on Locker { code } } } }"#,
+    )
+    .await;
+    assert_eq!(
+        answer,
+        json!({ "data": { "shipmentsByDate": [
+            { "id": "s1", "shippedOn": "2026-11-23", "status": "IN_TRANSIT", "grams": 5_000_000_000_i64,
+              "destination": { "__typename": "Address", "street": "Main St 1" } },
+            { "id": "s2", "shippedOn": "2026-11-23", "status": "IN_TRANSIT", "grams": 5_000_000_000_i64,
+              "destination": { "__typename": "Locker", "code": "L-7" } }
+        ] } })
+    );
+    assert_eq!(
+        *api.headers.lock().expect("lock"),
+        ["bi-tool"],
+        "identity forwarded"
+    );
+    let sdl = ask(&url, "{ _service { sdl } }").await;
+    assert!(sdl["data"]["_service"]["sdl"]
+        .as_str()
+        .is_some_and(|s| s.contains("type Shipment @key(fields: \"id\")")));
+}
+
+#[tokio::test]
+async fn entities_are_fetched_by_key_and_a_404_is_null_with_an_error() {
+    let (url, _) = subgraph().await;
+    let answer = ask(
+        &url,
+        r#"{ _entities(representations: [{__typename: "Shipment", id: "s2"}, {__typename: "Shipment", id: "nope"}]) { ... on Shipment { id status } } }"#,
+    )
+    .await;
+    assert_eq!(
+        answer["data"]["_entities"][0],
+        json!({ "id": "s2", "status": "IN_TRANSIT" }),
+        "{answer}"
+    );
+    assert_eq!(answer["data"]["_entities"][1], Value::Null);
+    let answer = ask(&url, r#"{ shipment(id: "nope") { id } }"#).await;
+    assert_eq!(answer["data"]["shipment"], Value::Null);
+    assert!(
+        answer["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("404")),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn failures_are_errors_at_their_path_naming_the_domain() {
+    let (url, _) = subgraph().await;
+    for (how, expected) in [
+        ("500", "answered 500"),
+        ("slow", "timed out"),
+        ("html", "not JSON"),
+        ("enum", "not a value of its enum"),
+        ("missing", "no value for non-null"),
+        ("types", "which its document says is a"),
+    ] {
+        let answer = ask(
+            &url,
+            &format!(r#"{{ ok: shipment(id: "s1") {{ id }} bad: broken(how: "{how}") {{ id status grams }} }}"#),
+        )
+        .await;
+        assert_eq!(
+            answer["data"]["ok"],
+            json!({ "id": "s1" }),
+            "{how}: other data intact: {answer}"
+        );
+        let errors = answer["errors"].to_string();
+        assert!(
+            errors.contains(expected) && errors.contains("domain `shipments`"),
+            "{how}: {answer}"
+        );
+    }
+}
