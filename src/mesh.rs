@@ -132,6 +132,11 @@ pub struct MeshArgs {
     /// register the first issuers and consumers; none when not set.
     #[arg(long, env = "MESHWORK_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// The URL gateways reach this control plane at (REST domains'
+    /// subgraphs are served under it), e.g. `http://meshwork:4000`; the
+    /// listening address when not set.
+    #[arg(long, env = "MESHWORK_PUBLIC_URL")]
+    public_url: Option<String>,
     #[command(flatten)]
     gateway: GatewayFlags,
 }
@@ -266,6 +271,13 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
     let catalog = runtime
         .block_on(Catalog::open(&database))
         .with_context(|| format!("opening the catalog database `{database}`"))?;
+    let public_url = match &args.public_url {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => format!("http://{}", loopback(local)),
+    };
+    catalog.serve_rest(catalog::RestServing {
+        base: public_url.clone(),
+    });
     if demo {
         runtime.block_on(start_demo(&catalog))?;
     }
@@ -284,6 +296,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
     let access = args
         .gateway
         .access(gateway::AccessSource::InProcess(catalog.subscribe_access()));
+    let rest_key = key.clone();
     let app = app(catalog, key.clone(), args.admin_token.clone());
     println!("Meshwork serving on http://{local}");
     println!("  federated GraphQL (and GraphiQL): http://{local}/graphql");
@@ -316,6 +329,10 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         log_filter: log_filter(),
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
+        rest_subgraphs: Some(gateway::RestSubgraphs {
+            url_prefix: format!("{public_url}/rest/"),
+            key: rest_key,
+        }),
     })?;
     drop(demo_dir);
     Ok(())
@@ -323,6 +340,13 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
 
 /// `gateway`: a gateway alone, from a file or following a control plane.
 pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
+    let rest_subgraphs = match (&args.control_plane, &args.cdn_key) {
+        (Some(url), Some(key)) => Some(gateway::RestSubgraphs {
+            url_prefix: format!("{}/rest/", url.trim_end_matches('/')),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
     let (supergraph, access) = match (args.supergraph, args.control_plane) {
         (Some(path), None) => {
             if !path.is_file() {
@@ -387,6 +411,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         log_filter: log_filter(),
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
+        rest_subgraphs,
     })?;
     Ok(())
 }

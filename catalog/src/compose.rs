@@ -33,7 +33,6 @@ impl Catalog {
         let _one_at_a_time = self.compose_lock.lock().await;
         let domains = domain::Entity::find()
             .filter(domain::Column::Status.eq(domain::DomainStatus::Active))
-            .filter(domain::Column::Kind.eq(domain::ApiKind::Graphql))
             .order_by_asc(domain::Column::Name)
             .all(&self.db)
             .await?;
@@ -42,19 +41,33 @@ impl Catalog {
         let mut subgraphs = Vec::new();
         let mut members = Vec::new();
         for d in &domains {
-            if let Some(version) = latest.get(&d.id) {
-                subgraphs.push(::composition::Subgraph {
-                    name: d.name.clone(),
-                    url: d.api_url.clone(),
-                    sdl: version.document.clone(),
-                });
-                members.push(json!({
-                    "domain": d.name,
-                    "schemaVersionId": version.id,
-                    "hash": version.hash,
-                    "url": d.api_url,
-                }));
-            }
+            let Some(version) = latest.get(&d.id) else {
+                continue;
+            };
+            // A REST domain takes part through its derived subgraph, served
+            // by the control plane.
+            let (url, sdl) = match d.kind {
+                domain::ApiKind::Graphql => (d.api_url.clone(), version.document.clone()),
+                domain::ApiKind::Rest => {
+                    let (Some(url), Some(derived)) =
+                        (self.rest_url(&d.name), crate::rest::derived_of(version))
+                    else {
+                        continue;
+                    };
+                    (url, derived.sdl)
+                }
+            };
+            subgraphs.push(::composition::Subgraph {
+                name: d.name.clone(),
+                url: url.clone(),
+                sdl,
+            });
+            members.push(json!({
+                "domain": d.name,
+                "schemaVersionId": version.id,
+                "hash": version.hash,
+                "url": url,
+            }));
         }
         if subgraphs.is_empty() {
             return Ok(Recomposed::NoMembers);

@@ -24,6 +24,7 @@ mod db;
 mod error;
 mod lineage;
 mod pull;
+mod rest;
 mod schema_doc;
 mod search;
 mod service;
@@ -40,6 +41,7 @@ pub use db::normalize_url;
 pub use error::{CatalogError, Problem, ProblemCode};
 pub use lineage::{Direction, Lineage, LineageEdge, MAX_DEPTH};
 pub use pull::{PullOptions, PullOutcome, PULLER};
+pub use rest::{RestServing, REST_KEY_HEADER};
 pub use search::{DomainFilter, Page, MAX_PAGE};
 pub use service::{Catalog, RecordedSchema};
 pub use spec::{

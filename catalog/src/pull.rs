@@ -81,10 +81,25 @@ impl Catalog {
             domain::ApiKind::Graphql => fetch_sdl(&self.http, &endpoint, timeout).await,
             domain::ApiKind::Rest => fetch_document(&self.http, &endpoint, timeout).await,
         };
+        // A REST domain's document must derive a subgraph; one that does
+        // not is a failed pull (the last good version keeps serving).
+        let fetched = fetched.and_then(|document| match domain.kind {
+            domain::ApiKind::Graphql => Ok((document, None)),
+            domain::ApiKind::Rest => {
+                match openapi::derive(&document, &openapi::Settings::default()) {
+                    Ok(derived) => serde_json::to_string(&derived)
+                        .map(|d| (document, Some(d)))
+                        .map_err(|e| format!("gave a document whose derivation cannot be stored: {e}")),
+                    Err(e) => Err(format!(
+                        "gave an OpenAPI document that does not derive a subgraph: {e}"
+                    )),
+                }
+            }
+        });
         let outcome = match fetched {
-            Ok(document) => {
+            Ok((document, derived)) => {
                 let recorded = self
-                    .record_schema_version(PULLER, name, &document, &endpoint)
+                    .record_schema_version(PULLER, name, &document, &endpoint, derived)
                     .await?;
                 self.record_health(domain.id, None).await?;
                 if recorded.is_new {

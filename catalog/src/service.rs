@@ -33,6 +33,14 @@ pub struct Catalog {
     pub(crate) access: Arc<tokio::sync::watch::Sender<Arc<access::AccessSnapshot>>>,
     /// A bootstrap admin token is configured (the catalog is secured).
     pub(crate) admin_token_set: Arc<std::sync::atomic::AtomicBool>,
+    /// Where gateways reach REST domains' derived subgraphs (the control
+    /// plane's public URL), and the key they must send there.
+    pub(crate) rest: Arc<std::sync::RwLock<Option<crate::rest::RestServing>>>,
+    /// Served derived subgraphs: domain id → (schema version id, subgraph).
+    #[allow(clippy::type_complexity)]
+    pub(crate) rest_subgraphs: Arc<
+        tokio::sync::Mutex<std::collections::HashMap<i32, (i32, openapi::serve::Subgraph)>>,
+    >,
 }
 
 /// A registration that passed every check, with upstream domains resolved.
@@ -81,6 +89,8 @@ impl Catalog {
             http,
             access: Arc::new(tokio::sync::watch::Sender::new(Arc::default())),
             admin_token_set: Arc::default(),
+            rest: Arc::default(),
+            rest_subgraphs: Arc::default(),
         })
     }
 
@@ -265,6 +275,7 @@ impl Catalog {
         name: &str,
         document: &str,
         source_url: &str,
+        derived: Option<String>,
     ) -> Result<RecordedSchema, CatalogError> {
         let current = self.get_active(name).await?;
         let hash = schema_doc::content_hash(document);
@@ -289,6 +300,7 @@ impl Catalog {
             document: Set(document.to_string()),
             source_url: Set(source_url.to_string()),
             fetched_at: Set(Utc::now()),
+            derived: Set(derived),
         }
         .insert(&txn)
         .await?;

@@ -15,6 +15,10 @@ pub struct Model {
     pub document: String,
     pub source_url: String,
     pub fetched_at: DateTimeUtc,
+    /// REST domains: the subgraph derived from `document` (JSON of
+    /// `openapi::Derived`: SDL, plan, warnings).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub derived: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

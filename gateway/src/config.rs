@@ -248,14 +248,17 @@ pub(crate) fn router_config_text(
             .entry("max_request_body_size")
             .or_insert(json!("2MB"));
     }
-    if let Some((jwks, access)) = internal_jwks {
-        // Plan limits only the engine can check (cost, per-domain plans).
+    if internal_jwks.is_some() || options.rest_subgraphs.is_some() {
+        // Plan limits only the engine can check (cost, per-domain plans),
+        // and the key of REST subgraphs.
         if let Value::Object(plugins) = root.entry("plugins").or_insert_with(|| json!({})) {
             plugins.insert(
                 crate::engine_plugin::PLUGIN_NAME.into(),
                 json!({ "enabled": true, "config": {} }),
             );
         }
+    }
+    if let Some((jwks, access)) = internal_jwks {
         if root.contains_key("jwt") {
             return Err(GatewayError::Config(
                 "the router config sets `jwt`, but this gateway authenticates callers from the catalog's issuers and API keys; remove the `jwt` section (register the issuer in the catalog instead)".into(),

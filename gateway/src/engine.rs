@@ -33,6 +33,9 @@ pub fn run(options: GatewayOptions) -> Result<(), GatewayError> {
 }
 
 async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
+    if let Some(rest) = &options.rest_subgraphs {
+        let _ = crate::engine_plugin::REST.set(rest.clone());
+    }
     // Meshwork's own authentication: the engine trusts only the tokens it
     // mints, through a JWKS file readable by this process alone.
     let access_options = options.access.take();

@@ -32,6 +32,9 @@ use hive_router::plugins::hooks::on_plugin_init::{OnPluginInitPayload, OnPluginI
 use hive_router::plugins::hooks::on_subgraph_execute::{
     OnSubgraphExecuteStartHookPayload, OnSubgraphExecuteStartHookResult,
 };
+use hive_router::plugins::hooks::on_subgraph_http_request::{
+    OnSubgraphHttpRequestHookPayload, OnSubgraphHttpRequestHookResult,
+};
 use hive_router::plugins::hooks::on_supergraph_load::{
     OnSupergraphLoadStartHookPayload, OnSupergraphLoadStartHookResult,
 };
@@ -52,6 +55,9 @@ pub(crate) struct PluginState {
 }
 
 pub(crate) static STATE: OnceLock<PluginState> = OnceLock::new();
+
+/// Where REST domains' derived subgraphs are served, and their key.
+pub(crate) static REST: OnceLock<crate::RestSubgraphs> = OnceLock::new();
 
 /// Whether the served supergraph uses `@policy` at all (most do not): only
 /// then is a request's policy state read.
@@ -106,6 +112,25 @@ impl RouterPlugin for MeshworkPlugin {
 
     fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
         payload.initialize_plugin(MeshworkPlugin)
+    }
+
+    /// Fetches to the control plane's REST subgraphs carry its key; no
+    /// other subgraph ever sees it.
+    async fn on_subgraph_http_request<'exec>(
+        &'exec self,
+        mut payload: OnSubgraphHttpRequestHookPayload<'exec>,
+    ) -> OnSubgraphHttpRequestHookResult<'exec> {
+        if let Some(rest) = REST.get() {
+            if payload.endpoint.to_string().starts_with(&rest.url_prefix) {
+                if let Ok(value) = hive_router::http::HeaderValue::from_str(&rest.key) {
+                    payload
+                        .execution_request
+                        .headers
+                        .insert(crate::REST_KEY_HEADER, value);
+                }
+            }
+        }
+        payload.proceed()
     }
 
     fn on_supergraph_reload<'exec>(

@@ -27,6 +27,7 @@
 //!     access: None,
 //!     redis_url: None,
 //!     when_redis_fails: gateway::WhenRedisFails::Open,
+//!     rest_subgraphs: None,
 //! };
 //! gateway::run(options).unwrap();
 //! ```
@@ -114,7 +115,22 @@ pub struct GatewayOptions {
     pub redis_url: Option<String>,
     /// What rate-limit checks do while that Redis cannot be reached.
     pub when_redis_fails: WhenRedisFails,
+    /// REST domains' derived subgraphs served by the control plane: fetches
+    /// to URLs under the prefix carry the control key.
+    pub rest_subgraphs: Option<RestSubgraphs>,
 }
+
+/// Where the control plane serves REST domains' derived subgraphs, and the
+/// key it wants there (sent only to those URLs, never to other domains).
+#[derive(Clone, Debug)]
+pub struct RestSubgraphs {
+    /// e.g. `http://127.0.0.1:4000/rest/`.
+    pub url_prefix: String,
+    pub key: String,
+}
+
+/// The header carrying that key.
+pub const REST_KEY_HEADER: &str = "x-meshwork-rest-key";
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {

@@ -8,6 +8,7 @@ mod m20261125_000002_schema_pulling_and_composition;
 mod m20261125_000003_access_control;
 mod m20261125_000004_domain_plans;
 mod m20261129_000005_composition_warnings;
+mod m20261130_000006_derived_subgraphs;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_access_control::Migration),
             Box::new(m20261125_000004_domain_plans::Migration),
             Box::new(m20261129_000005_composition_warnings::Migration),
+            Box::new(m20261130_000006_derived_subgraphs::Migration),
         ]
     }
 }

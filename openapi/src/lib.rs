@@ -154,6 +154,21 @@ pub struct Plan {
     pub properties: BTreeMap<String, String>,
     /// Union → how to tell its members.
     pub unions: BTreeMap<String, UnionRule>,
+    /// `Type.field` → a reference to another domain's entity, made from a
+    /// property (`x-meshwork-reference`).
+    #[serde(default)]
+    pub references: BTreeMap<String, Reference>,
+}
+
+/// A field pointing to another domain's entity by its key, made from a
+/// property holding that key: `orderId` with `x-meshwork-reference:
+/// {type: Order, key: id, field: order}` adds `order: Order`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Reference {
+    /// The property holding the key.
+    pub property: String,
+    /// The entity's key field.
+    pub key: String,
 }
 
 /// A derived subgraph.
@@ -238,6 +253,8 @@ struct Builder<'s> {
     /// Object types: name → fields (name, type text, original property).
     objects: BTreeMap<String, Vec<(String, String)>>,
     keys: BTreeMap<String, String>,
+    /// Entities of other domains referenced here: type → key field.
+    stubs: BTreeMap<String, String>,
     inputs: BTreeMap<String, Vec<(String, String)>>,
     unions: BTreeMap<String, Vec<String>>,
     enums: BTreeMap<String, Vec<String>>,
@@ -466,6 +483,25 @@ impl<'s> Builder<'s> {
             let hint = format!("{name}{}", pascal(&property));
             let ty = self.output(&schema, &hint, required.contains(&property))?;
             fields.push((field, ty.text));
+            if let Some(reference) = self.reference_of(&schema)? {
+                let (target, key, link) = reference;
+                if used.contains(&link) || !valid_name(&link) || !valid_name(&target) {
+                    self.warnings.push(format!(
+                        "`{name}.{property}`: the reference field `{link}` is not a free GraphQL name; left out"
+                    ));
+                } else {
+                    used.insert(link.clone());
+                    self.plan.references.insert(
+                        format!("{name}.{link}"),
+                        Reference {
+                            property: property.clone(),
+                            key: key.clone(),
+                        },
+                    );
+                    self.stubs.insert(target.clone(), key);
+                    fields.push((link, target));
+                }
+            }
         }
         if let Some(Value::String(key)) = s
             .extensions
@@ -477,6 +513,27 @@ impl<'s> Builder<'s> {
         self.building.remove(name);
         self.objects.insert(name.to_string(), fields);
         Ok(())
+    }
+
+    /// `x-meshwork-reference: {type, key, field}` on a property schema.
+    fn reference_of(
+        &self,
+        schema: &ObjectOrReference<ObjectSchema>,
+    ) -> Result<Option<(String, String, String)>, DeriveError> {
+        let ObjectOrReference::Object(s) = schema else {
+            return Ok(None);
+        };
+        let Some(reference) = s.extensions.get("meshwork-reference") else {
+            return Ok(None);
+        };
+        let text = |k: &str| reference.get(k).and_then(Value::as_str).map(str::to_string);
+        match (text("type"), text("key"), text("field")) {
+            (Some(t), Some(k), Some(f)) => Ok(Some((t, k, f))),
+            _ => Err(DeriveError::Entity {
+                type_name: "x-meshwork-reference".into(),
+                problem: format!("needs `type`, `key` and `field`, got {reference}"),
+            }),
+        }
     }
 
     fn enumeration(&mut self, s: &ObjectSchema, name: &str) -> Result<(), DeriveError> {
@@ -687,6 +744,7 @@ pub fn derive(document: &str, settings: &Settings) -> Result<Derived, DeriveErro
         spec: &spec,
         objects: BTreeMap::new(),
         keys: BTreeMap::new(),
+        stubs: BTreeMap::new(),
         inputs: BTreeMap::new(),
         unions: BTreeMap::new(),
         enums: BTreeMap::new(),
@@ -971,6 +1029,14 @@ pub fn derive(document: &str, settings: &Settings) -> Result<Derived, DeriveErro
             sdl.push_str(&format!("  {field}: {ty}\n"));
         }
         sdl.push_str("}\n");
+    }
+    for (name, key) in &b.stubs {
+        if b.objects.contains_key(name) {
+            continue;
+        }
+        sdl.push_str(&format!(
+            "\ntype {name} @key(fields: \"{key}\", resolvable: false) {{\n  {key}: ID!\n}}\n"
+        ));
     }
     for (name, fields) in &b.inputs {
         sdl.push_str(&format!("\ninput {name} {{\n"));

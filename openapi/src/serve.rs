@@ -73,33 +73,58 @@ enum Kind {
     Union,
 }
 
+/// A derived REST subgraph ready to answer GraphQL requests.
+#[derive(Clone)]
+pub struct Subgraph {
+    schema: Schema,
+    sdl: Arc<String>,
+    forward: Arc<Vec<String>>,
+}
+
+impl std::fmt::Debug for Subgraph {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subgraph").finish_non_exhaustive()
+    }
+}
+
+impl Subgraph {
+    pub fn new(derived: &Derived, upstream: Upstream) -> Result<Self, ServeError> {
+        Ok(Self {
+            forward: Arc::new(upstream.forward_headers.clone()),
+            schema: schema(derived, upstream)?,
+            sdl: Arc::new(derived.sdl.clone()),
+        })
+    }
+
+    /// Answers one GraphQL request; `headers` are the request's, of which
+    /// the upstream's `forward_headers` go on to the REST calls.
+    pub async fn answer(&self, headers: &HeaderMap, request: async_graphql::Request) -> Value {
+        if request.query.contains("_service") && !request.query.contains("_entities") {
+            return serde_json::json!({ "data": { "_service": { "sdl": *self.sdl } } });
+        }
+        let passed: Vec<(String, String)> = self
+            .forward
+            .iter()
+            .filter_map(|name| {
+                headers
+                    .get(name.as_str())
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| (name.clone(), v.to_string()))
+            })
+            .collect();
+        let response = self.schema.execute(request.data(Forwarded(passed))).await;
+        serde_json::to_value(&response).unwrap_or_else(|e| {
+            serde_json::json!({ "errors": [{ "message": format!("answer not serializable: {e}") }] })
+        })
+    }
+}
+
 /// A router answering GraphQL at `/graphql` for a derived REST subgraph.
 pub fn router(derived: &Derived, upstream: Upstream) -> Result<Router, ServeError> {
-    let schema = schema(derived, upstream.clone())?;
-    let sdl = Arc::new(derived.sdl.clone());
-    let forward = Arc::new(upstream.forward_headers.clone());
+    let subgraph = Subgraph::new(derived, upstream)?;
     let answer = move |headers: HeaderMap, Json(request): Json<async_graphql::Request>| {
-        let schema = schema.clone();
-        let sdl = sdl.clone();
-        let forward = forward.clone();
-        async move {
-            if request.query.contains("_service") && !request.query.contains("_entities") {
-                return Json(serde_json::json!({ "data": { "_service": { "sdl": *sdl } } }));
-            }
-            let passed: Vec<(String, String)> = forward
-                .iter()
-                .filter_map(|name| {
-                    headers
-                        .get(name.as_str())
-                        .and_then(|v| v.to_str().ok())
-                        .map(|v| (name.clone(), v.to_string()))
-                })
-                .collect();
-            let response = schema.execute(request.data(Forwarded(passed))).await;
-            Json(serde_json::to_value(&response).unwrap_or_else(|e| {
-                serde_json::json!({ "errors": [{ "message": format!("answer not serializable: {e}") }] })
-            }))
-        }
+        let subgraph = subgraph.clone();
+        async move { Json(subgraph.answer(&headers, request).await) }
     };
     Ok(Router::new().route("/graphql", post(answer)))
 }
@@ -638,6 +663,15 @@ fn property_field(shared: &Arc<Shared>, owner: &str, def: &ast::Field<'static, S
                 return Err(async_graphql::Error::new(why.clone()));
             }
             let parent = ctx.parent_value.try_downcast_ref::<Value>()?;
+            if let Some(reference) = shared.plan.references.get(&coordinate) {
+                let key = parent.get(&reference.property).cloned().unwrap_or(Value::Null);
+                if key.is_null() {
+                    return Ok(None);
+                }
+                let mut stub = serde_json::Map::new();
+                stub.insert(reference.key.clone(), key);
+                return Ok(Some(FieldValue::owned_any(Value::Object(stub))));
+            }
             let value = parent.get(&property).cloned().unwrap_or(Value::Null);
             shared
                 .produce(&ty, value, &coordinate)

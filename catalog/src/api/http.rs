@@ -128,6 +128,7 @@ pub fn control_router(catalog: crate::Catalog, key: String) -> Router {
     Router::new()
         .route("/control/supergraph", get(supergraph))
         .route("/control/access", get(access_snapshot))
+        .route("/rest/{domain}/graphql", axum::routing::post(rest_subgraph))
         .with_state((catalog, std::sync::Arc::new(key)))
 }
 
@@ -214,6 +215,43 @@ async fn supergraph(
 }
 
 /// 401 unless the request carries the control plane's key.
+/// A REST domain's derived subgraph, for the mesh's gateways only (it
+/// reaches domain data without the gateway's access checks): the control
+/// key in `x-meshwork-rest-key`.
+async fn rest_subgraph(
+    State((catalog, key)): State<(crate::Catalog, std::sync::Arc<String>)>,
+    axum::extract::Path(domain): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    use axum::http::StatusCode;
+    let given = headers
+        .get(crate::rest::REST_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if key.is_empty() || !constant_time_eq(given.as_bytes(), key.as_bytes()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong x-meshwork-rest-key",
+        )
+            .into_response();
+    }
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            let body = serde_json::json!({ "errors": [{ "message": format!("not a GraphQL request: {e}") }] });
+            return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+        }
+    };
+    match catalog.answer_rest(&domain, &headers, request).await {
+        Ok(answer) => axum::Json(answer).into_response(),
+        Err(e) => {
+            let body = serde_json::json!({ "errors": [{ "message": e.to_string() }] });
+            (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+        }
+    }
+}
+
 fn refuse_without_cdn_key(headers: &HeaderMap, key: &str) -> Option<Response> {
     let given = headers
         .get(CDN_KEY_HEADER)

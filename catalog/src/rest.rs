@@ -1,0 +1,114 @@
+//! REST domains in the graph: each REST domain's OpenAPI document derives a
+//! federation subgraph (`openapi::derive`, at every pull; stored with the
+//! version), which the control plane serves at `/rest/{domain}/graphql`
+//! (`openapi::serve`) and the supergraph points to. Only callers with the
+//! REST key (gateways of this mesh) are answered there: the route reaches
+//! domain data without the gateway's access checks.
+
+use axum::http::HeaderMap;
+use entity::{domain, schema_version};
+use serde_json::Value;
+
+use crate::error::CatalogError;
+use crate::Catalog;
+
+/// Headers passed on from the gateway to a REST domain's API.
+pub const FORWARDED_HEADERS: [&str; 3] = [
+    "x-meshwork-consumer",
+    "x-meshwork-subject",
+    "x-meshwork-scopes",
+];
+
+/// The header gateways send REST subgraphs the key in.
+pub const REST_KEY_HEADER: &str = "x-meshwork-rest-key";
+
+/// Where REST subgraphs are served.
+#[derive(Clone, Debug)]
+pub struct RestServing {
+    /// The control plane's URL as gateways reach it, e.g. `http://10.0.0.5:4000`.
+    pub base: String,
+}
+
+impl Catalog {
+    /// Serves REST domains' derived subgraphs under `base` (the control
+    /// router's `/rest/{domain}/graphql`, opened by the control key in
+    /// [`REST_KEY_HEADER`]). Until called, REST domains stay out of the
+    /// composition.
+    pub fn serve_rest(&self, serving: RestServing) {
+        if let Ok(mut rest) = self.rest.write() {
+            *rest = Some(serving);
+        }
+    }
+
+    /// The URL the supergraph gives a REST domain's subgraph.
+    pub(crate) fn rest_url(&self, domain: &str) -> Option<String> {
+        let rest = self.rest.read().ok()?;
+        let base = rest.as_ref()?.base.trim_end_matches('/').to_string();
+        Some(format!("{base}/rest/{domain}/graphql"))
+    }
+
+    /// Answers a GraphQL request to REST domain `name`'s derived subgraph
+    /// (its latest version that derived).
+    pub async fn answer_rest(
+        &self,
+        name: &str,
+        headers: &HeaderMap,
+        request: async_graphql::Request,
+    ) -> Result<Value, CatalogError> {
+        let domain = self.get_active(name).await?;
+        if domain.kind != domain::ApiKind::Rest {
+            return Err(CatalogError::NotFound {
+                what: "REST domain",
+                name: name.to_string(),
+            });
+        }
+        let version = self
+            .latest_schema_of(&[domain.id])
+            .await?
+            .remove(&domain.id)
+            .ok_or_else(|| CatalogError::NotFound {
+                what: "derived schema of REST domain",
+                name: name.to_string(),
+            })?;
+        let subgraph = self.rest_subgraph(&domain, &version).await?;
+        Ok(subgraph.answer(headers, request).await)
+    }
+
+    async fn rest_subgraph(
+        &self,
+        domain: &domain::Model,
+        version: &schema_version::Model,
+    ) -> Result<openapi::serve::Subgraph, CatalogError> {
+        let mut served = self.rest_subgraphs.lock().await;
+        if let Some((id, s)) = served.get(&domain.id) {
+            if *id == version.id {
+                return Ok(s.clone());
+            }
+        }
+        let derived = derived_of(version).ok_or_else(|| CatalogError::NotFound {
+            what: "derived schema of REST domain",
+            name: domain.name.clone(),
+        })?;
+        let subgraph = openapi::serve::Subgraph::new(
+            &derived,
+            openapi::serve::Upstream {
+                domain: domain.name.clone(),
+                base_url: domain.api_url.clone(),
+                timeout: std::time::Duration::from_secs(10),
+                forward_headers: FORWARDED_HEADERS.iter().map(|h| h.to_string()).collect(),
+            },
+        )
+        .map_err(|e| CatalogError::Internal(format!("serving `{}`: {e}", domain.name)))?;
+        // One subgraph per domain, of its latest version.
+        served.insert(domain.id, (version.id, subgraph.clone()));
+        Ok(subgraph)
+    }
+}
+
+/// The derived subgraph stored with a version, if it has one.
+pub(crate) fn derived_of(version: &schema_version::Model) -> Option<openapi::Derived> {
+    version
+        .derived
+        .as_deref()
+        .and_then(|d| serde_json::from_str(d).ok())
+}
