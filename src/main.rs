@@ -256,6 +256,16 @@ fn parse_pair(text: &str) -> Result<(String, PathBuf), String> {
     }
 }
 
+/// Whether a schema file is an OpenAPI (or Swagger) document rather than
+/// GraphQL SDL.
+fn is_openapi(text: &str) -> bool {
+    let trimmed = text.trim_start();
+    trimmed.starts_with('{')
+        || text
+            .lines()
+            .any(|l| l.starts_with("openapi:") || l.starts_with("swagger:"))
+}
+
 /// `meshwork compose`: local files composed the way the catalog composes
 /// domains (access directives linked as at serve time).
 fn compose(
@@ -270,8 +280,22 @@ fn compose(
         .collect();
     let mut subgraphs = Vec::new();
     for (name, path) in files {
-        let sdl = std::fs::read_to_string(&path)
+        let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading the schema of `{name}` from {}", path.display()))?;
+        // A REST domain's OpenAPI document composes through the subgraph
+        // derived from it, as in the catalog.
+        let sdl = if is_openapi(&text) {
+            let derived =
+                openapi::derive(&text, &openapi::Settings::default()).with_context(|| {
+                    format!("deriving the subgraph of `{name}` from {}", path.display())
+                })?;
+            for warning in &derived.warnings {
+                eprintln!("warning: `{name}`: {warning}");
+            }
+            derived.sdl
+        } else {
+            text
+        };
         subgraphs.push(composition::Subgraph {
             url: urls
                 .get(&name)

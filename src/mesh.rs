@@ -472,6 +472,8 @@ async fn start_demo(catalog: &Catalog) -> anyhow::Result<()> {
     let customers = domains::serve(domains::demo::customers()).await?;
     let orders = domains::serve(domains::demo::orders()).await?;
     let inventory = domains::serve(domains::demo::inventory()).await?;
+    let shipments = domains::serve(domains::shipments::router()).await?;
+    let shipments_base = format!("http://{}", shipments.addr);
     let specs = [
         serde_json::json!({
             "name": "customers", "displayName": "Customers",
@@ -498,13 +500,25 @@ async fn start_demo(catalog: &Catalog) -> anyhow::Result<()> {
                 { "name": "inventory", "description": "What was ordered" }
             ],
         }),
+        serde_json::json!({
+            "name": "shipments", "displayName": "Shipments",
+            "description": "Every shipment, by the day it left (a REST API with an OpenAPI document).",
+            "ownerTeam": "logistics", "contact": "logistics@example.com", "tags": ["transactions"],
+            "kind": "rest", "apiUrl": shipments_base,
+            "schemaEndpoint": format!("{shipments_base}/openapi.json"),
+            "inputs": [{ "name": "orders", "description": "What was shipped" }],
+        }),
     ];
     for spec in specs {
         let spec: DomainSpec = serde_json::from_value(spec)?;
         let name = spec.name.clone();
         let patch = catalog::DomainPatch {
             api_url: Some(spec.api_url.clone()),
-            schema_endpoint: Some(spec.api_url.clone()),
+            schema_endpoint: Some(
+                spec.schema_endpoint
+                    .clone()
+                    .unwrap_or_else(|| spec.api_url.clone()),
+            ),
             ..Default::default()
         };
         let demo = catalog::Caller::admin("demo");

@@ -78,6 +78,7 @@ async fn listing_fifty_domains_with_inputs_and_schemas_takes_a_constant_number_o
                     &name,
                     &format!("type Query {{ f{i}: Int }}"),
                     "http://x",
+                    None,
                 )
                 .await
                 .expect("schema");

@@ -134,21 +134,21 @@ async fn schema_versions_are_kept_once_per_content_and_their_fields_are_searchab
         let url = "http://127.0.0.1:1/orders/graphql";
         assert!(
             catalog
-                .record_schema_version("poller", "orders", v1, url)
+                .record_schema_version("poller", "orders", v1, url, None)
                 .await
                 .expect("v1")
                 .is_new
         );
         assert!(
             !catalog
-                .record_schema_version("poller", "orders", v1, url)
+                .record_schema_version("poller", "orders", v1, url, None)
                 .await
                 .expect("v1 again")
                 .is_new
         );
         assert!(
             catalog
-                .record_schema_version("poller", "orders", v2, url)
+                .record_schema_version("poller", "orders", v2, url, None)
                 .await
                 .expect("v2")
                 .is_new

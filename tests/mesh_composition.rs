@@ -471,7 +471,7 @@ async fn compose_prints_the_supergraph_the_running_demo_serves() {
     ]);
     let listed = server
         .graphql(
-            "{ domains(first: 50) { nodes { name apiUrl latestSchemaVersion { document } } } }",
+            "{ domains(first: 50) { nodes { name kind apiUrl latestSchemaVersion { document } } } }",
             serde_json::json!({}),
         )
         .await;
@@ -480,7 +480,7 @@ async fn compose_prints_the_supergraph_the_running_demo_serves() {
         .cloned()
         .unwrap_or_default();
     nodes.sort_by_key(|n| n["name"].as_str().unwrap_or_default().to_string());
-    assert_eq!(nodes.len(), 3, "{listed}");
+    assert_eq!(nodes.len(), 4, "{listed}");
     let dir = tempfile::tempdir().expect("dir");
     let mut args: Vec<String> = vec!["compose".into()];
     for node in &nodes {
@@ -493,11 +493,17 @@ async fn compose_prints_the_supergraph_the_running_demo_serves() {
                 .expect("schema document"),
         )
         .expect("write schema");
+        // A REST domain is served through its derived subgraph.
+        let url = if node["kind"] == "REST" {
+            format!("{}/rest/{name}/graphql", server.base)
+        } else {
+            node["apiUrl"].as_str().expect("apiUrl").to_string()
+        };
         args.extend([
             "--subgraph".into(),
             format!("{name}={}", file.display()),
             "--url".into(),
-            format!("{name}={}", node["apiUrl"].as_str().expect("apiUrl")),
+            format!("{name}={url}"),
         ]);
     }
     let output = std::process::Command::new(common::binary())

@@ -89,7 +89,9 @@ impl Catalog {
                 match openapi::derive(&document, &openapi::Settings::default()) {
                     Ok(derived) => serde_json::to_string(&derived)
                         .map(|d| (document, Some(d)))
-                        .map_err(|e| format!("gave a document whose derivation cannot be stored: {e}")),
+                        .map_err(|e| {
+                            format!("gave a document whose derivation cannot be stored: {e}")
+                        }),
                     Err(e) => Err(format!(
                         "gave an OpenAPI document that does not derive a subgraph: {e}"
                     )),

@@ -38,9 +38,8 @@ pub struct Catalog {
     pub(crate) rest: Arc<std::sync::RwLock<Option<crate::rest::RestServing>>>,
     /// Served derived subgraphs: domain id → (schema version id, subgraph).
     #[allow(clippy::type_complexity)]
-    pub(crate) rest_subgraphs: Arc<
-        tokio::sync::Mutex<std::collections::HashMap<i32, (i32, openapi::serve::Subgraph)>>,
-    >,
+    pub(crate) rest_subgraphs:
+        Arc<tokio::sync::Mutex<std::collections::HashMap<i32, (i32, openapi::serve::Subgraph)>>>,
 }
 
 /// A registration that passed every check, with upstream domains resolved.

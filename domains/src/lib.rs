@@ -11,6 +11,7 @@
 
 pub mod bench;
 pub mod demo;
+pub mod shipments;
 pub mod synthetic;
 
 use std::net::SocketAddr;

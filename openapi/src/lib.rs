@@ -247,6 +247,9 @@ impl TypeRef {
     }
 }
 
+/// An object's properties in order: name and schema.
+type Properties = Vec<(String, ObjectOrReference<ObjectSchema>)>;
+
 /// What is being built.
 struct Builder<'s> {
     spec: &'s Spec,
@@ -346,13 +349,7 @@ impl<'s> Builder<'s> {
     fn properties(
         &self,
         schema: &ObjectSchema,
-    ) -> Result<
-        (
-            Vec<(String, ObjectOrReference<ObjectSchema>)>,
-            BTreeSet<String>,
-        ),
-        DeriveError,
-    > {
+    ) -> Result<(Properties, BTreeSet<String>), DeriveError> {
         let mut props: Vec<(String, ObjectOrReference<ObjectSchema>)> = Vec::new();
         let mut required: BTreeSet<String> = schema.required.iter().cloned().collect();
         for part in &schema.all_of {

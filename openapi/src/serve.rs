@@ -664,7 +664,10 @@ fn property_field(shared: &Arc<Shared>, owner: &str, def: &ast::Field<'static, S
             }
             let parent = ctx.parent_value.try_downcast_ref::<Value>()?;
             if let Some(reference) = shared.plan.references.get(&coordinate) {
-                let key = parent.get(&reference.property).cloned().unwrap_or(Value::Null);
+                let key = parent
+                    .get(&reference.property)
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 if key.is_null() {
                     return Ok(None);
                 }

@@ -1,0 +1,170 @@
+//! REST domains in the federated graph: a domain registered with only its
+//! OpenAPI document is derived, composed and queryable through the gateway,
+//! joined to GraphQL domains; its derived subgraph is closed to callers
+//! without the control key; a document that stops deriving keeps the last
+//! good graph and says why on the domain.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::routing::get;
+use axum::Router;
+use common::Server;
+use serde_json::{json, Value};
+
+const README_QUERY: &str = r#"{ shipmentsByDate(date: "2026-11-25") { id carrier status order { id total customer { name } } } }"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_joins_its_rest_domain_to_graphql_domains_by_date() {
+    let server = Server::start_demo();
+    let answer = server
+        .wait_for(README_QUERY, |a| a["data"]["shipmentsByDate"].is_array())
+        .await;
+    assert_eq!(
+        answer,
+        json!({ "data": { "shipmentsByDate": [
+            { "id": "s2", "carrier": "UPS", "status": "IN_TRANSIT",
+              "order": { "id": "o2", "total": 89.5, "customer": { "name": "Grace Hopper" } } },
+            { "id": "s3", "carrier": "DHL", "status": "IN_TRANSIT",
+              "order": { "id": "o3", "total": 450.0, "customer": { "name": "Ada Lovelace" } } }
+        ] } })
+    );
+    // The derived subgraph itself answers only the mesh's gateways.
+    let http = reqwest::Client::new();
+    for key in [None, Some(""), Some("wrong-key-wrong-key-wrong-key-wrong")] {
+        let mut request = http
+            .post(format!("{}/rest/shipments/graphql", server.base))
+            .json(&json!({ "query": "{ shipmentsByDate(date: \"2026-11-25\") { id } }" }));
+        if let Some(key) = key {
+            request = request.header("x-meshwork-rest-key", key);
+        }
+        let status = request.send().await.expect("POST").status().as_u16();
+        assert_eq!(status, 401, "key {key:?}");
+    }
+}
+
+/// A REST API whose OpenAPI document the test can change.
+async fn rest_api(document: Arc<Mutex<String>>) -> String {
+    let router = Router::new()
+        .route(
+            "/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { document.lock().map(|d| d.clone()).unwrap_or_default() }
+            }),
+        )
+        .route(
+            "/invoices",
+            get(|| async {
+                axum::Json(json!([{ "id": "i1", "amount": 12, "issuedOn": "2026-11-20" }]))
+            }),
+        );
+    let running = domains::serve(router).await.expect("serve");
+    format!("http://{}", running.addr)
+}
+
+fn invoices_document(amount_type: &str) -> String {
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "invoices", "version": "1" },
+        "paths": { "/invoices": { "get": {
+            "operationId": "invoices",
+            "responses": { "200": { "description": "all", "content": { "application/json": { "schema": {
+                "type": "array", "items": { "$ref": "#/components/schemas/Invoice" } } } } } }
+        } } },
+        "components": { "schemas": { "Invoice": {
+            "type": "object", "required": ["id"],
+            "properties": {
+                "id": { "type": "string" },
+                "amount": { "type": amount_type, "format": "int32" },
+                "issuedOn": { "type": "string", "format": "date" }
+            }
+        } } }
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rest_domain_registered_with_its_openapi_url_is_queryable_and_keeps_its_last_good_schema()
+{
+    let document = Arc::new(Mutex::new(invoices_document("integer")));
+    let base = rest_api(document.clone()).await;
+    for db in common::databases().await {
+        let server = Server::start_fast(&db.url);
+        common::register(
+            &server,
+            json!({
+                "name": "invoices", "ownerTeam": "finance", "contact": "finance@example.com",
+                "kind": "REST", "apiUrl": base, "schemaEndpoint": format!("{base}/openapi.json"),
+            }),
+        )
+        .await;
+        let answer = server
+            .wait_for("{ invoices { id amount issuedOn } }", |a| {
+                a["data"]["invoices"].is_array()
+            })
+            .await;
+        assert_eq!(
+            answer["data"]["invoices"],
+            json!([{ "id": "i1", "amount": 12, "issuedOn": "2026-11-20" }]),
+            "[{}]",
+            db.label
+        );
+
+        // A document that no longer derives: the graph keeps serving, the
+        // domain's health says why.
+        *document.lock().expect("lock") = r#"{"swagger": "2.0", "info": {}}"#.to_string();
+        let refresh = server.cli(&["refresh", "invoices"]);
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&refresh.stdout),
+            String::from_utf8_lossy(&refresh.stderr)
+        );
+        assert!(said.contains("Swagger 2.0"), "[{}] {said}", db.label);
+        let health = server
+            .graphql(
+                "{ domain(name: \"invoices\") { health { lastError } } }",
+                json!({}),
+            )
+            .await;
+        assert!(
+            health.to_string().contains("does not derive a subgraph"),
+            "[{}] {health}",
+            db.label
+        );
+        let answer = server.mesh("{ invoices { id amount } }", json!({})).await;
+        assert_eq!(
+            answer["data"]["invoices"][0]["amount"], 12,
+            "[{}] {answer}",
+            db.label
+        );
+
+        // A breaking change of the document is a change of the derived
+        // schema: `amount` becomes a String.
+        *document.lock().expect("lock") = invoices_document("string");
+        let refresh = server.cli(&["refresh", "invoices"]);
+        assert!(refresh.status.success(), "[{}] {:?}", db.label, refresh);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let introspection: Value = server
+                .mesh(
+                    "{ __type(name: \"Invoice\") { fields { name type { name } } } }",
+                    json!({}),
+                )
+                .await;
+            let amount = introspection["data"]["__type"]["fields"]
+                .as_array()
+                .and_then(|f| f.iter().find(|f| f["name"] == "amount").cloned());
+            if amount
+                .as_ref()
+                .is_some_and(|a| a["type"]["name"] == "String")
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "[{}] {introspection}", db.label);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
