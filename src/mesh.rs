@@ -307,7 +307,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
     );
     println!("  database: {database}");
     if demo {
-        println!("\nTry a cross-domain query:\n  curl -s http://{local}/graphql -H 'content-type: application/json' \\\n    -d '{{\"query\":\"{{ ordersByDate(date: \\\"2026-11-24\\\") {{ id total customer {{ name email }} lines {{ quantity product {{ name inStock }} }} }} }}\"}}'");
+        println!("\nTry a query joining the REST domain to the GraphQL ones:\n  curl -s http://{local}/graphql -H 'content-type: application/json' \\\n    -d '{{\"query\":\"{{ shipmentsByDate(date: \\\"2026-11-25\\\") {{ id carrier status order {{ id total customer {{ name }} }} }} }}\"}}'");
     }
     gateway::run(GatewayOptions {
         listener,

@@ -433,25 +433,35 @@ async fn gateway_replicas_follow_the_control_plane_with_its_key() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_answers_the_readme_query() {
+async fn the_demo_answers_the_readme_queries() {
     let demo = Server::start_demo();
-    let query = r#"{ ordersByDate(date: "2026-11-24") { id total customer { name email } lines { quantity product { name inStock } } } }"#;
-    let answer = demo
-        .wait_for(query, |a| a["data"]["ordersByDate"].is_array())
-        .await;
     let readme =
         std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
             .expect("README");
-    let shown = readme
-        .split("```json")
-        .nth(1)
-        .and_then(|rest| rest.split("```").next())
-        .expect("README shows the answer in a json block");
-    let shown: Value = serde_json::from_str(shown).expect("README answer is JSON");
-    assert_eq!(
-        answer, shown,
-        "the README's answer is what the demo returns"
-    );
+    // The README's first two queries, each with the answer shown under it:
+    // REST joined to GraphQL, then GraphQL only.
+    let queries = [
+        (
+            r#"{ shipmentsByDate(date: "2026-11-25") { id carrier status order { id total customer { name } } } }"#,
+            "shipmentsByDate",
+        ),
+        (
+            r#"{ ordersByDate(date: "2026-11-24") { id total customer { name email } lines { quantity product { name inStock } } } }"#,
+            "ordersByDate",
+        ),
+    ];
+    for (i, (query, root)) in queries.into_iter().enumerate() {
+        let escaped = query.replace('"', "\\\"");
+        assert!(readme.contains(&escaped), "the README shows {query}");
+        let answer = demo.wait_for(query, |a| a["data"][root].is_array()).await;
+        let shown = readme
+            .split("```json")
+            .nth(i + 1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("README shows the answer in a json block");
+        let shown: Value = serde_json::from_str(shown).expect("README answer is JSON");
+        assert_eq!(answer, shown, "the README's answer is what the demo returns");
+    }
 }
 
 /// `meshwork compose` over the demo domains' schema files prints exactly
