@@ -460,7 +460,10 @@ async fn the_demo_answers_the_readme_queries() {
             .and_then(|rest| rest.split("```").next())
             .expect("README shows the answer in a json block");
         let shown: Value = serde_json::from_str(shown).expect("README answer is JSON");
-        assert_eq!(answer, shown, "the README's answer is what the demo returns");
+        assert_eq!(
+            answer, shown,
+            "the README's answer is what the demo returns"
+        );
     }
 }
 

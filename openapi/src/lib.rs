@@ -60,7 +60,7 @@ pub enum DeriveError {
     DanglingRef(String),
     #[error("`{0}` refers outside this document; only `#/components/...` references are followed")]
     ExternalRef(String),
-    #[error("no GET operation answers JSON, so the domain has nothing to query")]
+    #[error("no GET operation answers JSON, and a subgraph needs at least one Query field")]
     Empty,
     #[error("entity `{type_name}`: {problem}")]
     Entity { type_name: String, problem: String },
@@ -253,6 +253,8 @@ type Properties = Vec<(String, ObjectOrReference<ObjectSchema>)>;
 /// What is being built.
 struct Builder<'s> {
     spec: &'s Spec,
+    /// The document as JSON, for references into it by pointer.
+    raw: &'s Value,
     /// Object types: name → fields (name, type text, original property).
     objects: BTreeMap<String, Vec<(String, String)>>,
     keys: BTreeMap<String, String>,
@@ -297,11 +299,18 @@ fn fits_i32(schema: &ObjectSchema) -> bool {
 impl<'s> Builder<'s> {
     fn component(&self, reference: &str) -> Result<(String, ObjectSchema), DeriveError> {
         let Some(name) = reference.strip_prefix("#/components/schemas/") else {
-            return Err(if reference.starts_with('#') {
-                DeriveError::DanglingRef(reference.to_string())
-            } else {
-                DeriveError::ExternalRef(reference.to_string())
-            });
+            let Some(pointer) = reference.strip_prefix('#') else {
+                return Err(DeriveError::ExternalRef(reference.to_string()));
+            };
+            // Any other place in the document (`#/paths/...`), by JSON pointer.
+            let target = self
+                .raw
+                .pointer(pointer)
+                .ok_or_else(|| DeriveError::DanglingRef(reference.to_string()))?;
+            let schema: ObjectSchema = serde_json::from_value(target.clone())
+                .map_err(|e| DeriveError::Invalid(format!("`{reference}`: {e}")))?;
+            let last = pointer.rsplit('/').next().unwrap_or("Schema");
+            return Ok((format!("Ref{}", pascal(last)), schema));
         };
         let schema = self
             .spec
@@ -595,12 +604,19 @@ impl<'s> Builder<'s> {
                 self.scalars.insert("JSON");
                 return Ok(TypeRef::named("JSON", required));
             }
+            let (props, req) = self.properties(&o)?;
+            if props.is_empty() {
+                self.warnings.push(format!(
+                    "`{name}` is a oneOf/anyOf with a member that has no properties; served as JSON"
+                ));
+                self.scalars.insert("JSON");
+                return Ok(TypeRef::named("JSON", required));
+            }
             let member = match component {
                 Some(c) => self.type_name_of_component(&c),
                 None => format!("{name}Option{}", i + 1),
             };
             self.object(&o, &member)?;
-            let (_, req) = self.properties(&o)?;
             required_sets.insert(member.clone(), req);
             members.push(member);
         }
@@ -736,9 +752,10 @@ pub fn derive(document: &str, settings: &Settings) -> Result<Derived, DeriveErro
     }
     to_3_1(&mut value);
     let spec: Spec =
-        serde_json::from_value(value).map_err(|e| DeriveError::Invalid(e.to_string()))?;
+        serde_json::from_value(value.clone()).map_err(|e| DeriveError::Invalid(e.to_string()))?;
     let mut b = Builder {
         spec: &spec,
+        raw: &value,
         objects: BTreeMap::new(),
         keys: BTreeMap::new(),
         stubs: BTreeMap::new(),
