@@ -17,7 +17,7 @@ const DOMAIN_FIELDS: &str =
     processingSteps { name description tool } \
     qualityIndicators { name description unit target } \
     slos { name description target window } \
-    latestSchemaVersion { hash fetchedAt }";
+    latestSchemaVersion { hash fetchedAt warnings }";
 
 pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> {
     let client = Client::new(&remote.server, remote.token.as_deref())?;
@@ -251,6 +251,23 @@ fn print_domain(output: Output, d: &Value, verb: &str) {
             .take(12)
             .collect(),
     ]);
+    let warnings: Vec<String> = d["latestSchemaVersion"]["warnings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|w| w.as_str().map(str::to_string))
+        .collect();
+    if !warnings.is_empty() {
+        // The first few; `--output json` has them all.
+        let mut shown: Vec<String> = warnings.iter().take(10).cloned().collect();
+        if warnings.len() > 10 {
+            shown.push(format!("… and {} more", warnings.len() - 10));
+        }
+        table.add_row(vec![
+            format!("derivation warnings ({})", warnings.len()),
+            shown.join("\n"),
+        ]);
+    }
     println!("{table}");
 }
 

@@ -79,7 +79,8 @@ fn invoices_document(amount_type: &str) -> String {
             "properties": {
                 "id": { "type": "string" },
                 "amount": { "type": amount_type, "format": "int32" },
-                "issuedOn": { "type": "string", "format": "date" }
+                "issuedOn": { "type": "string", "format": "date" },
+                "labels": { "type": "object", "additionalProperties": { "type": "string" } }
             }
         } } }
     })
@@ -111,6 +112,35 @@ async fn a_rest_domain_registered_with_its_openapi_url_is_queryable_and_keeps_it
             answer["data"]["invoices"],
             json!([{ "id": "i1", "amount": 12, "issuedOn": "2026-11-20" }]),
             "[{}]",
+            db.label
+        );
+
+        // The derivation's choices are visible on the version and in
+        // `domain show`.
+        let version = server
+            .graphql(
+                "{ domain(name: \"invoices\") { latestSchemaVersion { derivedSdl warnings } } }",
+                json!({}),
+            )
+            .await;
+        let latest = &version["data"]["domain"]["latestSchemaVersion"];
+        assert!(
+            latest["derivedSdl"]
+                .as_str()
+                .is_some_and(|s| s.contains("invoices: [Invoice!]")),
+            "[{}] {version}",
+            db.label
+        );
+        assert!(
+            latest["warnings"].to_string().contains("InvoiceLabels"),
+            "[{}] {version}",
+            db.label
+        );
+        let shown = server.cli(&["show", "invoices"]);
+        let shown = String::from_utf8_lossy(&shown.stdout).to_string();
+        assert!(
+            shown.contains("derivation warnings (1)") && shown.contains("served as JSON"),
+            "[{}] {shown}",
             db.label
         );
 

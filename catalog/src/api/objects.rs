@@ -204,6 +204,18 @@ impl SchemaVersion {
     async fn fetched_at(&self) -> DateTime<Utc> {
         self.0.fetched_at
     }
+    /// REST domains: the federation subgraph (SDL) derived from the
+    /// OpenAPI document, which the mesh composes.
+    async fn derived_sdl(&self) -> Option<String> {
+        crate::rest::derived_of(&self.0).map(|d| d.sdl)
+    }
+    /// REST domains: every choice the derivation had to make (renames,
+    /// operations left out, values served as JSON).
+    async fn warnings(&self) -> Vec<String> {
+        crate::rest::derived_of(&self.0)
+            .map(|d| d.warnings)
+            .unwrap_or_default()
+    }
 }
 
 #[derive(SimpleObject)]
