@@ -1428,3 +1428,59 @@ async fn corrupt_access_records_fail_closed() {
         assert_eq!(status, 401, "[{}] {answer}", db.label);
     }
 }
+
+/// A REST domain's fields are governed like a GraphQL domain's: restricted,
+/// nobody reads them without a grant; a field grant opens only those
+/// fields.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restricted_rest_domain_is_governed_like_a_graphql_one() {
+    let (server, _domains) = start_mesh(&common::databases().await[0].url).await;
+    let shipments = domains::serve(domains::shipments::router())
+        .await
+        .expect("shipments");
+    let base = format!("http://{}", shipments.addr);
+    admin(
+        &server,
+        "mutation($s: DomainSpec!) { registerDomain(spec: $s) { name } }",
+        json!({ "s": { "name": "shipments", "ownerTeam": "logistics", "contact": "l@example.com",
+                       "kind": "REST", "apiUrl": base, "schemaEndpoint": format!("{base}/openapi.json"),
+                       "access": "RESTRICTED" } }),
+    )
+    .await;
+    let (key, _) = consumer_with_key(&server, "tracker", json!({ "ownerTeam": "apps" })).await;
+    let auth = [("x-api-key", key.as_str())];
+    let query = r#"{ shipmentsByDate(date: "2026-11-25") { id carrier } }"#;
+    let (_, refused) = until(&server, &auth, query, |_, a| {
+        codes(a).iter().any(|c| c == "UNAUTHORIZED_FIELD_OR_TYPE")
+    })
+    .await;
+    assert_eq!(codes(&refused), ["UNAUTHORIZED_FIELD_OR_TYPE"], "{refused}");
+    assert!(!refused.to_string().contains("UPS"), "{refused}");
+    let (_, anonymous) = mesh_as(&server, &[], query).await;
+    assert_eq!(
+        codes(&anonymous),
+        ["UNAUTHORIZED_FIELD_OR_TYPE"],
+        "{anonymous}"
+    );
+
+    admin(
+        &server,
+        "mutation { grantAccess(spec: {consumer: \"tracker\", domain: \"shipments\", fields: [\"Query.shipmentsByDate\", \"Shipment.id\"]}) { id } }",
+        json!({}),
+    )
+    .await;
+    let (_, ids) = until(
+        &server,
+        &auth,
+        r#"{ shipmentsByDate(date: "2026-11-25") { id } }"#,
+        |s, a| s == 200 && a.get("errors").is_none(),
+    )
+    .await;
+    assert_eq!(ids["data"]["shipmentsByDate"][1]["id"], "s3", "{ids}");
+    let (_, carriers) = mesh_as(&server, &auth, query).await;
+    assert!(!codes(&carriers).is_empty(), "{carriers}");
+    assert!(
+        !carriers.to_string().contains("UPS"),
+        "carrier leaked: {carriers}"
+    );
+}
