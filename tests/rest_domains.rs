@@ -199,3 +199,126 @@ async fn a_rest_domain_registered_with_its_openapi_url_is_queryable_and_keeps_it
         }
     }
 }
+
+/// A REST API with reads and a write, for the registration's settings.
+async fn parcels_api() -> String {
+    let document = json!({
+        "openapi": "3.1.0",
+        "info": { "title": "parcels", "version": "1" },
+        "paths": {
+            "/parcels/{code}": { "get": {
+                "operationId": "parcel",
+                "parameters": [{ "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": { "description": "one", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Parcel" } } } } }
+            } },
+            "/parcels": { "post": {
+                "operationId": "createParcel",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["code"], "properties": { "code": { "type": "string" } } } } } },
+                "responses": { "201": { "description": "made", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Parcel" } } } } }
+            } }
+        },
+        "components": { "schemas": { "Parcel": {
+            "type": "object", "required": ["code"],
+            "properties": { "code": { "type": "string" }, "weight": { "type": "integer", "format": "int32" } }
+        } } }
+    })
+    .to_string();
+    let router = Router::new()
+        .route(
+            "/openapi.json",
+            get(move || {
+                let d = document.clone();
+                async move { d }
+            }),
+        )
+        .route(
+            "/parcels",
+            axum::routing::post(|axum::Json(body): axum::Json<Value>| async move {
+                (
+                    axum::http::StatusCode::CREATED,
+                    axum::Json(json!({ "code": body["code"], "weight": 7 })),
+                )
+            }),
+        )
+        .route(
+            "/parcels/{code}",
+            get(
+                |axum::extract::Path(code): axum::extract::Path<String>| async move {
+                    axum::Json(json!({ "code": code, "weight": 3 }))
+                },
+            ),
+        );
+    let running = domains::serve(router).await.expect("serve");
+    format!("http://{}", running.addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_settings_enable_mutations_and_declare_entities() {
+    let base = parcels_api().await;
+    let server = Server::start_fast(&common::databases().await[0].url);
+    // Settings of REST derivation mean nothing for a GraphQL domain.
+    let refused = server
+        .graphql(
+            common::REGISTER,
+            json!({ "spec": { "name": "wrong", "ownerTeam": "t", "contact": "t@example.com",
+                              "apiUrl": "http://127.0.0.1:1/graphql", "restMutations": true,
+                              "entities": [{ "type": "Parcel", "key": "code", "get": "parcel" }] } }),
+        )
+        .await;
+    let fields: Vec<String> = common::problems(&refused)
+        .into_iter()
+        .map(|(field, _, _)| field)
+        .collect();
+    assert!(
+        fields.contains(&"restMutations".to_string()) && fields.contains(&"entities".to_string()),
+        "{refused}"
+    );
+    common::register(
+        &server,
+        json!({ "name": "parcels", "ownerTeam": "logistics", "contact": "l@example.com",
+                "kind": "REST", "apiUrl": base, "schemaEndpoint": format!("{base}/openapi.json"),
+                "entities": [{ "type": "Parcel", "key": "code", "get": "parcel" }] }),
+    )
+    .await;
+    let answer = server
+        .wait_for(r#"{ parcel(code: "p1") { code weight } }"#, |a| {
+            a["data"]["parcel"].is_object()
+        })
+        .await;
+    assert_eq!(
+        answer["data"]["parcel"],
+        json!({ "code": "p1", "weight": 3 })
+    );
+    let version = server
+        .graphql(
+            "{ domain(name: \"parcels\") { latestSchemaVersion { derivedSdl } } }",
+            json!({}),
+        )
+        .await;
+    let sdl = version["data"]["domain"]["latestSchemaVersion"]["derivedSdl"].to_string();
+    assert!(
+        sdl.contains("type Parcel @key(fields: \\\"code\\\")"),
+        "{version}"
+    );
+    assert!(!sdl.contains("type Mutation"), "{version}");
+
+    // Enabling writes derives again (same document) and serves the mutation.
+    let updated = server
+        .graphql(
+            "mutation { updateDomain(name: \"parcels\", patch: { restMutations: true }) { name } }",
+            json!({}),
+        )
+        .await;
+    assert!(updated.get("errors").is_none(), "{updated}");
+    let made = server
+        .wait_for(
+            r#"mutation { createParcel(body: { code: "p9" }) { code weight } }"#,
+            |a| a["data"]["createParcel"].is_object(),
+        )
+        .await;
+    assert_eq!(
+        made["data"]["createParcel"],
+        json!({ "code": "p9", "weight": 7 })
+    );
+}

@@ -86,7 +86,7 @@ impl Catalog {
         let fetched = fetched.and_then(|document| match domain.kind {
             domain::ApiKind::Graphql => Ok((document, None)),
             domain::ApiKind::Rest => {
-                match openapi::derive(&document, &openapi::Settings::default()) {
+                match openapi::derive(&document, &crate::rest::settings_of(&domain)) {
                     Ok(derived) => serde_json::to_string(&derived)
                         .map(|d| (document, Some(d)))
                         .map_err(|e| {

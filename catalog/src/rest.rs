@@ -79,9 +79,18 @@ impl Catalog {
         domain: &domain::Model,
         version: &schema_version::Model,
     ) -> Result<openapi::serve::Subgraph, CatalogError> {
+        // Keyed by the derivation itself: a version is derived again when
+        // the domain's settings change.
+        let stamp = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            version.id.hash(&mut h);
+            version.derived.hash(&mut h);
+            h.finish()
+        };
         let mut served = self.rest_subgraphs.lock().await;
-        if let Some((id, s)) = served.get(&domain.id) {
-            if *id == version.id {
+        if let Some((cached, s)) = served.get(&domain.id) {
+            if *cached == stamp {
                 return Ok(s.clone());
             }
         }
@@ -100,7 +109,7 @@ impl Catalog {
         )
         .map_err(|e| CatalogError::Internal(format!("serving `{}`: {e}", domain.name)))?;
         // One subgraph per domain, of its latest version.
-        served.insert(domain.id, (version.id, subgraph.clone()));
+        served.insert(domain.id, (stamp, subgraph.clone()));
         Ok(subgraph)
     }
 }
@@ -111,4 +120,32 @@ pub(crate) fn derived_of(version: &schema_version::Model) -> Option<openapi::Der
         .derived
         .as_deref()
         .and_then(|d| serde_json::from_str(d).ok())
+}
+
+/// A domain's derivation settings, as stored.
+pub(crate) fn settings_of(domain: &domain::Model) -> openapi::Settings {
+    domain
+        .rest_settings
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default()
+}
+
+/// The settings column of a registration: none unless it sets any.
+pub(crate) fn settings_json(spec: &crate::spec::DomainSpec) -> Option<Value> {
+    let settings = openapi::Settings {
+        rest_mutations: spec.rest_mutations.unwrap_or(false),
+        entities: spec
+            .entities
+            .iter()
+            .map(|e| openapi::EntitySetting {
+                type_name: e.type_name.clone(),
+                key: e.key.clone(),
+                get: e.get.clone(),
+            })
+            .collect(),
+    };
+    (settings != openapi::Settings::default())
+        .then(|| serde_json::to_value(&settings).ok())
+        .flatten()
 }

@@ -34,12 +34,12 @@ pub struct Catalog {
     /// A bootstrap admin token is configured (the catalog is secured).
     pub(crate) admin_token_set: Arc<std::sync::atomic::AtomicBool>,
     /// Where gateways reach REST domains' derived subgraphs (the control
-    /// plane's public URL), and the key they must send there.
+    /// plane's public URL).
     pub(crate) rest: Arc<std::sync::RwLock<Option<crate::rest::RestServing>>>,
-    /// Served derived subgraphs: domain id → (schema version id, subgraph).
+    /// Served derived subgraphs: domain id → (stamp of version and derivation, subgraph).
     #[allow(clippy::type_complexity)]
     pub(crate) rest_subgraphs:
-        Arc<tokio::sync::Mutex<std::collections::HashMap<i32, (i32, openapi::serve::Subgraph)>>>,
+        Arc<tokio::sync::Mutex<std::collections::HashMap<i32, (u64, openapi::serve::Subgraph)>>>,
 }
 
 /// A registration that passed every check, with upstream domains resolved.
@@ -223,6 +223,7 @@ impl Catalog {
         let spec = self.spec_of(&current).await?;
         let before = snapshot_of(&spec, current.status);
         let checked = self.check(apply(patch, spec), Some(current.id)).await?;
+        let settings_before = current.rest_settings.clone();
         let txn = self.db.begin().await?;
         let model = write_domain(&txn, Some(current), &checked).await?;
         AuditEntry::new(actor, "domain.update", &model.name)
@@ -231,6 +232,16 @@ impl Catalog {
             .insert(&txn)
             .await?;
         txn.commit().await?;
+        // New derivation settings of a REST domain: derive again now (the
+        // pull records its own failure on the domain's health).
+        if model.kind == domain::ApiKind::Rest && model.rest_settings != settings_before {
+            if let Err(e) = self
+                .pull_schema(&model.name, std::time::Duration::from_secs(10))
+                .await
+            {
+                tracing::warn!(domain = %model.name, error = %e, "re-deriving after a settings change failed");
+            }
+        }
         // The subgraph URL, kind or access may have changed, or its plan.
         self.recompose_after_change(actor).await;
         self.publish_after_change().await;
@@ -284,6 +295,17 @@ impl Catalog {
             .remove(&current.id)
         {
             if latest.hash == hash {
+                // Same document, derived differently (a REST domain's
+                // settings changed): the version gets the new derivation.
+                if derived.is_some() && latest.derived != derived {
+                    let mut row: schema_version::ActiveModel = latest.into();
+                    row.derived = Set(derived);
+                    let version = row.update(&self.db).await?;
+                    return Ok(RecordedSchema {
+                        version,
+                        is_new: true,
+                    });
+                }
                 return Ok(RecordedSchema {
                     version: latest,
                     is_new: false,
@@ -376,6 +398,16 @@ impl Catalog {
             poll_interval_seconds: d.poll_interval_seconds,
             access: Some(d.access.into()),
             plan,
+            rest_mutations: crate::rest::settings_of(d).rest_mutations.then_some(true),
+            entities: crate::rest::settings_of(d)
+                .entities
+                .into_iter()
+                .map(|e| crate::spec::RestEntitySpec {
+                    type_name: e.type_name,
+                    key: e.key,
+                    get: e.get,
+                })
+                .collect(),
         })
     }
 
@@ -409,6 +441,7 @@ impl Catalog {
         if let Some(format) = &spec.data_format {
             validate::required_text(&mut problems, "dataFormat", format);
         }
+        validate::rest_settings(&mut problems, &spec);
         validate::inputs(&mut problems, &spec.name, &spec.inputs);
         if let Some(v) = &spec.processing_steps {
             validate::processing_steps(&mut problems, v);
@@ -549,6 +582,8 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
         poll_interval_seconds,
         access,
         plan,
+        rest_mutations,
+        entities,
     } = patch;
     spec.display_name = display_name.or(spec.display_name);
     spec.description = description.unwrap_or(spec.description);
@@ -571,6 +606,8 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
         Some("") => None,
         Some(_) => plan,
     };
+    spec.rest_mutations = rest_mutations.or(spec.rest_mutations);
+    spec.entities = entities.unwrap_or(spec.entities);
     spec
 }
 
@@ -648,6 +685,7 @@ async fn write_domain<C: ConnectionTrait>(
         poll_interval_seconds: Set(spec.poll_interval_seconds),
         access: Set(spec.access.unwrap_or(DomainAccess::Open).into()),
         plan_id: Set(checked.plan_id),
+        rest_settings: Set(crate::rest::settings_json(spec)),
         created_at: Set(now),
         updated_at: Set(now),
     };

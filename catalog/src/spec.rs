@@ -127,6 +127,29 @@ pub struct DomainSpec {
     /// A plan's name: limits each consumer's requests to this domain.
     #[serde(default)]
     pub plan: Option<String>,
+    /// REST domains: POST/PUT/PATCH/DELETE operations become mutations.
+    #[serde(default)]
+    pub rest_mutations: Option<bool>,
+    /// REST domains: entities of the derived subgraph, each with its key
+    /// and the operation fetching one (besides `x-meshwork-key` in the
+    /// document).
+    #[serde(default)]
+    #[graphql(default)]
+    pub entities: Vec<RestEntitySpec>,
+}
+
+/// `{type: Product, key: id, get: getProduct}`: a REST domain's `Product`
+/// is an entity keyed by `id`, fetched by the operation `getProduct`
+/// (its operationId, or the field name derived for it).
+#[derive(InputObject, SimpleObject, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[graphql(input_name = "RestEntityInput")]
+#[serde(deny_unknown_fields)]
+pub struct RestEntitySpec {
+    #[serde(rename = "type")]
+    #[graphql(name = "type")]
+    pub type_name: String,
+    pub key: String,
+    pub get: String,
 }
 
 /// A partial update of a domain: absent fields stay as they are; `tags` and
@@ -169,6 +192,11 @@ pub struct DomainPatch {
     /// A plan's name, or `""` for none.
     #[serde(default)]
     pub plan: Option<String>,
+    #[serde(default)]
+    pub rest_mutations: Option<bool>,
+    /// Replaces the whole list when given.
+    #[serde(default)]
+    pub entities: Option<Vec<RestEntitySpec>>,
 }
 
 /// One step that turns the inputs into the data product.

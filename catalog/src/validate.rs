@@ -167,6 +167,44 @@ pub(crate) fn inputs(problems: &mut Problems, own_name: &str, inputs: &[LineageI
     }
 }
 
+/// `restMutations` and `entities` shape a REST domain's derived subgraph;
+/// they mean nothing for a GraphQL domain, and each entity needs a GraphQL
+/// type name, a key and an operation.
+pub(crate) fn rest_settings(problems: &mut Problems, spec: &crate::spec::DomainSpec) {
+    let rest = spec.kind == Some(ApiKind::Rest);
+    if !rest && spec.rest_mutations.is_some() {
+        problems.push(
+            "restMutations",
+            ProblemCode::OutOfRange,
+            "only a REST domain's OpenAPI operations can become mutations",
+        );
+    }
+    if !rest && !spec.entities.is_empty() {
+        problems.push(
+            "entities",
+            ProblemCode::OutOfRange,
+            "only a REST domain declares entities here (a GraphQL domain uses @key)",
+        );
+    }
+    let name = |s: &str| {
+        let mut chars = s.chars();
+        matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
+            && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+    };
+    for (i, e) in spec.entities.iter().enumerate() {
+        for (field, value) in [("type", &e.type_name), ("key", &e.key)] {
+            if !name(value) {
+                problems.push(
+                    format!("entities[{i}].{field}"),
+                    ProblemCode::Required,
+                    format!("`{value}` is not a GraphQL name"),
+                );
+            }
+        }
+        required_text(problems, &format!("entities[{i}].get"), &e.get);
+    }
+}
+
 /// A REST domain's schema is its OpenAPI document, which has no default place.
 pub(crate) fn schema_endpoint(problems: &mut Problems, kind: ApiKind, endpoint: Option<&str>) {
     match endpoint {

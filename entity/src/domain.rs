@@ -33,6 +33,9 @@ pub struct Model {
     pub access: DomainAccess,
     /// The plan limiting each consumer's traffic to this domain.
     pub plan_id: Option<i32>,
+    /// REST domains: `{restMutations, entities}`, how the subgraph is
+    /// derived from the OpenAPI document.
+    pub rest_settings: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -9,6 +9,7 @@ mod m20261125_000003_access_control;
 mod m20261125_000004_domain_plans;
 mod m20261129_000005_composition_warnings;
 mod m20261130_000006_derived_subgraphs;
+mod m20261130_000007_rest_settings;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_domain_plans::Migration),
             Box::new(m20261129_000005_composition_warnings::Migration),
             Box::new(m20261130_000006_derived_subgraphs::Migration),
+            Box::new(m20261130_000007_rest_settings::Migration),
         ]
     }
 }
