@@ -19,10 +19,14 @@ use async_graphql::{Name, Value as GqlValue};
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
+use futures_util::StreamExt;
 use graphql_parser::schema::{self as ast, Definition, TypeDefinition};
 use serde_json::Value;
 
 use crate::{Call, Derived, In, Plan, UnionRule};
+
+/// Entity fetches one `_entities` request runs at once against the REST API.
+const ENTITY_FETCHES: usize = 8;
 
 /// Why a derived subgraph cannot be served.
 #[derive(Debug, thiserror::Error)]
@@ -255,7 +259,9 @@ pub fn schema(derived: &Derived, upstream: Upstream) -> Result<Schema, ServeErro
         FieldFuture::new(async move {
             let representations = ctx.args.try_get("representations")?.list()?;
             let forwarded = ctx.data_opt::<Forwarded>().cloned().unwrap_or_default();
-            let mut answers = Vec::new();
+            // One fetch per representation, at most `ENTITY_FETCHES` at once,
+            // answers in the order asked.
+            let mut jobs = Vec::new();
             for item in representations.iter() {
                 let representation = item.as_value().clone().into_json().unwrap_or(Value::Null);
                 let typename = representation
@@ -263,36 +269,54 @@ pub fn schema(derived: &Derived, upstream: Upstream) -> Result<Schema, ServeErro
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string();
-                let Some(entity) = shared.plan.entities.get(&typename) else {
-                    answers.push(FieldValue::NULL);
-                    continue;
-                };
-                let key = representation
-                    .get(&entity.key)
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                let mut args = BTreeMap::new();
-                if let Some(argument) = entity
-                    .call
-                    .arguments
-                    .iter()
-                    .find(|a| a.parameter == entity.parameter)
-                {
-                    args.insert(argument.name.clone(), key);
-                }
-                match shared.call(&entity.call, &args, &forwarded).await {
-                    Ok(Value::Null) => answers.push(
-                        FieldValue::owned_any(Missing(format!(
+                jobs.push((typename, representation));
+            }
+            let fetches = jobs.into_iter().map(|(typename, representation)| {
+                let shared = shared.clone();
+                let forwarded = forwarded.clone();
+                async move {
+                    let Some(entity) = shared.plan.entities.get(&typename) else {
+                        let any = shared
+                            .plan
+                            .entities
+                            .keys()
+                            .next()
+                            .cloned()
+                            .unwrap_or_default();
+                        return FieldValue::owned_any(Missing(format!(
+                            "`{typename}` is not an entity of domain `{}`",
+                            shared.upstream.domain
+                        )))
+                        .with_type(any);
+                    };
+                    let key = representation
+                        .get(&entity.key)
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    let mut args = BTreeMap::new();
+                    if let Some(argument) = entity
+                        .call
+                        .arguments
+                        .iter()
+                        .find(|a| a.parameter == entity.parameter)
+                    {
+                        args.insert(argument.name.clone(), key);
+                    }
+                    match shared.call(&entity.call, &args, &forwarded).await {
+                        Ok(Value::Null) => FieldValue::owned_any(Missing(format!(
                             "domain `{}` answered null for this `{typename}`",
                             shared.upstream.domain
                         )))
                         .with_type(typename),
-                    ),
-                    Ok(body) => answers.push(FieldValue::owned_any(body).with_type(typename)),
-                    Err(e) => answers
-                        .push(FieldValue::owned_any(Missing(e.to_string())).with_type(typename)),
+                        Ok(body) => FieldValue::owned_any(body).with_type(typename),
+                        Err(e) => FieldValue::owned_any(Missing(e.to_string())).with_type(typename),
+                    }
                 }
-            }
+            });
+            let answers: Vec<FieldValue<'static>> = futures_util::stream::iter(fetches)
+                .buffered(ENTITY_FETCHES)
+                .collect()
+                .await;
             Ok(Some(FieldValue::list(answers)))
         })
     });

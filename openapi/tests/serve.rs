@@ -91,6 +91,8 @@ fn shipment(id: &str) -> Value {
 struct Api {
     calls: AtomicUsize,
     headers: std::sync::Mutex<Vec<String>>,
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
 }
 
 fn rest(api: Arc<Api>) -> Router {
@@ -121,6 +123,10 @@ fn rest(api: Arc<Api>) -> Router {
             let api = api.clone();
             async move {
                 api.calls.fetch_add(1, Ordering::SeqCst);
+                let now = api.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                api.most_in_flight.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                api.in_flight.fetch_sub(1, Ordering::SeqCst);
                 if id.starts_with('s') {
                     Json(shipment(&id)).into_response()
                 } else {
@@ -165,6 +171,8 @@ async fn subgraph() -> (String, Arc<Api>) {
     let api = Arc::new(Api {
         calls: AtomicUsize::new(0),
         headers: Default::default(),
+        in_flight: AtomicUsize::new(0),
+        most_in_flight: AtomicUsize::new(0),
     });
     let base = serve(rest(api.clone())).await;
     let derived = openapi::derive(DOCUMENT, &openapi::Settings::default()).expect("derives");
@@ -274,4 +282,31 @@ async fn failures_are_errors_at_their_path_naming_the_domain() {
             "{how}: {answer}"
         );
     }
+}
+
+#[tokio::test]
+async fn entity_fetches_run_concurrently_in_order() {
+    let (url, api) = subgraph().await;
+    let representations: Vec<String> = (1..=20)
+        .map(|i| format!(r#"{{__typename: "Shipment", id: "s{i}"}}"#))
+        .collect();
+    let answer = ask(
+        &url,
+        &format!(
+            "{{ _entities(representations: [{}]) {{ ... on Shipment {{ id }} }} }}",
+            representations.join(", ")
+        ),
+    )
+    .await;
+    let ids: Vec<String> = answer["data"]["_entities"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let expected: Vec<String> = (1..=20).map(|i| format!("s{i}")).collect();
+    assert_eq!(ids, expected, "{answer}");
+    assert_eq!(api.calls.load(Ordering::SeqCst), 20);
+    let most = api.most_in_flight.load(Ordering::SeqCst);
+    assert!((2..=8).contains(&most), "{most} fetches at once");
 }
