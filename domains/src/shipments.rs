@@ -106,3 +106,61 @@ pub fn router() -> Router {
             }),
         )
 }
+
+/// The same shipments as a GraphQL subgraph (async-graphql), answering the
+/// same queries the REST domain's derived subgraph answers: the benchmark's
+/// GraphQL side (`bench/rest.sh`).
+pub mod graphql {
+    use async_graphql::{EmptyMutation, EmptySubscription, Enum, Object, Schema, SimpleObject};
+
+    #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+    #[graphql(name = "ShipmentStatus")]
+    enum Status {
+        #[graphql(name = "IN_TRANSIT")]
+        InTransit,
+        #[graphql(name = "delivered")]
+        Delivered,
+    }
+
+    #[derive(SimpleObject)]
+    struct Shipment {
+        id: String,
+        order_id: String,
+        shipped_on: String,
+        carrier: Option<String>,
+        status: Status,
+    }
+
+    struct Query;
+
+    #[Object]
+    impl Query {
+        /// Shipments that left on one day.
+        async fn shipments_by_date(&self, date: String) -> Vec<Shipment> {
+            super::rows()
+                .into_iter()
+                .filter(|s| s["shippedOn"] == date.as_str())
+                .map(|s| Shipment {
+                    id: s["id"].as_str().unwrap_or_default().into(),
+                    order_id: s["orderId"].as_str().unwrap_or_default().into(),
+                    shipped_on: s["shippedOn"].as_str().unwrap_or_default().into(),
+                    carrier: s["carrier"].as_str().map(str::to_string),
+                    status: if s["status"] == "delivered" {
+                        Status::Delivered
+                    } else {
+                        Status::InTransit
+                    },
+                })
+                .collect()
+        }
+    }
+
+    /// The GraphQL twin of the shipments REST API.
+    pub fn router() -> axum::Router {
+        crate::router(
+            Schema::build(Query, EmptyMutation, EmptySubscription)
+                .enable_federation()
+                .finish(),
+        )
+    }
+}
