@@ -31,6 +31,7 @@ impl Catalog {
     /// attempt unless it repeats the latest one. Serialized: one at a time.
     pub async fn recompose(&self, actor: &str) -> Result<Recomposed, CatalogError> {
         let _one_at_a_time = self.compose_lock.lock().await;
+        self.forget_rest_subgraphs();
         let domains = domain::Entity::find()
             .filter(domain::Column::Status.eq(domain::DomainStatus::Active))
             .order_by_asc(domain::Column::Name)

@@ -19,6 +19,10 @@ pub const FORWARDED_HEADERS: [&str; 3] = [
     "x-meshwork-scopes",
 ];
 
+/// How long a REST subgraph is served from memory before the database is
+/// asked again.
+const REST_CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The header gateways send REST subgraphs the key in.
 pub const REST_KEY_HEADER: &str = "x-meshwork-rest-key";
 
@@ -55,6 +59,17 @@ impl Catalog {
         headers: &HeaderMap,
         request: async_graphql::Request,
     ) -> Result<Value, CatalogError> {
+        // Hot path: the subgraph served a moment ago, without asking the
+        // database (dropped on every recomposition, and after a few
+        // seconds in case another control plane changed it).
+        let cached = self.rest_by_name.read().ok().and_then(|m| {
+            m.get(name)
+                .filter(|(at, _)| at.elapsed() < REST_CACHE_FOR)
+                .map(|(_, s)| s.clone())
+        });
+        if let Some(subgraph) = cached {
+            return Ok(subgraph.answer(headers, request).await);
+        }
         let domain = self.get_active(name).await?;
         if domain.kind != domain::ApiKind::Rest {
             return Err(CatalogError::NotFound {
@@ -71,7 +86,21 @@ impl Catalog {
                 name: name.to_string(),
             })?;
         let subgraph = self.rest_subgraph(&domain, &version).await?;
+        if let Ok(mut m) = self.rest_by_name.write() {
+            m.insert(
+                name.to_string(),
+                (std::time::Instant::now(), subgraph.clone()),
+            );
+        }
         Ok(subgraph.answer(headers, request).await)
+    }
+
+    /// Forgets the served subgraphs by name (a recomposition may have
+    /// changed any of them).
+    pub(crate) fn forget_rest_subgraphs(&self) {
+        if let Ok(mut m) = self.rest_by_name.write() {
+            m.clear();
+        }
     }
 
     async fn rest_subgraph(

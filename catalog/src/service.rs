@@ -37,6 +37,13 @@ pub struct Catalog {
     /// plane's public URL).
     pub(crate) rest: Arc<std::sync::RwLock<Option<crate::rest::RestServing>>>,
     /// Served derived subgraphs: domain id → (stamp of version and derivation, subgraph).
+    /// Domain name → (when looked up, subgraph): the hot path.
+    #[allow(clippy::type_complexity)]
+    pub(crate) rest_by_name: Arc<
+        std::sync::RwLock<
+            std::collections::HashMap<String, (std::time::Instant, openapi::serve::Subgraph)>,
+        >,
+    >,
     #[allow(clippy::type_complexity)]
     pub(crate) rest_subgraphs:
         Arc<tokio::sync::Mutex<std::collections::HashMap<i32, (u64, openapi::serve::Subgraph)>>>,
@@ -90,6 +97,7 @@ impl Catalog {
             admin_token_set: Arc::default(),
             rest: Arc::default(),
             rest_subgraphs: Arc::default(),
+            rest_by_name: Arc::default(),
         })
     }
 
