@@ -322,26 +322,3 @@ async fn registration_settings_enable_mutations_and_declare_entities() {
         json!({ "code": "p9", "weight": 7 })
     );
 }
-
-/// The control plane's own gateway answers REST domains in-process: with
-/// the supergraph pointing REST fetches at an address nothing listens on,
-/// the demo's REST query still answers.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_in_process_gateway_answers_rest_domains_without_the_http_hop() {
-    let server = Server::start_with(&[
-        "demo",
-        "--listen",
-        "127.0.0.1:0",
-        "--public-url",
-        "http://127.0.0.1:9",
-        "--supergraph-poll-interval",
-        "1s",
-    ]);
-    let answer = server
-        .wait_for(README_QUERY, |a| a["data"]["shipmentsByDate"].is_array())
-        .await;
-    assert_eq!(
-        answer["data"]["shipmentsByDate"][0]["order"]["customer"]["name"], "Grace Hopper",
-        "{answer}"
-    );
-}

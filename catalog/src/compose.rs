@@ -70,13 +70,6 @@ impl Catalog {
                 "url": url,
             }));
         }
-        if let Ok(mut rest) = self.rest_members.write() {
-            *rest = domains
-                .iter()
-                .filter(|d| d.kind == domain::ApiKind::Rest)
-                .map(|d| d.name.clone())
-                .collect();
-        }
         if subgraphs.is_empty() {
             return Ok(Recomposed::NoMembers);
         }

@@ -37,8 +37,6 @@ pub struct Catalog {
     /// plane's public URL).
     pub(crate) rest: Arc<std::sync::RwLock<Option<crate::rest::RestServing>>>,
     /// Served derived subgraphs: domain id → (stamp of version and derivation, subgraph).
-    /// Names of the REST domains in the latest composition.
-    pub(crate) rest_members: Arc<std::sync::RwLock<std::collections::HashSet<String>>>,
     /// Domain name → (when looked up, subgraph): the hot path.
     #[allow(clippy::type_complexity)]
     pub(crate) rest_by_name: Arc<
@@ -100,7 +98,6 @@ impl Catalog {
             rest: Arc::default(),
             rest_subgraphs: Arc::default(),
             rest_by_name: Arc::default(),
-            rest_members: Arc::default(),
         })
     }
 

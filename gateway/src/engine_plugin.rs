@@ -59,9 +59,6 @@ pub(crate) static STATE: OnceLock<PluginState> = OnceLock::new();
 /// Where REST domains' derived subgraphs are served, and their key.
 pub(crate) static REST: OnceLock<crate::RestSubgraphs> = OnceLock::new();
 
-/// Subgraphs answered inside this process.
-pub(crate) static IN_PROCESS: OnceLock<Arc<dyn crate::InProcessSubgraphs>> = OnceLock::new();
-
 /// Whether the served supergraph uses `@policy` at all (most do not): only
 /// then is a request's policy state read.
 static SCHEMA_HAS_POLICIES: AtomicBool = AtomicBool::new(false);
@@ -318,67 +315,12 @@ impl RouterPlugin for MeshworkPlugin {
             .get_ref::<RefusedDomains>()
             .and_then(|r| r.0.get(payload.subgraph_name).cloned());
         match refusal {
-            None => match IN_PROCESS.get() {
-                Some(local) => answer_in_process(local.as_ref(), payload).await,
-                None => payload.proceed(),
-            },
+            None => payload.proceed(),
             Some((code, message)) => {
                 let error = GraphQLError::from_message_and_code(message, code)
                     .add_subgraph_name(payload.subgraph_name);
                 payload.end_with_graphql_error(error, hive_router::http::StatusCode::OK)
             }
-        }
-    }
-}
-
-/// Answers a fetch inside this process when the subgraph lives here,
-/// else lets the engine send it over HTTP.
-async fn answer_in_process<'exec>(
-    local: &dyn crate::InProcessSubgraphs,
-    payload: OnSubgraphExecuteStartHookPayload<'exec>,
-) -> OnSubgraphExecuteStartHookResult<'exec> {
-    let request = &payload.execution_request;
-    let mut variables = serde_json::Map::new();
-    for (name, value) in request.variables.iter().flatten() {
-        let value = hive_router::sonic_rs::to_string(*value)
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or(serde_json::Value::Null);
-        variables.insert(name.to_string(), value);
-    }
-    let body = serde_json::json!({
-        "query": request.query,
-        "variables": variables,
-        "operationName": request.operation_name,
-    });
-    let headers = request
-        .headers
-        .iter()
-        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.to_string(), v.to_string())))
-        .collect();
-    let Ok(body) = serde_json::to_vec(&body) else {
-        return payload.proceed();
-    };
-    let Some(answer) = local.answer(
-        payload.subgraph_name,
-        crate::InProcessRequest { headers, body },
-    ) else {
-        return payload.proceed();
-    };
-    let bytes = bytes::Bytes::from(answer.await);
-    let parsed = hive_router::executor::response::subgraph_response::SubgraphResponse::deserialize_from_bytes(
-        bytes,
-        payload.execution_request.custom_scalar_paths,
-    );
-    match parsed {
-        Ok(response) => payload.end_with_response(response),
-        Err(e) => {
-            let error = GraphQLError::from_message_and_code(
-                format!("the in-process subgraph answered what the engine cannot read: {e}"),
-                "SUBREQUEST_HTTP_ERROR",
-            )
-            .add_subgraph_name(payload.subgraph_name);
-            payload.end_with_graphql_error(error, hive_router::http::StatusCode::OK)
         }
     }
 }
