@@ -405,6 +405,25 @@ fn externals(sdl: &str) -> BTreeSet<(String, String)> {
     out
 }
 
+/// The fields of a subgraph's object and interface types (definitions
+/// and extensions), each with its type's name.
+fn composite_fields<'a>(
+    doc: &'a cynic_parser::TypeSystemDocument,
+) -> Vec<(&'a str, cynic_parser::type_system::FieldDefinition<'a>)> {
+    let mut out = Vec::new();
+    for def in doc.definitions() {
+        let (Definition::Type(t) | Definition::TypeExtension(t)) = def else {
+            continue;
+        };
+        match t {
+            TypeDefinition::Object(o) => out.extend(o.fields().map(|f| (o.name(), f))),
+            TypeDefinition::Interface(i) => out.extend(i.fields().map(|f| (i.name(), f))),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// An `@override(from: "x")` naming no subgraph of this composition.
 pub(crate) fn dangling_overrides(subgraphs: &[Subgraph]) -> Vec<CompositionError> {
     let names: BTreeSet<&str> = subgraphs.iter().map(|s| s.name.as_str()).collect();
@@ -414,33 +433,23 @@ pub(crate) fn dangling_overrides(subgraphs: &[Subgraph]) -> Vec<CompositionError
             continue;
         };
         let local = federation_name(&doc, "override");
-        for def in doc.definitions() {
-            let (Definition::Type(t) | Definition::TypeExtension(t)) = def else {
-                continue;
-            };
-            let (type_name, fields) = match t {
-                TypeDefinition::Object(o) => (o.name(), o.fields().collect::<Vec<_>>()),
-                TypeDefinition::Interface(i) => (i.name(), i.fields().collect::<Vec<_>>()),
-                _ => continue,
-            };
-            for f in fields {
-                for d in f
-                    .directives()
-                    .filter(|d| is_directive(d, "override", &local))
-                {
-                    let from = d
-                        .arguments()
-                        .find(|a| a.name() == "from")
-                        .and_then(|a| a.value().as_str());
-                    if let Some(from) = from.filter(|from| !names.contains(from)) {
-                        errors.push(CompositionError::new(
-                            Some(subgraph.name.clone()),
-                            format!(
-                                "`{type_name}.{}` has @override(from: \"{from}\"), but no domain named `{from}` is composed; name the domain that served the field before, or remove the @override",
-                                f.name()
-                            ),
-                        ));
-                    }
+        for (type_name, f) in composite_fields(&doc) {
+            for d in f
+                .directives()
+                .filter(|d| is_directive(d, "override", &local))
+            {
+                let from = d
+                    .arguments()
+                    .find(|a| a.name() == "from")
+                    .and_then(|a| a.value().as_str());
+                if let Some(from) = from.filter(|from| !names.contains(from)) {
+                    errors.push(CompositionError::new(
+                        Some(subgraph.name.clone()),
+                        format!(
+                            "`{type_name}.{}` has @override(from: \"{from}\"), but no domain named `{from}` is composed; name the domain that served the field before, or remove the @override",
+                            f.name()
+                        ),
+                    ));
                 }
             }
         }
@@ -550,31 +559,21 @@ pub(crate) fn unknown_federation_elements(subgraphs: &[Subgraph]) -> Vec<Composi
             continue;
         }
         let local = federation_name(&doc, "override");
-        for def in doc.definitions() {
-            let (Definition::Type(t) | Definition::TypeExtension(t)) = def else {
-                continue;
-            };
-            let (type_name, fields) = match t {
-                TypeDefinition::Object(o) => (o.name(), o.fields().collect::<Vec<_>>()),
-                TypeDefinition::Interface(i) => (i.name(), i.fields().collect::<Vec<_>>()),
-                _ => continue,
-            };
-            for f in fields {
-                let labelled = f
-                    .directives()
-                    .filter(|d| is_directive(d, "override", &local))
-                    .any(|d| d.arguments().any(|a| a.name() == "label"));
-                if labelled {
-                    errors.push(CompositionError::new(
-                        Some(subgraph.name.clone()),
-                        format!(
-                            "`{type_name}.{}` has @override(label:), which needs federation v2.7 or later; this schema links v{}.{}",
-                            f.name(),
-                            version.0,
-                            version.1
-                        ),
-                    ));
-                }
+        for (type_name, f) in composite_fields(&doc) {
+            let labelled = f
+                .directives()
+                .filter(|d| is_directive(d, "override", &local))
+                .any(|d| d.arguments().any(|a| a.name() == "label"));
+            if labelled {
+                errors.push(CompositionError::new(
+                    Some(subgraph.name.clone()),
+                    format!(
+                        "`{type_name}.{}` has @override(label:), which needs federation v2.7 or later; this schema links v{}.{}",
+                        f.name(),
+                        version.0,
+                        version.1
+                    ),
+                ));
             }
         }
     }
