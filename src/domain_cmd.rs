@@ -17,7 +17,8 @@ const DOMAIN_FIELDS: &str =
     processingSteps { name description tool } \
     qualityIndicators { name description unit target } \
     slos { name description target window } \
-    latestSchemaVersion { hash fetchedAt warnings }";
+    compatibility latestSchemaVersion { hash fetchedAt warnings } \
+    schemaHistory { version status fetchedAt changes { severity path } }";
 
 pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> {
     let client = Client::new(&remote.server, remote.token.as_deref())?;
@@ -251,6 +252,28 @@ fn print_domain(output: Output, d: &Value, verb: &str) {
             .take(12)
             .collect(),
     ]);
+    table.add_row(vec!["compatibility".to_string(), text(&d["compatibility"])]);
+    // The last versions with what changed (`meshwork schema history` has all).
+    let history: Vec<String> = d["schemaHistory"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .take(5)
+        .map(|v| {
+            let changes = v["changes"].as_array().cloned().unwrap_or_default();
+            let count = |s: &str| changes.iter().filter(|c| c["severity"] == s).count();
+            format!(
+                "v{} {} {}: {} breaking, {} dangerous, {} safe",
+                text(&v["version"]),
+                text(&v["status"]).to_lowercase(),
+                text(&v["fetchedAt"]),
+                count("BREAKING"),
+                count("DANGEROUS"),
+                count("SAFE")
+            )
+        })
+        .collect();
+    table.add_row(vec!["schema history".to_string(), history.join("\n")]);
     let warnings: Vec<String> = d["latestSchemaVersion"]["warnings"]
         .as_array()
         .into_iter()

@@ -5,6 +5,7 @@ mod access_cmd;
 mod client;
 mod domain_cmd;
 mod mesh;
+mod schema_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -84,6 +85,15 @@ enum Command {
         remote: Remote,
         #[command(subcommand)]
         command: access_cmd::AccessCommand,
+    },
+    /// Schema evolution: check a candidate schema against a domain's
+    /// history and the graph, show the history, approve or reject a
+    /// version held under the strict model.
+    Schema {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        command: schema_cmd::SchemaCommand,
     },
     /// Register, list, show, update, refresh and deregister domains of a
     /// running catalog.
@@ -187,6 +197,16 @@ fn main() -> ExitCode {
             tokio::runtime::Runtime::new()
                 .map_err(anyhow::Error::from)
                 .and_then(|rt| rt.block_on(access_cmd::run(&remote, command)))
+        }
+        Command::Schema { remote, command } => {
+            init_cli_logging();
+            return match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt.block_on(schema_cmd::run(&remote, command)),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            };
         }
         Command::Domain { remote, command } => {
             init_cli_logging();

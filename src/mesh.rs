@@ -297,6 +297,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         .gateway
         .access(gateway::AccessSource::InProcess(catalog.subscribe_access()));
     let rest_key = key.clone();
+    let local_catalog = catalog.clone();
     let app = app(catalog, key.clone(), args.admin_token.clone());
     println!("Meshwork serving on http://{local}");
     println!("  federated GraphQL (and GraphiQL): http://{local}/graphql");
@@ -333,9 +334,47 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
             url_prefix: format!("{public_url}/rest/"),
             key: rest_key,
         }),
+        in_process: Some(std::sync::Arc::new(LocalRest {
+            catalog: local_catalog,
+            runtime: runtime.handle().clone(),
+        })),
     })?;
     drop(demo_dir);
     Ok(())
+}
+
+/// REST domains' derived subgraphs answered by the catalog in this process
+/// (on the control plane's runtime), so the gateway skips the HTTP hop.
+struct LocalRest {
+    catalog: Catalog,
+    runtime: tokio::runtime::Handle,
+}
+
+impl gateway::InProcessSubgraphs for LocalRest {
+    fn serves(&self, subgraph: &str) -> bool {
+        self.catalog.is_rest_member(subgraph)
+    }
+
+    fn answer(
+        &self,
+        subgraph: &str,
+        request: gateway::InProcessRequest,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<u8>> + Send>> {
+        let catalog = self.catalog.clone();
+        let name = subgraph.to_string();
+        let task = self.runtime.spawn(async move {
+            let answer = catalog
+                .answer_rest_body(&name, &request.headers, &request.body)
+                .await;
+            serde_json::to_vec(&answer).unwrap_or_default()
+        });
+        Box::pin(async move {
+            task.await.unwrap_or_else(|e| {
+                serde_json::to_vec(&serde_json::json!({ "errors": [{ "message": format!("the REST subgraph stopped: {e}") }] }))
+                    .unwrap_or_default()
+            })
+        })
+    }
 }
 
 /// `gateway`: a gateway alone, from a file or following a control plane.
@@ -412,6 +451,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
         rest_subgraphs,
+        in_process: None,
     })?;
     Ok(())
 }

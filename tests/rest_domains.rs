@@ -14,7 +14,19 @@ use axum::Router;
 use common::Server;
 use serde_json::{json, Value};
 
+const README_ORDER_SHIPMENTS: &str =
+    r#"{ order(id: "o2") { id customer { name } shipments { id carrier order { total } } } }"#;
 const README_QUERY: &str = r#"{ shipmentsByDate(date: "2026-11-25") { id carrier status order { id total customer { name } } } }"#;
+
+/// The README's answer to [`README_QUERY`] over the demo.
+fn readme_answer() -> Value {
+    json!({ "data": { "shipmentsByDate": [
+        { "id": "s2", "carrier": "UPS", "status": "IN_TRANSIT",
+          "order": { "id": "o2", "total": 89.5, "customer": { "name": "Grace Hopper" } } },
+        { "id": "s3", "carrier": "DHL", "status": "IN_TRANSIT",
+          "order": { "id": "o3", "total": 450.0, "customer": { "name": "Ada Lovelace" } } }
+    ] } })
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_joins_its_rest_domain_to_graphql_domains_by_date() {
@@ -22,14 +34,17 @@ async fn the_demo_joins_its_rest_domain_to_graphql_domains_by_date() {
     let answer = server
         .wait_for(README_QUERY, |a| a["data"]["shipmentsByDate"].is_array())
         .await;
+    assert_eq!(answer, readme_answer());
+    // The other way round: the orders domain's `Order` gains `shipments`
+    // from the REST domain (`x-meshwork-extends` in its document), which
+    // join back to the order by its key.
+    let answer = server
+        .wait_for(README_ORDER_SHIPMENTS, |a| a["data"]["order"].is_object())
+        .await;
     assert_eq!(
         answer,
-        json!({ "data": { "shipmentsByDate": [
-            { "id": "s2", "carrier": "UPS", "status": "IN_TRANSIT",
-              "order": { "id": "o2", "total": 89.5, "customer": { "name": "Grace Hopper" } } },
-            { "id": "s3", "carrier": "DHL", "status": "IN_TRANSIT",
-              "order": { "id": "o3", "total": 450.0, "customer": { "name": "Ada Lovelace" } } }
-        ] } })
+        json!({ "data": { "order": { "id": "o2", "customer": { "name": "Grace Hopper" },
+            "shipments": [{ "id": "s2", "carrier": "UPS", "order": { "total": 89.5 } }] } } })
     );
     // The derived subgraph itself answers only the mesh's gateways.
     let http = reqwest::Client::new();
@@ -211,6 +226,12 @@ async fn parcels_api() -> String {
                 "parameters": [{ "name": "code", "in": "path", "required": true, "schema": { "type": "string" } }],
                 "responses": { "200": { "description": "one", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Parcel" } } } } }
             } },
+            "/senders/{id}/parcels": { "get": {
+                "operationId": "parcelsOfSender",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": { "description": "a sender's", "content": { "application/json": { "schema": {
+                    "type": "array", "items": { "$ref": "#/components/schemas/Parcel" } } } } } }
+            } },
             "/parcels": { "post": {
                 "operationId": "createParcel",
                 "requestBody": { "required": true, "content": { "application/json": { "schema": {
@@ -263,7 +284,8 @@ async fn registration_settings_enable_mutations_and_declare_entities() {
             common::REGISTER,
             json!({ "spec": { "name": "wrong", "ownerTeam": "t", "contact": "t@example.com",
                               "apiUrl": "http://127.0.0.1:1/graphql", "restMutations": true,
-                              "entities": [{ "type": "Parcel", "key": "code", "get": "parcel" }] } }),
+                              "entities": [{ "type": "Parcel", "key": "code", "get": "parcel" }],
+                              "extends": [{ "type": "Sender", "key": "id", "field": "parcels", "get": "parcelsOfSender" }] } }),
         )
         .await;
     let fields: Vec<String> = common::problems(&refused)
@@ -271,7 +293,9 @@ async fn registration_settings_enable_mutations_and_declare_entities() {
         .map(|(field, _, _)| field)
         .collect();
     assert!(
-        fields.contains(&"restMutations".to_string()) && fields.contains(&"entities".to_string()),
+        ["restMutations", "entities", "extends"]
+            .iter()
+            .all(|f| fields.contains(&f.to_string())),
         "{refused}"
     );
     common::register(
@@ -320,5 +344,145 @@ async fn registration_settings_enable_mutations_and_declare_entities() {
     assert_eq!(
         made["data"]["createParcel"],
         json!({ "code": "p9", "weight": 7 })
+    );
+
+    // Declaring a field of another domain's entity derives it again.
+    let updated = server
+        .graphql(
+            r#"mutation { updateDomain(name: "parcels", patch: { extends: [{ type: "Sender", key: "id", field: "parcels", get: "parcelsOfSender" }] }) { name } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(updated.get("errors").is_none(), "{updated}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let version = server
+            .graphql(
+                "{ domain(name: \"parcels\") { latestSchemaVersion { derivedSdl } } }",
+                json!({}),
+            )
+            .await;
+        let sdl = version["data"]["domain"]["latestSchemaVersion"]["derivedSdl"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if sdl.contains("type Sender @key(fields: \"id\") {\n  id: ID!\n  parcels: [Parcel!]\n}") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{version}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The control plane's own gateway answers REST domains in-process: with
+/// the supergraph pointing REST fetches at an address nothing listens on,
+/// the demo's REST query still answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_in_process_gateway_answers_rest_domains_without_the_http_hop() {
+    let server = Server::start_with(&[
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--public-url",
+        "http://127.0.0.1:9",
+        "--supergraph-poll-interval",
+        "1s",
+    ]);
+    let answer = server
+        .wait_for(README_QUERY, |a| a["data"]["shipmentsByDate"].is_array())
+        .await;
+    assert_eq!(
+        answer["data"]["shipmentsByDate"][0]["order"]["customer"]["name"], "Grace Hopper",
+        "{answer}"
+    );
+}
+
+/// A process stopped when dropped.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// An unmodified Hive Router (the engine started by its own crate's entry
+/// point, no Meshwork plugin: `hive-router-plain`) following the control
+/// plane with its own CDN poller serves the demo's REST-backed query through
+/// the derived subgraph over HTTP. The control key reaches the REST
+/// subgraph by a header rule of the router's own config; without it the
+/// REST subgraph refuses the router.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unmodified_hive_router_serves_rest_domains_over_http() {
+    let key = "interop-cdn-key-0123456789abcdef-0123";
+    let control = Server::start_with(&[
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--cdn-key",
+        key,
+        "--supergraph-poll-interval",
+        "1s",
+    ]);
+    control
+        .wait_for(README_QUERY, |a| a["data"]["shipmentsByDate"].is_array())
+        .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let router = |with_key: bool| {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut config = format!(
+            "log:\n  level: error\nhttp:\n  host: 127.0.0.1\n  port: {port}\n\
+             supergraph:\n  source: hive\n  endpoint: {}/control\n  key: {key}\n  poll_interval: 1s\n",
+            control.base
+        );
+        if with_key {
+            config.push_str(&format!(
+                "headers:\n  subgraphs:\n    shipments:\n      request:\n        - insert:\n            name: x-meshwork-rest-key\n            value: {key}\n"
+            ));
+        }
+        let path = dir.path().join(format!("router-{with_key}.yaml"));
+        std::fs::write(&path, config).expect("router config");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_hive-router-plain"))
+            .env("ROUTER_CONFIG_FILE_PATH", &path)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start hive-router-plain");
+        (Running(child), format!("http://127.0.0.1:{port}/graphql"))
+    };
+    let ask = |url: String| async move {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let answer: Option<Value> = match reqwest::Client::new()
+                .post(&url)
+                .json(&json!({ "query": README_QUERY }))
+                .send()
+                .await
+            {
+                Ok(r) => r.json().await.ok(),
+                Err(_) => None,
+            };
+            if let Some(answer) = answer {
+                // Until the first supergraph loads the router answers an error.
+                if answer.get("data").is_some() {
+                    return answer;
+                }
+            }
+            assert!(Instant::now() < deadline, "no answer from {url}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    let (_running, url) = router(true);
+    assert_eq!(ask(url).await, readme_answer());
+
+    let (_refused, url) = router(false);
+    let answer = ask(url).await;
+    assert!(
+        answer["data"]["shipmentsByDate"].is_null()
+            && answer["errors"].as_array().is_some_and(|e| !e.is_empty()),
+        "{answer}"
     );
 }

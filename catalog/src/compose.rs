@@ -1,5 +1,5 @@
-//! Composition of the served supergraph from every active GraphQL domain's
-//! latest schema. Every attempt is stored; a failed one never replaces the
+//! Composition of the served supergraph from every active domain's latest
+//! accepted schema (a version held under the strict model is not served). Every attempt is stored; a failed one never replaces the
 //! last good supergraph, which is what gateways keep serving.
 
 use chrono::Utc;
@@ -27,26 +27,33 @@ pub enum Recomposed {
 }
 
 impl Catalog {
-    /// Composes the active GraphQL domains' latest schemas and stores the
-    /// attempt unless it repeats the latest one. Serialized: one at a time.
-    pub async fn recompose(&self, actor: &str) -> Result<Recomposed, CatalogError> {
-        let _one_at_a_time = self.compose_lock.lock().await;
-        self.forget_rest_subgraphs();
+    /// The active domains, and the subgraph each one with an accepted
+    /// schema takes part with (a REST domain through its derived subgraph,
+    /// served by the control plane), with the members' record.
+    #[allow(clippy::type_complexity)]
+    pub(crate) async fn served_subgraphs(
+        &self,
+    ) -> Result<
+        (
+            Vec<domain::Model>,
+            Vec<::composition::Subgraph>,
+            Vec<serde_json::Value>,
+        ),
+        CatalogError,
+    > {
         let domains = domain::Entity::find()
             .filter(domain::Column::Status.eq(domain::DomainStatus::Active))
             .order_by_asc(domain::Column::Name)
             .all(&self.db)
             .await?;
         let ids: Vec<i32> = domains.iter().map(|d| d.id).collect();
-        let latest = self.latest_schema_of(&ids).await?;
+        let latest = self.served_schema_of(&ids).await?;
         let mut subgraphs = Vec::new();
         let mut members = Vec::new();
         for d in &domains {
             let Some(version) = latest.get(&d.id) else {
                 continue;
             };
-            // A REST domain takes part through its derived subgraph, served
-            // by the control plane.
             let (url, sdl) = match d.kind {
                 domain::ApiKind::Graphql => (d.api_url.clone(), version.document.clone()),
                 domain::ApiKind::Rest => {
@@ -69,6 +76,22 @@ impl Catalog {
                 "hash": version.hash,
                 "url": url,
             }));
+        }
+        Ok((domains, subgraphs, members))
+    }
+
+    /// Composes the active GraphQL domains' latest schemas and stores the
+    /// attempt unless it repeats the latest one. Serialized: one at a time.
+    pub async fn recompose(&self, actor: &str) -> Result<Recomposed, CatalogError> {
+        let _one_at_a_time = self.compose_lock.lock().await;
+        self.forget_rest_subgraphs();
+        let (domains, subgraphs, members) = self.served_subgraphs().await?;
+        if let Ok(mut rest) = self.rest_members.write() {
+            *rest = domains
+                .iter()
+                .filter(|d| d.kind == domain::ApiKind::Rest)
+                .map(|d| d.name.clone())
+                .collect();
         }
         if subgraphs.is_empty() {
             return Ok(Recomposed::NoMembers);

@@ -26,6 +26,7 @@ mod lineage;
 mod pull;
 mod rest;
 mod schema_doc;
+pub mod schema_evolution;
 mod search;
 mod service;
 mod spec;

@@ -78,7 +78,7 @@ impl Catalog {
             });
         }
         let version = self
-            .latest_schema_of(&[domain.id])
+            .served_schema_of(&[domain.id])
             .await?
             .remove(&domain.id)
             .ok_or_else(|| CatalogError::NotFound {
@@ -93,6 +93,44 @@ impl Catalog {
             );
         }
         Ok(subgraph.answer(headers, request).await)
+    }
+
+    /// Whether `name` is a REST domain of the served composition (no
+    /// database lookup).
+    pub fn is_rest_member(&self, name: &str) -> bool {
+        self.rest_members
+            .read()
+            .map(|m| m.contains(name))
+            .unwrap_or(false)
+    }
+
+    /// Answers a GraphQL request body (JSON) to REST domain `name`, as the
+    /// control plane's route does, for a gateway in this process.
+    pub async fn answer_rest_body(
+        &self,
+        name: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Value {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            if let (Ok(k), Ok(v)) = (
+                axum::http::HeaderName::from_bytes(k.as_bytes()),
+                axum::http::HeaderValue::from_str(v),
+            ) {
+                map.insert(k, v);
+            }
+        }
+        let request: async_graphql::Request = match serde_json::from_slice(body) {
+            Ok(r) => r,
+            Err(e) => {
+                return serde_json::json!({ "errors": [{ "message": format!("not a GraphQL request: {e}") }] })
+            }
+        };
+        match self.answer_rest(name, &map, request).await {
+            Ok(v) => v,
+            Err(e) => serde_json::json!({ "errors": [{ "message": e.to_string() }] }),
+        }
     }
 
     /// Forgets the served subgraphs by name (a recomposition may have
@@ -164,15 +202,8 @@ pub(crate) fn settings_of(domain: &domain::Model) -> openapi::Settings {
 pub(crate) fn settings_json(spec: &crate::spec::DomainSpec) -> Option<Value> {
     let settings = openapi::Settings {
         rest_mutations: spec.rest_mutations.unwrap_or(false),
-        entities: spec
-            .entities
-            .iter()
-            .map(|e| openapi::EntitySetting {
-                type_name: e.type_name.clone(),
-                key: e.key.clone(),
-                get: e.get.clone(),
-            })
-            .collect(),
+        entities: spec.entities.iter().map(Into::into).collect(),
+        extends: spec.extends.iter().map(Into::into).collect(),
     };
     (settings != openapi::Settings::default())
         .then(|| serde_json::to_value(&settings).ok())

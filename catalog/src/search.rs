@@ -196,6 +196,30 @@ impl Catalog {
             .collect())
     }
 
+    /// The newest accepted schema version of each domain that has one (the
+    /// one composition and REST serving use); one query.
+    pub async fn served_schema_of(
+        &self,
+        ids: &[i32],
+    ) -> Result<HashMap<i32, schema_version::Model>, CatalogError> {
+        let newest = Query::select()
+            .expr(Func::max(Expr::col(schema_version::Column::Id)))
+            .from(schema_version::Entity)
+            .and_where(schema_version::Column::DomainId.is_in(ids.iter().copied()))
+            .and_where(
+                schema_version::Column::Status.eq(schema_version::VersionStatus::Accepted),
+            )
+            .group_by_col(schema_version::Column::DomainId)
+            .to_owned();
+        Ok(schema_version::Entity::find()
+            .filter(schema_version::Column::Id.in_subquery(newest))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|v| (v.domain_id, v))
+            .collect())
+    }
+
     /// Domains by id; one query.
     pub async fn domains_by_id(
         &self,

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::Utc;
+use entity::schema_version::VersionStatus;
 use entity::{domain, domain_tag, lineage_input, schema_version};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -37,6 +38,8 @@ pub struct Catalog {
     /// plane's public URL).
     pub(crate) rest: Arc<std::sync::RwLock<Option<crate::rest::RestServing>>>,
     /// Served derived subgraphs: domain id → (stamp of version and derivation, subgraph).
+    /// Names of the REST domains in the latest composition.
+    pub(crate) rest_members: Arc<std::sync::RwLock<std::collections::HashSet<String>>>,
     /// Domain name → (when looked up, subgraph): the hot path.
     #[allow(clippy::type_complexity)]
     pub(crate) rest_by_name: Arc<
@@ -98,6 +101,7 @@ impl Catalog {
             rest: Arc::default(),
             rest_subgraphs: Arc::default(),
             rest_by_name: Arc::default(),
+            rest_members: Arc::default(),
         })
     }
 
@@ -297,56 +301,181 @@ impl Catalog {
     ) -> Result<RecordedSchema, CatalogError> {
         let current = self.get_active(name).await?;
         let hash = schema_doc::content_hash(document);
-        if let Some(latest) = self
+        let latest = self
             .latest_schema_of(&[current.id])
             .await?
-            .remove(&current.id)
-        {
-            if latest.hash == hash {
-                // Same document, derived differently (a REST domain's
-                // settings changed): the version gets the new derivation.
-                if derived.is_some() && latest.derived != derived {
-                    let mut row: schema_version::ActiveModel = latest.into();
-                    row.derived = Set(derived);
-                    let version = row.update(&self.db).await?;
-                    return Ok(RecordedSchema {
-                        version,
-                        is_new: true,
-                    });
-                }
+            .remove(&current.id);
+        if let Some(latest) = &latest {
+            if latest.hash == hash && (derived.is_none() || latest.derived == derived) {
                 return Ok(RecordedSchema {
-                    version: latest,
+                    version: latest.clone(),
                     is_new: false,
                 });
             }
         }
+        // The version's API: a GraphQL domain's document, a REST domain's
+        // derived subgraph. Compared with the accepted versions.
+        let sdl = match current.kind {
+            domain::ApiKind::Graphql => Some(document.to_string()),
+            domain::ApiKind::Rest => derived
+                .as_deref()
+                .and_then(|d| serde_json::from_str::<openapi::Derived>(d).ok())
+                .map(|d| d.sdl),
+        };
+        let assessment = match &sdl {
+            Some(sdl) => self.assess(&current, sdl).await?,
+            None => crate::schema_evolution::Assessment::default(),
+        };
+        let held = current.model == domain::GovernanceModel::Strict && assessment.checks.refuses();
+        let status = if held {
+            VersionStatus::Pending
+        } else {
+            VersionStatus::Accepted
+        };
+        let changes_json = serde_json::to_string(&assessment.changes).ok();
+        let checks_json = serde_json::to_string(&assessment.checks).ok();
         let spec = self.spec_of(&current).await?;
         let txn = self.db.begin().await?;
-        let version = schema_version::ActiveModel {
-            id: NotSet,
-            domain_id: Set(current.id),
-            hash: Set(hash.clone()),
-            document: Set(document.to_string()),
-            source_url: Set(source_url.to_string()),
-            fetched_at: Set(Utc::now()),
-            derived: Set(derived),
-        }
-        .insert(&txn)
-        .await?;
-        let mut active: domain::ActiveModel = current.into();
+        let version = match latest.filter(|l| l.hash == hash) {
+            // Same document, derived differently (a REST domain's settings
+            // changed): the version gets the new derivation, assessed anew.
+            Some(latest) => {
+                let mut row: schema_version::ActiveModel = latest.into();
+                row.derived = Set(derived);
+                row.status = Set(status);
+                row.changes = Set(changes_json);
+                row.checks = Set(checks_json);
+                row.update(&txn).await?
+            }
+            None => {
+                schema_version::ActiveModel {
+                    id: NotSet,
+                    domain_id: Set(current.id),
+                    hash: Set(hash.clone()),
+                    document: Set(document.to_string()),
+                    source_url: Set(source_url.to_string()),
+                    fetched_at: Set(Utc::now()),
+                    derived: Set(derived),
+                    status: Set(status),
+                    changes: Set(changes_json),
+                    checks: Set(checks_json),
+                    reviewed_by: Set(None),
+                    reviewed_at: Set(None),
+                }
+                .insert(&txn)
+                .await?
+            }
+        };
+        // An earlier version still waiting for approval is replaced by this one.
+        schema_version::Entity::update_many()
+            .col_expr(
+                schema_version::Column::Status,
+                sea_orm::sea_query::Expr::value(VersionStatus::Superseded),
+            )
+            .filter(schema_version::Column::DomainId.eq(current.id))
+            .filter(schema_version::Column::Status.eq(VersionStatus::Pending))
+            .filter(schema_version::Column::Id.ne(version.id))
+            .exec(&txn)
+            .await?;
+        let mut active: domain::ActiveModel = current.clone().into();
         active.search_text = Set(search_text(&spec, &schema_doc::searchable_names(document)));
         active.update(&txn).await?;
+        let breaking: Vec<&evolution::Change> = assessment
+            .changes
+            .iter()
+            .filter(|c| c.severity == evolution::Severity::Breaking)
+            .collect();
         AuditEntry::new(actor, "schema.version", name)
-            .after(Some(
-                serde_json::json!({ "hash": hash, "sourceUrl": source_url }),
-            ))
+            .after(Some(serde_json::json!({
+                "hash": hash,
+                "sourceUrl": source_url,
+                "versionId": version.id,
+                "status": version.status,
+                "breakingChanges": breaking.len(),
+            })))
             .insert(&txn)
             .await?;
+        if held {
+            AuditEntry::new(actor, "schema.held", name)
+                .after(Some(serde_json::json!({
+                    "versionId": version.id,
+                    "checks": assessment.checks,
+                })))
+                .insert(&txn)
+                .await?;
+        } else if !breaking.is_empty() {
+            AuditEntry::new(actor, "schema.breaking", name)
+                .after(Some(serde_json::json!({
+                    "versionId": version.id,
+                    "changes": breaking,
+                })))
+                .insert(&txn)
+                .await?;
+        }
         txn.commit().await?;
+        if held {
+            tracing::warn!(domain = name, version = version.id, "schema version held for approval (strict model)");
+        }
         Ok(RecordedSchema {
             version,
             is_new: true,
         })
+    }
+
+    /// Approves (or rejects) a version held for approval: approved, it is
+    /// served from the next composition on.
+    pub async fn review_schema_version(
+        &self,
+        caller: &Caller,
+        name: &str,
+        version_id: i32,
+        approve: bool,
+    ) -> Result<schema_version::Model, CatalogError> {
+        if self.secured() && !caller.admin {
+            return Err(CatalogError::Forbidden(format!(
+                "reviewing a held schema version needs the platform-admin scope `{}`",
+                access::scopes::ADMIN
+            )));
+        }
+        let current = self.get_active(name).await?;
+        let version = schema_version::Entity::find_by_id(version_id)
+            .filter(schema_version::Column::DomainId.eq(current.id))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| CatalogError::NotFound {
+                what: "schema version of this domain",
+                name: version_id.to_string(),
+            })?;
+        if version.status != VersionStatus::Pending {
+            return Err(CatalogError::invalid(
+                "versionId",
+                ProblemCode::OutOfRange,
+                format!(
+                    "version {version_id} of `{name}` is {}, not pending; only a held version is approved or rejected",
+                    serde_json::to_value(version.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+                ),
+            ));
+        }
+        let txn = self.db.begin().await?;
+        let mut row: schema_version::ActiveModel = version.into();
+        row.status = Set(if approve {
+            VersionStatus::Accepted
+        } else {
+            VersionStatus::Rejected
+        });
+        row.reviewed_by = Set(Some(caller.name.clone()));
+        row.reviewed_at = Set(Some(Utc::now()));
+        let version = row.update(&txn).await?;
+        AuditEntry::new(
+            &caller.name,
+            if approve { "schema.approved" } else { "schema.rejected" },
+            name,
+        )
+        .after(Some(serde_json::json!({ "versionId": version_id })))
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(version)
     }
 
     /// Every stored schema version of a domain, newest first.
@@ -380,6 +509,7 @@ impl Catalog {
                 .map(|p| p.name),
             None => None,
         };
+        let settings = crate::rest::settings_of(d);
         Ok(DomainSpec {
             name: d.name.clone(),
             display_name: Some(d.display_name.clone()),
@@ -388,6 +518,7 @@ impl Catalog {
             contact: d.contact.clone(),
             tags,
             model: Some(d.model.into()),
+            compatibility: Some(crate::schema_evolution::compatibility_of(d).into()),
             kind: Some(d.kind.into()),
             api_url: d.api_url.clone(),
             schema_endpoint: d.schema_endpoint.clone(),
@@ -406,16 +537,9 @@ impl Catalog {
             poll_interval_seconds: d.poll_interval_seconds,
             access: Some(d.access.into()),
             plan,
-            rest_mutations: crate::rest::settings_of(d).rest_mutations.then_some(true),
-            entities: crate::rest::settings_of(d)
-                .entities
-                .into_iter()
-                .map(|e| crate::spec::RestEntitySpec {
-                    type_name: e.type_name,
-                    key: e.key,
-                    get: e.get,
-                })
-                .collect(),
+            rest_mutations: settings.rest_mutations.then_some(true),
+            entities: settings.entities.into_iter().map(Into::into).collect(),
+            extends: settings.extends.into_iter().map(Into::into).collect(),
         })
     }
 
@@ -579,6 +703,7 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
         contact,
         tags,
         model,
+        compatibility,
         kind,
         api_url,
         schema_endpoint,
@@ -592,6 +717,7 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
         plan,
         rest_mutations,
         entities,
+        extends,
     } = patch;
     spec.display_name = display_name.or(spec.display_name);
     spec.description = description.unwrap_or(spec.description);
@@ -599,6 +725,7 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
     spec.contact = contact.unwrap_or(spec.contact);
     spec.tags = tags.unwrap_or(spec.tags);
     spec.model = model.or(spec.model);
+    spec.compatibility = compatibility.or(spec.compatibility);
     spec.kind = kind.or(spec.kind);
     spec.api_url = api_url.unwrap_or(spec.api_url);
     spec.schema_endpoint = schema_endpoint.or(spec.schema_endpoint);
@@ -616,6 +743,7 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
     };
     spec.rest_mutations = rest_mutations.or(spec.rest_mutations);
     spec.entities = entities.unwrap_or(spec.entities);
+    spec.extends = extends.unwrap_or(spec.extends);
     spec
 }
 
@@ -681,6 +809,11 @@ async fn write_domain<C: ConnectionTrait>(
         owner_team: Set(spec.owner_team.clone()),
         contact: Set(spec.contact.clone()),
         model: Set(spec.model.unwrap_or(GovernanceModel::Open).into()),
+        compatibility: Set(crate::schema_evolution::compatibility_text(
+            spec.compatibility
+                .map(Into::into)
+                .unwrap_or(evolution::Compatibility::Backward),
+        )),
         kind: Set(spec.kind.unwrap_or(ApiKind::Graphql).into()),
         api_url: Set(spec.api_url.clone()),
         schema_endpoint: Set(spec.schema_endpoint.clone()),

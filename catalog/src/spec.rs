@@ -19,6 +19,24 @@ pub enum GovernanceModel {
     Strict,
 }
 
+/// What a new schema version must keep (Confluent Schema Registry's
+/// modes, read for an API): BACKWARD, serve every operation valid against
+/// the previous version; FORWARD, every operation valid against the new
+/// version must have worked on the previous one; FULL, both; `_TRANSITIVE`,
+/// against every earlier accepted version; NONE, no check.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[graphql(remote = "evolution::Compatibility")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Compatibility {
+    None,
+    Backward,
+    BackwardTransitive,
+    Forward,
+    ForwardTransitive,
+    Full,
+    FullTransitive,
+}
+
 /// How a domain serves its data product.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[graphql(remote = "entity::domain::ApiKind")]
@@ -94,6 +112,9 @@ pub struct DomainSpec {
     pub tags: Vec<String>,
     #[serde(default)]
     pub model: Option<GovernanceModel>,
+    /// BACKWARD when absent.
+    #[serde(default)]
+    pub compatibility: Option<Compatibility>,
     #[serde(default)]
     pub kind: Option<ApiKind>,
     /// The domain API's address (http or https).
@@ -136,6 +157,12 @@ pub struct DomainSpec {
     #[serde(default)]
     #[graphql(default)]
     pub entities: Vec<RestEntitySpec>,
+    /// REST domains: fields added to other domains' entities, each answered
+    /// by an operation called with the entity's key (besides
+    /// `x-meshwork-extends` on an operation in the document).
+    #[serde(default)]
+    #[graphql(default)]
+    pub extends: Vec<RestExtensionSpec>,
 }
 
 /// `{type: Product, key: id, get: getProduct}`: a REST domain's `Product`
@@ -150,6 +177,70 @@ pub struct RestEntitySpec {
     pub type_name: String,
     pub key: String,
     pub get: String,
+    /// An operation fetching many by their keys at once (e.g. `GET
+    /// /products?ids=1,2,3`), used instead of one `get` per entity.
+    #[serde(default)]
+    pub batch: Option<String>,
+}
+
+/// `{type: Customer, key: id, field: invoices, get: customerInvoices}`:
+/// another domain's entity `Customer` (keyed by `id`) gains the field
+/// `invoices`, answered by this REST domain's operation `customerInvoices`
+/// called with the key.
+#[derive(InputObject, SimpleObject, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[graphql(input_name = "RestExtensionInput")]
+#[serde(deny_unknown_fields)]
+pub struct RestExtensionSpec {
+    #[serde(rename = "type")]
+    #[graphql(name = "type")]
+    pub type_name: String,
+    pub key: String,
+    pub field: String,
+    pub get: String,
+}
+
+impl From<&RestEntitySpec> for openapi::EntitySetting {
+    fn from(e: &RestEntitySpec) -> Self {
+        Self {
+            type_name: e.type_name.clone(),
+            key: e.key.clone(),
+            get: e.get.clone(),
+            batch: e.batch.clone(),
+        }
+    }
+}
+
+impl From<openapi::EntitySetting> for RestEntitySpec {
+    fn from(e: openapi::EntitySetting) -> Self {
+        Self {
+            type_name: e.type_name,
+            key: e.key,
+            get: e.get,
+            batch: e.batch,
+        }
+    }
+}
+
+impl From<&RestExtensionSpec> for openapi::ExtensionSetting {
+    fn from(e: &RestExtensionSpec) -> Self {
+        Self {
+            type_name: e.type_name.clone(),
+            key: e.key.clone(),
+            field: e.field.clone(),
+            get: e.get.clone(),
+        }
+    }
+}
+
+impl From<openapi::ExtensionSetting> for RestExtensionSpec {
+    fn from(e: openapi::ExtensionSetting) -> Self {
+        Self {
+            type_name: e.type_name,
+            key: e.key,
+            field: e.field,
+            get: e.get,
+        }
+    }
 }
 
 /// A partial update of a domain: absent fields stay as they are; `tags` and
@@ -169,6 +260,8 @@ pub struct DomainPatch {
     pub tags: Option<Vec<String>>,
     #[serde(default)]
     pub model: Option<GovernanceModel>,
+    #[serde(default)]
+    pub compatibility: Option<Compatibility>,
     #[serde(default)]
     pub kind: Option<ApiKind>,
     #[serde(default)]
@@ -197,6 +290,9 @@ pub struct DomainPatch {
     /// Replaces the whole list when given.
     #[serde(default)]
     pub entities: Option<Vec<RestEntitySpec>>,
+    /// Replaces the whole list when given.
+    #[serde(default)]
+    pub extends: Option<Vec<RestExtensionSpec>>,
 }
 
 /// One step that turns the inputs into the data product.

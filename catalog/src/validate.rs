@@ -191,17 +191,39 @@ pub(crate) fn rest_settings(problems: &mut Problems, spec: &crate::spec::DomainS
         matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
             && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
     };
-    for (i, e) in spec.entities.iter().enumerate() {
-        for (field, value) in [("type", &e.type_name), ("key", &e.key)] {
-            if !name(value) {
-                problems.push(
-                    format!("entities[{i}].{field}"),
-                    ProblemCode::Required,
-                    format!("`{value}` is not a GraphQL name"),
-                );
-            }
+    if !rest && !spec.extends.is_empty() {
+        problems.push(
+            "extends",
+            ProblemCode::OutOfRange,
+            "only a REST domain declares fields of other domains' entities here (a GraphQL domain extends them in its schema)",
+        );
+    }
+    let mut names = |at: String, value: &str| {
+        if !name(value) {
+            problems.push(
+                at,
+                ProblemCode::Required,
+                format!("`{value}` is not a GraphQL name"),
+            );
         }
+    };
+    for (i, e) in spec.entities.iter().enumerate() {
+        names(format!("entities[{i}].type"), &e.type_name);
+        names(format!("entities[{i}].key"), &e.key);
+    }
+    for (i, e) in spec.extends.iter().enumerate() {
+        names(format!("extends[{i}].type"), &e.type_name);
+        names(format!("extends[{i}].key"), &e.key);
+        names(format!("extends[{i}].field"), &e.field);
+    }
+    for (i, e) in spec.entities.iter().enumerate() {
         required_text(problems, &format!("entities[{i}].get"), &e.get);
+        if let Some(batch) = &e.batch {
+            required_text(problems, &format!("entities[{i}].batch"), batch);
+        }
+    }
+    for (i, e) in spec.extends.iter().enumerate() {
+        required_text(problems, &format!("extends[{i}].get"), &e.get);
     }
 }
 

@@ -3,7 +3,9 @@
 //! (`GET /shipments?date=YYYY-MM-DD`) and one by id (`GET /shipments/{id}`);
 //! each names its order by `orderId`, which the document marks as a
 //! reference to the `orders` domain's `Order` (`x-meshwork-reference`), and
-//! `Shipment` is an entity keyed by `id` (`x-meshwork-key`).
+//! `Shipment` is an entity keyed by `id` (`x-meshwork-key`). The other way
+//! round, `GET /orders/{orderId}/shipments` adds `shipments` to the orders
+//! domain's `Order` (`x-meshwork-extends`).
 
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
@@ -39,6 +41,20 @@ pub const OPENAPI: &str = r##"{
         "responses": {
           "200": { "description": "One shipment", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Shipment" } } } },
           "404": { "description": "No such shipment" }
+        }
+      }
+    },
+    "/orders/{orderId}/shipments": {
+      "get": {
+        "operationId": "shipmentsOfOrder",
+        "summary": "The shipments of one order (the orders domain's Order gains `shipments`)",
+        "x-meshwork-extends": { "type": "Order", "key": "id", "field": "shipments" },
+        "parameters": [ { "name": "orderId", "in": "path", "required": true, "schema": { "type": "string" } } ],
+        "responses": {
+          "200": {
+            "description": "The order's shipments",
+            "content": { "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/Shipment" } } } }
+          }
         }
       }
     }
@@ -95,6 +111,17 @@ pub fn router() -> Router {
                     ))
                 },
             ),
+        )
+        .route(
+            "/orders/{order}/shipments",
+            get(|Path(order): Path<String>| async move {
+                Json(Value::Array(
+                    rows()
+                        .into_iter()
+                        .filter(|s| s["orderId"] == order.as_str())
+                        .collect(),
+                ))
+            }),
         )
         .route(
             "/shipments/{id}",

@@ -36,6 +36,9 @@ pub struct Model {
     /// REST domains: `{restMutations, entities}`, how the subgraph is
     /// derived from the OpenAPI document.
     pub rest_settings: Option<Json>,
+    /// The compatibility mode new schema versions are checked against
+    /// (`NONE`, `BACKWARD`, `FORWARD`, `FULL`, each `_TRANSITIVE` too).
+    pub compatibility: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -17,3 +17,4 @@ pub mod jwt_issuer;
 pub mod lineage_input;
 pub mod plan;
 pub mod schema_version;
+pub mod setting;

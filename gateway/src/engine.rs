@@ -36,6 +36,9 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
     if let Some(rest) = &options.rest_subgraphs {
         let _ = crate::engine_plugin::REST.set(rest.clone());
     }
+    if let Some(local) = &options.in_process {
+        let _ = crate::engine_plugin::IN_PROCESS.set(local.clone());
+    }
     // Meshwork's own authentication: the engine trusts only the tokens it
     // mints, through a JWKS file readable by this process alone.
     let access_options = options.access.take();

@@ -59,6 +59,9 @@ pub(crate) static STATE: OnceLock<PluginState> = OnceLock::new();
 /// Where REST domains' derived subgraphs are served, and their key.
 pub(crate) static REST: OnceLock<crate::RestSubgraphs> = OnceLock::new();
 
+/// Subgraphs answered inside this process.
+pub(crate) static IN_PROCESS: OnceLock<Arc<dyn crate::InProcessSubgraphs>> = OnceLock::new();
+
 /// Whether the served supergraph uses `@policy` at all (most do not): only
 /// then is a request's policy state read.
 static SCHEMA_HAS_POLICIES: AtomicBool = AtomicBool::new(false);
@@ -315,12 +318,46 @@ impl RouterPlugin for MeshworkPlugin {
             .get_ref::<RefusedDomains>()
             .and_then(|r| r.0.get(payload.subgraph_name).cloned());
         match refusal {
-            None => payload.proceed(),
+            None => match IN_PROCESS.get() {
+                Some(local) => answer_in_process(local.as_ref(), payload).await,
+                None => payload.proceed(),
+            },
             Some((code, message)) => {
                 let error = GraphQLError::from_message_and_code(message, code)
                     .add_subgraph_name(payload.subgraph_name);
                 payload.end_with_graphql_error(error, hive_router::http::StatusCode::OK)
             }
+        }
+    }
+}
+
+/// Answers a fetch inside this process when the subgraph lives here,
+/// else lets the engine send it over HTTP.
+async fn answer_in_process<'exec>(
+    local: &dyn crate::InProcessSubgraphs,
+    payload: OnSubgraphExecuteStartHookPayload<'exec>,
+) -> OnSubgraphExecuteStartHookResult<'exec> {
+    let answer = match crate::in_process::fetch(
+        local,
+        payload.subgraph_name,
+        &payload.execution_request,
+    ) {
+        None => return payload.proceed(),
+        Some(answer) => answer.await,
+    };
+    let parsed = answer.and_then(|bytes| {
+        hive_router::executor::response::subgraph_response::SubgraphResponse::deserialize_from_bytes(
+            bytes,
+            payload.execution_request.custom_scalar_paths,
+        )
+        .map_err(|e| format!("the in-process subgraph answered what the engine cannot read: {e}"))
+    });
+    match parsed {
+        Ok(response) => payload.end_with_response(response),
+        Err(message) => {
+            let error = GraphQLError::from_message_and_code(message, "SUBREQUEST_HTTP_ERROR")
+                .add_subgraph_name(payload.subgraph_name);
+            payload.end_with_graphql_error(error, hive_router::http::StatusCode::OK)
         }
     }
 }

@@ -28,6 +28,7 @@
 //!     redis_url: None,
 //!     when_redis_fails: gateway::WhenRedisFails::Open,
 //!     rest_subgraphs: None,
+//!     in_process: None,
 //! };
 //! gateway::run(options).unwrap();
 //! ```
@@ -40,6 +41,7 @@ pub mod bridge;
 mod config;
 pub mod engine;
 mod engine_plugin;
+mod in_process;
 mod jwt_time;
 mod limits;
 mod rate_limit;
@@ -118,6 +120,29 @@ pub struct GatewayOptions {
     /// REST domains' derived subgraphs served by the control plane: fetches
     /// to URLs under the prefix carry the control key.
     pub rest_subgraphs: Option<RestSubgraphs>,
+    /// Subgraphs answered inside this process (REST domains' derived
+    /// subgraphs, when the control plane runs here): no HTTP hop.
+    pub in_process: Option<std::sync::Arc<dyn InProcessSubgraphs>>,
+}
+
+/// A GraphQL request body and the headers the engine would send with it.
+pub struct InProcessRequest {
+    pub headers: Vec<(String, String)>,
+    /// `{"query", "variables", "operationName"}` as JSON.
+    pub body: Vec<u8>,
+}
+
+/// Subgraphs this process answers itself.
+pub trait InProcessSubgraphs: Send + Sync {
+    /// Whether `subgraph` is answered here (else it is fetched over HTTP).
+    fn serves(&self, subgraph: &str) -> bool;
+    /// The answer's JSON body. The future must not need the engine's
+    /// runtime (spawn it on your own and await the handle).
+    fn answer(
+        &self,
+        subgraph: &str,
+        request: InProcessRequest,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<u8>> + Send>>;
 }
 
 /// Where the control plane serves REST domains' derived subgraphs, and the

@@ -10,6 +10,7 @@ mod m20261125_000004_domain_plans;
 mod m20261129_000005_composition_warnings;
 mod m20261130_000006_derived_subgraphs;
 mod m20261130_000007_rest_settings;
+mod m20261130_000008_schema_evolution;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_composition_warnings::Migration),
             Box::new(m20261130_000006_derived_subgraphs::Migration),
             Box::new(m20261130_000007_rest_settings::Migration),
+            Box::new(m20261130_000008_schema_evolution::Migration),
         ]
     }
 }

@@ -76,6 +76,23 @@ pub struct Settings {
     /// Entities declared by the registration (added to `x-meshwork-key`).
     #[serde(default)]
     pub entities: Vec<EntitySetting>,
+    /// Fields this domain adds to other domains' entities (besides
+    /// `x-meshwork-extends` on an operation).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extends: Vec<ExtensionSetting>,
+}
+
+/// `{type: Customer, key: id, field: invoices, get: customerInvoices}`:
+/// another domain's entity `Customer` (keyed by `id`) gains the field
+/// `invoices`, answered by this domain's operation `customerInvoices`
+/// called with the key.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ExtensionSetting {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub key: String,
+    pub field: String,
+    pub get: String,
 }
 
 /// `{type: Product, key: id, get: getProduct}`: `Product` is an entity
@@ -86,6 +103,10 @@ pub struct EntitySetting {
     pub type_name: String,
     pub key: String,
     pub get: String,
+    /// An operation fetching many by their keys at once (e.g. `GET
+    /// /products?ids=1,2,3`), used instead of one `get` per entity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
 }
 
 /// Where a parameter goes in the HTTP request.
@@ -104,6 +125,10 @@ pub struct Argument {
     pub parameter: String,
     #[serde(rename = "in")]
     pub location: In,
+    /// A list sent as one comma-separated value (`style: form, explode:
+    /// false` in a query; path and header lists always are).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub comma: bool,
 }
 
 /// The HTTP call that answers a field.
@@ -124,6 +149,30 @@ pub struct EntityCall {
     /// The key field (a property of the type).
     pub key: String,
     /// The path or query parameter the key fills.
+    pub parameter: String,
+    pub call: Call,
+    /// Many fetched at once, when the domain declares how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchCall>,
+}
+
+/// How many entities are fetched by their keys in one call.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BatchCall {
+    /// The argument carrying the keys.
+    pub argument: String,
+    /// Whether that argument is a list (else the keys go comma-separated
+    /// in one text).
+    pub list: bool,
+    pub call: Call,
+}
+
+/// A field added to another domain's entity, answered by calling an
+/// operation with the entity's key.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Extension {
+    pub key: String,
+    /// The parameter the key fills.
     pub parameter: String,
     pub call: Call,
 }
@@ -158,6 +207,10 @@ pub struct Plan {
     /// property (`x-meshwork-reference`).
     #[serde(default)]
     pub references: BTreeMap<String, Reference>,
+    /// `Type.field` → how a field added to another domain's entity is
+    /// answered (`x-meshwork-extends`, `extends:`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extensions: BTreeMap<String, Extension>,
 }
 
 /// A field pointing to another domain's entity by its key, made from a
@@ -270,6 +323,20 @@ struct Builder<'s> {
     warnings: Vec<String>,
     /// Component name → GraphQL type name.
     component_names: BTreeMap<String, String>,
+    /// Entity type → its batch operation (`x-meshwork-batch`).
+    batches: BTreeMap<String, String>,
+}
+
+/// A derived operation, for entity and extension declarations to name.
+struct Operation {
+    root: &'static str,
+    call: Call,
+    /// The field's type, as SDL text.
+    result: String,
+    /// Arguments that are lists.
+    lists: BTreeSet<String>,
+    /// Arguments every call must give.
+    required: BTreeSet<String>,
 }
 
 fn types_of(schema: &ObjectSchema) -> (Vec<Type>, bool) {
@@ -515,6 +582,9 @@ impl<'s> Builder<'s> {
             .or(s.extensions.get("x-meshwork-key"))
         {
             self.keys.insert(name.to_string(), key.clone());
+        }
+        if let Some(Value::String(batch)) = s.extensions.get("meshwork-batch") {
+            self.batches.insert(name.to_string(), batch.clone());
         }
         self.building.remove(name);
         self.objects.insert(name.to_string(), fields);
@@ -767,10 +837,13 @@ pub fn derive(document: &str, settings: &Settings) -> Result<Derived, DeriveErro
         plan: Plan::default(),
         warnings: Vec::new(),
         component_names: BTreeMap::new(),
+        batches: BTreeMap::new(),
     };
     let mut query: Vec<(String, String)> = Vec::new();
     let mut mutation: Vec<(String, String)> = Vec::new();
-    let mut operations: BTreeMap<String, (String, Call)> = BTreeMap::new();
+    let mut operations: BTreeMap<String, Operation> = BTreeMap::new();
+    // Fields added to other domains' entities: (declaration, where).
+    let mut extends: Vec<ExtensionSetting> = settings.extends.clone();
     for (path, item) in spec.paths.iter().flatten() {
         let methods = [
             ("GET", &item.get),
@@ -826,6 +899,8 @@ pub fn derive(document: &str, settings: &Settings) -> Result<Derived, DeriveErro
             };
             let mut arguments = Vec::new();
             let mut args_sdl = Vec::new();
+            let mut lists = BTreeSet::new();
+            let mut required_args = BTreeSet::new();
             let parameters = item.parameters.iter().chain(op.parameters.iter());
             for parameter in parameters {
                 let p = match parameter {
@@ -868,10 +943,18 @@ pub fn derive(document: &str, settings: &Settings) -> Result<Derived, DeriveErro
                     None => TypeRef::named("String", required),
                 };
                 args_sdl.push(format!("{name}: {}", ty.text));
+                let list = ty.text.starts_with('[');
+                if list {
+                    lists.insert(name.clone());
+                }
+                if required {
+                    required_args.insert(name.clone());
+                }
                 arguments.push(Argument {
                     name,
                     parameter: p.name.clone(),
                     location,
+                    comma: list && (location != In::Query || p.explode == Some(false)),
                 });
             }
             let mut body = None;
@@ -910,10 +993,38 @@ pub fn derive(document: &str, settings: &Settings) -> Result<Derived, DeriveErro
             } else {
                 mutation.push((field.clone(), format!("  {field}{args}: {}", result.text)));
             }
-            if let Some(id) = &op.operation_id {
-                operations.insert(id.clone(), (root.to_string(), call.clone()));
+            if let Some(declared) = op.extensions.get("meshwork-extends") {
+                let text = |k: &str| declared.get(k).and_then(Value::as_str).map(str::to_string);
+                match (text("type"), text("key"), text("field")) {
+                    (Some(type_name), Some(key), Some(field_name)) => {
+                        extends.push(ExtensionSetting {
+                            type_name,
+                            key,
+                            field: field_name,
+                            get: field.clone(),
+                        })
+                    }
+                    _ => {
+                        return Err(DeriveError::Entity {
+                            type_name: "x-meshwork-extends".into(),
+                            problem: format!(
+                                "{method} {path}: needs `type`, `key` and `field`, got {declared}"
+                            ),
+                        })
+                    }
+                }
             }
-            operations.insert(field.clone(), (root.to_string(), call.clone()));
+            let operation = |call: &Call| Operation {
+                root,
+                call: call.clone(),
+                result: result.text.clone(),
+                lists: lists.clone(),
+                required: required_args.clone(),
+            };
+            if let Some(id) = &op.operation_id {
+                operations.insert(id.clone(), operation(&call));
+            }
+            operations.insert(field.clone(), operation(&call));
             b.plan.calls.insert(format!("{root}.{field}"), call);
         }
     }
@@ -921,17 +1032,22 @@ pub fn derive(document: &str, settings: &Settings) -> Result<Derived, DeriveErro
         return Err(DeriveError::Empty);
     }
     // Entities: declared in the document or by the registration.
-    let mut declared: Vec<(String, String, Option<String>)> = b
+    let mut declared: Vec<(String, String, Option<String>, Option<String>)> = b
         .keys
         .iter()
-        .map(|(t, k)| (t.clone(), k.clone(), None))
+        .map(|(t, k)| (t.clone(), k.clone(), None, b.batches.get(t).cloned()))
         .collect();
     for e in &settings.entities {
-        declared.retain(|(t, _, _)| *t != e.type_name);
-        declared.push((e.type_name.clone(), e.key.clone(), Some(e.get.clone())));
+        declared.retain(|(t, _, _, _)| *t != e.type_name);
+        declared.push((
+            e.type_name.clone(),
+            e.key.clone(),
+            Some(e.get.clone()),
+            e.batch.clone(),
+        ));
     }
     let mut keys = BTreeMap::new();
-    for (type_name, key, get) in declared {
+    for (type_name, key, get, batch) in declared {
         let entity = |problem: String| DeriveError::Entity {
             type_name: type_name.clone(),
             problem,
@@ -949,7 +1065,7 @@ pub fn derive(document: &str, settings: &Settings) -> Result<Derived, DeriveErro
         let found = match &get {
             Some(id) => operations
                 .get(id)
-                .map(|(_, c)| c.clone())
+                .map(|o| o.call.clone())
                 .ok_or_else(|| entity(format!("no operation `{id}` in the document")))?,
             None => {
                 let candidates: Vec<Call> = b
@@ -1002,15 +1118,128 @@ pub fn derive(document: &str, settings: &Settings) -> Result<Derived, DeriveErro
             .or_else(|| found.arguments.first())
             .map(|a| a.parameter.clone())
             .ok_or_else(|| entity("its fetch operation takes no parameter for the key".into()))?;
+        let batch = match batch {
+            None => None,
+            Some(id) => {
+                let o = operations
+                    .get(&id)
+                    .ok_or_else(|| entity(format!("no batch operation `{id}` in the document")))?;
+                let element = o.result.trim_end_matches('!');
+                if o.root != "Query"
+                    || !(element == format!("[{type_name}]") || element == format!("[{type_name}!]"))
+                {
+                    return Err(entity(format!(
+                        "the batch operation `{id}` must be a GET answering a list of `{type_name}` (it answers `{}`)",
+                        o.result
+                    )));
+                }
+                // The keys go in the one required argument, else the one
+                // list argument, else the only argument.
+                let all = &o.call.arguments;
+                let required: Vec<&Argument> =
+                    all.iter().filter(|a| o.required.contains(&a.name)).collect();
+                let lists: Vec<&Argument> =
+                    all.iter().filter(|a| o.lists.contains(&a.name)).collect();
+                let only: Vec<&Argument> = all.iter().collect();
+                let argument = match (required.as_slice(), lists.as_slice(), only.as_slice()) {
+                    ([one], _, _) | ([], [one], _) | ([], [], [one]) => *one,
+                    _ => return Err(entity(format!(
+                        "the batch operation `{id}` needs exactly one parameter for the keys (one required argument, or one list argument)"
+                    ))),
+                };
+                Some(BatchCall {
+                    argument: argument.name.clone(),
+                    list: o.lists.contains(&argument.name),
+                    call: o.call.clone(),
+                })
+            }
+        };
         b.plan.entities.insert(
             type_name.clone(),
             EntityCall {
                 key: key.clone(),
                 parameter,
                 call: found,
+                batch,
             },
         );
         keys.insert(type_name.clone(), key);
+    }
+    // Fields added to other domains' entities.
+    let mut extended: BTreeMap<String, (String, Vec<(String, String)>)> = BTreeMap::new();
+    for e in extends {
+        let problem = |problem: String| DeriveError::Entity {
+            type_name: e.type_name.clone(),
+            problem,
+        };
+        if b.objects.contains_key(&e.type_name) {
+            return Err(problem(format!(
+                "it is derived from this document, so it cannot also be extended as another domain's entity (declare it an entity instead of adding `{}`)",
+                e.field
+            )));
+        }
+        if !valid_name(&e.field) || e.field == e.key {
+            return Err(problem(format!(
+                "`{}` cannot be the name of a field added to it",
+                e.field
+            )));
+        }
+        let o = operations
+            .get(&e.get)
+            .ok_or_else(|| problem(format!("no operation `{}` in the document", e.get)))?;
+        if o.root != "Query" {
+            return Err(problem(format!(
+                "`{}` must be a GET operation to answer `{}`",
+                e.get, e.field
+            )));
+        }
+        let paths: Vec<&Argument> = o
+            .call
+            .arguments
+            .iter()
+            .filter(|a| a.location == In::Path)
+            .collect();
+        let parameter = paths
+            .iter()
+            .find(|a| a.parameter == e.key)
+            .or(match paths.as_slice() {
+                [one] => Some(one),
+                _ => None,
+            })
+            .map(|a| a.parameter.clone())
+            .or_else(|| match o.call.arguments.as_slice() {
+                [one] => Some(one.parameter.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                problem(format!(
+                    "`{}` has no single parameter for the key `{}` (one path parameter, or one named `{}`)",
+                    e.get, e.key, e.key
+                ))
+            })?;
+        let entry = extended
+            .entry(e.type_name.clone())
+            .or_insert_with(|| (e.key.clone(), Vec::new()));
+        if entry.0 != e.key {
+            return Err(problem(format!(
+                "it is extended by two keys, `{}` and `{}`",
+                entry.0, e.key
+            )));
+        }
+        if entry.1.iter().any(|(f, _)| *f == e.field) {
+            return Err(problem(format!("`{}` is added twice", e.field)));
+        }
+        entry
+            .1
+            .push((e.field.clone(), o.result.trim_end_matches('!').to_string()));
+        b.plan.extensions.insert(
+            format!("{}.{}", e.type_name, e.field),
+            Extension {
+                key: e.key.clone(),
+                parameter,
+                call: o.call.clone(),
+            },
+        );
     }
 
     let mut sdl = String::from(
@@ -1044,8 +1273,17 @@ pub fn derive(document: &str, settings: &Settings) -> Result<Derived, DeriveErro
         }
         sdl.push_str("}\n");
     }
+    for (name, (key, fields)) in &extended {
+        sdl.push_str(&format!(
+            "\ntype {name} @key(fields: \"{key}\") {{\n  {key}: ID!\n"
+        ));
+        for (field, ty) in fields {
+            sdl.push_str(&format!("  {field}: {ty}\n"));
+        }
+        sdl.push_str("}\n");
+    }
     for (name, key) in &b.stubs {
-        if b.objects.contains_key(name) {
+        if b.objects.contains_key(name) || extended.contains_key(name) {
             continue;
         }
         sdl.push_str(&format!(

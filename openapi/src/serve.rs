@@ -7,7 +7,7 @@
 //! fit the document become GraphQL errors at the field's path naming the
 //! domain; an entity lookup answered 404 is `null` with an error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +27,13 @@ use crate::{Call, Derived, In, Plan, UnionRule};
 
 /// Entity fetches one `_entities` request runs at once against the REST API.
 const ENTITY_FETCHES: usize = 8;
+
+/// REST calls one GraphQL request runs at once (entity fetches, fields
+/// added to other domains' entities, batches), whatever asks for them.
+const CALLS_PER_REQUEST: usize = 16;
+
+/// Keys one batch call carries at most (URLs stay well under 8 KiB).
+const BATCH_KEYS: usize = 100;
 
 /// Why a derived subgraph cannot be served.
 #[derive(Debug, thiserror::Error)]
@@ -55,9 +62,28 @@ pub struct Upstream {
 /// a list of objects.
 struct Missing(String);
 
-/// Headers of the GraphQL request that go on to the REST calls.
-#[derive(Clone, Default)]
-struct Forwarded(Vec<(String, String)>);
+/// Per GraphQL request: its headers that go on to the REST calls, and the
+/// bound on its calls in flight.
+#[derive(Clone)]
+struct Forwarded {
+    headers: Arc<Vec<(String, String)>>,
+    calls: Arc<tokio::sync::Semaphore>,
+}
+
+impl Forwarded {
+    fn new(headers: Vec<(String, String)>) -> Self {
+        Self {
+            headers: Arc::new(headers),
+            calls: Arc::new(tokio::sync::Semaphore::new(CALLS_PER_REQUEST)),
+        }
+    }
+}
+
+impl Default for Forwarded {
+    fn default() -> Self {
+        Self::new(Vec::new())
+    }
+}
 
 struct Shared {
     plan: Plan,
@@ -67,7 +93,12 @@ struct Shared {
     kinds: BTreeMap<String, Kind>,
     /// Enum → the document's value (as text) → GraphQL value.
     enum_back: BTreeMap<String, BTreeMap<String, String>>,
+    /// Other domains' entities this one adds fields to.
+    extended: BTreeSet<String>,
 }
+
+/// Entities fetched by batch: (type, key as text) → the entity or why not.
+type Batched = HashMap<(String, String), Result<Value, String>>;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Kind {
@@ -116,7 +147,10 @@ impl Subgraph {
                     .map(|v| (name.clone(), v.to_string()))
             })
             .collect();
-        let response = self.schema.execute(request.data(Forwarded(passed))).await;
+        let response = self
+            .schema
+            .execute(request.data(Forwarded::new(passed)))
+            .await;
         serde_json::to_value(&response).unwrap_or_else(|e| {
             serde_json::json!({ "errors": [{ "message": format!("answer not serializable: {e}") }] })
         })
@@ -195,6 +229,12 @@ pub fn schema(derived: &Derived, upstream: Upstream) -> Result<Schema, ServeErro
         http,
         kinds,
         enum_back,
+        extended: derived
+            .plan
+            .extensions
+            .keys()
+            .filter_map(|c| c.split_once('.').map(|(t, _)| t.to_string()))
+            .collect(),
     });
     let has_mutation = doc.definitions.iter().any(
         |d| matches!(d, Definition::TypeDefinition(TypeDefinition::Object(o)) if o.name == "Mutation"),
@@ -271,46 +311,16 @@ pub fn schema(derived: &Derived, upstream: Upstream) -> Result<Schema, ServeErro
                     .to_string();
                 jobs.push((typename, representation));
             }
+            // Batched types first: all their keys, one call per `BATCH_KEYS`.
+            let batched = Arc::new(shared.fetch_batches(&jobs, &forwarded).await);
             let fetches = jobs.into_iter().map(|(typename, representation)| {
                 let shared = shared.clone();
                 let forwarded = forwarded.clone();
+                let batched = batched.clone();
                 async move {
-                    let Some(entity) = shared.plan.entities.get(&typename) else {
-                        let any = shared
-                            .plan
-                            .entities
-                            .keys()
-                            .next()
-                            .cloned()
-                            .unwrap_or_default();
-                        return FieldValue::owned_any(Missing(format!(
-                            "`{typename}` is not an entity of domain `{}`",
-                            shared.upstream.domain
-                        )))
-                        .with_type(any);
-                    };
-                    let key = representation
-                        .get(&entity.key)
-                        .cloned()
-                        .unwrap_or(Value::Null);
-                    let mut args = BTreeMap::new();
-                    if let Some(argument) = entity
-                        .call
-                        .arguments
-                        .iter()
-                        .find(|a| a.parameter == entity.parameter)
-                    {
-                        args.insert(argument.name.clone(), key);
-                    }
-                    match shared.call(&entity.call, &args, &forwarded).await {
-                        Ok(Value::Null) => FieldValue::owned_any(Missing(format!(
-                            "domain `{}` answered null for this `{typename}`",
-                            shared.upstream.domain
-                        )))
-                        .with_type(typename),
-                        Ok(body) => FieldValue::owned_any(body).with_type(typename),
-                        Err(e) => FieldValue::owned_any(Missing(e.to_string())).with_type(typename),
-                    }
+                    shared
+                        .entity(typename, representation, &batched, &forwarded)
+                        .await
                 }
             });
             let answers: Vec<FieldValue<'static>> = futures_util::stream::iter(fetches)
@@ -333,6 +343,14 @@ fn text_of(value: &Value) -> String {
     }
 }
 
+/// A value as one text, a list's items comma-separated.
+fn comma_text(value: &Value) -> String {
+    match value {
+        Value::Array(items) => items.iter().map(text_of).collect::<Vec<_>>().join(","),
+        other => text_of(other),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 enum CallError {
     #[error("{0}")]
@@ -342,6 +360,164 @@ enum CallError {
 }
 
 impl Shared {
+    /// One entity of an `_entities` request.
+    async fn entity(
+        &self,
+        typename: String,
+        representation: Value,
+        batched: &Batched,
+        forwarded: &Forwarded,
+    ) -> FieldValue<'static> {
+        let domain = &self.upstream.domain;
+        if self.extended.contains(&typename) {
+            // Another domain's entity: its key is all this one needs.
+            return FieldValue::owned_any(representation).with_type(typename);
+        }
+        let Some(entity) = self.plan.entities.get(&typename) else {
+            let known = self
+                .plan
+                .entities
+                .keys()
+                .chain(self.extended.iter())
+                .next()
+                .cloned()
+                .unwrap_or_else(|| typename.clone());
+            return FieldValue::owned_any(Missing(format!(
+                "`{typename}` is not an entity of domain `{domain}`"
+            )))
+            .with_type(known);
+        };
+        let key = representation
+            .get(&entity.key)
+            .cloned()
+            .unwrap_or(Value::Null);
+        if entity.batch.is_some() {
+            let text = text_of(&key);
+            return match batched.get(&(typename.clone(), text.clone())) {
+                Some(Ok(body)) => FieldValue::owned_any(body.clone()).with_type(typename),
+                Some(Err(e)) => FieldValue::owned_any(Missing(e.clone())).with_type(typename),
+                None => FieldValue::owned_any(Missing(format!(
+                    "domain `{domain}` answered no `{typename}` with {} `{text}`",
+                    entity.key
+                )))
+                .with_type(typename),
+            };
+        }
+        let mut args = BTreeMap::new();
+        if let Some(argument) = entity
+            .call
+            .arguments
+            .iter()
+            .find(|a| a.parameter == entity.parameter)
+        {
+            args.insert(argument.name.clone(), key);
+        }
+        match self.call(&entity.call, &args, forwarded).await {
+            Ok(Value::Null) => FieldValue::owned_any(Missing(format!(
+                "domain `{domain}` answered null for this `{typename}`"
+            )))
+            .with_type(typename),
+            Ok(body) => FieldValue::owned_any(body).with_type(typename),
+            Err(e) => FieldValue::owned_any(Missing(e.to_string())).with_type(typename),
+        }
+    }
+
+    /// The entities of `jobs` whose type has a batch operation, fetched by
+    /// their distinct keys, `BATCH_KEYS` per call.
+    async fn fetch_batches(&self, jobs: &[(String, Value)], forwarded: &Forwarded) -> Batched {
+        let mut wanted: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+        let mut seen: BTreeSet<(&str, String)> = BTreeSet::new();
+        for (typename, representation) in jobs {
+            let Some(entity) = self.plan.entities.get(typename) else {
+                continue;
+            };
+            if entity.batch.is_none() {
+                continue;
+            }
+            let Some(key) = representation.get(&entity.key).filter(|k| !k.is_null()) else {
+                continue;
+            };
+            if seen.insert((typename.as_str(), text_of(key))) {
+                wanted.entry(typename).or_default().push(key.clone());
+            }
+        }
+        let mut chunks: Vec<(String, Vec<Value>)> = Vec::new();
+        for (typename, keys) in &wanted {
+            for chunk in keys.chunks(BATCH_KEYS) {
+                chunks.push((typename.to_string(), chunk.to_vec()));
+            }
+        }
+        let mut fetches = Vec::with_capacity(chunks.len());
+        for (typename, chunk) in chunks {
+            fetches.push(self.fetch_batch(typename, chunk, forwarded));
+        }
+        let answers: Vec<(String, Vec<Value>, Result<Value, CallError>)> =
+            futures_util::stream::iter(fetches)
+                .buffered(ENTITY_FETCHES)
+                .collect()
+                .await;
+        let mut batched = Batched::new();
+        for (typename, chunk, answer) in answers {
+            let typename = typename.as_str();
+            let key_field = self
+                .plan
+                .entities
+                .get(typename)
+                .map(|e| e.key.as_str())
+                .unwrap_or_default();
+            match answer {
+                Ok(Value::Array(items)) => {
+                    for item in items {
+                        if let Some(key) = item.get(key_field).filter(|k| !k.is_null()) {
+                            batched.insert((typename.to_string(), text_of(key)), Ok(item.clone()));
+                        }
+                    }
+                }
+                Ok(other) => {
+                    let why = format!(
+                        "domain `{}` answered {} to the batch fetch of `{typename}`, not a list",
+                        self.upstream.domain,
+                        kind_of(&other)
+                    );
+                    for key in chunk {
+                        batched.insert((typename.to_string(), text_of(&key)), Err(why.clone()));
+                    }
+                }
+                Err(e) => {
+                    for key in chunk {
+                        batched.insert((typename.to_string(), text_of(&key)), Err(e.to_string()));
+                    }
+                }
+            }
+        }
+        batched
+    }
+
+    /// One batch call: `chunk`'s keys of `typename`.
+    async fn fetch_batch(
+        &self,
+        typename: String,
+        chunk: Vec<Value>,
+        forwarded: &Forwarded,
+    ) -> (String, Vec<Value>, Result<Value, CallError>) {
+        let Some(batch) = self
+            .plan
+            .entities
+            .get(&typename)
+            .and_then(|e| e.batch.as_ref())
+        else {
+            return (typename, chunk, Ok(Value::Null));
+        };
+        let keys = if batch.list {
+            Value::Array(chunk.clone())
+        } else {
+            Value::String(comma_text(&Value::Array(chunk.clone())))
+        };
+        let args = BTreeMap::from([(batch.argument.clone(), keys)]);
+        let answer = self.call(&batch.call, &args, forwarded).await;
+        (typename, chunk, answer)
+    }
+
     /// The document's value of an argument (enum values mapped back).
     fn parameter_value(&self, value: &Value, enum_type: Option<&str>) -> Value {
         match (enum_type.and_then(|e| self.plan.enums.get(e)), value) {
@@ -358,32 +534,53 @@ impl Shared {
     ) -> Result<Value, CallError> {
         let domain = &self.upstream.domain;
         let mut path = call.path.clone();
-        let mut query: Vec<(String, String)> = Vec::new();
-        let mut headers: Vec<(String, String)> = forwarded.0.clone();
+        // `name=value` pairs, percent-encoded; a comma list's commas stay
+        // literal (they separate its items, encoded commas are data).
+        let mut query: Vec<String> = Vec::new();
+        let mut headers: Vec<(String, String)> = forwarded.headers.as_ref().clone();
         for argument in &call.arguments {
             let Some(value) = args.get(&argument.name).filter(|v| !v.is_null()) else {
                 continue;
             };
             match argument.location {
                 In::Path => {
-                    let encoded: String = url_escape(&text_of(value));
+                    let encoded = match value {
+                        Value::Array(items) => items
+                            .iter()
+                            .map(|i| url_escape(&text_of(i)))
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        other => url_escape(&text_of(other)),
+                    };
                     path = path.replace(&format!("{{{}}}", argument.parameter), &encoded);
                 }
-                In::Query => match value {
-                    Value::Array(items) => {
-                        for item in items {
-                            query.push((argument.parameter.clone(), text_of(item)));
+                In::Query => {
+                    let name = url_escape(&argument.parameter);
+                    match value {
+                        Value::Array(items) if argument.comma => {
+                            let items: Vec<String> =
+                                items.iter().map(|i| url_escape(&text_of(i))).collect();
+                            query.push(format!("{name}={}", items.join(",")));
                         }
+                        Value::Array(items) => {
+                            for item in items {
+                                query.push(format!("{name}={}", url_escape(&text_of(item))));
+                            }
+                        }
+                        other => query.push(format!("{name}={}", url_escape(&text_of(other)))),
                     }
-                    other => query.push((argument.parameter.clone(), text_of(other))),
-                },
-                In::Header => headers.push((argument.parameter.clone(), text_of(value))),
+                }
+                In::Header => headers.push((argument.parameter.clone(), comma_text(value))),
             }
         }
-        let url = format!("{}{}", self.upstream.base_url.trim_end_matches('/'), path);
+        let mut url = format!("{}{}", self.upstream.base_url.trim_end_matches('/'), path);
+        if !query.is_empty() {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&query.join("&"));
+        }
         let method = reqwest::Method::from_bytes(call.method.as_bytes())
             .map_err(|e| CallError::Failed(format!("domain `{domain}`: {e}")))?;
-        let mut request = self.http.request(method, &url).query(&query);
+        let mut request = self.http.request(method, &url);
         for (name, value) in &headers {
             request = request.header(name.as_str(), value.as_str());
         }
@@ -391,6 +588,11 @@ impl Shared {
             request = request.json(body);
         }
         let what = format!("domain `{domain}`: {} {path}", call.method);
+        let _permit = forwarded
+            .calls
+            .acquire()
+            .await
+            .map_err(|e| CallError::Failed(format!("{what}: {e}")))?;
         let response = request.send().await.map_err(|e| {
             CallError::Failed(if e.is_timeout() {
                 format!("{what} timed out")
@@ -687,6 +889,30 @@ fn property_field(shared: &Arc<Shared>, owner: &str, def: &ast::Field<'static, S
                 return Err(async_graphql::Error::new(why.clone()));
             }
             let parent = ctx.parent_value.try_downcast_ref::<Value>()?;
+            if let Some(extension) = shared.plan.extensions.get(&coordinate) {
+                // A field added to another domain's entity: called by its key.
+                let key = parent.get(&extension.key).cloned().unwrap_or(Value::Null);
+                if key.is_null() {
+                    return Ok(None);
+                }
+                let mut args = BTreeMap::new();
+                if let Some(argument) = extension
+                    .call
+                    .arguments
+                    .iter()
+                    .find(|a| a.parameter == extension.parameter)
+                {
+                    args.insert(argument.name.clone(), key);
+                }
+                let forwarded = ctx.data_opt::<Forwarded>().cloned().unwrap_or_default();
+                let body = shared
+                    .call(&extension.call, &args, &forwarded)
+                    .await
+                    .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+                return shared
+                    .produce(&ty, body, &coordinate)
+                    .map_err(async_graphql::Error::new);
+            }
             if let Some(reference) = shared.plan.references.get(&coordinate) {
                 let key = parent
                     .get(&reference.property)

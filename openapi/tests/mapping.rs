@@ -1,6 +1,6 @@
 //! One test per mapping rule; every derived subgraph must compose alone.
 
-use openapi::{derive, DeriveError, EntitySetting, In, Settings, UnionRule};
+use openapi::{derive, DeriveError, EntitySetting, ExtensionSetting, In, Settings, UnionRule};
 
 const SHIPMENTS: &str = r##"
 openapi: 3.1.0
@@ -289,6 +289,7 @@ fn entities_from_the_document_or_the_registration() {
             type_name: "Parcel".into(),
             key: "code".into(),
             get: "getParcelsByCode".into(),
+            batch: None,
         }],
         ..Default::default()
     });
@@ -307,6 +308,7 @@ fn entities_from_the_document_or_the_registration() {
                 type_name: "Parcel".into(),
                 key: "weight".into(),
                 get: "getShipment".into(),
+                batch: None,
             }],
             ..Default::default()
         },
@@ -358,4 +360,197 @@ fn broken_documents_are_refused_with_their_reason() {
         derive(r#"{"openapi": "2.5"}"#, &Settings::default()),
         Err(DeriveError::Version(_))
     ));
+}
+
+const INVOICES: &str = r##"
+openapi: 3.1.0
+info: { title: invoices, version: "1" }
+paths:
+  /invoices:
+    get:
+      operationId: invoicesByIds
+      parameters:
+        - { name: ids, in: query, required: true, explode: false, schema: { type: array, items: { type: string } } }
+        - { name: tag, in: query, schema: { type: array, items: { type: string } } }
+      responses:
+        "200":
+          description: the invoices asked for
+          content:
+            application/json:
+              schema: { type: array, items: { $ref: "#/components/schemas/Invoice" } }
+  /invoices/{id}:
+    get:
+      operationId: invoice
+      parameters:
+        - { name: id, in: path, required: true, schema: { type: string } }
+      responses:
+        "200":
+          description: one
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Invoice" }
+  /customers/{customerId}/invoices:
+    get:
+      operationId: customerInvoices
+      x-meshwork-extends: { type: Customer, key: id, field: invoices }
+      parameters:
+        - { name: customerId, in: path, required: true, schema: { type: string } }
+      responses:
+        "200":
+          description: a customer's invoices
+          content:
+            application/json:
+              schema: { type: array, items: { $ref: "#/components/schemas/Invoice" } }
+  /orders/{orderId}/invoice:
+    get:
+      operationId: orderInvoice
+      parameters:
+        - { name: orderId, in: path, required: true, schema: { type: string } }
+      responses:
+        "200":
+          description: an order's invoice
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Invoice" }
+components:
+  schemas:
+    Invoice:
+      type: object
+      x-meshwork-key: id
+      x-meshwork-batch: invoicesByIds
+      required: [id]
+      properties:
+        id: { type: string }
+        amount: { type: number }
+"##;
+
+fn compose_alone(sdl: &str) {
+    composition::compose(&[composition::Subgraph {
+        name: "invoices".into(),
+        url: "http://invoices.local/graphql".into(),
+        sdl: sdl.to_string(),
+    }])
+    .unwrap_or_else(|e| panic!("composes alone: {e}\n{sdl}"));
+}
+
+#[test]
+fn other_domains_entities_gain_fields_from_the_document_or_the_registration() {
+    let settings = Settings {
+        extends: vec![ExtensionSetting {
+            type_name: "Order".into(),
+            key: "id".into(),
+            field: "invoice".into(),
+            get: "orderInvoice".into(),
+        }],
+        ..Default::default()
+    };
+    let d = derive(INVOICES, &settings).unwrap_or_else(|e| panic!("derives: {e}"));
+    compose_alone(&d.sdl);
+    assert!(
+        d.sdl.contains(
+            "type Customer @key(fields: \"id\") {\n  id: ID!\n  invoices: [Invoice!]\n}"
+        ),
+        "{}",
+        d.sdl
+    );
+    assert!(
+        d.sdl
+            .contains("type Order @key(fields: \"id\") {\n  id: ID!\n  invoice: Invoice\n}"),
+        "{}",
+        d.sdl
+    );
+    let customer = &d.plan.extensions["Customer.invoices"];
+    assert_eq!(
+        (customer.call.path.as_str(), customer.parameter.as_str()),
+        ("/customers/{customerId}/invoices", "customerId")
+    );
+    // The same composes beside the domain that owns the entity.
+    composition::compose(&[
+        composition::Subgraph {
+            name: "invoices".into(),
+            url: "http://invoices.local/graphql".into(),
+            sdl: d.sdl.clone(),
+        },
+        composition::Subgraph {
+            name: "customers".into(),
+            url: "http://customers.local/graphql".into(),
+            sdl: "extend schema @link(url: \"https://specs.apollo.dev/federation/v2.3\", import: [\"@key\"])\n\
+                  type Query { customer(id: ID!): Customer }\n\
+                  type Customer @key(fields: \"id\") { id: ID! name: String }\n\
+                  type Order @key(fields: \"id\") { id: ID! total: Float }\n"
+                .into(),
+        },
+    ])
+    .unwrap_or_else(|e| panic!("composes with the owner: {e}\n{}", d.sdl));
+
+    // Refused, with the reason: an unknown operation, a type derived here,
+    // a field named like the key, two keys for one type.
+    for (extension, says) in [
+        (("Order", "id", "invoice", "nothing"), "no operation `nothing`"),
+        (("Invoice", "id", "twin", "invoice"), "derived from this document"),
+        (("Order", "id", "id", "orderInvoice"), "cannot be the name"),
+        (("Customer", "code", "latest", "orderInvoice"), "two keys"),
+    ] {
+        let (type_name, key, field, get) = extension;
+        let refused = derive(
+            INVOICES,
+            &Settings {
+                extends: vec![ExtensionSetting {
+                    type_name: type_name.into(),
+                    key: key.into(),
+                    field: field.into(),
+                    get: get.into(),
+                }],
+                ..Default::default()
+            },
+        );
+        match refused {
+            Err(DeriveError::Entity { problem, .. }) => {
+                assert!(problem.contains(says), "{problem}")
+            }
+            other => panic!("{extension:?}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_declared_batch_operation_and_comma_separated_lists() {
+    let d = derive(INVOICES, &Settings::default()).unwrap_or_else(|e| panic!("derives: {e}"));
+    compose_alone(&d.sdl);
+    let batch = d.plan.entities["Invoice"]
+        .batch
+        .as_ref()
+        .expect("the batch operation is planned");
+    assert_eq!(
+        (batch.call.path.as_str(), batch.argument.as_str(), batch.list),
+        ("/invoices", "ids", true)
+    );
+    // `explode: false` sends one comma-separated value; the default
+    // (`explode: true`) repeats the parameter.
+    let call = &d.plan.calls["Query.invoicesByIds"];
+    let comma: Vec<(&str, bool)> = call
+        .arguments
+        .iter()
+        .map(|a| (a.name.as_str(), a.comma))
+        .collect();
+    assert_eq!(comma, [("ids", true), ("tag", false)]);
+    // A batch operation must answer a list of the entity.
+    let refused = derive(
+        INVOICES,
+        &Settings {
+            entities: vec![EntitySetting {
+                type_name: "Invoice".into(),
+                key: "id".into(),
+                get: "invoice".into(),
+                batch: Some("orderInvoice".into()),
+            }],
+            ..Default::default()
+        },
+    );
+    match refused {
+        Err(DeriveError::Entity { problem, .. }) => {
+            assert!(problem.contains("answering a list of `Invoice`"), "{problem}")
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -310,3 +310,194 @@ async fn entity_fetches_run_concurrently_in_order() {
     let most = api.most_in_flight.load(Ordering::SeqCst);
     assert!((2..=8).contains(&most), "{most} fetches at once");
 }
+
+const INVOICES: &str = r##"
+openapi: 3.1.0
+info: { title: invoices, version: "1" }
+paths:
+  /invoices:
+    get:
+      operationId: invoicesByIds
+      parameters:
+        - { name: ids, in: query, required: true, explode: false, schema: { type: array, items: { type: string } } }
+      responses:
+        "200":
+          description: the invoices asked for (unknown ids left out)
+          content:
+            application/json:
+              schema: { type: array, items: { $ref: "#/components/schemas/Invoice" } }
+  /invoices/{id}:
+    get:
+      operationId: invoice
+      parameters:
+        - { name: id, in: path, required: true, schema: { type: string } }
+      responses:
+        "200":
+          description: one
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Invoice" }
+  /customers/{customerId}/invoices:
+    get:
+      operationId: customerInvoices
+      x-meshwork-extends: { type: Customer, key: id, field: invoices }
+      parameters:
+        - { name: customerId, in: path, required: true, schema: { type: string } }
+      responses:
+        "200":
+          description: a customer's invoices
+          content:
+            application/json:
+              schema: { type: array, items: { $ref: "#/components/schemas/Invoice" } }
+components:
+  schemas:
+    Invoice:
+      type: object
+      x-meshwork-key: id
+      x-meshwork-batch: invoicesByIds
+      required: [id]
+      properties:
+        id: { type: string }
+        amount: { type: number }
+"##;
+
+/// Calls the invoices API saw: (path, query).
+type Seen = Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+async fn invoices_subgraph() -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let record = |seen: &Seen, path: String, query: Option<String>| {
+        seen.lock()
+            .expect("lock")
+            .push((path, query.unwrap_or_default()));
+    };
+    let batch = {
+        let seen = seen.clone();
+        move |uri: axum::http::Uri, Query(q): Query<std::collections::HashMap<String, String>>| {
+            let seen = seen.clone();
+            async move {
+                record(&seen, uri.path().into(), uri.query().map(str::to_string));
+                let ids = q.get("ids").cloned().unwrap_or_default();
+                Json(Value::Array(
+                    ids.split(',')
+                        .filter(|id| id.starts_with('i'))
+                        .map(|id| json!({ "id": id, "amount": 10.5 }))
+                        .collect(),
+                ))
+            }
+        }
+    };
+    let one = {
+        let seen = seen.clone();
+        move |uri: axum::http::Uri, Path(id): Path<String>| {
+            let seen = seen.clone();
+            async move {
+                record(&seen, uri.path().into(), None);
+                Json(json!({ "id": id, "amount": 1.0 }))
+            }
+        }
+    };
+    let of_customer = {
+        let seen = seen.clone();
+        move |uri: axum::http::Uri, Path(customer): Path<String>| {
+            let seen = seen.clone();
+            async move {
+                record(&seen, uri.path().into(), None);
+                match customer.as_str() {
+                    "c1" => Json(json!([{ "id": "i1", "amount": 3.5 }, { "id": "i2", "amount": 4 }]))
+                        .into_response(),
+                    "c2" => Json(json!([])).into_response(),
+                    _ => StatusCode::NOT_FOUND.into_response(),
+                }
+            }
+        }
+    };
+    let base = serve(
+        Router::new()
+            .route("/invoices", get(batch))
+            .route("/invoices/{id}", get(one))
+            .route("/customers/{customer}/invoices", get(of_customer)),
+    )
+    .await;
+    let derived = openapi::derive(INVOICES, &openapi::Settings::default()).expect("derives");
+    let router = openapi::serve::router(
+        &derived,
+        openapi::serve::Upstream {
+            domain: "invoices".into(),
+            base_url: base,
+            timeout: Duration::from_secs(1),
+            forward_headers: vec![],
+        },
+    )
+    .expect("serves");
+    (format!("{}/graphql", serve(router).await), seen)
+}
+
+#[tokio::test]
+async fn a_declared_batch_operation_fetches_many_entities_in_one_call() {
+    let (url, seen) = invoices_subgraph().await;
+    let answer = ask(
+        &url,
+        r#"{ _entities(representations: [
+            {__typename: "Invoice", id: "i1"}, {__typename: "Invoice", id: "x9"},
+            {__typename: "Invoice", id: "i2"}, {__typename: "Invoice", id: "i1"}
+        ]) { ... on Invoice { id amount } } }"#,
+    )
+    .await;
+    assert_eq!(
+        answer["data"]["_entities"],
+        json!([{ "id": "i1", "amount": 10.5 }, null, { "id": "i2", "amount": 10.5 }, { "id": "i1", "amount": 10.5 }]),
+        "{answer}"
+    );
+    // The unknown one is null with errors naming the domain and the key.
+    let errors = answer["errors"].as_array().cloned().unwrap_or_default();
+    assert!(!errors.is_empty(), "{answer}");
+    assert!(
+        errors.iter().all(|e| e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`invoices`") && m.contains("x9"))),
+        "{answer}"
+    );
+    // One call for the three distinct keys, comma-separated; no single fetches.
+    let calls = seen.lock().expect("lock").clone();
+    assert_eq!(
+        calls,
+        [("/invoices".to_string(), "ids=i1,x9,i2".to_string())],
+        "{calls:?}"
+    );
+}
+
+#[tokio::test]
+async fn another_domains_entity_gains_a_field_answered_by_its_key() {
+    let (url, seen) = invoices_subgraph().await;
+    let answer = ask(
+        &url,
+        r#"{ _entities(representations: [
+            {__typename: "Customer", id: "c1"}, {__typename: "Customer", id: "c2"},
+            {__typename: "Customer", id: "c404"}
+        ]) { ... on Customer { id invoices { id amount } } } }"#,
+    )
+    .await;
+    let entities = &answer["data"]["_entities"];
+    assert_eq!(
+        entities[0],
+        json!({ "id": "c1", "invoices": [{ "id": "i1", "amount": 3.5 }, { "id": "i2", "amount": 4 }] }),
+        "{answer}"
+    );
+    assert_eq!(entities[1], json!({ "id": "c2", "invoices": [] }), "{answer}");
+    // The 404 leaves no invoices, with an error saying so.
+    assert_eq!(entities[2]["id"], "c404", "{answer}");
+    assert!(entities[2]["invoices"].is_null(), "{answer}");
+    let errors = answer["errors"].as_array().cloned().unwrap_or_default();
+    assert_eq!(errors.len(), 1, "{answer}");
+    assert!(
+        errors[0]["message"].as_str().is_some_and(|m| m.contains("404")),
+        "{answer}"
+    );
+    let mut paths: Vec<String> = seen.lock().expect("lock").iter().map(|(p, _)| p.clone()).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["/customers/c1/invoices", "/customers/c2/invoices", "/customers/c404/invoices"]
+    );
+}

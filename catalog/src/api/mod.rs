@@ -147,6 +147,35 @@ impl Query {
     }
 
     /// One domain by name, deregistered ones included.
+    /// What publishing `document` (SDL, or a REST domain's OpenAPI
+    /// document) as domain `domain`'s next version would do: whether it
+    /// composes, what changes and how severely, what its compatibility mode
+    /// and the governance rules say. Stores nothing.
+    async fn check_schema(
+        &self,
+        ctx: &Context<'_>,
+        domain: String,
+        document: String,
+    ) -> Result<objects::SchemaCheckView> {
+        Ok(objects::SchemaCheckView(
+            catalog(ctx)?
+                .check_schema(&domain, &document)
+                .await
+                .map_err(fail)?,
+        ))
+    }
+
+    /// The mesh's governance rules.
+    async fn governance_rules(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<async_graphql::Json<serde_json::Value>> {
+        let rules = catalog(ctx)?.governance_rules().await.map_err(fail)?;
+        Ok(async_graphql::Json(
+            serde_json::to_value(rules).unwrap_or_default(),
+        ))
+    }
+
     async fn domain(&self, ctx: &Context<'_>, name: String) -> Result<Option<Domain>> {
         Ok(catalog(ctx)?.get(&name).await.map_err(fail)?.map(Domain))
     }
@@ -204,6 +233,27 @@ impl Query {
 #[derive(Default)]
 pub struct Mutation;
 
+impl Mutation {
+    async fn review(
+        &self,
+        ctx: &Context<'_>,
+        domain: String,
+        version_id: i32,
+        approve: bool,
+    ) -> Result<objects::SchemaVersion> {
+        let catalog = catalog(ctx)?;
+        let caller = caller(ctx);
+        let version = catalog
+            .review_schema_version(&caller, &domain, version_id, approve)
+            .await
+            .map_err(fail)?;
+        if approve {
+            catalog.recompose(&caller.name).await.map_err(fail)?;
+        }
+        Ok(objects::SchemaVersion(version, None))
+    }
+}
+
 #[Object]
 impl Mutation {
     /// Registers a domain (or brings back a deregistered one of that name).
@@ -236,6 +286,52 @@ impl Mutation {
             .await
             .map_err(fail)?;
         Ok(outcome.into())
+    }
+
+    /// Approves a schema version held under the strict model: it is served
+    /// from the recomposition this starts.
+    async fn approve_schema_version(
+        &self,
+        ctx: &Context<'_>,
+        domain: String,
+        version_id: i32,
+    ) -> Result<objects::SchemaVersion> {
+        self.review(ctx, domain, version_id, true).await
+    }
+
+    /// Rejects a held schema version; the served one stays.
+    async fn reject_schema_version(
+        &self,
+        ctx: &Context<'_>,
+        domain: String,
+        version_id: i32,
+    ) -> Result<objects::SchemaVersion> {
+        self.review(ctx, domain, version_id, false).await
+    }
+
+    /// Replaces the mesh's governance rules (platform admins): `{naming,
+    /// descriptions: ERROR|WARN, provenance: {level, fields}, forbiddenNames:
+    /// {level, names}}`, each off unless set. They apply to what versions
+    /// published from now on introduce.
+    async fn set_governance_rules(
+        &self,
+        ctx: &Context<'_>,
+        rules: async_graphql::Json<serde_json::Value>,
+    ) -> Result<async_graphql::Json<serde_json::Value>> {
+        let parsed: evolution::Rules = serde_json::from_value(rules.0).map_err(|e| {
+            fail(CatalogError::invalid(
+                "rules",
+                crate::ProblemCode::OutOfRange,
+                format!("not governance rules: {e}"),
+            ))
+        })?;
+        let stored = catalog(ctx)?
+            .set_governance_rules(&caller(ctx), parsed)
+            .await
+            .map_err(fail)?;
+        Ok(async_graphql::Json(
+            serde_json::to_value(stored).unwrap_or_default(),
+        ))
     }
 
     /// Deregisters a domain; it stays visible for audit and lineage history.

@@ -146,18 +146,43 @@ impl Domain {
             .load_one(self.0.id)
             .await
             .map_err(fail_shared)?
-            .map(SchemaVersion))
+            .map(|v| SchemaVersion(v, None)))
     }
 
     /// Every distinct schema version, newest first.
     async fn schema_versions(&self, ctx: &Context<'_>) -> Result<Vec<SchemaVersion>> {
-        Ok(catalog(ctx)?
+        self.schema_history(ctx).await
+    }
+
+    /// The domain's schema history, newest first: each version with its
+    /// number, status (served or held), and what changed from the accepted
+    /// version before it.
+    async fn schema_history(&self, ctx: &Context<'_>) -> Result<Vec<SchemaVersion>> {
+        let versions = catalog(ctx)?
             .schema_versions(self.0.id)
             .await
-            .map_err(fail)?
+            .map_err(fail)?;
+        let count = versions.len() as i32;
+        Ok(versions
             .into_iter()
-            .map(SchemaVersion)
+            .enumerate()
+            .map(|(i, v)| SchemaVersion(v, Some(count - i as i32)))
             .collect())
+    }
+
+    /// The version composition serves: the newest accepted one.
+    async fn served_schema_version(&self, ctx: &Context<'_>) -> Result<Option<SchemaVersion>> {
+        Ok(catalog(ctx)?
+            .served_schema_of(&[self.0.id])
+            .await
+            .map_err(fail)?
+            .remove(&self.0.id)
+            .map(|v| SchemaVersion(v, None)))
+    }
+
+    /// What a new schema version must keep.
+    async fn compatibility(&self) -> crate::spec::Compatibility {
+        crate::schema_evolution::compatibility_of(&self.0).into()
     }
 }
 
@@ -185,11 +210,144 @@ impl LineageInput {
     }
 }
 
-pub struct SchemaVersion(schema_version::Model);
+pub struct SchemaVersion(pub schema_version::Model, pub Option<i32>);
+
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::schema_version::VersionStatus")]
+pub enum VersionStatus {
+    /// Served (or the newest accepted one is).
+    Accepted,
+    /// Held for an admin's approval (strict model); not served.
+    Pending,
+    Rejected,
+    /// Held, then replaced by a newer version before anyone reviewed it.
+    Superseded,
+}
+
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "evolution::Severity")]
+pub enum ChangeSeverity {
+    /// Operations valid before stop working.
+    Breaking,
+    /// Operations keep working but may see what they did not expect.
+    Dangerous,
+    Safe,
+}
+
+/// One change from the previous accepted version.
+#[derive(SimpleObject)]
+pub struct SchemaChange {
+    severity: ChangeSeverity,
+    /// e.g. `FIELD_REMOVED`, `REQUIRED_ARG_ADDED`, `ENUM_VALUE_ADDED`.
+    kind: String,
+    /// `Type`, `Type.field`, `Type.field.argument` or `Enum.VALUE`.
+    path: String,
+    message: String,
+}
+
+impl From<evolution::Change> for SchemaChange {
+    fn from(c: evolution::Change) -> Self {
+        Self {
+            severity: c.severity.into(),
+            kind: c.kind,
+            path: c.path,
+            message: c.message,
+        }
+    }
+}
+
+/// A breaking change the domain's compatibility mode refuses.
+#[derive(SimpleObject)]
+pub struct CompatibilityViolation {
+    /// The earlier version it breaks.
+    against_version_id: i32,
+    /// `BACKWARD`: consumers of that version would break on this one;
+    /// `FORWARD`: consumers of this one would break on that one.
+    direction: String,
+    change: SchemaChange,
+}
+
+/// A governance rule a version's changes break.
+#[derive(SimpleObject)]
+pub struct RuleViolation {
+    rule: String,
+    /// `ERROR` (holds a strict domain's version) or `WARN`.
+    level: String,
+    path: String,
+    message: String,
+}
+
+fn text_of<T: serde::Serialize>(value: T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+pub(crate) fn violations(checks: &crate::schema_evolution::Checks) -> Vec<CompatibilityViolation> {
+    checks
+        .compatibility
+        .iter()
+        .map(|v| CompatibilityViolation {
+            against_version_id: v.against_version_id,
+            direction: text_of(v.violation.direction),
+            change: v.violation.change.clone().into(),
+        })
+        .collect()
+}
+
+pub(crate) fn rule_violations(checks: &crate::schema_evolution::Checks) -> Vec<RuleViolation> {
+    checks
+        .rules
+        .iter()
+        .map(|r| RuleViolation {
+            rule: r.rule.clone(),
+            level: text_of(r.level),
+            path: r.path.clone(),
+            message: r.message.clone(),
+        })
+        .collect()
+}
 
 /// One distinct version of a domain's schema.
 #[Object]
 impl SchemaVersion {
+    async fn id(&self) -> i32 {
+        self.0.id
+    }
+    /// Its number in the domain's history (1 = the first), where listed.
+    async fn version(&self) -> Option<i32> {
+        self.1
+    }
+    async fn status(&self) -> VersionStatus {
+        self.0.status.into()
+    }
+    /// What changed from the accepted version before it.
+    async fn changes(&self) -> Vec<SchemaChange> {
+        crate::schema_evolution::changes_of(&self.0)
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    }
+    /// Breaking changes its domain's compatibility mode refuses.
+    async fn compatibility_violations(&self) -> Vec<CompatibilityViolation> {
+        violations(&crate::schema_evolution::checks_of(&self.0))
+    }
+    /// Governance rules its changes break.
+    async fn rule_violations(&self) -> Vec<RuleViolation> {
+        rule_violations(&crate::schema_evolution::checks_of(&self.0))
+    }
+    /// Why it could not be compared with earlier versions, if it could not.
+    async fn check_error(&self) -> Option<String> {
+        crate::schema_evolution::checks_of(&self.0).error
+    }
+    /// Who approved or rejected it, when it was held.
+    async fn reviewed_by(&self) -> Option<&str> {
+        self.0.reviewed_by.as_deref()
+    }
+    async fn reviewed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.reviewed_at
+    }
     /// SHA-256 of the document, hex.
     async fn hash(&self) -> &str {
         &self.0.hash
@@ -528,5 +686,58 @@ impl From<crate::PullOutcome> for PullResult {
                 reason: Some(reason),
             },
         }
+    }
+}
+
+/// What publishing a candidate schema would do (`meshwork schema check`).
+pub struct SchemaCheckView(pub crate::schema_evolution::SchemaCheck);
+
+#[Object]
+impl SchemaCheckView {
+    async fn domain(&self) -> &str {
+        &self.0.domain.name
+    }
+    /// Whether it would be served: it composes with the current graph and,
+    /// for a strict domain, passes its compatibility mode and every
+    /// error-level rule.
+    async fn accepted(&self) -> bool {
+        self.0.accepted()
+    }
+    async fn model(&self) -> GovernanceModel {
+        self.0.domain.model.into()
+    }
+    async fn compatibility(&self) -> crate::spec::Compatibility {
+        crate::schema_evolution::compatibility_of(&self.0.domain).into()
+    }
+    async fn composes(&self) -> bool {
+        self.0.composes()
+    }
+    async fn composition_errors(&self) -> Result<Vec<CompositionProblem>> {
+        let value = serde_json::to_value(&self.0.composition_errors)
+            .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+        stored_list(&value)
+    }
+    async fn changes(&self) -> Vec<SchemaChange> {
+        self.0
+            .assessment
+            .changes
+            .iter()
+            .cloned()
+            .map(Into::into)
+            .collect()
+    }
+    async fn compatibility_violations(&self) -> Vec<CompatibilityViolation> {
+        violations(&self.0.assessment.checks)
+    }
+    async fn rule_violations(&self) -> Vec<RuleViolation> {
+        rule_violations(&self.0.assessment.checks)
+    }
+    /// Why it could not be checked (it does not parse or derive).
+    async fn error(&self) -> Option<String> {
+        self.0.assessment.checks.error.clone()
+    }
+    /// REST domains: the derivation's choices.
+    async fn derivation_warnings(&self) -> Vec<String> {
+        self.0.derivation_warnings.clone()
     }
 }
