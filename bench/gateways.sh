@@ -6,15 +6,17 @@
 # bench/RESULTS.md.
 #
 # Needs: wrk (Debian package), release builds of `meshwork` and
-# `bench-subgraphs`, and a plain Hive Router binary:
-#   cargo build --release -p meshwork -p domains --bins
+# `bench-subgraphs`, and a plain Hive Router binary: `hive-router-plain`
+# (the engine started by its own crate's entry point, built with Meshwork),
+# or set HIVE_ROUTER_BIN to one installed with
 #   cargo install hive-router --version =0.2.19 --features graphiql --locked --root DIR
+#   cargo build --release --bin meshwork --bin hive-router-plain && cargo build --release -p domains --bins
 # Usage: bench/gateways.sh [seconds per run, default 20] [connections, default 50]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-20}
 connections=${2:-50}
-hive=${HIVE_ROUTER_BIN:-$(command -v hive-router || true)}
+hive=${HIVE_ROUTER_BIN:-$(command -v hive-router || echo "${CARGO_TARGET_DIR:-target}/release/hive-router-plain")}
 source bench/common.sh
 bench_init "$hive"
 bench_setup

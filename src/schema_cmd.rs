@@ -106,8 +106,12 @@ async fn run_inner(remote: &Remote, command: SchemaCommand) -> anyhow::Result<Ex
             }
             Ok(ExitCode::SUCCESS)
         }
-        SchemaCommand::Approve { domain, version } => review(&client, remote, &domain, version, true).await,
-        SchemaCommand::Reject { domain, version } => review(&client, remote, &domain, version, false).await,
+        SchemaCommand::Approve { domain, version } => {
+            review(&client, remote, &domain, version, true).await
+        }
+        SchemaCommand::Reject { domain, version } => {
+            review(&client, remote, &domain, version, false).await
+        }
     }
 }
 
@@ -189,7 +193,11 @@ fn print_check(c: &Value) {
     for line in changes {
         println!("    {line}");
     }
-    for v in c["compatibilityViolations"].as_array().into_iter().flatten() {
+    for v in c["compatibilityViolations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         println!(
             "  compatibility ({} against version id {}): {}",
             text(&v["direction"]).to_lowercase(),
@@ -221,14 +229,22 @@ fn print_history(d: &Value) {
     let mut t = table(&["version", "id", "fetched", "status", "changes"]);
     for v in d["schemaHistory"].as_array().into_iter().flatten() {
         let mut lines = changes_text(&v["changes"]);
-        for x in v["compatibilityViolations"].as_array().into_iter().flatten() {
+        for x in v["compatibilityViolations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             lines.push(format!(
                 "refused by compatibility: {}",
                 text(&x["change"]["message"])
             ));
         }
         for r in v["ruleViolations"].as_array().into_iter().flatten() {
-            lines.push(format!("rule {}: {}", text(&r["rule"]), text(&r["message"])));
+            lines.push(format!(
+                "rule {}: {}",
+                text(&r["rule"]),
+                text(&r["message"])
+            ));
         }
         let mut status = text(&v["status"]).to_lowercase();
         if let Some(by) = v["reviewedBy"].as_str() {

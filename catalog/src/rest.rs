@@ -62,12 +62,7 @@ impl Catalog {
         // Hot path: the subgraph served a moment ago, without asking the
         // database (dropped on every recomposition, and after a few
         // seconds in case another control plane changed it).
-        let cached = self.rest_by_name.read().ok().and_then(|m| {
-            m.get(name)
-                .filter(|(at, _)| at.elapsed() < REST_CACHE_FOR)
-                .map(|(_, s)| s.clone())
-        });
-        if let Some(subgraph) = cached {
+        if let Some(subgraph) = self.hot_rest_subgraph(name) {
             return Ok(subgraph.answer(headers, request).await);
         }
         let domain = self.get_active(name).await?;
@@ -112,25 +107,38 @@ impl Catalog {
         headers: &[(String, String)],
         body: &[u8],
     ) -> Value {
-        let mut map = HeaderMap::new();
-        for (k, v) in headers {
-            if let (Ok(k), Ok(v)) = (
-                axum::http::HeaderName::from_bytes(k.as_bytes()),
-                axum::http::HeaderValue::from_str(v),
-            ) {
-                map.insert(k, v);
-            }
-        }
-        let request: async_graphql::Request = match serde_json::from_slice(body) {
-            Ok(r) => r,
-            Err(e) => {
-                return serde_json::json!({ "errors": [{ "message": format!("not a GraphQL request: {e}") }] })
-            }
+        let (map, request) = match parse_body(headers, body) {
+            Ok(parsed) => parsed,
+            Err(answer) => return answer,
         };
         match self.answer_rest(name, &map, request).await {
             Ok(v) => v,
             Err(e) => serde_json::json!({ "errors": [{ "message": e.to_string() }] }),
         }
+    }
+
+    /// [`Self::answer_rest_body`] when domain `name`'s subgraph was served a
+    /// moment ago: no database access, so it may run on any runtime (the
+    /// engine's own); `None` otherwise.
+    pub async fn answer_rest_body_hot(
+        &self,
+        name: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Option<Value> {
+        let subgraph = self.hot_rest_subgraph(name)?;
+        Some(match parse_body(headers, body) {
+            Ok((map, request)) => subgraph.answer(&map, request).await,
+            Err(answer) => answer,
+        })
+    }
+
+    fn hot_rest_subgraph(&self, name: &str) -> Option<openapi::serve::Subgraph> {
+        self.rest_by_name.read().ok().and_then(|m| {
+            m.get(name)
+                .filter(|(at, _)| at.elapsed() < REST_CACHE_FOR)
+                .map(|(_, s)| s.clone())
+        })
     }
 
     /// Forgets the served subgraphs by name (a recomposition may have
@@ -208,4 +216,26 @@ pub(crate) fn settings_json(spec: &crate::spec::DomainSpec) -> Option<Value> {
     (settings != openapi::Settings::default())
         .then(|| serde_json::to_value(&settings).ok())
         .flatten()
+}
+
+/// Headers and a JSON body as the subgraph takes them; else the error answer.
+fn parse_body(
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<(HeaderMap, async_graphql::Request), Value> {
+    let mut map = HeaderMap::new();
+    for (k, v) in headers {
+        if let (Ok(k), Ok(v)) = (
+            axum::http::HeaderName::from_bytes(k.as_bytes()),
+            axum::http::HeaderValue::from_str(v),
+        ) {
+            map.insert(k, v);
+        }
+    }
+    match serde_json::from_slice(body) {
+        Ok(request) => Ok((map, request)),
+        Err(e) => Err(
+            serde_json::json!({ "errors": [{ "message": format!("not a GraphQL request: {e}") }] }),
+        ),
+    }
 }

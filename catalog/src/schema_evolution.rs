@@ -147,7 +147,7 @@ impl Catalog {
         }
         .insert(&txn)
         .await?;
-        AuditEntry::new(&caller.name, "governance.rules", "mesh")
+        AuditEntry::on(&caller.name, "governance.rules", "governance:rules".into())
             .before(serde_json::to_value(&before).ok())
             .after(Some(value))
             .insert(&txn)
@@ -276,7 +276,10 @@ impl Catalog {
             domain::ApiKind::Rest => {
                 match openapi::derive(document, &crate::rest::settings_of(&d)) {
                     Ok(derived) => (Ok(derived.sdl), derived.warnings),
-                    Err(e) => (Err(format!("the OpenAPI document does not derive: {e}")), Vec::new()),
+                    Err(e) => (
+                        Err(format!("the OpenAPI document does not derive: {e}")),
+                        Vec::new(),
+                    ),
                 }
             }
         };

@@ -206,9 +206,7 @@ impl Catalog {
             .expr(Func::max(Expr::col(schema_version::Column::Id)))
             .from(schema_version::Entity)
             .and_where(schema_version::Column::DomainId.is_in(ids.iter().copied()))
-            .and_where(
-                schema_version::Column::Status.eq(schema_version::VersionStatus::Accepted),
-            )
+            .and_where(schema_version::Column::Status.eq(schema_version::VersionStatus::Accepted))
             .group_by_col(schema_version::Column::DomainId)
             .to_owned();
         Ok(schema_version::Entity::find()

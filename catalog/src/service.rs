@@ -414,7 +414,11 @@ impl Catalog {
         }
         txn.commit().await?;
         if held {
-            tracing::warn!(domain = name, version = version.id, "schema version held for approval (strict model)");
+            tracing::warn!(
+                domain = name,
+                version = version.id,
+                "schema version held for approval (strict model)"
+            );
         }
         Ok(RecordedSchema {
             version,
@@ -468,7 +472,11 @@ impl Catalog {
         let version = row.update(&txn).await?;
         AuditEntry::new(
             &caller.name,
-            if approve { "schema.approved" } else { "schema.rejected" },
+            if approve {
+                "schema.approved"
+            } else {
+                "schema.rejected"
+            },
             name,
         )
         .after(Some(serde_json::json!({ "versionId": version_id })))

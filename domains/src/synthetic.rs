@@ -756,7 +756,13 @@ pub fn schema(sdl: &str) -> Result<Schema, SyntheticError> {
                             .with_type(ty),
                         );
                     }
-                    _ => answers.push(FieldValue::NULL),
+                    // As a federation subgraph answers a type it does not
+                    // have: an error, not a silent null.
+                    _ => {
+                        return Err(async_graphql::Error::new(format!(
+                            "`{typename}` is not an entity type of this subgraph"
+                        )))
+                    }
                 }
             }
             Ok(Some(FieldValue::list(answers)))

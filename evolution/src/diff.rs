@@ -160,7 +160,11 @@ fn output_fields(
     for (name, o) in old {
         let path = format!("{owner}.{name}");
         let Some(n) = new.get(name) else {
-            let deprecated = if o.deprecated { " (it was deprecated)" } else { "" };
+            let deprecated = if o.deprecated {
+                " (it was deprecated)"
+            } else {
+                ""
+            };
             out.push(
                 Severity::Breaking,
                 "FIELD_REMOVED",
@@ -234,7 +238,10 @@ fn arguments(
                 Severity::Breaking,
                 "REQUIRED_ARG_ADDED",
                 path,
-                format!("the required argument `{name}: {}` was added to `{field}`", n.ty),
+                format!(
+                    "the required argument `{name}: {}` was added to `{field}`",
+                    n.ty
+                ),
             );
         } else {
             out.push(

@@ -64,7 +64,10 @@ pub struct Change {
 
 /// Every change from `old` to `new` (SDL texts).
 pub fn diff(old: &str, new: &str) -> Result<Vec<Change>, EvolutionError> {
-    Ok(diff::diff_schemas(&Schema::parse(old)?, &Schema::parse(new)?))
+    Ok(diff::diff_schemas(
+        &Schema::parse(old)?,
+        &Schema::parse(new)?,
+    ))
 }
 
 /// A domain's compatibility mode, with the meaning Confluent Schema
@@ -138,7 +141,11 @@ pub fn compatibility_violations(
     earlier: &[&str],
 ) -> Result<Vec<Violation>, EvolutionError> {
     let new_schema = Schema::parse(new)?;
-    let count = if mode.transitive() { earlier.len() } else { earlier.len().min(1) };
+    let count = if mode.transitive() {
+        earlier.len()
+    } else {
+        earlier.len().min(1)
+    };
     let mut out = Vec::new();
     for (against, old) in earlier.iter().take(count).enumerate() {
         let old = Schema::parse(old)?;

@@ -163,7 +163,9 @@ impl Schema {
             match t {
                 TypeDefinition::Object(o) => {
                     entry.entity |= o.directives().any(|d| d.name() == "key");
-                    entry.members.extend(o.implements_interfaces().map(str::to_string));
+                    entry
+                        .members
+                        .extend(o.implements_interfaces().map(str::to_string));
                     for f in o.fields() {
                         if !machinery_field(&name, f.name()) {
                             entry.fields.insert(f.name().to_string(), field_of(f));
@@ -172,16 +174,22 @@ impl Schema {
                 }
                 TypeDefinition::Interface(i) => {
                     entry.entity |= i.directives().any(|d| d.name() == "key");
-                    entry.members.extend(i.implements_interfaces().map(str::to_string));
+                    entry
+                        .members
+                        .extend(i.implements_interfaces().map(str::to_string));
                     for f in i.fields() {
                         entry.fields.insert(f.name().to_string(), field_of(f));
                     }
                 }
                 TypeDefinition::Union(u) => {
-                    entry.members.extend(u.members().map(|m| m.name().to_string()));
+                    entry
+                        .members
+                        .extend(u.members().map(|m| m.name().to_string()));
                 }
                 TypeDefinition::Enum(e) => {
-                    entry.members.extend(e.values().map(|v| v.value().to_string()));
+                    entry
+                        .members
+                        .extend(e.values().map(|v| v.value().to_string()));
                 }
                 TypeDefinition::InputObject(i) => {
                     for f in i.fields() {

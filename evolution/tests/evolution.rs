@@ -6,7 +6,8 @@ use evolution::{
     Schema, Severity,
 };
 
-const LINK: &str = r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])"#;
+const LINK: &str =
+    r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])"#;
 
 fn sdl(body: &str) -> String {
     format!("{LINK}\n{body}")
@@ -64,15 +65,24 @@ fn removals_and_narrowings_break() {
         (Breaking, "FIELD_TYPE_CHANGED".into(), "Order.id".into())
     );
     assert_eq!(
-        one("type Query { a(x: Int): Int }", "type Query { a(x: Int!): Int }"),
+        one(
+            "type Query { a(x: Int): Int }",
+            "type Query { a(x: Int!): Int }"
+        ),
         (Breaking, "ARG_TYPE_CHANGED".into(), "Query.a.x".into())
     );
     assert_eq!(
-        one("type Query { a(f: F): Int } input F { x: Int }", "type Query { a(f: F): Int } input F { x: Int y: Int! }"),
+        one(
+            "type Query { a(f: F): Int } input F { x: Int }",
+            "type Query { a(f: F): Int } input F { x: Int y: Int! }"
+        ),
         (Breaking, "REQUIRED_INPUT_FIELD_ADDED".into(), "F.y".into())
     );
     assert_eq!(
-        changes("type Query { a: A } type A { x: Int } type B { y: Int }", "type Query { a: A } type A { x: Int }"),
+        changes(
+            "type Query { a: A } type A { x: Int } type B { y: Int }",
+            "type Query { a: A } type A { x: Int }"
+        ),
         vec![(Breaking, "TYPE_REMOVED".into(), "B".into())]
     );
 }
@@ -88,15 +98,24 @@ fn additions_are_safe_or_dangerous() {
         (Safe, "FIELD_TYPE_CHANGED".into(), "Query.a".into())
     );
     assert_eq!(
-        one("type Query { a(x: Int!): Int }", "type Query { a(x: Int): Int }"),
+        one(
+            "type Query { a(x: Int!): Int }",
+            "type Query { a(x: Int): Int }"
+        ),
         (Safe, "ARG_TYPE_CHANGED".into(), "Query.a.x".into())
     );
     assert_eq!(
-        one("type Query { s: S } enum S { A }", "type Query { s: S } enum S { A B }"),
+        one(
+            "type Query { s: S } enum S { A }",
+            "type Query { s: S } enum S { A B }"
+        ),
         (Dangerous, "ENUM_VALUE_ADDED".into(), "S.B".into())
     );
     assert_eq!(
-        one("type Query { u: U } union U = A type A { x: Int } type B { x: Int }", "type Query { u: U } union U = A | B type A { x: Int } type B { x: Int }"),
+        one(
+            "type Query { u: U } union U = A type A { x: Int } type B { x: Int }",
+            "type Query { u: U } union U = A | B type A { x: Int } type B { x: Int }"
+        ),
         (Dangerous, "UNION_MEMBER_ADDED".into(), "U".into())
     );
     assert_eq!(
@@ -104,12 +123,18 @@ fn additions_are_safe_or_dangerous() {
         (Dangerous, "OPTIONAL_ARG_ADDED".into(), "Query.a.x".into())
     );
     assert_eq!(
-        one("type Query { a(x: Int = 1): Int }", "type Query { a(x: Int = 2): Int }"),
+        one(
+            "type Query { a(x: Int = 1): Int }",
+            "type Query { a(x: Int = 2): Int }"
+        ),
         (Dangerous, "ARG_DEFAULT_CHANGED".into(), "Query.a.x".into())
     );
     // A required argument with a default asks nothing of callers.
     assert_eq!(
-        one("type Query { a: Int }", "type Query { a(x: Int! = 3): Int }"),
+        one(
+            "type Query { a: Int }",
+            "type Query { a(x: Int! = 3): Int }"
+        ),
         (Dangerous, "OPTIONAL_ARG_ADDED".into(), "Query.a.x".into())
     );
 }
@@ -124,9 +149,15 @@ fn federation_machinery_and_extensions_are_not_the_api() {
         sdl("type Query { a: A } type A @key(fields: \"id\") { id: ID! }").replace("[\"@key\"]", "[\"@key\", \"@shareable\"]")
     );
     let all = diff(&old, &new).unwrap_or_else(|e| panic!("{e}"));
-    let kinds: Vec<(&str, &str)> = all.iter().map(|c| (c.kind.as_str(), c.path.as_str())).collect();
+    let kinds: Vec<(&str, &str)> = all
+        .iter()
+        .map(|c| (c.kind.as_str(), c.path.as_str()))
+        .collect();
     assert_eq!(kinds, [("FIELD_ADDED", "A.name")]);
-    assert!(matches!(diff("type {", &new), Err(evolution::EvolutionError::Parse(_))));
+    assert!(matches!(
+        diff("type {", &new),
+        Err(evolution::EvolutionError::Parse(_))
+    ));
 }
 
 /// Versions v1 → v2 (a field added) → v3 (a field removed).
@@ -154,7 +185,10 @@ fn each_compatibility_mode_accepts_and_refuses() {
     assert!(refused(None, V3, &[V2, V1]).is_empty());
     // BACKWARD: additions pass, removals are refused.
     assert!(refused(Backward, V2, &[V1]).is_empty());
-    assert_eq!(refused(Backward, V3, &[V2]), [(0, B, "Query.b".to_string())]);
+    assert_eq!(
+        refused(Backward, V3, &[V2]),
+        [(0, B, "Query.b".to_string())]
+    );
     // FORWARD: removals pass (old deployments serve the new contract),
     // additions are refused.
     assert!(refused(Forward, V3, &[V2]).is_empty());
@@ -179,7 +213,12 @@ fn each_compatibility_mode_accepts_and_refuses() {
     assert!(refused(FullTransitive, V1, &[V1, V1]).is_empty());
     assert_eq!(
         refused(FullTransitive, V3, &[V1, V1]),
-        [(0, B, "Query.b".to_string()), (0, F, "Query.c".to_string()), (1, B, "Query.b".to_string()), (1, F, "Query.c".to_string())]
+        [
+            (0, B, "Query.b".to_string()),
+            (0, F, "Query.c".to_string()),
+            (1, B, "Query.b".to_string()),
+            (1, F, "Query.c".to_string())
+        ]
     );
 }
 
@@ -202,18 +241,41 @@ fn governance_rules_apply_to_what_a_version_introduces() {
     assert_eq!(
         found,
         [
-            ("descriptions".to_string(), RuleLevel::Warn, "Query.bad_new".to_string()),
-            ("descriptions".to_string(), RuleLevel::Warn, "status".to_string()),
-            ("naming".to_string(), RuleLevel::Error, "Query.bad_new".to_string()),
+            (
+                "descriptions".to_string(),
+                RuleLevel::Warn,
+                "Query.bad_new".to_string()
+            ),
+            (
+                "descriptions".to_string(),
+                RuleLevel::Warn,
+                "status".to_string()
+            ),
+            (
+                "naming".to_string(),
+                RuleLevel::Error,
+                "Query.bad_new".to_string()
+            ),
             ("naming".to_string(), RuleLevel::Error, "status".to_string()),
-            ("naming".to_string(), RuleLevel::Error, "status.open".to_string()),
-            ("provenance".to_string(), RuleLevel::Error, "Order".to_string()),
+            (
+                "naming".to_string(),
+                RuleLevel::Error,
+                "status.open".to_string()
+            ),
+            (
+                "provenance".to_string(),
+                RuleLevel::Error,
+                "Order".to_string()
+            ),
         ],
         "the old `bad_old` is not reported"
     );
     // Forbidden names.
     let rules = Rules {
-        forbidden_names: Some(evolution::ForbiddenNames { level: RuleLevel::Warn, names: vec!["temp".into()] }),
+        forbidden_names: Some(evolution::ForbiddenNames {
+            level: RuleLevel::Warn,
+            names: vec!["temp".into()],
+        }),
         ..Default::default()
     };
     let new = sdl("type Query { temp: Int }");

@@ -337,14 +337,11 @@ async fn answer_in_process<'exec>(
     local: &dyn crate::InProcessSubgraphs,
     payload: OnSubgraphExecuteStartHookPayload<'exec>,
 ) -> OnSubgraphExecuteStartHookResult<'exec> {
-    let answer = match crate::in_process::fetch(
-        local,
-        payload.subgraph_name,
-        &payload.execution_request,
-    ) {
-        None => return payload.proceed(),
-        Some(answer) => answer.await,
-    };
+    let answer =
+        match crate::in_process::fetch(local, payload.subgraph_name, &payload.execution_request) {
+            None => return payload.proceed(),
+            Some(answer) => answer.await,
+        };
     let parsed = answer.and_then(|bytes| {
         hive_router::executor::response::subgraph_response::SubgraphResponse::deserialize_from_bytes(
             bytes,

@@ -57,7 +57,9 @@ pub(crate) fn fetch(
     }
     let key: Key = (subgraph.to_string(), body, headers);
     let Ok(mut in_flight) = IN_FLIGHT.lock() else {
-        return Some(futures::future::ready(Err("in-process fetches are unavailable".into())).boxed());
+        return Some(
+            futures::future::ready(Err("in-process fetches are unavailable".into())).boxed(),
+        );
     };
     if let Some(shared) = in_flight.get(&key) {
         return Some(shared.clone().boxed());

@@ -96,7 +96,12 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Setting::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(Setting::Key).string_len(64).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Setting::Key)
+                            .string_len(64)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Setting::Value).json().not_null())
                     .col(
                         ColumnDef::new(Setting::UpdatedAt)

@@ -1126,7 +1126,8 @@ pub fn derive(document: &str, settings: &Settings) -> Result<Derived, DeriveErro
                     .ok_or_else(|| entity(format!("no batch operation `{id}` in the document")))?;
                 let element = o.result.trim_end_matches('!');
                 if o.root != "Query"
-                    || !(element == format!("[{type_name}]") || element == format!("[{type_name}!]"))
+                    || !(element == format!("[{type_name}]")
+                        || element == format!("[{type_name}!]"))
                 {
                     return Err(entity(format!(
                         "the batch operation `{id}` must be a GET answering a list of `{type_name}` (it answers `{}`)",
@@ -1136,8 +1137,10 @@ pub fn derive(document: &str, settings: &Settings) -> Result<Derived, DeriveErro
                 // The keys go in the one required argument, else the one
                 // list argument, else the only argument.
                 let all = &o.call.arguments;
-                let required: Vec<&Argument> =
-                    all.iter().filter(|a| o.required.contains(&a.name)).collect();
+                let required: Vec<&Argument> = all
+                    .iter()
+                    .filter(|a| o.required.contains(&a.name))
+                    .collect();
                 let lists: Vec<&Argument> =
                     all.iter().filter(|a| o.lists.contains(&a.name)).collect();
                 let only: Vec<&Argument> = all.iter().collect();

@@ -447,9 +447,8 @@ fn other_domains_entities_gain_fields_from_the_document_or_the_registration() {
     let d = derive(INVOICES, &settings).unwrap_or_else(|e| panic!("derives: {e}"));
     compose_alone(&d.sdl);
     assert!(
-        d.sdl.contains(
-            "type Customer @key(fields: \"id\") {\n  id: ID!\n  invoices: [Invoice!]\n}"
-        ),
+        d.sdl
+            .contains("type Customer @key(fields: \"id\") {\n  id: ID!\n  invoices: [Invoice!]\n}"),
         "{}",
         d.sdl
     );
@@ -486,8 +485,14 @@ fn other_domains_entities_gain_fields_from_the_document_or_the_registration() {
     // Refused, with the reason: an unknown operation, a type derived here,
     // a field named like the key, two keys for one type.
     for (extension, says) in [
-        (("Order", "id", "invoice", "nothing"), "no operation `nothing`"),
-        (("Invoice", "id", "twin", "invoice"), "derived from this document"),
+        (
+            ("Order", "id", "invoice", "nothing"),
+            "no operation `nothing`",
+        ),
+        (
+            ("Invoice", "id", "twin", "invoice"),
+            "derived from this document",
+        ),
         (("Order", "id", "id", "orderInvoice"), "cannot be the name"),
         (("Customer", "code", "latest", "orderInvoice"), "two keys"),
     ] {
@@ -522,7 +527,11 @@ fn a_declared_batch_operation_and_comma_separated_lists() {
         .as_ref()
         .expect("the batch operation is planned");
     assert_eq!(
-        (batch.call.path.as_str(), batch.argument.as_str(), batch.list),
+        (
+            batch.call.path.as_str(),
+            batch.argument.as_str(),
+            batch.list
+        ),
         ("/invoices", "ids", true)
     );
     // `explode: false` sends one comma-separated value; the default
@@ -549,7 +558,10 @@ fn a_declared_batch_operation_and_comma_separated_lists() {
     );
     match refused {
         Err(DeriveError::Entity { problem, .. }) => {
-            assert!(problem.contains("answering a list of `Invoice`"), "{problem}")
+            assert!(
+                problem.contains("answering a list of `Invoice`"),
+                "{problem}"
+            )
         }
         other => panic!("{other:?}"),
     }

@@ -404,8 +404,10 @@ async fn invoices_subgraph() -> (String, Seen) {
             async move {
                 record(&seen, uri.path().into(), None);
                 match customer.as_str() {
-                    "c1" => Json(json!([{ "id": "i1", "amount": 3.5 }, { "id": "i2", "amount": 4 }]))
-                        .into_response(),
+                    "c1" => {
+                        Json(json!([{ "id": "i1", "amount": 3.5 }, { "id": "i2", "amount": 4 }]))
+                            .into_response()
+                    }
                     "c2" => Json(json!([])).into_response(),
                     _ => StatusCode::NOT_FOUND.into_response(),
                 }
@@ -484,20 +486,35 @@ async fn another_domains_entity_gains_a_field_answered_by_its_key() {
         json!({ "id": "c1", "invoices": [{ "id": "i1", "amount": 3.5 }, { "id": "i2", "amount": 4 }] }),
         "{answer}"
     );
-    assert_eq!(entities[1], json!({ "id": "c2", "invoices": [] }), "{answer}");
+    assert_eq!(
+        entities[1],
+        json!({ "id": "c2", "invoices": [] }),
+        "{answer}"
+    );
     // The 404 leaves no invoices, with an error saying so.
     assert_eq!(entities[2]["id"], "c404", "{answer}");
     assert!(entities[2]["invoices"].is_null(), "{answer}");
     let errors = answer["errors"].as_array().cloned().unwrap_or_default();
     assert_eq!(errors.len(), 1, "{answer}");
     assert!(
-        errors[0]["message"].as_str().is_some_and(|m| m.contains("404")),
+        errors[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("404")),
         "{answer}"
     );
-    let mut paths: Vec<String> = seen.lock().expect("lock").iter().map(|(p, _)| p.clone()).collect();
+    let mut paths: Vec<String> = seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|(p, _)| p.clone())
+        .collect();
     paths.sort();
     assert_eq!(
         paths,
-        ["/customers/c1/invoices", "/customers/c2/invoices", "/customers/c404/invoices"]
+        [
+            "/customers/c1/invoices",
+            "/customers/c2/invoices",
+            "/customers/c404/invoices"
+        ]
     );
 }
