@@ -21,6 +21,11 @@ use crate::parse_duration;
 /// Settings of the gateway, whichever command runs it.
 #[derive(clap::Args)]
 pub struct GatewayFlags {
+    /// How often the gateway's engine sends field usage (which schema
+    /// coordinates each client's operations used) to the control plane;
+    /// buffered in between, and sent on shutdown.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    usage_flush_interval: Duration,
     /// Address to listen on.
     #[arg(long, env = "MESHWORK_LISTEN", default_value = "127.0.0.1:4000")]
     listen: SocketAddr,
@@ -297,6 +302,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         .gateway
         .access(gateway::AccessSource::InProcess(catalog.subscribe_access()));
     let rest_key = key.clone();
+    let usage_key = key.clone();
     let local_catalog = catalog.clone();
     let app = app(catalog, key.clone(), args.admin_token.clone());
     println!("Meshwork serving on http://{local}");
@@ -330,6 +336,11 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         log_filter: log_filter(),
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
+        usage: Some(gateway::UsageReporting {
+            endpoint: format!("http://{}/control/usage", loopback(local)),
+            token: usage_key,
+            flush_interval: args.gateway.usage_flush_interval,
+        }),
         rest_subgraphs: Some(gateway::RestSubgraphs {
             url_prefix: format!("{public_url}/rest/"),
             key: rest_key,
@@ -402,6 +413,15 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         }),
         _ => None,
     };
+    // A replica reports field usage to its control plane.
+    let usage_reporting = match (&args.control_plane, &args.cdn_key) {
+        (Some(url), Some(key)) => Some(gateway::UsageReporting {
+            endpoint: format!("{}/control/usage", url.trim_end_matches('/')),
+            token: key.clone(),
+            flush_interval: args.gateway.usage_flush_interval,
+        }),
+        _ => None,
+    };
     let (supergraph, access) = match (args.supergraph, args.control_plane) {
         (Some(path), None) => {
             if !path.is_file() {
@@ -466,6 +486,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         log_filter: log_filter(),
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
+        usage: usage_reporting,
         rest_subgraphs,
         in_process: None,
     })?;

@@ -71,7 +71,8 @@ async fn run_inner(remote: &Remote, command: SchemaCommand) -> anyhow::Result<Ex
                  compositionErrors {{ domain message code line }} \
                  changes {{ {CHANGE} }} \
                  compatibilityViolations {{ againstVersionId direction change {{ {CHANGE} }} }} \
-                 ruleViolations {{ rule level path message }} }} }}"
+                 ruleViolations {{ rule level path message }} usageComplete \
+                 affected {{ path safeByUsage uses {{ client operation count lastSeen }} }} }} }}"
             );
             let data = client
                 .run(&query, json!({ "d": domain, "doc": document }))
@@ -216,7 +217,36 @@ fn print_check(c: &Value) {
     for w in c["derivationWarnings"].as_array().into_iter().flatten() {
         println!("  derivation: {}", text(w));
     }
-    println!("  affected consumers: usage is not recorded yet, so every breaking change counts");
+    let affected = c["affected"].as_array().cloned().unwrap_or_default();
+    if !affected.is_empty() && c["usageComplete"] != true {
+        println!(
+            "  usage: not recorded over the whole window yet, so every breaking change counts"
+        );
+    }
+    for a in affected {
+        let uses = a["uses"].as_array().cloned().unwrap_or_default();
+        if uses.is_empty() {
+            let note = if a["safeByUsage"] == true {
+                "no consumer used it in the window: safe by usage"
+            } else {
+                "no recorded use"
+            };
+            println!("  {}: {note}", text(&a["path"]));
+        }
+        for u in uses {
+            let client = match text(&u["client"]) {
+                c if c.is_empty() => "(unknown client)".to_string(),
+                c => c,
+            };
+            println!(
+                "  {} breaks {client}, operation {} ({} uses, last {})",
+                text(&a["path"]),
+                text(&u["operation"]),
+                u["count"],
+                text(&u["lastSeen"])
+            );
+        }
+    }
 }
 
 fn print_history(d: &Value) {

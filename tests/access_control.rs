@@ -1484,3 +1484,46 @@ async fn a_restricted_rest_domain_is_governed_like_a_graphql_one() {
         "carrier leaked: {carriers}"
     );
 }
+
+/// Field usage is counted per consumer: an authenticated client is its
+/// consumer, whatever name it declares in `graphql-client-name`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_usage_names_the_authenticated_consumer() {
+    let db = &common::databases().await[0];
+    let (server, _domains) = start_mesh_with(&db.url, &["--usage-flush-interval", "1s"]).await;
+    let (key, _) = consumer_with_key(&server, "bi-tool", json!({})).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let answer: Value = reqwest::Client::new()
+            .post(format!("{}/graphql", server.base))
+            .header("authorization", format!("ApiKey {key}"))
+            .header("graphql-client-name", "someone-else")
+            .json(&json!({ "query": "query Names { customers { name } }" }))
+            .send()
+            .await
+            .expect("POST")
+            .json()
+            .await
+            .expect("JSON");
+        let usage = server
+            .graphql(
+                "{ fieldUsage(coordinate: \"Customer.name\") { client operation count } }",
+                json!({}),
+            )
+            .await;
+        let uses = usage["data"]["fieldUsage"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if answer.get("errors").is_none() && !uses.is_empty() {
+            assert!(
+                uses.iter()
+                    .all(|u| u["client"] == "bi-tool" && u["operation"] == "Names"),
+                "{usage}"
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{answer} {usage}");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}

@@ -311,3 +311,144 @@ async fn a_strict_domain_is_held_for_an_error_level_governance_rule() {
         "{rules}"
     );
 }
+
+/// A mesh that reports field usage every second.
+fn start_reporting(database: &str) -> Server {
+    Server::start_with(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        database,
+        "--schema-poll-interval",
+        "1s",
+        "--supergraph-poll-interval",
+        "1s",
+        "--usage-flush-interval",
+        "1s",
+    ])
+}
+
+async fn ask_as(server: &Server, client: &str, query: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/graphql", server.base))
+        .header("graphql-client-name", client)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+const CHECK_AFFECTED: &str =
+    "query($d: String!, $doc: String!) { checkSchema(domain: $d, document: $doc) { \
+    accepted usageComplete affected { path safeByUsage uses { client operation count } } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn breaking_changes_name_the_consumers_and_operations_that_used_them() {
+    let published = Arc::new(Mutex::new(v1()));
+    let (api, schema) = domain(published.clone()).await;
+    let server = start_reporting(&common::databases().await[0].url);
+    // A short usage window, so the test sees a complete one.
+    let set = server
+        .graphql(
+            "mutation($r: JSON!) { setGovernanceRules(rules: $r) }",
+            json!({ "r": { "usageWindowSeconds": 4 } }),
+        )
+        .await;
+    assert!(set.get("errors").is_none(), "{set}");
+    common::register(
+        &server,
+        json!({ "name": "orders", "ownerTeam": "sales", "contact": "s@example.com",
+                "model": "STRICT", "apiUrl": api, "schemaEndpoint": schema }),
+    )
+    .await;
+    server
+        .wait_for(r#"{ order(id: "o1") { id } }"#, |a| {
+            a["data"]["order"].is_object()
+        })
+        .await;
+    // The dashboard reads `total`; nobody reads `status`.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let check = loop {
+        let answer = ask_as(
+            &server,
+            "bi-dashboard",
+            r#"query Revenue { order(id: "o1") { id total } }"#,
+        )
+        .await;
+        assert!(answer.get("errors").is_none(), "{answer}");
+        let check = server
+            .graphql(
+                CHECK_AFFECTED,
+                json!({ "d": "orders", "doc": v2_breaking() }),
+            )
+            .await;
+        let uses = &check["data"]["checkSchema"]["affected"][0]["uses"];
+        if uses.as_array().is_some_and(|u| !u.is_empty()) {
+            break check;
+        }
+        assert!(Instant::now() < deadline, "usage never arrived: {check}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let affected = &check["data"]["checkSchema"]["affected"][0];
+    assert_eq!(affected["path"], "Order.total", "{check}");
+    assert_eq!(affected["safeByUsage"], false);
+    assert_eq!(affected["uses"][0]["client"], "bi-dashboard", "{check}");
+    assert_eq!(affected["uses"][0]["operation"], "Revenue", "{check}");
+    assert_eq!(check["data"]["checkSchema"]["accepted"], false);
+
+    // Once usage covers the window, removing the unused `status` is safe by
+    // usage and a strict domain accepts it; removing `total` is not.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let without_status = v1().replace(" status: String", "");
+    let check = server
+        .graphql(
+            CHECK_AFFECTED,
+            json!({ "d": "orders", "doc": without_status }),
+        )
+        .await;
+    let c = &check["data"]["checkSchema"];
+    assert_eq!(c["usageComplete"], true, "{check}");
+    assert_eq!(c["affected"][0]["path"], "Order.status", "{check}");
+    assert_eq!(c["affected"][0]["safeByUsage"], true, "{check}");
+    assert_eq!(c["accepted"], true, "{check}");
+    // `total`, used within the window, still holds the version.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        ask_as(
+            &server,
+            "bi-dashboard",
+            r#"query Revenue { order(id: "o1") { id total } }"#,
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let check = server
+            .graphql(
+                CHECK_AFFECTED,
+                json!({ "d": "orders", "doc": v2_breaking() }),
+            )
+            .await;
+        let c = &check["data"]["checkSchema"];
+        if c["affected"][0]["uses"]
+            .as_array()
+            .is_some_and(|u| !u.is_empty())
+        {
+            assert_eq!(c["accepted"], false, "{check}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{check}");
+    }
+
+    // The usage endpoint takes only the control key.
+    let refused = reqwest::Client::new()
+        .post(format!("{}/control/usage", server.base))
+        .header("authorization", "Bearer wrong")
+        .json(&json!({ "size": 0, "map": {}, "operations": [] }))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(refused.status().as_u16(), 401);
+}

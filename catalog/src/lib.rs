@@ -30,6 +30,7 @@ pub mod schema_evolution;
 mod search;
 mod service;
 mod spec;
+mod usage;
 mod validate;
 
 pub use access::{
@@ -49,3 +50,4 @@ pub use spec::{
     ApiKind, DomainAccess, DomainPatch, DomainSpec, GovernanceModel, InputKind, LineageInputSpec,
     ProcessingStep, QualityIndicator, Slo,
 };
+pub use usage::{UsageReport, Use};

@@ -23,6 +23,9 @@ use crate::{Caller, Catalog};
 /// The settings key of the governance rules.
 pub const RULES_KEY: &str = "governance.rules";
 
+/// Uses within this many seconds count (30 days) unless the rules say.
+const DEFAULT_USAGE_WINDOW: u64 = 30 * 24 * 3600;
+
 /// A domain's compatibility mode; an unreadable stored value counts as the
 /// strictest mode (fail closed), never as none.
 pub fn compatibility_of(d: &domain::Model) -> Compatibility {
@@ -52,6 +55,32 @@ pub struct Checks {
     /// Why the version could not be compared (it does not parse).
     #[serde(default)]
     pub error: Option<String>,
+    /// Who used what each breaking change removes or narrows.
+    #[serde(default)]
+    pub usage: Option<UsageBasis>,
+}
+
+/// The usage a check looked at.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageBasis {
+    /// The window: uses since then count.
+    pub since: Option<chrono::DateTime<Utc>>,
+    /// Whether usage was recorded over the whole window (else no change is
+    /// safe by usage: a mesh without usage data never widens).
+    pub complete: bool,
+    /// Each breaking change with the uses it would break.
+    pub affected: Vec<Affected>,
+}
+
+/// A breaking change and who used what it breaks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Affected {
+    pub path: String,
+    pub uses: Vec<crate::usage::Use>,
+    /// No consumer used it within the whole window.
+    pub safe_by_usage: bool,
 }
 
 /// A compatibility violation naming the earlier version by id.
@@ -61,13 +90,16 @@ pub struct VersionViolation {
     pub against_version_id: i32,
     #[serde(flatten)]
     pub violation: Violation,
+    /// No consumer used what it breaks within the usage window.
+    #[serde(default)]
+    pub safe_by_usage: bool,
 }
 
 impl Checks {
     /// Whether the strict model holds the version.
     pub fn refuses(&self) -> bool {
         self.error.is_some()
-            || !self.compatibility.is_empty()
+            || self.compatibility.iter().any(|v| !v.safe_by_usage)
             || self.rules.iter().any(|r| r.level == RuleLevel::Error)
     }
 }
@@ -180,7 +212,59 @@ impl Catalog {
             .filter_map(|v| api_sdl(d, v).map(|s| (v.id, s)))
             .collect();
         let rules = self.governance_rules().await?;
-        Ok(assess(compatibility_of(d), &rules, sdl, &earlier))
+        let mut assessment = assess(compatibility_of(d), &rules, sdl, &earlier);
+        self.add_usage(&rules, &mut assessment).await?;
+        Ok(assessment)
+    }
+
+    /// Who used what each breaking change breaks, within the usage window;
+    /// a compatibility violation nobody used is safe by usage, but only
+    /// when usage was recorded over the whole window.
+    async fn add_usage(
+        &self,
+        rules: &Rules,
+        assessment: &mut Assessment,
+    ) -> Result<(), CatalogError> {
+        let window = rules.usage_window_seconds.unwrap_or(DEFAULT_USAGE_WINDOW);
+        let since = Utc::now() - chrono::Duration::seconds(window as i64);
+        let complete = self
+            .usage_recorded_since()
+            .await?
+            .is_some_and(|first| first <= since);
+        let mut affected = Vec::new();
+        for change in assessment
+            .changes
+            .iter()
+            .chain(
+                assessment
+                    .checks
+                    .compatibility
+                    .iter()
+                    .map(|v| &v.violation.change),
+            )
+            .filter(|c| c.severity == evolution::Severity::Breaking)
+        {
+            if affected.iter().any(|a: &Affected| a.path == change.path) {
+                continue;
+            }
+            let uses = self.uses_of(&change.path, since).await?;
+            affected.push(Affected {
+                path: change.path.clone(),
+                safe_by_usage: complete && uses.is_empty(),
+                uses,
+            });
+        }
+        for v in &mut assessment.checks.compatibility {
+            v.safe_by_usage = affected
+                .iter()
+                .any(|a| a.path == v.violation.change.path && a.safe_by_usage);
+        }
+        assessment.checks.usage = Some(UsageBasis {
+            since: Some(since),
+            complete,
+            affected,
+        });
+        Ok(())
     }
 }
 
@@ -227,10 +311,12 @@ pub fn assess(
                 .map(|violation| VersionViolation {
                     against_version_id: earlier.get(violation.against).map(|e| e.0).unwrap_or(0),
                     violation,
+                    safe_by_usage: false,
                 })
                 .collect(),
             rules,
             error: None,
+            usage: None,
         },
     }
 }

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod domain_health;
 pub mod domain_tag;
 pub mod field_policy;
+pub mod field_usage;
 pub mod jwt_issuer;
 pub mod lineage_input;
 pub mod plan;

@@ -44,6 +44,11 @@ pub struct Rules {
     pub provenance: Option<Provenance>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forbidden_names: Option<ForbiddenNames>,
+    /// A breaking change counts only when a consumer used what it breaks
+    /// within this many seconds (default 30 days); used by the catalog,
+    /// which records usage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_window_seconds: Option<u64>,
 }
 
 /// A rule a version's changes break.

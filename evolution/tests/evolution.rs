@@ -295,5 +295,6 @@ fn serde_json_like() -> Rules {
             fields: vec!["updatedAt".into()],
         }),
         forbidden_names: None,
+        usage_window_seconds: None,
     }
 }

@@ -40,6 +40,9 @@ const MAX_CACHE: Duration = Duration::from_secs(60);
 /// Headers Meshwork sets for domains; whatever a client sends in them is
 /// dropped first.
 pub const CONSUMER_HEADER: &str = "x-meshwork-consumer";
+
+/// The engine's client-name header (usage reporting), default name.
+const CLIENT_NAME_HEADER: &str = "graphql-client-name";
 pub const SUBJECT_HEADER: &str = "x-meshwork-subject";
 pub const SCOPES_HEADER: &str = "x-meshwork-scopes";
 
@@ -483,6 +486,14 @@ where
             if let Some(value) = value {
                 headers.insert(HeaderName::from_static(name), value.clone());
             }
+        }
+        // Field usage is counted per client: an authenticated consumer is
+        // that client, whatever name it declares.
+        if let Some(consumer) = &admitted.consumer {
+            headers.insert(
+                HeaderName::from_static(CLIENT_NAME_HEADER),
+                consumer.clone(),
+            );
         }
         mark(&req, Caller::Admitted(admitted.clone()));
         req.extensions_mut().insert(admitted);

@@ -235,6 +235,25 @@ pub(crate) fn router_config_text(
         }),
     };
     root.insert("supergraph".into(), supergraph);
+    // Usage reporting to the control plane: the client is the one named by
+    // `graphql-client-name`, which Meshwork's authentication sets to the
+    // consumer it admitted (whatever an authenticated client declares).
+    if let Some(usage) = &options.usage {
+        if let Value::Object(telemetry) = root.entry("telemetry").or_insert_with(|| json!({})) {
+            telemetry.insert(
+                "hive".into(),
+                json!({
+                    "token": usage.token,
+                    "tracing": { "enabled": false },
+                    "usage_reporting": {
+                        "enabled": true,
+                        "endpoint": usage.endpoint,
+                        "flush_interval": humantime(usage.flush_interval),
+                    },
+                }),
+            );
+        }
+    }
     // The engine's limits, on by default; a router config file may change
     // each one.
     if let Value::Object(limits) = root.entry("limits").or_insert_with(|| json!({})) {

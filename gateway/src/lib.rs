@@ -28,6 +28,7 @@
 //!     redis_url: None,
 //!     when_redis_fails: gateway::WhenRedisFails::Open,
 //!     rest_subgraphs: None,
+//!     usage: None,
 //!     in_process: None,
 //! };
 //! gateway::run(options).unwrap();
@@ -120,6 +121,9 @@ pub struct GatewayOptions {
     /// REST domains' derived subgraphs served by the control plane: fetches
     /// to URLs under the prefix carry the control key.
     pub rest_subgraphs: Option<RestSubgraphs>,
+    /// Where the engine's usage agent reports which schema coordinates each
+    /// client's operations use (a Meshwork control plane's `/control/usage`).
+    pub usage: Option<UsageReporting>,
     /// Subgraphs answered inside this process (REST domains' derived
     /// subgraphs, when the control plane runs here): no HTTP hop.
     pub in_process: Option<std::sync::Arc<dyn InProcessSubgraphs>>,
@@ -143,6 +147,18 @@ pub trait InProcessSubgraphs: Send + Sync {
         subgraph: &str,
         request: InProcessRequest,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Vec<u8>> + Send>>;
+}
+
+/// The engine's usage reporting (Hive Console's usage report format): batched
+/// in the engine, off the request path, sent every `flush_interval` and on
+/// shutdown.
+#[derive(Clone, Debug)]
+pub struct UsageReporting {
+    /// e.g. `http://127.0.0.1:4000/control/usage`.
+    pub endpoint: String,
+    /// Sent as the bearer token (the control key).
+    pub token: String,
+    pub flush_interval: std::time::Duration,
 }
 
 /// Where the control plane serves REST domains' derived subgraphs, and the

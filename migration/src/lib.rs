@@ -11,6 +11,7 @@ mod m20261129_000005_composition_warnings;
 mod m20261130_000006_derived_subgraphs;
 mod m20261130_000007_rest_settings;
 mod m20261130_000008_schema_evolution;
+mod m20261130_000009_field_usage;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_derived_subgraphs::Migration),
             Box::new(m20261130_000007_rest_settings::Migration),
             Box::new(m20261130_000008_schema_evolution::Migration),
+            Box::new(m20261130_000009_field_usage::Migration),
         ]
     }
 }

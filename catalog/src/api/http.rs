@@ -129,6 +129,11 @@ pub fn control_router(catalog: crate::Catalog, key: String) -> Router {
         .route("/control/supergraph", get(supergraph))
         .route("/control/access", get(access_snapshot))
         .route("/rest/{domain}/graphql", axum::routing::post(rest_subgraph))
+        .route(
+            "/control/usage",
+            axum::routing::post(usage)
+                .layer(axum::extract::DefaultBodyLimit::max(USAGE_BODY_LIMIT)),
+        )
         .with_state((catalog, std::sync::Arc::new(key)))
 }
 
@@ -248,6 +253,43 @@ async fn rest_subgraph(
         Err(e) => {
             let body = serde_json::json!({ "errors": [{ "message": e.to_string() }] });
             (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+        }
+    }
+}
+
+/// The largest usage report taken (the engine's agent sends at most its
+/// buffer, 1,000 operations by default).
+const USAGE_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Usage reports of the gateways' engines (Hive Console's usage report
+/// format), with the control key as the bearer token.
+async fn usage(
+    State((catalog, key)): State<(crate::Catalog, std::sync::Arc<String>)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    use axum::http::StatusCode;
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if key.is_empty() || !constant_time_eq(given.as_bytes(), key.as_bytes()) {
+        return (StatusCode::UNAUTHORIZED, "missing or wrong bearer token").into_response();
+    }
+    let report: crate::UsageReport = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("not a usage report: {e}")).into_response()
+        }
+    };
+    match catalog.ingest_usage(report).await {
+        Ok(operations) => {
+            axum::Json(serde_json::json!({ "operations": operations })).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "usage report not stored");
+            (StatusCode::SERVICE_UNAVAILABLE, "usage report not stored").into_response()
         }
     }
 }

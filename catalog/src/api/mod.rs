@@ -165,6 +165,35 @@ impl Query {
         ))
     }
 
+    /// Who used a schema coordinate (`Type.field`, `Type.field.argument`,
+    /// `Enum.VALUE`, or `Type` for everything under it) within the last
+    /// `seconds` (30 days by default), as the gateways reported: each
+    /// client (the consumer, when authenticated) and operation, most used
+    /// first.
+    async fn field_usage(
+        &self,
+        ctx: &Context<'_>,
+        coordinate: String,
+        seconds: Option<i32>,
+    ) -> Result<Vec<objects::FieldUse>> {
+        let seconds = seconds.unwrap_or(30 * 24 * 3600);
+        if seconds <= 0 {
+            return Err(fail(CatalogError::invalid(
+                "seconds",
+                crate::ProblemCode::OutOfRange,
+                format!("{seconds} is not a positive number of seconds"),
+            )));
+        }
+        let since = chrono::Utc::now() - chrono::Duration::seconds(i64::from(seconds));
+        Ok(catalog(ctx)?
+            .uses_of(&coordinate, since)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(objects::FieldUse::from)
+            .collect())
+    }
+
     /// The mesh's governance rules.
     async fn governance_rules(
         &self,

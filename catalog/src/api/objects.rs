@@ -265,6 +265,54 @@ pub struct CompatibilityViolation {
     /// `FORWARD`: consumers of this one would break on that one.
     direction: String,
     change: SchemaChange,
+    /// No consumer used what it breaks within the usage window (it does not
+    /// hold a strict domain's version).
+    safe_by_usage: bool,
+}
+
+/// A consumer's operation that used a schema coordinate.
+#[derive(SimpleObject)]
+pub struct FieldUse {
+    coordinate: String,
+    /// The consumer (or the client's declared name); empty when unknown.
+    client: String,
+    operation: String,
+    count: i64,
+    last_seen: DateTime<Utc>,
+}
+
+impl From<crate::usage::Use> for FieldUse {
+    fn from(u: crate::usage::Use) -> Self {
+        Self {
+            coordinate: u.coordinate,
+            client: u.client,
+            operation: u.operation,
+            count: u.count,
+            last_seen: u.last_seen,
+        }
+    }
+}
+
+/// A breaking change and the uses it would break.
+#[derive(SimpleObject)]
+pub struct AffectedChange {
+    path: String,
+    /// Usage was recorded over the whole window and nobody used it.
+    safe_by_usage: bool,
+    uses: Vec<FieldUse>,
+}
+
+pub(crate) fn affected(checks: &crate::schema_evolution::Checks) -> Vec<AffectedChange> {
+    checks
+        .usage
+        .iter()
+        .flat_map(|u| u.affected.iter())
+        .map(|a| AffectedChange {
+            path: a.path.clone(),
+            safe_by_usage: a.safe_by_usage,
+            uses: a.uses.iter().cloned().map(FieldUse::from).collect(),
+        })
+        .collect()
 }
 
 /// A governance rule a version's changes break.
@@ -292,6 +340,7 @@ pub(crate) fn violations(checks: &crate::schema_evolution::Checks) -> Vec<Compat
             against_version_id: v.against_version_id,
             direction: text_of(v.violation.direction),
             change: v.violation.change.clone().into(),
+            safe_by_usage: v.safe_by_usage,
         })
         .collect()
 }
@@ -336,6 +385,11 @@ impl SchemaVersion {
     /// Governance rules its changes break.
     async fn rule_violations(&self) -> Vec<RuleViolation> {
         rule_violations(&crate::schema_evolution::checks_of(&self.0))
+    }
+    /// Each breaking change with the consumers and operations that used
+    /// what it breaks (within the usage window, when it was checked).
+    async fn affected(&self) -> Vec<AffectedChange> {
+        affected(&crate::schema_evolution::checks_of(&self.0))
     }
     /// Why it could not be compared with earlier versions, if it could not.
     async fn check_error(&self) -> Option<String> {
@@ -731,6 +785,21 @@ impl SchemaCheckView {
     }
     async fn rule_violations(&self) -> Vec<RuleViolation> {
         rule_violations(&self.0.assessment.checks)
+    }
+    /// Each breaking change with the consumers and operations that used
+    /// what it breaks within the usage window.
+    async fn affected(&self) -> Vec<AffectedChange> {
+        affected(&self.0.assessment.checks)
+    }
+    /// Whether usage was recorded over the whole window (else no breaking
+    /// change is taken as unused).
+    async fn usage_complete(&self) -> bool {
+        self.0
+            .assessment
+            .checks
+            .usage
+            .as_ref()
+            .is_some_and(|u| u.complete)
     }
     /// Why it could not be checked (it does not parse or derive).
     async fn error(&self) -> Option<String> {
