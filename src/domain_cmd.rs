@@ -17,7 +17,7 @@ const DOMAIN_FIELDS: &str =
     processingSteps { name description tool } \
     qualityIndicators { name description unit target } \
     slos { name description target window } \
-    compatibility latestSchemaVersion { hash fetchedAt warnings } \
+    compatibility schemaDrift latestSchemaVersion { hash fetchedAt warnings } \
     schemaHistory { version status fetchedAt changes { severity path } }";
 
 pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> {
@@ -253,6 +253,9 @@ fn print_domain(output: Output, d: &Value, verb: &str) {
             .collect(),
     ]);
     table.add_row(vec!["compatibility".to_string(), text(&d["compatibility"])]);
+    if let Some(drift) = d["schemaDrift"].as_str() {
+        table.add_row(vec!["schema drift".to_string(), drift.to_string()]);
+    }
     // The last versions with what changed (`meshwork schema history` has all).
     let history: Vec<String> = d["schemaHistory"]
         .as_array()

@@ -212,6 +212,20 @@ async fn a_rest_domain_registered_with_its_openapi_url_is_queryable_and_keeps_it
             assert!(Instant::now() < deadline, "[{}] {introspection}", db.label);
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+        // Governed through its derived schema: the version's changes are
+        // those of the derived SDL, classified as for a GraphQL domain.
+        let history = server
+            .graphql(
+                "{ domain(name: \"invoices\") { schemaHistory { status changes { severity kind path } } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            history["data"]["domain"]["schemaHistory"][0]["changes"],
+            json!([{ "severity": "BREAKING", "kind": "FIELD_TYPE_CHANGED", "path": "Invoice.amount" }]),
+            "[{}] {history}",
+            db.label
+        );
     }
 }
 

@@ -122,6 +122,17 @@ async fn a_strict_domain_holds_a_breaking_version_until_an_admin_approves_it() {
             db.label
         );
         assert_eq!(h[1]["status"], "ACCEPTED");
+        // The strict domain drifts: its API publishes what the mesh does not serve.
+        let drift = server
+            .graphql("{ domain(name: \"orders\") { schemaDrift } }", json!({}))
+            .await;
+        assert!(
+            drift["data"]["domain"]["schemaDrift"]
+                .as_str()
+                .is_some_and(|d| d.contains("held for approval")),
+            "[{}] {drift}",
+            db.label
+        );
 
         // The gateway keeps serving the accepted version: `total` answers,
         // `note` (only in the held version) is unknown.
@@ -217,6 +228,10 @@ async fn a_strict_domain_holds_a_breaking_version_until_an_admin_approves_it() {
         let h = history(&server, "orders").await;
         assert_eq!(h[0]["status"], "ACCEPTED");
         assert!(h[0]["reviewedBy"].is_string(), "{h:?}");
+        let drift = server
+            .graphql("{ domain(name: \"orders\") { schemaDrift } }", json!({}))
+            .await;
+        assert!(drift["data"]["domain"]["schemaDrift"].is_null(), "{drift}");
         // `domain show` and `schema history` show what changed.
         let shown = server.cli(&["show", "orders"]);
         let shown = String::from_utf8_lossy(&shown.stdout);

@@ -39,7 +39,7 @@ fn spec(i: usize) -> DomainSpec {
         "name": format!("d{i}"),
         "ownerTeam": "bench",
         "contact": "bench@example.com",
-        "model": if i % 2 == 0 { "STRICT" } else { "OPEN" },
+        "model": if i.is_multiple_of(2) { "STRICT" } else { "OPEN" },
         "apiUrl": format!("http://d{i}.internal/graphql"),
     }))
     .unwrap_or_else(|e| panic!("bench spec: {e}"))

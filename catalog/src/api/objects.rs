@@ -180,6 +180,32 @@ impl Domain {
             .map(|v| SchemaVersion(v, None)))
     }
 
+    /// Drift: the schema the domain's API publishes is not the one the
+    /// mesh serves (its newest version is held for approval, or was
+    /// rejected); null when they agree.
+    async fn schema_drift(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let loader = ctx.data::<DataLoader<loaders::LatestSchema>>()?;
+        let Some(latest) = loader.load_one(self.0.id).await.map_err(fail_shared)? else {
+            return Ok(None);
+        };
+        let what = match latest.status {
+            schema_version::VersionStatus::Pending => "is held for approval",
+            schema_version::VersionStatus::Rejected => "was rejected",
+            _ => return Ok(None),
+        };
+        let served = catalog(ctx)?
+            .served_schema_of(&[self.0.id])
+            .await
+            .map_err(fail)?
+            .remove(&self.0.id)
+            .map(|v| format!("version id {}", v.id))
+            .unwrap_or_else(|| "no version".to_string());
+        Ok(Some(format!(
+            "the API publishes schema version id {} which {what}; the mesh serves {served}",
+            latest.id
+        )))
+    }
+
     /// What a new schema version must keep.
     async fn compatibility(&self) -> crate::spec::Compatibility {
         crate::schema_evolution::compatibility_of(&self.0).into()
