@@ -23,7 +23,9 @@ use crate::parse_duration;
 pub struct GatewayFlags {
     /// How often the gateway's engine sends field usage (which schema
     /// coordinates each client's operations used) to the control plane;
-    /// buffered in between, and sent on shutdown.
+    /// buffered in between, and sent on shutdown. `0s` turns usage
+    /// reporting off (schema checks then find no use of any field, and no
+    /// breaking change becomes safe by usage).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     usage_flush_interval: Duration,
     /// Address to listen on.
@@ -336,7 +338,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         log_filter: log_filter(),
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
-        usage: Some(gateway::UsageReporting {
+        usage: (!args.gateway.usage_flush_interval.is_zero()).then(|| gateway::UsageReporting {
             endpoint: format!("http://{}/control/usage", loopback(local)),
             token: usage_key,
             flush_interval: args.gateway.usage_flush_interval,
@@ -415,11 +417,13 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     };
     // A replica reports field usage to its control plane.
     let usage_reporting = match (&args.control_plane, &args.cdn_key) {
-        (Some(url), Some(key)) => Some(gateway::UsageReporting {
-            endpoint: format!("{}/control/usage", url.trim_end_matches('/')),
-            token: key.clone(),
-            flush_interval: args.gateway.usage_flush_interval,
-        }),
+        (Some(url), Some(key)) if !args.gateway.usage_flush_interval.is_zero() => {
+            Some(gateway::UsageReporting {
+                endpoint: format!("{}/control/usage", url.trim_end_matches('/')),
+                token: key.clone(),
+                flush_interval: args.gateway.usage_flush_interval,
+            })
+        }
         _ => None,
     };
     let (supergraph, access) = match (args.supergraph, args.control_plane) {
