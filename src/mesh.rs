@@ -21,6 +21,12 @@ use crate::parse_duration;
 /// Settings of the gateway, whichever command runs it.
 #[derive(clap::Args)]
 pub struct GatewayFlags {
+    /// The runtime contract check of strict domains: one fetch in N to a
+    /// domain under the strict model has its answer checked against the
+    /// served schema (types, enum values, non-null fields), reported to the
+    /// control plane with field usage. `0` turns it off.
+    #[arg(long, default_value_t = 10)]
+    contract_sample_every: u64,
     /// How often the gateway's engine sends field usage (which schema
     /// coordinates each client's operations used) to the control plane;
     /// buffered in between, and sent on shutdown. `0s` turns usage
@@ -305,6 +311,11 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         .access(gateway::AccessSource::InProcess(catalog.subscribe_access()));
     let rest_key = key.clone();
     let usage_key = key.clone();
+    let contracts = contract_reporting(
+        format!("http://{}/control/contracts", loopback(local)),
+        key.clone(),
+        &args.gateway,
+    );
     let local_catalog = catalog.clone();
     let app = app(catalog, key.clone(), args.admin_token.clone());
     println!("Meshwork serving on http://{local}");
@@ -338,6 +349,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         log_filter: log_filter(),
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
+        contracts,
         usage: (!args.gateway.usage_flush_interval.is_zero()).then(|| gateway::UsageReporting {
             endpoint: format!("http://{}/control/usage", loopback(local)),
             token: usage_key,
@@ -406,6 +418,25 @@ impl gateway::InProcessSubgraphs for LocalRest {
     }
 }
 
+/// The contract check's settings, unless `--contract-sample-every 0`;
+/// reported as often as field usage (every 5 s when that is off).
+fn contract_reporting(
+    endpoint: String,
+    token: String,
+    flags: &GatewayFlags,
+) -> Option<gateway::ContractReporting> {
+    (flags.contract_sample_every > 0).then(|| gateway::ContractReporting {
+        endpoint,
+        token,
+        interval: if flags.usage_flush_interval.is_zero() {
+            Duration::from_secs(5)
+        } else {
+            flags.usage_flush_interval
+        },
+        sample_every: flags.contract_sample_every,
+    })
+}
+
 /// `gateway`: a gateway alone, from a file or following a control plane.
 pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     let rest_subgraphs = match (&args.control_plane, &args.cdn_key) {
@@ -413,6 +444,14 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
             url_prefix: format!("{}/rest/", url.trim_end_matches('/')),
             key: key.clone(),
         }),
+        _ => None,
+    };
+    let contracts_reporting = match (&args.control_plane, &args.cdn_key) {
+        (Some(url), Some(key)) => contract_reporting(
+            format!("{}/control/contracts", url.trim_end_matches('/')),
+            key.clone(),
+            &args.gateway,
+        ),
         _ => None,
     };
     // A replica reports field usage to its control plane.
@@ -491,6 +530,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
         usage: usage_reporting,
+        contracts: contracts_reporting,
         rest_subgraphs,
         in_process: None,
     })?;

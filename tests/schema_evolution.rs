@@ -467,3 +467,70 @@ async fn breaking_changes_name_the_consumers_and_operations_that_used_them() {
         .expect("POST");
     assert_eq!(refused.status().as_u16(), 401);
 }
+
+/// A strict domain whose answers break its own schema: `total` is a Float
+/// in its SDL, its API answers a string.
+async fn lying_domain() -> String {
+    let router = Router::new().route(
+        "/graphql",
+        post(|Json(request): Json<Value>| async move {
+            let query = request["query"].as_str().unwrap_or_default();
+            if query.contains("_service") {
+                return Json(json!({ "data": { "_service": { "sdl": v1() } } }));
+            }
+            Json(json!({ "data": { "order": { "id": "o1", "total": "lots", "status": "OPEN" } } }))
+        }),
+    );
+    let running = domains::serve(router).await.expect("serve");
+    format!("http://{}/graphql", running.addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateways_check_a_sample_of_strict_domains_answers_against_the_schema() {
+    let api = lying_domain().await;
+    let server = Server::start_with(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &common::databases().await[0].url,
+        "--schema-poll-interval",
+        "1s",
+        "--supergraph-poll-interval",
+        "1s",
+        "--usage-flush-interval",
+        "1s",
+        "--contract-sample-every",
+        "1",
+    ]);
+    common::register(
+        &server,
+        json!({ "name": "orders", "ownerTeam": "sales", "contact": "s@example.com",
+                "model": "STRICT", "apiUrl": api }),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        server
+            .mesh(r#"{ order(id: "o1") { id total status } }"#, json!({}))
+            .await;
+        let check = server
+            .graphql(
+                "{ domain(name: \"orders\") { contractCheck { sampled violations lastViolation } } }",
+                json!({}),
+            )
+            .await;
+        let c = &check["data"]["domain"]["contractCheck"];
+        if c["violations"].as_i64().is_some_and(|v| v > 0) {
+            assert!(c["sampled"].as_i64().is_some_and(|s| s > 0), "{check}");
+            let last = c["lastViolation"].as_str().unwrap_or_default();
+            assert!(
+                last.contains("Order.total") && last.contains("lots"),
+                "{check}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "{check}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

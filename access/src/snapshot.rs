@@ -13,6 +13,10 @@ pub struct AccessSnapshot {
     /// Domains with a plan of their own: limits per consumer per domain.
     #[serde(default)]
     pub domain_plans: std::collections::BTreeMap<String, PlanRecord>,
+    /// Domains under the strict model: gateways sample their responses
+    /// against the served schema (the runtime contract check).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub strict_domains: std::collections::BTreeSet<String>,
 }
 
 impl AccessSnapshot {

@@ -1217,6 +1217,11 @@ impl Catalog {
             .iter()
             .filter_map(|d| Some((d.name.clone(), plans.get(&d.plan_id?)?.clone())))
             .collect();
+        let strict_domains = active
+            .iter()
+            .filter(|d| d.model == domain::GovernanceModel::Strict)
+            .map(|d| d.name.clone())
+            .collect();
         let domains: HashMap<i32, String> = active.into_iter().map(|d| (d.id, d.name)).collect();
         let mut grants: HashMap<i32, Vec<GrantRecord>> = HashMap::new();
         for g in access_grant::Entity::find()
@@ -1302,6 +1307,7 @@ impl Catalog {
             .collect();
         Ok(AccessSnapshot {
             domain_plans,
+            strict_domains,
             issuers,
             api_keys,
             consumers: consumers

@@ -50,4 +50,4 @@ pub use spec::{
     ApiKind, DomainAccess, DomainPatch, DomainSpec, GovernanceModel, InputKind, LineageInputSpec,
     ProcessingStep, QualityIndicator, Slo,
 };
-pub use usage::{UsageReport, Use};
+pub use usage::{ContractReport, UsageReport, Use};

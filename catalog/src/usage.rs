@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{field_usage, setting};
+use entity::{contract_check, field_usage, setting};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
@@ -233,5 +233,80 @@ impl Catalog {
         let mut uses: Vec<Use> = merged.into_values().collect();
         uses.sort_by(|a, b| b.count.cmp(&a.count).then(a.client.cmp(&b.client)));
         Ok(uses)
+    }
+}
+
+/// What one gateway's runtime contract check found since its last report.
+#[derive(Debug, Deserialize)]
+pub struct ContractReport {
+    #[serde(default)]
+    pub domains: HashMap<String, ContractFound>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractFound {
+    #[serde(default)]
+    pub sampled: u64,
+    #[serde(default)]
+    pub violations: u64,
+    #[serde(default)]
+    pub last_violation: Option<String>,
+}
+
+impl Catalog {
+    /// Adds a gateway's contract-check findings to each domain's totals.
+    pub async fn ingest_contracts(&self, report: ContractReport) -> Result<(), CatalogError> {
+        let now = Utc::now();
+        let txn = self.db.begin().await?;
+        for (domain, found) in report.domains {
+            let sampled = i64::try_from(found.sampled).unwrap_or(i64::MAX);
+            let violations = i64::try_from(found.violations).unwrap_or(i64::MAX);
+            let last = found
+                .last_violation
+                .map(|v| v.chars().take(1000).collect::<String>());
+            let mut on_conflict = OnConflict::column(contract_check::Column::Domain);
+            on_conflict
+                .value(
+                    contract_check::Column::Sampled,
+                    Expr::col(contract_check::Column::Sampled).add(sampled),
+                )
+                .value(
+                    contract_check::Column::Violations,
+                    Expr::col(contract_check::Column::Violations).add(violations),
+                )
+                .value(contract_check::Column::UpdatedAt, Expr::value(now));
+            if last.is_some() {
+                on_conflict
+                    .value(
+                        contract_check::Column::LastViolation,
+                        Expr::value(last.clone()),
+                    )
+                    .value(contract_check::Column::LastViolationAt, Expr::value(now));
+            }
+            contract_check::Entity::insert(contract_check::ActiveModel {
+                domain: Set(clip(&domain)),
+                sampled: Set(sampled),
+                violations: Set(violations),
+                last_violation_at: Set(last.as_ref().map(|_| now)),
+                last_violation: Set(last),
+                updated_at: Set(now),
+            })
+            .on_conflict(on_conflict.to_owned())
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The contract check's totals for a domain, if its answers were checked.
+    pub async fn contract_check_of(
+        &self,
+        domain: &str,
+    ) -> Result<Option<contract_check::Model>, CatalogError> {
+        Ok(contract_check::Entity::find_by_id(domain.to_string())
+            .one(&self.db)
+            .await?)
     }
 }

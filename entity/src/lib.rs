@@ -9,6 +9,7 @@ pub mod api_key;
 pub mod audit_log;
 pub mod composition;
 pub mod consumer;
+pub mod contract_check;
 pub mod domain;
 pub mod domain_health;
 pub mod domain_tag;

@@ -176,6 +176,16 @@ impl Shared {
         self.allow_anonymous
     }
 
+    /// Whether a domain is under the strict model (its responses are
+    /// sampled against the served schema).
+    pub fn is_strict(&self, domain: &str) -> bool {
+        self.verifier
+            .load()
+            .snapshot()
+            .strict_domains
+            .contains(domain)
+    }
+
     /// Whether any domain has a plan of its own.
     pub fn has_domain_plans(&self) -> bool {
         !self.verifier.load().snapshot().domain_plans.is_empty()

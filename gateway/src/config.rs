@@ -267,7 +267,11 @@ pub(crate) fn router_config_text(
             .entry("max_request_body_size")
             .or_insert(json!("2MB"));
     }
-    if internal_jwks.is_some() || options.rest_subgraphs.is_some() || options.in_process.is_some() {
+    if internal_jwks.is_some()
+        || options.rest_subgraphs.is_some()
+        || options.in_process.is_some()
+        || options.contracts.is_some()
+    {
         // Plan limits only the engine can check (cost, per-domain plans),
         // and the key of REST subgraphs.
         if let Value::Object(plugins) = root.entry("plugins").or_insert_with(|| json!({})) {

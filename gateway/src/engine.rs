@@ -36,6 +36,10 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
     if let Some(rest) = &options.rest_subgraphs {
         let _ = crate::engine_plugin::REST.set(rest.clone());
     }
+    if let Some(contracts) = &options.contracts {
+        let _ = crate::engine_plugin::CONTRACTS.set(contracts.sample_every);
+        crate::contract::start_reporter(contracts.clone());
+    }
     if let Some(local) = &options.in_process {
         let _ = crate::engine_plugin::IN_PROCESS.set(local.clone());
     }

@@ -38,7 +38,7 @@ use hive_router::plugins::hooks::on_subgraph_http_request::{
 use hive_router::plugins::hooks::on_supergraph_load::{
     OnSupergraphLoadStartHookPayload, OnSupergraphLoadStartHookResult,
 };
-use hive_router::plugins::plugin_trait::{RouterPlugin, StartHookPayload};
+use hive_router::plugins::plugin_trait::{EndHookPayload, RouterPlugin, StartHookPayload};
 
 use crate::authn::{Caller, Shared};
 use hive_router::query_planner::planner::plan_nodes::PlanNode;
@@ -58,6 +58,10 @@ pub(crate) static STATE: OnceLock<PluginState> = OnceLock::new();
 
 /// Where REST domains' derived subgraphs are served, and their key.
 pub(crate) static REST: OnceLock<crate::RestSubgraphs> = OnceLock::new();
+
+/// One fetch in this many to a strict domain has its answer checked
+/// against the served schema (unset: no contract check).
+pub(crate) static CONTRACTS: OnceLock<u64> = OnceLock::new();
 
 /// Subgraphs answered inside this process.
 pub(crate) static IN_PROCESS: OnceLock<Arc<dyn crate::InProcessSubgraphs>> = OnceLock::new();
@@ -140,8 +144,11 @@ impl RouterPlugin for MeshworkPlugin {
         &'exec self,
         payload: OnSupergraphLoadStartHookPayload,
     ) -> OnSupergraphLoadStartHookResult<'exec> {
-        let uses_policy = payload.new_ast.to_string().contains("@policy(");
-        SCHEMA_HAS_POLICIES.store(uses_policy, Ordering::Relaxed);
+        let sdl = payload.new_ast.to_string();
+        SCHEMA_HAS_POLICIES.store(sdl.contains("@policy("), Ordering::Relaxed);
+        if CONTRACTS.get().is_some() {
+            crate::contract::load_schema(&sdl);
+        }
         payload.proceed()
     }
 
@@ -317,10 +324,34 @@ impl RouterPlugin for MeshworkPlugin {
             .context
             .get_ref::<RefusedDomains>()
             .and_then(|r| r.0.get(payload.subgraph_name).cloned());
+        // The runtime contract check: a sample of strict domains' answers.
+        let contract = CONTRACTS
+            .get()
+            .filter(|_| refusal.is_none())
+            .filter(|_| {
+                STATE
+                    .get()
+                    .is_some_and(|s| s.access.is_strict(payload.subgraph_name))
+            })
+            .is_some_and(|every| crate::contract::sampled(*every))
+            .then(|| {
+                (
+                    payload.subgraph_name.to_string(),
+                    payload.execution_request.query.to_string(),
+                )
+            });
         match refusal {
             None => match IN_PROCESS.get() {
-                Some(local) => answer_in_process(local.as_ref(), payload).await,
-                None => payload.proceed(),
+                Some(local) => answer_in_process(local.as_ref(), payload, contract).await,
+                None => match contract {
+                    Some((domain, query)) => payload.on_end(move |end| {
+                        if let Some(bytes) = &end.execution_result.bytes {
+                            crate::contract::check(&domain, &query, bytes);
+                        }
+                        end.proceed()
+                    }),
+                    None => payload.proceed(),
+                },
             },
             Some((code, message)) => {
                 let error = GraphQLError::from_message_and_code(message, code)
@@ -336,12 +367,26 @@ impl RouterPlugin for MeshworkPlugin {
 async fn answer_in_process<'exec>(
     local: &dyn crate::InProcessSubgraphs,
     payload: OnSubgraphExecuteStartHookPayload<'exec>,
+    contract: Option<(String, String)>,
 ) -> OnSubgraphExecuteStartHookResult<'exec> {
     let answer =
         match crate::in_process::fetch(local, payload.subgraph_name, &payload.execution_request) {
-            None => return payload.proceed(),
+            None => {
+                return match contract {
+                    Some((domain, query)) => payload.on_end(move |end| {
+                        if let Some(bytes) = &end.execution_result.bytes {
+                            crate::contract::check(&domain, &query, bytes);
+                        }
+                        end.proceed()
+                    }),
+                    None => payload.proceed(),
+                }
+            }
             Some(answer) => answer.await,
         };
+    if let (Some((domain, query)), Ok(bytes)) = (&contract, &answer) {
+        crate::contract::check(domain, query, bytes);
+    }
     let parsed = answer.and_then(|bytes| {
         hive_router::executor::response::subgraph_response::SubgraphResponse::deserialize_from_bytes(
             bytes,

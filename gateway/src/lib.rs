@@ -29,6 +29,7 @@
 //!     when_redis_fails: gateway::WhenRedisFails::Open,
 //!     rest_subgraphs: None,
 //!     usage: None,
+//!     contracts: None,
 //!     in_process: None,
 //! };
 //! gateway::run(options).unwrap();
@@ -40,6 +41,7 @@
 mod authn;
 pub mod bridge;
 mod config;
+mod contract;
 pub mod engine;
 mod engine_plugin;
 mod in_process;
@@ -124,6 +126,8 @@ pub struct GatewayOptions {
     /// Where the engine's usage agent reports which schema coordinates each
     /// client's operations use (a Meshwork control plane's `/control/usage`).
     pub usage: Option<UsageReporting>,
+    /// The runtime contract check of strict domains and where it reports.
+    pub contracts: Option<ContractReporting>,
     /// Subgraphs answered inside this process (REST domains' derived
     /// subgraphs, when the control plane runs here): no HTTP hop.
     pub in_process: Option<std::sync::Arc<dyn InProcessSubgraphs>>,
@@ -159,6 +163,19 @@ pub struct UsageReporting {
     /// Sent as the bearer token (the control key).
     pub token: String,
     pub flush_interval: std::time::Duration,
+}
+
+/// The runtime contract check: one fetch in `sample_every` to a strict
+/// domain is validated against the served schema; findings go to
+/// `endpoint` every `interval`.
+#[derive(Clone, Debug)]
+pub struct ContractReporting {
+    /// e.g. `http://127.0.0.1:4000/control/contracts`.
+    pub endpoint: String,
+    /// Sent as the bearer token (the control key).
+    pub token: String,
+    pub interval: std::time::Duration,
+    pub sample_every: u64,
 }
 
 /// Where the control plane serves REST domains' derived subgraphs, and the

@@ -12,6 +12,7 @@ mod m20261130_000006_derived_subgraphs;
 mod m20261130_000007_rest_settings;
 mod m20261130_000008_schema_evolution;
 mod m20261130_000009_field_usage;
+mod m20261130_000010_contract_checks;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_rest_settings::Migration),
             Box::new(m20261130_000008_schema_evolution::Migration),
             Box::new(m20261130_000009_field_usage::Migration),
+            Box::new(m20261130_000010_contract_checks::Migration),
         ]
     }
 }

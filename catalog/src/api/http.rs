@@ -129,6 +129,7 @@ pub fn control_router(catalog: crate::Catalog, key: String) -> Router {
         .route("/control/supergraph", get(supergraph))
         .route("/control/access", get(access_snapshot))
         .route("/rest/{domain}/graphql", axum::routing::post(rest_subgraph))
+        .route("/control/contracts", axum::routing::post(contracts))
         .route(
             "/control/usage",
             axum::routing::post(usage)
@@ -290,6 +291,44 @@ async fn usage(
         Err(e) => {
             tracing::error!(error = %e, "usage report not stored");
             (StatusCode::SERVICE_UNAVAILABLE, "usage report not stored").into_response()
+        }
+    }
+}
+
+/// The gateways' runtime contract check findings (control key as bearer).
+async fn contracts(
+    State((catalog, key)): State<(crate::Catalog, std::sync::Arc<String>)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    use axum::http::StatusCode;
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if key.is_empty() || !constant_time_eq(given.as_bytes(), key.as_bytes()) {
+        return (StatusCode::UNAUTHORIZED, "missing or wrong bearer token").into_response();
+    }
+    let report: crate::ContractReport = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("not a contract report: {e}"),
+            )
+                .into_response()
+        }
+    };
+    match catalog.ingest_contracts(report).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "contract report not stored");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "contract report not stored",
+            )
+                .into_response()
         }
     }
 }

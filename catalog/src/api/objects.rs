@@ -206,6 +206,21 @@ impl Domain {
         )))
     }
 
+    /// The gateways' runtime contract check of this strict domain's answers
+    /// (a sample, checked against the served schema); null before any.
+    async fn contract_check(&self, ctx: &Context<'_>) -> Result<Option<ContractCheck>> {
+        Ok(catalog(ctx)?
+            .contract_check_of(&self.0.name)
+            .await
+            .map_err(fail)?
+            .map(|c| ContractCheck {
+                sampled: c.sampled,
+                violations: c.violations,
+                last_violation: c.last_violation,
+                last_violation_at: c.last_violation_at,
+            }))
+    }
+
     /// What a new schema version must keep.
     async fn compatibility(&self) -> crate::spec::Compatibility {
         crate::schema_evolution::compatibility_of(&self.0).into()
@@ -294,6 +309,18 @@ pub struct CompatibilityViolation {
     /// No consumer used what it breaks within the usage window (it does not
     /// hold a strict domain's version).
     safe_by_usage: bool,
+}
+
+/// What the runtime contract check found in a strict domain's answers.
+#[derive(SimpleObject)]
+pub struct ContractCheck {
+    /// Sampled answers checked.
+    sampled: i64,
+    /// Values that broke the served schema (wrong type, unknown enum value,
+    /// null in a non-null field).
+    violations: i64,
+    last_violation: Option<String>,
+    last_violation_at: Option<DateTime<Utc>>,
 }
 
 /// A consumer's operation that used a schema coordinate.
