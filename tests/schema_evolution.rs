@@ -502,6 +502,8 @@ async fn gateways_check_a_sample_of_strict_domains_answers_against_the_schema() 
         "1s",
         "--contract-sample-every",
         "1",
+        "--cdn-key",
+        METRICS_KEY,
     ]);
     common::register(
         &server,
@@ -533,4 +535,31 @@ async fn gateways_check_a_sample_of_strict_domains_answers_against_the_schema() 
         assert!(Instant::now() < deadline, "{check}");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // The same in the governance metrics, behind the control key.
+    let http = reqwest::Client::new();
+    let metrics = http
+        .get(format!("{}/control/metrics", server.base))
+        .bearer_auth(METRICS_KEY)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(metrics.status().as_u16(), 200);
+    let text = metrics.text().await.expect("text");
+    assert!(
+        text.contains("meshwork_schema_versions{domain=\"orders\",status=\"accepted\"} 1")
+            && text.contains("meshwork_schema_drift{domain=\"orders\"} 0")
+            && text.lines().any(|l| l
+                .starts_with("meshwork_contract_violations_total{domain=\"orders\"}")
+                && !l.ends_with(" 0")),
+        "{text}"
+    );
+    let refused = http
+        .get(format!("{}/control/metrics", server.base))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(refused.status().as_u16(), 401);
 }
+
+const METRICS_KEY: &str = "metrics-test-key-0123456789abcdef-0123";

@@ -23,6 +23,7 @@ mod compose;
 mod db;
 mod error;
 mod lineage;
+mod metrics;
 mod pull;
 mod rest;
 mod schema_doc;

@@ -38,7 +38,10 @@ pub(crate) fn load_schema(sdl: &str) {
 
 /// Whether this fetch is one of the sampled ones.
 pub(crate) fn sampled(every: u64) -> bool {
-    every > 0 && FETCHES.fetch_add(1, Ordering::Relaxed).is_multiple_of(every)
+    every > 0
+        && FETCHES
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(every)
 }
 
 /// Validates one answer of `domain` to `query`, and counts it.

@@ -130,6 +130,7 @@ pub fn control_router(catalog: crate::Catalog, key: String) -> Router {
         .route("/control/access", get(access_snapshot))
         .route("/rest/{domain}/graphql", axum::routing::post(rest_subgraph))
         .route("/control/contracts", axum::routing::post(contracts))
+        .route("/control/metrics", get(metrics))
         .route(
             "/control/usage",
             axum::routing::post(usage)
@@ -291,6 +292,30 @@ async fn usage(
         Err(e) => {
             tracing::error!(error = %e, "usage report not stored");
             (StatusCode::SERVICE_UNAVAILABLE, "usage report not stored").into_response()
+        }
+    }
+}
+
+/// Schema-governance metrics (Prometheus text format; the control key as
+/// bearer token, as Prometheus' `authorization` setting sends it).
+async fn metrics(
+    State((catalog, key)): State<(crate::Catalog, std::sync::Arc<String>)>,
+    headers: HeaderMap,
+) -> Response {
+    use axum::http::StatusCode;
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if key.is_empty() || !constant_time_eq(given.as_bytes(), key.as_bytes()) {
+        return (StatusCode::UNAUTHORIZED, "missing or wrong bearer token").into_response();
+    }
+    match catalog.metrics_text().await {
+        Ok(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "metrics not read");
+            (StatusCode::SERVICE_UNAVAILABLE, "metrics unavailable").into_response()
         }
     }
 }

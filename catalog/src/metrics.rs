@@ -1,0 +1,120 @@
+//! Schema-governance metrics in Prometheus' text format, read from the
+//! catalog at scrape time: schema versions by status (held ones included),
+//! breaking changes, drift, and the contract check's findings, per domain.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use entity::schema_version::{self, VersionStatus};
+use entity::{contract_check, domain};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::error::CatalogError;
+use crate::Catalog;
+
+/// A label value as Prometheus' text format wants it.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn status_name(status: VersionStatus) -> &'static str {
+    match status {
+        VersionStatus::Accepted => "accepted",
+        VersionStatus::Pending => "pending",
+        VersionStatus::Rejected => "rejected",
+        VersionStatus::Superseded => "superseded",
+    }
+}
+
+impl Catalog {
+    /// The governance metrics of every active domain.
+    pub async fn metrics_text(&self) -> Result<String, CatalogError> {
+        let domains = domain::Entity::find()
+            .filter(domain::Column::Status.eq(domain::DomainStatus::Active))
+            .order_by_asc(domain::Column::Name)
+            .all(&self.db)
+            .await?;
+        let names: BTreeMap<i32, String> = domains.iter().map(|d| (d.id, d.name.clone())).collect();
+        let versions = schema_version::Entity::find()
+            .filter(schema_version::Column::DomainId.is_in(names.keys().copied()))
+            .order_by_asc(schema_version::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mut by_status: BTreeMap<(String, &'static str), u64> = BTreeMap::new();
+        let mut breaking: BTreeMap<String, u64> = BTreeMap::new();
+        let mut latest: BTreeMap<String, VersionStatus> = BTreeMap::new();
+        for v in &versions {
+            let Some(name) = names.get(&v.domain_id) else {
+                continue;
+            };
+            *by_status
+                .entry((name.clone(), status_name(v.status)))
+                .or_default() += 1;
+            if v.status == VersionStatus::Accepted {
+                *breaking.entry(name.clone()).or_default() += crate::schema_evolution::changes_of(v)
+                    .iter()
+                    .filter(|c| c.severity == evolution::Severity::Breaking)
+                    .count() as u64;
+            }
+            latest.insert(name.clone(), v.status);
+        }
+        let checks = contract_check::Entity::find().all(&self.db).await?;
+        let mut out = String::new();
+        let _ = writeln!(out, "# HELP meshwork_schema_versions Schema versions of each domain by status (pending: held for approval under the strict model).");
+        let _ = writeln!(out, "# TYPE meshwork_schema_versions gauge");
+        for ((domain, status), n) in &by_status {
+            let _ = writeln!(
+                out,
+                "meshwork_schema_versions{{domain=\"{}\",status=\"{status}\"}} {n}",
+                label(domain)
+            );
+        }
+        let _ = writeln!(out, "# HELP meshwork_schema_breaking_changes_total Breaking changes in the accepted versions of each domain.");
+        let _ = writeln!(out, "# TYPE meshwork_schema_breaking_changes_total counter");
+        for (domain, n) in &breaking {
+            let _ = writeln!(
+                out,
+                "meshwork_schema_breaking_changes_total{{domain=\"{}\"}} {n}",
+                label(domain)
+            );
+        }
+        let _ = writeln!(out, "# HELP meshwork_schema_drift 1 when the schema a domain's API publishes is not the one the mesh serves (held or rejected).");
+        let _ = writeln!(out, "# TYPE meshwork_schema_drift gauge");
+        for d in &domains {
+            let drift = matches!(
+                latest.get(&d.name),
+                Some(VersionStatus::Pending) | Some(VersionStatus::Rejected)
+            );
+            let _ = writeln!(
+                out,
+                "meshwork_schema_drift{{domain=\"{}\"}} {}",
+                label(&d.name),
+                u8::from(drift)
+            );
+        }
+        let _ = writeln!(out, "# HELP meshwork_contract_sampled_total Answers of strict domains the gateways checked against the served schema.");
+        let _ = writeln!(out, "# TYPE meshwork_contract_sampled_total counter");
+        for c in &checks {
+            let _ = writeln!(
+                out,
+                "meshwork_contract_sampled_total{{domain=\"{}\"}} {}",
+                label(&c.domain),
+                c.sampled
+            );
+        }
+        let _ = writeln!(out, "# HELP meshwork_contract_violations_total Values in those answers that broke the served schema.");
+        let _ = writeln!(out, "# TYPE meshwork_contract_violations_total counter");
+        for c in &checks {
+            let _ = writeln!(
+                out,
+                "meshwork_contract_violations_total{{domain=\"{}\"}} {}",
+                label(&c.domain),
+                c.violations
+            );
+        }
+        Ok(out)
+    }
+}
