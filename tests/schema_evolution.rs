@@ -124,8 +124,16 @@ async fn a_strict_domain_holds_a_breaking_version_until_an_admin_approves_it() {
         assert_eq!(h[1]["status"], "ACCEPTED");
         // The strict domain drifts: its API publishes what the mesh does not serve.
         let drift = server
-            .graphql("{ domain(name: \"orders\") { schemaDrift } }", json!({}))
+            .graphql(
+                "{ domain(name: \"orders\") { schemaDrift health { schemaDrift } } }",
+                json!({}),
+            )
             .await;
+        assert_eq!(
+            drift["data"]["domain"]["schemaDrift"],
+            drift["data"]["domain"]["health"]["schemaDrift"],
+            "{drift}"
+        );
         assert!(
             drift["data"]["domain"]["schemaDrift"]
                 .as_str()

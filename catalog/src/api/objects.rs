@@ -184,26 +184,12 @@ impl Domain {
     /// mesh serves (its newest version is held for approval, or was
     /// rejected); null when they agree.
     async fn schema_drift(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let loader = ctx.data::<DataLoader<loaders::LatestSchema>>()?;
-        let Some(latest) = loader.load_one(self.0.id).await.map_err(fail_shared)? else {
-            return Ok(None);
-        };
-        let what = match latest.status {
-            schema_version::VersionStatus::Pending => "is held for approval",
-            schema_version::VersionStatus::Rejected => "was rejected",
-            _ => return Ok(None),
-        };
-        let served = catalog(ctx)?
-            .served_schema_of(&[self.0.id])
-            .await
-            .map_err(fail)?
-            .remove(&self.0.id)
-            .map(|v| format!("version id {}", v.id))
-            .unwrap_or_else(|| "no version".to_string());
-        Ok(Some(format!(
-            "the API publishes schema version id {} which {what}; the mesh serves {served}",
-            latest.id
-        )))
+        drift_of(ctx, self.0.id).await
+    }
+
+    /// What a new schema version must keep.
+    async fn compatibility(&self) -> crate::spec::Compatibility {
+        crate::schema_evolution::compatibility_of(&self.0).into()
     }
 
     /// The gateways' runtime contract check of this strict domain's answers
@@ -220,11 +206,30 @@ impl Domain {
                 last_violation_at: c.last_violation_at,
             }))
     }
+}
 
-    /// What a new schema version must keep.
-    async fn compatibility(&self) -> crate::spec::Compatibility {
-        crate::schema_evolution::compatibility_of(&self.0).into()
-    }
+/// The drift of domain `id`: its newest version held or rejected.
+async fn drift_of(ctx: &Context<'_>, id: i32) -> Result<Option<String>> {
+    let loader = ctx.data::<DataLoader<loaders::LatestSchema>>()?;
+    let Some(latest) = loader.load_one(id).await.map_err(fail_shared)? else {
+        return Ok(None);
+    };
+    let what = match latest.status {
+        schema_version::VersionStatus::Pending => "is held for approval",
+        schema_version::VersionStatus::Rejected => "was rejected",
+        _ => return Ok(None),
+    };
+    let served = catalog(ctx)?
+        .served_schema_of(&[id])
+        .await
+        .map_err(fail)?
+        .remove(&id)
+        .map(|v| format!("version id {}", v.id))
+        .unwrap_or_else(|| "no version".to_string());
+    Ok(Some(format!(
+        "the API publishes schema version id {} which {what}; the mesh serves {served}",
+        latest.id
+    )))
 }
 
 pub struct LineageInput(lineage_input::Model);
@@ -650,6 +655,11 @@ impl DomainHealth {
     }
     async fn consecutive_failures(&self) -> i32 {
         self.0.consecutive_failures
+    }
+    /// The schema the domain's API publishes is not the one the mesh
+    /// serves (held for approval, or rejected); null when they agree.
+    async fn schema_drift(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        drift_of(ctx, self.0.domain_id).await
     }
 }
 
