@@ -21,6 +21,11 @@ use crate::parse_duration;
 /// Settings of the gateway, whichever command runs it.
 #[derive(clap::Args)]
 pub struct GatewayFlags {
+    /// Path of the Prometheus metrics endpoint on the listen address (the
+    /// engine's request, subgraph and supergraph series); an empty value
+    /// turns it off.
+    #[arg(long, env = "MESHWORK_METRICS_PATH", default_value = "/metrics")]
+    metrics_path: String,
     /// The runtime contract check of strict domains: one fetch in N to a
     /// domain under the strict model has its answer checked against the
     /// served schema (types, enum values, non-null fields), reported to the
@@ -350,6 +355,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
         contracts,
+        metrics_path: metrics_path(&args.gateway.metrics_path),
         usage: (!args.gateway.usage_flush_interval.is_zero()).then(|| gateway::UsageReporting {
             endpoint: format!("http://{}/control/usage", loopback(local)),
             token: usage_key,
@@ -416,6 +422,18 @@ impl gateway::InProcessSubgraphs for LocalRest {
             })
         })
     }
+}
+
+/// The metrics endpoint's path, unless turned off (`--metrics-path ""`).
+fn metrics_path(flag: &str) -> Option<String> {
+    let path = flag.trim();
+    (!path.is_empty()).then(|| {
+        if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/{path}")
+        }
+    })
 }
 
 /// The contract check's settings, unless `--contract-sample-every 0`;
@@ -531,6 +549,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         jwt_leeway: Duration::from_secs(30),
         usage: usage_reporting,
         contracts: contracts_reporting,
+        metrics_path: metrics_path(&args.gateway.metrics_path),
         rest_subgraphs,
         in_process: None,
     })?;

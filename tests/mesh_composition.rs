@@ -616,3 +616,29 @@ async fn composition_hints_are_stored_as_warnings_and_the_supergraph_is_served()
         );
     }
 }
+
+/// The gateway serves Prometheus metrics on its own address by default:
+/// the engine's request, subgraph-call and supergraph series.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mesh_serves_prometheus_metrics() {
+    let server = Server::start_demo();
+    server
+        .wait_for("query Names { customers { name } }", |a| {
+            a["data"]["customers"].is_array()
+        })
+        .await;
+    let text = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("text");
+    for series in [
+        "http_server_request_duration_seconds_count",
+        "http_client_request_duration_seconds_count",
+        "hive_router_supergraph_poll_total",
+    ] {
+        assert!(text.contains(series), "{series} missing:\n{text}");
+    }
+    assert!(text.contains("graphql_operation_name=\"Names\""), "{text}");
+}

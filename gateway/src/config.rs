@@ -254,6 +254,18 @@ pub(crate) fn router_config_text(
             );
         }
     }
+    // Prometheus metrics on the gateway's own address, unless the router
+    // config file configures metrics exporters itself.
+    if let Some(path) = &options.metrics_path {
+        if let Value::Object(telemetry) = root.entry("telemetry").or_insert_with(|| json!({})) {
+            if let Value::Object(metrics) = telemetry.entry("metrics").or_insert_with(|| json!({}))
+            {
+                metrics.entry("exporters").or_insert(json!([
+                    { "kind": "prometheus", "enabled": true, "path": path }
+                ]));
+            }
+        }
+    }
     // The engine's limits, on by default; a router config file may change
     // each one.
     if let Value::Object(limits) = root.entry("limits").or_insert_with(|| json!({})) {

@@ -63,15 +63,21 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
             .map_err(|e| GatewayError::Start(format!("writing {}: {e}", path.display())))?;
         internal = Some((path, keys, access));
     }
-    let router_config = config::router_config(
-        &options,
-        internal
-            .as_ref()
-            .map(|(path, _, access)| (path.as_path(), access)),
-    )?
-    .into_static();
+    let internal_jwks = internal
+        .as_ref()
+        .map(|(path, _, access)| (path.as_path(), access));
+    // The telemetry's configuration, metrics exporters included.
+    let telemetry_config = config::router_config(&options, internal_jwks)?.into_static();
+    // The application's, without them: with metrics on, the engine keeps a
+    // clone of its shared state for its cache-size gauges, and Meshwork
+    // could no longer install its validation rules and IDE page in it. The
+    // request, subgraph and supergraph series come from the telemetry set
+    // up above; only those cache-size gauges are not exported.
+    let mut app_config = config::router_config(&options, internal_jwks)?;
+    app_config.telemetry.metrics.exporters.clear();
+    let router_config = app_config.into_static();
     let telemetry =
-        Telemetry::init_global(router_config).map_err(|e| GatewayError::Start(e.to_string()))?;
+        Telemetry::init_global(telemetry_config).map_err(|e| GatewayError::Start(e.to_string()))?;
     let prometheus = telemetry.prometheus.as_ref().and_then(|p| p.to_attached());
     let mut tasks = BackgroundTasksManager::new();
     let (mut shared_state, schema_state) = configure_app_from_config(

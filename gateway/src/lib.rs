@@ -30,6 +30,7 @@
 //!     rest_subgraphs: None,
 //!     usage: None,
 //!     contracts: None,
+//!     metrics_path: None,
 //!     in_process: None,
 //! };
 //! gateway::run(options).unwrap();
@@ -128,6 +129,10 @@ pub struct GatewayOptions {
     pub usage: Option<UsageReporting>,
     /// The runtime contract check of strict domains and where it reports.
     pub contracts: Option<ContractReporting>,
+    /// Where Prometheus metrics are served on the gateway's address (the
+    /// engine's own series); `None`: no metrics endpoint unless a router
+    /// config file sets one.
+    pub metrics_path: Option<String>,
     /// Subgraphs answered inside this process (REST domains' derived
     /// subgraphs, when the control plane runs here): no HTTP hop.
     pub in_process: Option<std::sync::Arc<dyn InProcessSubgraphs>>,
