@@ -356,6 +356,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         jwt_leeway: Duration::from_secs(30),
         contracts,
         metrics_path: metrics_path(&args.gateway.metrics_path),
+        on_metrics: Some(catalog::register_metrics),
         usage: (!args.gateway.usage_flush_interval.is_zero()).then(|| gateway::UsageReporting {
             endpoint: format!("http://{}/control/usage", loopback(local)),
             token: usage_key,
@@ -550,6 +551,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         usage: usage_reporting,
         contracts: contracts_reporting,
         metrics_path: metrics_path(&args.gateway.metrics_path),
+        on_metrics: None,
         rest_subgraphs,
         in_process: None,
     })?;

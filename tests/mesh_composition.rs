@@ -641,4 +641,13 @@ async fn the_mesh_serves_prometheus_metrics() {
         assert!(text.contains(series), "{series} missing:\n{text}");
     }
     assert!(text.contains("graphql_operation_name=\"Names\""), "{text}");
+    // Meshwork's own series on the same endpoint: operations by consumer
+    // and outcome, schema pulls and compositions by outcome.
+    for series in [
+        "meshwork_requests{consumer=\"anonymous\",outcome=\"ok\"",
+        "meshwork_schema_pulls{outcome=\"ok\"",
+        "meshwork_compositions{outcome=\"ok\"",
+    ] {
+        assert!(text.contains(series), "{series} missing:\n{text}");
+    }
 }

@@ -108,6 +108,10 @@ impl Catalog {
                     )])
                 })
         });
+        crate::metrics::count(
+            "meshwork.compositions",
+            if composed.is_ok() { "ok" } else { "failed" },
+        );
         let (status, hash, supergraph, errors, warnings) = match composed {
             Ok(s) => (
                 CompositionStatus::Success,

@@ -24,6 +24,7 @@ mod db;
 mod error;
 mod lineage;
 mod metrics;
+pub use metrics::register_metrics;
 mod pull;
 mod rest;
 mod schema_doc;

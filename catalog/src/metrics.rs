@@ -12,6 +12,53 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use crate::error::CatalogError;
 use crate::Catalog;
 
+/// Counters of catalog events, by outcome; exported once the process has
+/// a metrics exporter ([`register_metrics`]).
+static COUNTS: std::sync::LazyLock<std::sync::Mutex<BTreeMap<(&'static str, &'static str), u64>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Each counter's description.
+const COUNTERS: [(&str, &str); 2] = [
+    (
+        "meshwork.schema_pulls",
+        "Schema pulls of domains, by outcome (ok, failed)",
+    ),
+    (
+        "meshwork.compositions",
+        "Composition attempts, by outcome (ok, failed)",
+    ),
+];
+
+/// Adds one to counter `name{outcome}` (one of [`COUNTERS`]).
+pub(crate) fn count(name: &'static str, outcome: &'static str) {
+    if let Ok(mut counts) = COUNTS.lock() {
+        *counts.entry((name, outcome)).or_default() += 1;
+    }
+}
+
+/// Exports the catalog's counters through the process's global
+/// OpenTelemetry meter: call it after the gateway's engine installed its
+/// meter provider (its `/metrics` then shows them, counted from the start).
+pub fn register_metrics() {
+    let meter = opentelemetry::global::meter("meshwork");
+    for (name, description) in COUNTERS {
+        let _ = meter
+            .u64_observable_counter(name)
+            .with_description(description)
+            .with_callback(move |observer| {
+                if let Ok(counts) = COUNTS.lock() {
+                    for ((counter, outcome), n) in counts.iter() {
+                        if *counter == name {
+                            observer
+                                .observe(*n, &[opentelemetry::KeyValue::new("outcome", *outcome)]);
+                        }
+                    }
+                }
+            })
+            .build();
+    }
+}
+
 /// A label value as Prometheus' text format wants it.
 fn label(value: &str) -> String {
     value

@@ -129,6 +129,10 @@ impl Catalog {
     }
 
     async fn record_health(&self, domain_id: i32, error: Option<&str>) -> Result<(), CatalogError> {
+        crate::metrics::count(
+            "meshwork.schema_pulls",
+            if error.is_none() { "ok" } else { "failed" },
+        );
         let now = Utc::now();
         let existing = domain_health::Entity::find_by_id(domain_id)
             .one(&self.db)

@@ -78,6 +78,9 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
     let router_config = app_config.into_static();
     let telemetry =
         Telemetry::init_global(telemetry_config).map_err(|e| GatewayError::Start(e.to_string()))?;
+    if let Some(ready) = options.on_metrics {
+        ready();
+    }
     let prometheus = telemetry.prometheus.as_ref().and_then(|p| p.to_attached());
     let mut tasks = BackgroundTasksManager::new();
     let (mut shared_state, schema_state) = configure_app_from_config(

@@ -241,79 +241,29 @@ impl RouterPlugin for MeshworkPlugin {
         let Some(state) = STATE.get() else {
             return payload.proceed();
         };
-        let admitted = payload.context.get_ref::<Caller>().and_then(|c| match &*c {
-            Caller::Admitted(a) => Some(a.clone()),
-            Caller::Anonymous => None,
-        });
-        let identity = admitted.as_ref().map(|a| &a.identity);
-        let consumer = identity.and_then(|i| i.consumer.as_deref());
-        // The consumer plan's maximum cost, against the engine's estimate.
-        if let (Some(estimate), Some(max)) = (
-            payload.demand_control_estimate,
-            consumer.and_then(|c| state.access.consumer_max_cost(c)),
-        ) {
-            if estimate.estimated > max {
-                let error = GraphQLError::from_message_and_code(
-                    format!(
-                        "The operation's estimated cost {} exceeds your plan's maximum of {max}.",
-                        estimate.estimated
-                    ),
-                    "COST_ESTIMATED_TOO_EXPENSIVE",
-                );
-                return payload
-                    .end_with_graphql_error(error, hive_router::http::StatusCode::BAD_REQUEST);
+        let label = payload
+            .context
+            .get_ref::<Caller>()
+            .and_then(|c| match &*c {
+                Caller::Admitted(a) => a.identity.consumer.clone(),
+                Caller::Anonymous => None,
+            })
+            .unwrap_or_else(|| "anonymous".to_string());
+        let result = execute_checks(state, payload).await;
+        // Every operation counted by consumer and outcome.
+        match result.control_flow {
+            hive_router::plugins::plugin_trait::StartControlFlow::Proceed => {
+                let payload = result.payload;
+                payload.on_end(move |end| {
+                    crate::mesh_metrics::request(&label, end.errors.is_empty());
+                    end.proceed()
+                })
+            }
+            _ => {
+                crate::mesh_metrics::request(&label, false);
+                result
             }
         }
-        // Domains with plans this operation will call: counted once per
-        // request each, in one go (one Redis round trip when shared).
-        if !state.access.has_domain_plans() {
-            return payload.proceed();
-        }
-        let mut domains = BTreeSet::new();
-        if let Some(node) = &payload.query_plan.node {
-            domains_in(node, &mut domains);
-        }
-        let caller = consumer
-            .map(|c| format!("consumer:{c}"))
-            .or_else(|| identity.map(|i| format!("subject:{}", i.subject)))
-            .unwrap_or_else(|| "anonymous".to_string());
-        let planned: Vec<(String, access::PlanRecord)> = domains
-            .into_iter()
-            .filter_map(|d| state.access.domain_plan(&d).map(|plan| (d, plan)))
-            .collect();
-        if planned.is_empty() {
-            return payload.proceed();
-        }
-        let checks: Vec<(String, access::PlanRecord)> = planned
-            .iter()
-            .map(|(d, plan)| (format!("domain:{d}:{caller}"), plan.clone()))
-            .collect();
-        let decisions = state.limiter.decide_many(&checks).await;
-        let mut refused = HashMap::new();
-        for ((domain, _), decision) in planned.into_iter().zip(decisions) {
-            let (code, message) = match decision {
-                Decision::Allow => continue,
-                Decision::Limited(seconds) => (
-                    "RATE_LIMITED",
-                    format!("Rate limit of domain `{domain}` exceeded; retry in {seconds} s."),
-                ),
-                Decision::QuotaUsed(quota) => (
-                    "QUOTA_EXCEEDED",
-                    format!(
-                        "Daily quota of {quota} requests to domain `{domain}` used up; it renews at 00:00 UTC."
-                    ),
-                ),
-                Decision::Unavailable => (
-                    "RATE_LIMIT_UNAVAILABLE",
-                    format!("Rate limits of domain `{domain}` cannot be checked right now; retry shortly."),
-                ),
-            };
-            refused.insert(domain, (code, message));
-        }
-        if !refused.is_empty() {
-            payload.context.insert(RefusedDomains(refused));
-        }
-        payload.proceed()
     }
 
     async fn on_subgraph_execute<'exec>(
@@ -402,4 +352,94 @@ async fn answer_in_process<'exec>(
             payload.end_with_graphql_error(error, hive_router::http::StatusCode::OK)
         }
     }
+}
+
+/// Meshwork's plan checks of an operation: the consumer plan's cost limit
+/// and the per-domain plans.
+async fn execute_checks<'exec>(
+    state: &PluginState,
+    payload: OnExecuteStartHookPayload<'exec>,
+) -> OnExecuteStartHookResult<'exec> {
+    let admitted = payload.context.get_ref::<Caller>().and_then(|c| match &*c {
+        Caller::Admitted(a) => Some(a.clone()),
+        Caller::Anonymous => None,
+    });
+    let identity = admitted.as_ref().map(|a| &a.identity);
+    let consumer = identity.and_then(|i| i.consumer.as_deref());
+    // The consumer plan's maximum cost, against the engine's estimate.
+    if let (Some(estimate), Some(max)) = (
+        payload.demand_control_estimate,
+        consumer.and_then(|c| state.access.consumer_max_cost(c)),
+    ) {
+        if estimate.estimated > max {
+            crate::mesh_metrics::refusal(consumer.unwrap_or("anonymous"), "cost");
+            let error = GraphQLError::from_message_and_code(
+                format!(
+                    "The operation's estimated cost {} exceeds your plan's maximum of {max}.",
+                    estimate.estimated
+                ),
+                "COST_ESTIMATED_TOO_EXPENSIVE",
+            );
+            return payload
+                .end_with_graphql_error(error, hive_router::http::StatusCode::BAD_REQUEST);
+        }
+    }
+    // Domains with plans this operation will call: counted once per
+    // request each, in one go (one Redis round trip when shared).
+    if !state.access.has_domain_plans() {
+        return payload.proceed();
+    }
+    let mut domains = BTreeSet::new();
+    if let Some(node) = &payload.query_plan.node {
+        domains_in(node, &mut domains);
+    }
+    let caller = consumer
+        .map(|c| format!("consumer:{c}"))
+        .or_else(|| identity.map(|i| format!("subject:{}", i.subject)))
+        .unwrap_or_else(|| "anonymous".to_string());
+    let planned: Vec<(String, access::PlanRecord)> = domains
+        .into_iter()
+        .filter_map(|d| state.access.domain_plan(&d).map(|plan| (d, plan)))
+        .collect();
+    if planned.is_empty() {
+        return payload.proceed();
+    }
+    let checks: Vec<(String, access::PlanRecord)> = planned
+        .iter()
+        .map(|(d, plan)| (format!("domain:{d}:{caller}"), plan.clone()))
+        .collect();
+    let decisions = state.limiter.decide_many(&checks).await;
+    let mut refused = HashMap::new();
+    for ((domain, _), decision) in planned.into_iter().zip(decisions) {
+        let (code, message) = match decision {
+            Decision::Allow => continue,
+            Decision::Limited(seconds) => (
+                "RATE_LIMITED",
+                format!("Rate limit of domain `{domain}` exceeded; retry in {seconds} s."),
+            ),
+            Decision::QuotaUsed(quota) => (
+                "QUOTA_EXCEEDED",
+                format!(
+                    "Daily quota of {quota} requests to domain `{domain}` used up; it renews at 00:00 UTC."
+                ),
+            ),
+            Decision::Unavailable => (
+                "RATE_LIMIT_UNAVAILABLE",
+                format!("Rate limits of domain `{domain}` cannot be checked right now; retry shortly."),
+            ),
+        };
+        crate::mesh_metrics::refusal(
+            consumer.unwrap_or("anonymous"),
+            match code {
+                "RATE_LIMITED" => "rate_limited",
+                "QUOTA_EXCEEDED" => "quota_exceeded",
+                _ => "limits_unavailable",
+            },
+        );
+        refused.insert(domain, (code, message));
+    }
+    if !refused.is_empty() {
+        payload.context.insert(RefusedDomains(refused));
+    }
+    payload.proceed()
 }

@@ -31,6 +31,7 @@
 //!     usage: None,
 //!     contracts: None,
 //!     metrics_path: None,
+//!     on_metrics: None,
 //!     in_process: None,
 //! };
 //! gateway::run(options).unwrap();
@@ -48,6 +49,7 @@ mod engine_plugin;
 mod in_process;
 mod jwt_time;
 mod limits;
+mod mesh_metrics;
 mod rate_limit;
 mod redis_limit;
 mod route;
@@ -133,6 +135,10 @@ pub struct GatewayOptions {
     /// engine's own series); `None`: no metrics endpoint unless a router
     /// config file sets one.
     pub metrics_path: Option<String>,
+    /// Called once the engine's metrics are set up (its global meter
+    /// provider installed): where other parts of the process register their
+    /// series for the same `/metrics`.
+    pub on_metrics: Option<fn()>,
     /// Subgraphs answered inside this process (REST domains' derived
     /// subgraphs, when the control plane runs here): no HTTP hop.
     pub in_process: Option<std::sync::Arc<dyn InProcessSubgraphs>>,
