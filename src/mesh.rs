@@ -21,6 +21,10 @@ use crate::parse_duration;
 /// Settings of the gateway, whichever command runs it.
 #[derive(clap::Args)]
 pub struct GatewayFlags {
+    /// `text` or `json` (one JSON object per line, each request's with its
+    /// request id) for the process's logs.
+    #[arg(long, env = "MESHWORK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     /// Path of the Prometheus metrics endpoint on the listen address (the
     /// engine's request, subgraph and supergraph series); an empty value
     /// turns it off.
@@ -229,6 +233,13 @@ fn loopback(local: SocketAddr) -> SocketAddr {
 }
 
 /// `MESHWORK_LOG` (default `info`): the process's log filter.
+/// How the process logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 fn log_filter() -> String {
     std::env::var("MESHWORK_LOG").unwrap_or_else(|_| "info".to_string())
 }
@@ -352,6 +363,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         },
         health_requires_supergraph: false,
         log_filter: log_filter(),
+        log_json: args.gateway.log_format == LogFormat::Json,
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
         contracts,
@@ -546,6 +558,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         },
         health_requires_supergraph: true,
         log_filter: log_filter(),
+        log_json: args.gateway.log_format == LogFormat::Json,
         limits: gateway::OperationLimits::default(),
         jwt_leeway: Duration::from_secs(30),
         usage: usage_reporting,

@@ -651,3 +651,80 @@ async fn the_mesh_serves_prometheus_metrics() {
         assert!(text.contains(series), "{series} missing:\n{text}");
     }
 }
+
+/// `--log-format json`: one JSON object per log line, each request's with
+/// its request id and operation name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_can_be_json_lines_with_request_ids() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(common::binary())
+        .args(["demo", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .env("MESHWORK_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start meshwork demo");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _child = Kill(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let base = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a line before the address");
+        if let Some((_, rest)) = line.split_once("serving on ") {
+            break rest.trim().to_string();
+        }
+    };
+    let http = reqwest::Client::new();
+    loop {
+        let answer: Value = http
+            .post(format!("{base}/graphql"))
+            .json(&json!({ "query": "query JsonLogged { customers { name } }" }))
+            .send()
+            .await
+            .expect("POST")
+            .json()
+            .await
+            .expect("JSON");
+        if answer["data"]["customers"].is_array() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{answer}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the request's log line");
+        let Ok(entry) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        if entry["operation_name"] == "JsonLogged" {
+            assert!(
+                entry["request_id"]
+                    .as_str()
+                    .is_some_and(|id| !id.is_empty()),
+                "{line}"
+            );
+            break;
+        }
+    }
+}

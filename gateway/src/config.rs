@@ -378,6 +378,9 @@ pub(crate) fn router_config_text(
             log.insert("level".into(), json!(level));
             log.insert("filter".into(), json!(filter));
         }
+        if options.log_json {
+            log.entry("format").or_insert(json!("json"));
+        }
     }
     serde_json::to_string_pretty(&Value::Object(root))
         .map_err(|e| GatewayError::Config(e.to_string()))

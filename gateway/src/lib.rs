@@ -31,6 +31,7 @@
 //!     usage: None,
 //!     contracts: None,
 //!     metrics_path: None,
+//!     log_json: false,
 //!     on_metrics: None,
 //!     in_process: None,
 //! };
@@ -106,6 +107,9 @@ pub struct GatewayOptions {
     /// The process's log filter (`info`, `warn,gateway=debug`, … the
     /// `tracing` filter syntax), unless the router config file sets `log`.
     pub log_filter: String,
+    /// Logs as JSON lines (each request's with its request id) instead of
+    /// text, unless the router config file sets `log.format`.
+    pub log_json: bool,
     /// Meshwork's own operation limits (the engine's are set in the router
     /// config, with Meshwork's defaults when absent).
     pub limits: OperationLimits,
