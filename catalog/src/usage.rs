@@ -211,7 +211,12 @@ impl Catalog {
             .await?;
         let mut merged: HashMap<(String, String, String), Use> = HashMap::new();
         for row in rows {
-            if row.last_seen < since {
+            // LIKE treats `_` in a name as a wildcard: keep exact matches only.
+            let under_path = row
+                .coordinate
+                .strip_prefix(path)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'));
+            if row.last_seen < since || !under_path {
                 continue;
             }
             let entry = merged

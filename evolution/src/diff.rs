@@ -78,7 +78,14 @@ pub fn diff_schemas(old: &Schema, new: &Schema) -> Vec<Change> {
             }
             Kind::Union => members(&mut out, name, &o.members, &n.members, Members::Union),
             Kind::Enum => members(&mut out, name, &o.members, &n.members, Members::Enum),
-            Kind::InputObject => input_fields(&mut out, name, &o.fields, &n.fields),
+            Kind::InputObject => inputs(
+                &mut out,
+                name,
+                &o.fields,
+                &n.fields,
+                "INPUT_FIELD",
+                "input field",
+            ),
             Kind::Scalar => {}
         }
     }
@@ -194,7 +201,7 @@ fn output_fields(
                 format!("`{path}` was deprecated"),
             );
         }
-        arguments(out, &path, &o.arguments, &n.arguments);
+        inputs(out, &path, &o.arguments, &n.arguments, "ARG", "argument");
     }
     for name in new.keys().filter(|n| !old.contains_key(*n)) {
         let path = format!("{owner}.{name}");
@@ -212,43 +219,44 @@ fn required(f: &Field) -> bool {
     f.ty.is_non_null() && f.default.is_none()
 }
 
-fn arguments(
+/// Arguments of a field, or fields of an input type (`what`: `ARG` or
+/// `INPUT_FIELD`, `noun` for messages): removed ones break callers, added
+/// required ones too, added optional ones may change answers.
+fn inputs(
     out: &mut Changes,
-    field: &str,
+    owner: &str,
     old: &BTreeMap<String, Field>,
     new: &BTreeMap<String, Field>,
+    what: &str,
+    noun: &str,
 ) {
     for (name, o) in old {
-        let path = format!("{field}.{name}");
-        let Some(n) = new.get(name) else {
-            out.push(
+        let path = format!("{owner}.{name}");
+        match new.get(name) {
+            None => out.push(
                 Severity::Breaking,
-                "ARG_REMOVED",
+                &format!("{what}_REMOVED"),
                 path.clone(),
-                format!("the argument `{name}` of `{field}` was removed"),
-            );
-            continue;
-        };
-        inputs_changed(out, &path, "ARG", o, n);
+                format!("the {noun} `{path}` was removed"),
+            ),
+            Some(n) => inputs_changed(out, &path, what, o, n),
+        }
     }
     for (name, n) in new.iter().filter(|(n, _)| !old.contains_key(*n)) {
-        let path = format!("{field}.{name}");
+        let path = format!("{owner}.{name}");
         if required(n) {
             out.push(
                 Severity::Breaking,
-                "REQUIRED_ARG_ADDED",
-                path,
-                format!(
-                    "the required argument `{name}: {}` was added to `{field}`",
-                    n.ty
-                ),
+                &format!("REQUIRED_{what}_ADDED"),
+                path.clone(),
+                format!("the required {noun} `{path}: {}` was added", n.ty),
             );
         } else {
             out.push(
                 Severity::Dangerous,
-                "OPTIONAL_ARG_ADDED",
-                path,
-                format!("the optional argument `{name}` was added to `{field}`: the field may answer differently with it"),
+                &format!("OPTIONAL_{what}_ADDED"),
+                path.clone(),
+                format!("the optional {noun} `{path}` was added: answers may change with it"),
             );
         }
     }
@@ -280,43 +288,5 @@ fn inputs_changed(out: &mut Changes, path: &str, what: &str, o: &Field, n: &Fiel
                 n.default.as_deref().unwrap_or("none")
             ),
         );
-    }
-}
-
-fn input_fields(
-    out: &mut Changes,
-    owner: &str,
-    old: &BTreeMap<String, Field>,
-    new: &BTreeMap<String, Field>,
-) {
-    for (name, o) in old {
-        let path = format!("{owner}.{name}");
-        match new.get(name) {
-            None => out.push(
-                Severity::Breaking,
-                "INPUT_FIELD_REMOVED",
-                path.clone(),
-                format!("the input field `{path}` was removed"),
-            ),
-            Some(n) => inputs_changed(out, &path, "INPUT_FIELD", o, n),
-        }
-    }
-    for (name, n) in new.iter().filter(|(n, _)| !old.contains_key(*n)) {
-        let path = format!("{owner}.{name}");
-        if required(n) {
-            out.push(
-                Severity::Breaking,
-                "REQUIRED_INPUT_FIELD_ADDED",
-                path.clone(),
-                format!("the required input field `{path}: {}` was added", n.ty),
-            );
-        } else {
-            out.push(
-                Severity::Dangerous,
-                "OPTIONAL_INPUT_FIELD_ADDED",
-                path.clone(),
-                format!("the optional input field `{path}` was added"),
-            );
-        }
     }
 }

@@ -271,13 +271,8 @@ async fn usage(
     body: axum::body::Bytes,
 ) -> Response {
     use axum::http::StatusCode;
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if key.is_empty() || !constant_time_eq(given.as_bytes(), key.as_bytes()) {
-        return (StatusCode::UNAUTHORIZED, "missing or wrong bearer token").into_response();
+    if let Some(refused) = refuse_without_bearer_key(&headers, &key) {
+        return refused;
     }
     let report: crate::UsageReport = match serde_json::from_slice(&body) {
         Ok(r) => r,
@@ -303,13 +298,8 @@ async fn metrics(
     headers: HeaderMap,
 ) -> Response {
     use axum::http::StatusCode;
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if key.is_empty() || !constant_time_eq(given.as_bytes(), key.as_bytes()) {
-        return (StatusCode::UNAUTHORIZED, "missing or wrong bearer token").into_response();
+    if let Some(refused) = refuse_without_bearer_key(&headers, &key) {
+        return refused;
     }
     match catalog.metrics_text().await {
         Ok(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
@@ -327,13 +317,8 @@ async fn contracts(
     body: axum::body::Bytes,
 ) -> Response {
     use axum::http::StatusCode;
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if key.is_empty() || !constant_time_eq(given.as_bytes(), key.as_bytes()) {
-        return (StatusCode::UNAUTHORIZED, "missing or wrong bearer token").into_response();
+    if let Some(refused) = refuse_without_bearer_key(&headers, &key) {
+        return refused;
     }
     let report: crate::ContractReport = match serde_json::from_slice(&body) {
         Ok(r) => r,
@@ -356,6 +341,23 @@ async fn contracts(
                 .into_response()
         }
     }
+}
+
+/// The gateways' reports and the metrics take the control key as a bearer
+/// token (what the engine's usage agent and Prometheus send).
+fn refuse_without_bearer_key(headers: &HeaderMap, key: &str) -> Option<Response> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    (key.is_empty() || !constant_time_eq(given.as_bytes(), key.as_bytes())).then(|| {
+        (
+            axum::http::StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer token",
+        )
+            .into_response()
+    })
 }
 
 fn refuse_without_cdn_key(headers: &HeaderMap, key: &str) -> Option<Response> {
