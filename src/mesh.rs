@@ -246,8 +246,7 @@ fn log_filter() -> String {
 
 fn random_key() -> anyhow::Result<String> {
     let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| anyhow::anyhow!("no randomness for the CDN key: {e}"))?;
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for a key: {e}"))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -333,15 +332,27 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         &args.gateway,
     );
     let local_catalog = catalog.clone();
-    let app = app(catalog, key.clone(), args.admin_token.clone());
+    // The demo always has an admin, so the console's access story works
+    // from the browser: a fresh token per run unless one is given.
+    let admin_token = match (&args.admin_token, demo) {
+        (Some(token), _) => Some(token.clone()),
+        (None, true) => Some(format!("demo-admin-{}", random_key()?)),
+        (None, false) => None,
+    };
+    let generated_admin = demo && args.admin_token.is_none();
+    let app = app(catalog, key.clone(), admin_token.clone());
     println!("Meshwork serving on http://{local}");
     println!("  federated GraphQL (and GraphiQL): http://{local}/graphql");
     println!("  catalog discovery API:            http://{local}/catalog/graphql");
-    println!("  start page:                       http://{local}/");
+    println!("  console:                          http://{local}/");
     println!(
         "  supergraph for gateway replicas:  http://{local}/control/supergraph (X-Hive-CDN-Key)"
     );
     println!("  database: {database}");
+    if let (true, Some(token)) = (generated_admin, &admin_token) {
+        println!("  console sign-in as platform admin: {token}");
+        println!("    (generated for this run; set MESHWORK_ADMIN_TOKEN to choose it)");
+    }
     if demo {
         println!("\nTry a query joining the REST domain to the GraphQL ones:\n  curl -s http://{local}/graphql -H 'content-type: application/json' \\\n    -d '{{\"query\":\"{{ shipmentsByDate(date: \\\"2026-11-25\\\") {{ id carrier status order {{ id total customer {{ name }} }} }} }}\"}}'");
     }
@@ -575,32 +586,11 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
 fn app(catalog: Catalog, key: String, admin_token: Option<String>) -> Router {
     let auth = catalog::api::ApiAuth::new(catalog.clone(), admin_token);
     Router::new()
-        .route("/", get(home))
         .route("/ready", get(ready))
         .with_state(catalog.clone())
         .merge(catalog::api::control_router(catalog.clone(), key))
         .merge(catalog::api::router(catalog::api::schema(catalog), auth))
-}
-
-/// `/` until the console exists: where to go from here.
-async fn home() -> axum::response::Html<&'static str> {
-    axum::response::Html(
-        r#"<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8" /><title>Meshwork</title>
-<style>body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5; }</style>
-</head>
-<body>
-<h1>Meshwork</h1>
-<ul>
-  <li><a href="/graphql">/graphql</a>: the federated GraphQL endpoint over every domain (GraphiQL in a browser)</li>
-  <li><a href="/catalog/graphql">/catalog/graphql</a>: the catalog's discovery API (domains, lineage, schema versions, access)</li>
-</ul>
-<p>Health: <a href="/health">/health</a> (process), <a href="/readiness">/readiness</a> (a supergraph is served), <a href="/ready">/ready</a> (catalog database).</p>
-</body>
-</html>
-"#,
-    )
+        .merge(console::router())
 }
 
 async fn ready(State(catalog): State<Catalog>) -> impl IntoResponse {

@@ -275,6 +275,29 @@ async fn a_conflicting_schema_keeps_the_last_good_graph_until_the_domain_fixes_i
             audit["data"]["auditLog"]["nodes"][0]["action"],
             "composition.failed"
         );
+        // A group (no dot) lists every action of it, and only those: `_`
+        // and `%` are not wildcards.
+        let group = server
+            .graphql(
+                "{ all: auditLog(filter: { action: \"composition\" }, first: 100) { nodes { action } } \
+                   none: auditLog(filter: { action: \"compos_tion\" }) { nodes { action } } \
+                   pct: auditLog(filter: { action: \"%\" }) { nodes { action } } }",
+                json!({}),
+            )
+            .await;
+        let actions: Vec<&str> = group["data"]["all"]["nodes"]
+            .as_array()
+            .map(|n| n.iter().filter_map(|e| e["action"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(
+            actions.contains(&"composition.failed")
+                && actions.contains(&"composition.success")
+                && actions.iter().all(|a| a.starts_with("composition.")),
+            "[{}] {group}",
+            db.label
+        );
+        assert_eq!(group["data"]["none"]["nodes"], json!([]), "{group}");
+        assert_eq!(group["data"]["pct"]["nodes"], json!([]), "{group}");
 
         // The endpoint goes down: health says so, the last schema stays.
         mode.store(2, Ordering::SeqCst);
@@ -465,6 +488,47 @@ async fn the_demo_answers_the_readme_queries() {
             "the README's answer is what the demo returns"
         );
     }
+
+    // The demo's address opens the console, which loads nothing from
+    // outside the binary (its content security policy says so too).
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("{}/", demo.base))
+        .send()
+        .await
+        .expect("GET /");
+    let csp = page
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(csp.starts_with("default-src 'self'"), "{csp}");
+    let html = page.text().await.expect("console page");
+    assert!(html.contains("/console/console.js"), "{html}");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "{html}"
+    );
+    let script = http
+        .get(format!("{}/console/console.js", demo.base))
+        .send()
+        .await
+        .expect("GET the console's script");
+    assert_eq!(script.status(), 200);
+    assert_eq!(
+        script
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("gzip")
+    );
+    let body = script.bytes().await.expect("script");
+    assert!(
+        body.len() > 10_000 && body.starts_with(&[0x1f, 0x8b]),
+        "the bundled script, gzipped ({} bytes)",
+        body.len()
+    );
 }
 
 /// `meshwork compose` over the demo domains' schema files prints exactly

@@ -75,7 +75,8 @@ pub struct AuditFilter {
     /// e.g. `domain:orders`
     pub target: Option<String>,
     pub actor: Option<String>,
-    /// e.g. `domain.register`
+    /// e.g. `domain.register`, or a group: `composition` matches
+    /// `composition.success` and `composition.failed`.
     pub action: Option<String>,
 }
 
@@ -95,7 +96,14 @@ impl Catalog {
             query = query.filter(audit_log::Column::Actor.eq(actor.as_str()));
         }
         if let Some(action) = &filter.action {
-            query = query.filter(audit_log::Column::Action.eq(action.as_str()));
+            query = if action.contains('.') {
+                query.filter(audit_log::Column::Action.eq(action.as_str()))
+            } else {
+                use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+                query.filter(Expr::col(audit_log::Column::Action).like(
+                    LikeExpr::new(crate::search::like_prefix(&format!("{action}."))).escape('\\'),
+                ))
+            };
         }
         if let Some(cursor) = after {
             let id: i32 = decode_cursor(cursor)?

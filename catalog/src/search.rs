@@ -63,9 +63,13 @@ pub(crate) fn decode_cursor(cursor: &str) -> Result<String, CatalogError> {
 }
 
 fn escape_like(word: &str) -> String {
-    let mut out = String::with_capacity(word.len() + 2);
-    out.push('%');
-    for c in word.chars() {
+    format!("%{}", like_prefix(word))
+}
+
+/// A LIKE pattern (escape `\\`) matching text that starts with `prefix`.
+pub(crate) fn like_prefix(prefix: &str) -> String {
+    let mut out = String::with_capacity(prefix.len() + 1);
+    for c in prefix.chars() {
         if matches!(c, '%' | '_' | '\\') {
             out.push('\\');
         }

@@ -71,8 +71,20 @@ pub fn page(title: &str, endpoint: &str) -> String {
   <script src="{ASSETS_PATH}/graphiql.min.js"></script>
   <script>
     const fetcher = GraphiQL.createFetcher({{ url: "{endpoint_js}" }});
+    // Opened from the console: `#query=…&variables=…` fills the editors
+    // (a fragment never reaches the server), and the credential the
+    // console signed in with (this tab only) becomes the request's header.
+    const opened = new URLSearchParams(location.hash.slice(1));
+    const props = {{ fetcher, defaultEditorToolsVisibility: true }};
+    if (opened.get("query")) props.query = opened.get("query");
+    if (opened.get("variables")) props.variables = opened.get("variables");
+    const credential = (sessionStorage.getItem("meshwork.credential") || "").trim();
+    if (credential) {{
+      const value = credential.startsWith("mk_") ? "ApiKey " + credential : "Bearer " + credential;
+      props.headers = JSON.stringify({{ Authorization: value }}, null, 2);
+    }}
     ReactDOM.createRoot(document.getElementById("graphiql")).render(
-      React.createElement(GraphiQL, {{ fetcher, defaultEditorToolsVisibility: true }})
+      React.createElement(GraphiQL, props)
     );
   </script>
 </body>
