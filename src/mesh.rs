@@ -332,6 +332,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         &args.gateway,
     );
     let local_catalog = catalog.clone();
+    let metrics_catalog = catalog.clone();
     // The demo always has an admin, so the console's access story works
     // from the browser: a fresh token per run unless one is given.
     let admin_token = match (&args.admin_token, demo) {
@@ -379,7 +380,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         jwt_leeway: Duration::from_secs(30),
         contracts,
         metrics_path: metrics_path(&args.gateway.metrics_path),
-        on_metrics: Some(catalog::register_metrics),
+        on_metrics: Some(Box::new(move || metrics_catalog.register_metrics())),
         usage: (!args.gateway.usage_flush_interval.is_zero()).then(|| gateway::UsageReporting {
             endpoint: format!("http://{}/control/usage", loopback(local)),
             token: usage_key,

@@ -235,6 +235,19 @@ async fn no_grant_no_data_then_request_approval_gives_data_until_the_grant_expir
         );
         let (_, still_refused) = mesh_as(&server, &auth, ORDERS).await;
         assert_eq!(codes(&still_refused), ["UNAUTHORIZED_FIELD_OR_TYPE"]);
+        // Authorization refusals are counted by consumer on /metrics.
+        let metrics = reqwest::get(format!("{}/metrics", server.base))
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics");
+        for series in [
+            "meshwork_refusals{consumer=\"bi-tool\",reason=\"unauthorized_field\"",
+            "meshwork_refusals{consumer=\"anonymous\",reason=\"unauthorized_field\"",
+        ] {
+            assert!(metrics.contains(series), "{series} missing:\n{metrics}");
+        }
 
         let expires = chrono::Utc::now() + chrono::Duration::seconds(5);
         let approved = catalog_as(

@@ -711,6 +711,9 @@ async fn the_mesh_serves_prometheus_metrics() {
         "meshwork_requests{consumer=\"anonymous\",outcome=\"ok\"",
         "meshwork_schema_pulls{outcome=\"ok\"",
         "meshwork_compositions{outcome=\"ok\"",
+        "meshwork_db_pool_connections{state=\"idle\"",
+        "meshwork_db_pool_connections{state=\"in_use\"",
+        "meshwork_db_pool_max",
     ] {
         assert!(text.contains(series), "{series} missing:\n{text}");
     }
@@ -758,22 +761,25 @@ async fn logs_can_be_json_lines_with_request_ids() {
         }
     };
     let http = reqwest::Client::new();
-    loop {
-        let answer: Value = http
+    let request_id = loop {
+        let response = http
             .post(format!("{base}/graphql"))
             .json(&json!({ "query": "query JsonLogged { customers { name } }" }))
             .send()
             .await
-            .expect("POST")
-            .json()
-            .await
-            .expect("JSON");
+            .expect("POST");
+        let id = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let answer: Value = response.json().await.expect("JSON");
         if answer["data"]["customers"].is_array() {
-            break;
+            break id.expect("every answer carries x-request-id");
         }
         assert!(Instant::now() < deadline, "{answer}");
         tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    };
     loop {
         let line = rx
             .recv_timeout(Duration::from_secs(30))
@@ -781,14 +787,55 @@ async fn logs_can_be_json_lines_with_request_ids() {
         let Ok(entry) = serde_json::from_str::<Value>(&line) else {
             continue;
         };
-        if entry["operation_name"] == "JsonLogged" {
-            assert!(
-                entry["request_id"]
-                    .as_str()
-                    .is_some_and(|id| !id.is_empty()),
-                "{line}"
-            );
+        if entry["operation_name"] == "JsonLogged" && entry["request_id"] == request_id.as_str() {
             break;
         }
+    }
+
+    // Errors name their request, whichever part refused it: the engine
+    // (validation), Meshwork's authentication, the catalog. A client's own
+    // well-formed id is kept; a malformed one is replaced.
+    let cases = [
+        ("/graphql", "{ nope }", None, Some("client-id-1")),
+        (
+            "/graphql",
+            "{ __typename }",
+            Some("Bearer not-a-jwt"),
+            Some("client-id-2"),
+        ),
+        ("/catalog/graphql", "{ nope }", None, Some("client-id-3")),
+        ("/graphql", "{ nope }", None, Some("bad id with spaces")),
+        ("/graphql", "{ nope }", None, None),
+    ];
+    for (path, query, authorization, sent) in cases {
+        let mut request = http
+            .post(format!("{base}{path}"))
+            .json(&json!({ "query": query }));
+        if let Some(a) = authorization {
+            request = request.header("authorization", a);
+        }
+        if let Some(id) = sent {
+            request = request.header("x-request-id", id);
+        }
+        let response = request.send().await.expect("POST");
+        let header = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .unwrap_or_default();
+        let body: Value = response.json().await.expect("JSON");
+        match sent {
+            Some(id) if !id.contains(' ') => assert_eq!(header, id, "{path} {query}"),
+            _ => assert!(
+                header.len() >= 32 && !header.contains(' '),
+                "a fresh id: {header:?}"
+            ),
+        }
+        assert_eq!(
+            body["errors"][0]["extensions"]["requestId"],
+            header.as_str(),
+            "{path} {query}: {body}"
+        );
     }
 }

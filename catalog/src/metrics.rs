@@ -40,7 +40,65 @@ pub(crate) fn count(name: &'static str, outcome: &'static str) {
 /// OpenTelemetry meter: call it after the gateway's engine installed its
 /// meter provider (its `/metrics` then shows them, counted from the start).
 pub fn register_metrics() {
-    let meter = opentelemetry::global::meter("meshwork");
+    register_counters(&opentelemetry::global::meter("meshwork"));
+}
+
+impl Catalog {
+    /// [`register_metrics`], plus the catalog database's connection pool:
+    /// `meshwork_db_pool_connections{state="idle"|"in_use"}` and its
+    /// configured maximum.
+    pub fn register_metrics(&self) {
+        let meter = opentelemetry::global::meter("meshwork");
+        register_counters(&meter);
+        let db = self.db.clone();
+        let max = pool_stats(&self.db).map(|(_, _, max)| max).unwrap_or(0);
+        let _ = meter
+            .u64_observable_gauge("meshwork.db.pool.connections")
+            .with_description("Catalog database connections, by state (idle, in_use)")
+            .with_callback(move |observer| {
+                if let Some((size, idle, _)) = pool_stats(&db) {
+                    let in_use = u64::from(size).saturating_sub(idle as u64);
+                    observer.observe(
+                        idle as u64,
+                        &[opentelemetry::KeyValue::new("state", "idle")],
+                    );
+                    observer.observe(in_use, &[opentelemetry::KeyValue::new("state", "in_use")]);
+                }
+            })
+            .build();
+        let _ = meter
+            .u64_observable_gauge("meshwork.db.pool.max")
+            .with_description("Catalog database connections the pool may open")
+            .with_callback(move |observer| observer.observe(u64::from(max), &[]))
+            .build();
+    }
+}
+
+/// Open, idle and at most connections of the catalog's pool.
+fn pool_stats(db: &sea_orm::DatabaseConnection) -> Option<(u32, usize, u32)> {
+    use sea_orm::DatabaseConnectionType as Type;
+    match &db.inner {
+        Type::SqlxSqlitePoolConnection(_) => {
+            let pool = db.get_sqlite_connection_pool();
+            Some((
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ))
+        }
+        Type::SqlxPostgresPoolConnection(_) => {
+            let pool = db.get_postgres_connection_pool();
+            Some((
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ))
+        }
+        _ => None,
+    }
+}
+
+fn register_counters(meter: &opentelemetry::metrics::Meter) {
     for (name, description) in COUNTERS {
         let _ = meter
             .u64_observable_counter(name)

@@ -393,14 +393,10 @@ fn refuse(req: web::WebRequest<DefaultError>, message: String) -> web::WebRespon
 
 /// A 401 answer in GraphQL's shape.
 pub(crate) fn unauthenticated(message: String) -> HttpResponse {
-    let body = serde_json::json!({ "errors": [{
-        "message": message,
-        "extensions": { "code": "UNAUTHENTICATED" }
-    }]});
     HttpResponse::Unauthorized()
         .header("www-authenticate", "Bearer")
         .content_type("application/graphql-response+json; charset=utf-8")
-        .body(body.to_string())
+        .body(crate::request_id::error_body(&message, "UNAUTHENTICATED"))
 }
 
 /// What the middleware decided about the caller of a request that may

@@ -36,7 +36,14 @@ pub(crate) async fn handle(
         .method(req.method().as_str())
         .uri(&uri);
     for (name, value) in req.headers() {
-        builder = builder.header(name.as_str(), value.as_bytes());
+        if name.as_str() != crate::request_id::HEADER {
+            builder = builder.header(name.as_str(), value.as_bytes());
+        }
+    }
+    // The id the engine chose (the client's when well-formed), so the
+    // catalog's errors name the same request as the response header.
+    if let Some(id) = crate::request_id::current() {
+        builder = builder.header(crate::request_id::HEADER, id);
     }
     let request = match builder.body(Body::from(body.to_vec())) {
         Ok(request) => request,

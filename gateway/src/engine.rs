@@ -78,7 +78,7 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
     let router_config = app_config.into_static();
     let telemetry =
         Telemetry::init_global(telemetry_config).map_err(|e| GatewayError::Start(e.to_string()))?;
-    if let Some(ready) = options.on_metrics {
+    if let Some(ready) = options.on_metrics.take() {
         ready();
     }
     let prometheus = telemetry.prometheus.as_ref().and_then(|p| p.to_attached());
@@ -204,6 +204,7 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
                 prometheus.as_ref().map(|p| p.endpoint.clone()),
             ))
             .middleware(RequestSummaryService::new(&graphql_path))
+            .middleware(crate::request_id::ResponseHeader)
             .middleware(RequestIdentifiersService)
             .middleware(compression.clone())
             .state(server_state.clone())

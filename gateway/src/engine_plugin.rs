@@ -25,6 +25,9 @@ use hive_router::plugins::hooks::on_execute::{
 use hive_router::plugins::hooks::on_graphql_analysis::{
     OnGraphqlAnalysisHookPayload, OnGraphqlAnalysisHookResult,
 };
+use hive_router::plugins::hooks::on_graphql_error::{
+    OnGraphQLErrorHookPayload, OnGraphQLErrorHookResult,
+};
 use hive_router::plugins::hooks::on_graphql_params::{
     OnGraphQLParamsStartHookPayload, OnGraphQLParamsStartHookResult,
 };
@@ -136,6 +139,34 @@ impl RouterPlugin for MeshworkPlugin {
                         .insert(crate::REST_KEY_HEADER, value);
                 }
             }
+        }
+        payload.proceed()
+    }
+
+    /// Every error the engine reports names the request it belongs to
+    /// (the id in the `x-request-id` response header and the log lines).
+    fn on_graphql_error<'req>(
+        &'req self,
+        mut payload: OnGraphQLErrorHookPayload<'req>,
+    ) -> OnGraphQLErrorHookResult<'req> {
+        if let Some(id) = crate::request_id::current() {
+            payload.error.extensions.extensions.insert(
+                "requestId".to_string(),
+                hive_router::sonic_rs::Value::from(id.as_str()),
+            );
+        }
+        // Authorization refusals by consumer (the engine refuses fields its
+        // @requiresScopes/@authenticated rules do not let the caller read).
+        if payload.error.extensions.code.as_deref() == Some("UNAUTHORIZED_FIELD_OR_TYPE") {
+            let consumer = payload
+                .context
+                .get_ref::<Caller>()
+                .and_then(|c| match &*c {
+                    Caller::Admitted(a) => a.identity.consumer.clone(),
+                    Caller::Anonymous => None,
+                })
+                .unwrap_or_else(|| "anonymous".to_string());
+            crate::mesh_metrics::refusal(&consumer, "unauthorized_field");
         }
         payload.proceed()
     }

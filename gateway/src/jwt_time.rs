@@ -84,14 +84,14 @@ where
         match refused {
             None => ctx.call(&self.service, req).await,
             Some((nbf, now)) => {
-                let body = serde_json::json!({ "errors": [{
-                    "message": format!("The token is not valid yet (nbf {nbf} is {} s ahead).", nbf.saturating_sub(now)),
-                    "extensions": { "code": "UNAUTHENTICATED" }
-                }]});
+                let message = format!(
+                    "The token is not valid yet (nbf {nbf} is {} s ahead).",
+                    nbf.saturating_sub(now)
+                );
                 Ok(req.into_response(
                     HttpResponse::Unauthorized()
                         .content_type("application/graphql-response+json; charset=utf-8")
-                        .body(body.to_string()),
+                        .body(crate::request_id::error_body(&message, "UNAUTHENTICATED")),
                 ))
             }
         }

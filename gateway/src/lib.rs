@@ -53,6 +53,7 @@ mod limits;
 mod mesh_metrics;
 mod rate_limit;
 mod redis_limit;
+pub mod request_id;
 mod route;
 
 use std::net::TcpListener;
@@ -142,7 +143,7 @@ pub struct GatewayOptions {
     /// Called once the engine's metrics are set up (its global meter
     /// provider installed): where other parts of the process register their
     /// series for the same `/metrics`.
-    pub on_metrics: Option<fn()>,
+    pub on_metrics: Option<Box<dyn FnOnce() + Send>>,
     /// Subgraphs answered inside this process (REST domains' derived
     /// subgraphs, when the control plane runs here): no HTTP hop.
     pub in_process: Option<std::sync::Arc<dyn InProcessSubgraphs>>,

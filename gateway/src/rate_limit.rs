@@ -176,29 +176,24 @@ fn too_many(
     code: &str,
     message: String,
 ) -> web::WebResponse {
-    let body = serde_json::json!({ "errors": [{
-        "message": message,
-        "extensions": { "code": code }
-    }]});
     req.into_response(
         HttpResponse::TooManyRequests()
             .header("retry-after", seconds.max(1).to_string())
             .content_type("application/graphql-response+json; charset=utf-8")
-            .body(body.to_string()),
+            .body(crate::request_id::error_body(&message, code)),
     )
 }
 
 /// 503: rate limits cannot be checked and are configured to fail closed.
 fn unavailable(req: web::WebRequest<DefaultError>) -> web::WebResponse {
-    let body = serde_json::json!({ "errors": [{
-        "message": "Rate limits cannot be checked right now; retry shortly.",
-        "extensions": { "code": "RATE_LIMIT_UNAVAILABLE" }
-    }]});
     req.into_response(
         HttpResponse::ServiceUnavailable()
             .header("retry-after", "5")
             .content_type("application/graphql-response+json; charset=utf-8")
-            .body(body.to_string()),
+            .body(crate::request_id::error_body(
+                "Rate limits cannot be checked right now; retry shortly.",
+                "RATE_LIMIT_UNAVAILABLE",
+            )),
     )
 }
 

@@ -406,8 +406,21 @@ async fn execute_as(
         .into_inner()
         .data(Actor(caller.name.clone()))
         .data(caller);
-    GraphQLResponse::from(schema.execute(request).await).into_response()
+    let mut response = schema.execute(request).await;
+    // Errors name the request (the gateway sets the id; see its logs).
+    if let Some(id) = headers.get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()) {
+        for error in &mut response.errors {
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("requestId", id);
+        }
+    }
+    GraphQLResponse::from(response).into_response()
 }
+
+/// The request id header the gateway passes in (and returns).
+const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// Headers a browser only sends cross-site after a CORS preflight (the
 /// gateway's `/graphql` accepts the same ones).
