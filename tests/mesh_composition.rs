@@ -839,3 +839,70 @@ async fn logs_can_be_json_lines_with_request_ids() {
         );
     }
 }
+
+/// The Grafana dashboard and the Prometheus alert rules in `deploy/` only
+/// use series a running Meshwork exports (on `/metrics` or the control
+/// plane's `/control/metrics`), so they cannot silently go stale.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_dashboard_and_alert_rules_use_series_meshwork_exports() {
+    let key = "demo-metrics-cdn-key-0123456789abcdef";
+    let server = Server::start_with(&[
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--cdn-key",
+        key,
+        "--supergraph-poll-interval",
+        "1s",
+    ]);
+    server
+        .wait_for(
+            "query Seen { ordersByDate(date: \"2026-11-24\") { id customer { name } } }",
+            |a| a["data"]["ordersByDate"].is_array(),
+        )
+        .await;
+    let http = reqwest::Client::new();
+    let mut exported = String::new();
+    for (path, bearer) in [("/metrics", None), ("/control/metrics", Some(key))] {
+        let mut request = http.get(format!("{}{path}", server.base));
+        if let Some(key) = bearer {
+            request = request.bearer_auth(key);
+        }
+        let response = request.send().await.expect("GET metrics");
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        exported.push_str(&response.text().await.expect("metrics text"));
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    // Exported from their first event only, and checked where a test makes
+    // one: refusals in tests/access_control.rs, contract checks in
+    // tests/schema_evolution.rs.
+    let on_first_event = [
+        "meshwork_refusals",
+        "meshwork_contract_violations_total",
+        "meshwork_contract_sampled_total",
+    ];
+    let mut checked = 0;
+    for file in ["grafana/meshwork.json", "prometheus/meshwork-alerts.yml"] {
+        let text = std::fs::read_to_string(root.join(file)).expect("deploy file");
+        let names: std::collections::BTreeSet<&str> = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|t| {
+                ["meshwork_", "http_server_", "http_client_"]
+                    .iter()
+                    .any(|p| t.starts_with(p))
+            })
+            .collect();
+        assert!(names.len() > 5, "{file} names too few series: {names:?}");
+        for name in names {
+            if on_first_event.contains(&name) {
+                continue;
+            }
+            let found = exported
+                .lines()
+                .any(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")));
+            assert!(found, "{file} uses {name}, which Meshwork does not export");
+            checked += 1;
+        }
+    }
+    assert!(checked > 15, "{checked}");
+}

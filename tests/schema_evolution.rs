@@ -561,6 +561,13 @@ async fn gateways_check_a_sample_of_strict_domains_answers_against_the_schema() 
                 && !l.ends_with(" 0")),
         "{text}"
     );
+    // Health and composition, for alert rules (deploy/prometheus/).
+    assert!(
+        text.contains("meshwork_domain_schema_pull_failures{domain=\"orders\"} 0")
+            && text.contains("meshwork_domain_last_success_timestamp_seconds{domain=\"orders\"}")
+            && text.contains("meshwork_composition_failed 0"),
+        "{text}"
+    );
     let refused = http
         .get(format!("{}/control/metrics", server.base))
         .bearer_auth("wrong")

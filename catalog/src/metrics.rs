@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use entity::schema_version::{self, VersionStatus};
-use entity::{contract_check, domain};
+use entity::{composition, contract_check, domain, domain_health};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::error::CatalogError;
@@ -167,7 +167,57 @@ impl Catalog {
             latest.insert(name.clone(), v.status);
         }
         let checks = contract_check::Entity::find().all(&self.db).await?;
+        let health: BTreeMap<i32, domain_health::Model> = domain_health::Entity::find()
+            .filter(domain_health::Column::DomainId.is_in(names.keys().copied()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|h| (h.domain_id, h))
+            .collect();
+        let last_composition = composition::Entity::find()
+            .order_by_desc(composition::Column::Id)
+            .one(&self.db)
+            .await?;
         let mut out = String::new();
+        let _ = writeln!(out, "# HELP meshwork_domain_schema_pull_failures Consecutive failed schema pulls of each domain (0: its last pull succeeded).");
+        let _ = writeln!(out, "# TYPE meshwork_domain_schema_pull_failures gauge");
+        let _ = writeln!(out, "# HELP meshwork_domain_last_success_timestamp_seconds When each domain's schema was last pulled successfully (Unix time).");
+        let _ = writeln!(
+            out,
+            "# TYPE meshwork_domain_last_success_timestamp_seconds gauge"
+        );
+        for d in &domains {
+            let Some(h) = health.get(&d.id) else { continue };
+            let _ = writeln!(
+                out,
+                "meshwork_domain_schema_pull_failures{{domain=\"{}\"}} {}",
+                label(&d.name),
+                h.consecutive_failures.max(0)
+            );
+            if let Some(at) = h.last_success_at {
+                let _ = writeln!(
+                    out,
+                    "meshwork_domain_last_success_timestamp_seconds{{domain=\"{}\"}} {}",
+                    label(&d.name),
+                    at.timestamp()
+                );
+            }
+        }
+        if let Some(c) = &last_composition {
+            let _ = writeln!(out, "# HELP meshwork_composition_failed 1 when the latest composition attempt failed (the gateway keeps serving the last good one).");
+            let _ = writeln!(out, "# TYPE meshwork_composition_failed gauge");
+            let _ = writeln!(
+                out,
+                "meshwork_composition_failed {}",
+                u8::from(c.status == composition::CompositionStatus::Failed)
+            );
+            let _ = writeln!(
+                out,
+                "# HELP meshwork_composition_version The latest composition attempt's number."
+            );
+            let _ = writeln!(out, "# TYPE meshwork_composition_version gauge");
+            let _ = writeln!(out, "meshwork_composition_version {}", c.id);
+        }
         let _ = writeln!(out, "# HELP meshwork_schema_versions Schema versions of each domain by status (pending: held for approval under the strict model).");
         let _ = writeln!(out, "# TYPE meshwork_schema_versions gauge");
         for ((domain, status), n) in &by_status {
