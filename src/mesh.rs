@@ -30,6 +30,11 @@ pub struct GatewayFlags {
     /// turns it off.
     #[arg(long, env = "MESHWORK_METRICS_PATH", default_value = "/metrics")]
     metrics_path: String,
+    /// Send OpenTelemetry traces (a span per request and per domain fetch;
+    /// W3C trace context passed on to domains) to this OTLP/HTTP endpoint,
+    /// e.g. `http://collector:4318/v1/traces`. Off when not set.
+    #[arg(long, env = "MESHWORK_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
     /// The runtime contract check of strict domains: one fetch in N to a
     /// domain under the strict model has its answer checked against the
     /// served schema (types, enum values, non-null fields), reported to the
@@ -380,6 +385,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         jwt_leeway: Duration::from_secs(30),
         contracts,
         metrics_path: metrics_path(&args.gateway.metrics_path),
+        otlp_traces: otlp_endpoint(&args.gateway.otlp_endpoint)?,
         on_metrics: Some(Box::new(move || metrics_catalog.register_metrics())),
         usage: (!args.gateway.usage_flush_interval.is_zero()).then(|| gateway::UsageReporting {
             endpoint: format!("http://{}/control/usage", loopback(local)),
@@ -447,6 +453,18 @@ impl gateway::InProcessSubgraphs for LocalRest {
             })
         })
     }
+}
+
+/// The OTLP endpoint, when set and not empty; a URL that is not http(s) is
+/// refused at start rather than silently exporting nothing.
+fn otlp_endpoint(flag: &Option<String>) -> anyhow::Result<Option<String>> {
+    let Some(url) = flag.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        bail!("--otlp-endpoint (MESHWORK_OTLP_ENDPOINT) must be an http:// or https:// URL of an OTLP/HTTP receiver, e.g. http://collector:4318/v1/traces; got `{url}`");
+    }
+    Ok(Some(url.to_string()))
 }
 
 /// The metrics endpoint's path, unless turned off (`--metrics-path ""`).
@@ -576,6 +594,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
         usage: usage_reporting,
         contracts: contracts_reporting,
         metrics_path: metrics_path(&args.gateway.metrics_path),
+        otlp_traces: otlp_endpoint(&args.gateway.otlp_endpoint)?,
         on_metrics: None,
         rest_subgraphs,
         in_process: None,

@@ -82,6 +82,7 @@ impl Catalog {
 
     /// Composes the active GraphQL domains' latest schemas and stores the
     /// attempt unless it repeats the latest one. Serialized: one at a time.
+    #[tracing::instrument(level = "info", name = "catalog.compose", skip(self))]
     pub async fn recompose(&self, actor: &str) -> Result<Recomposed, CatalogError> {
         let _one_at_a_time = self.compose_lock.lock().await;
         self.forget_rest_subgraphs();

@@ -66,6 +66,7 @@ impl Catalog {
 
     /// Fetches one domain's schema now, stores it if it changed, records
     /// health, and recomposes the supergraph after a change.
+    #[tracing::instrument(level = "info", name = "catalog.schema_pull", skip(self, timeout))]
     pub async fn pull_schema(
         &self,
         name: &str,

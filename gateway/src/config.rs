@@ -266,6 +266,38 @@ pub(crate) fn router_config_text(
             }
         }
     }
+    // Traces over OTLP/HTTP: a span per request and per domain fetch, with
+    // W3C trace context sent to domains (the engine's tracing).
+    if let Some(endpoint) = &options.otlp_traces {
+        if let Value::Object(telemetry) = root.entry("telemetry").or_insert_with(|| json!({})) {
+            if let Value::Object(tracing) = telemetry.entry("tracing").or_insert_with(|| json!({}))
+            {
+                tracing.entry("exporters").or_insert(json!([{
+                    "kind": "otlp",
+                    "enabled": true,
+                    "protocol": "http",
+                    "endpoint": endpoint,
+                    "batch_processor": { "scheduled_delay": "1s" },
+                }]));
+                tracing
+                    .entry("propagation")
+                    .or_insert(json!({ "trace_context": true, "baggage": true }));
+            }
+        }
+    }
+    // Telemetry names this process Meshwork (unless the config file says
+    // otherwise).
+    if let Value::Object(telemetry) = root.entry("telemetry").or_insert_with(|| json!({})) {
+        if let Value::Object(resource) = telemetry.entry("resource").or_insert_with(|| json!({})) {
+            if let Value::Object(attributes) =
+                resource.entry("attributes").or_insert_with(|| json!({}))
+            {
+                attributes
+                    .entry("service.name")
+                    .or_insert(json!("meshwork"));
+            }
+        }
+    }
     // The engine's limits, on by default; a router config file may change
     // each one.
     if let Value::Object(limits) = root.entry("limits").or_insert_with(|| json!({})) {

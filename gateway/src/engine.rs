@@ -78,6 +78,13 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
     let router_config = app_config.into_static();
     let telemetry =
         Telemetry::init_global(telemetry_config).map_err(|e| GatewayError::Start(e.to_string()))?;
+    // The rest of the process (the catalog's spans) reads W3C trace
+    // context with the global propagator; the engine keeps its own.
+    if options.otlp_traces.is_some() {
+        opentelemetry::global::set_text_map_propagator(
+            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+        );
+    }
     if let Some(ready) = options.on_metrics.take() {
         ready();
     }

@@ -31,6 +31,7 @@
 //!     usage: None,
 //!     contracts: None,
 //!     metrics_path: None,
+//!     otlp_traces: None,
 //!     log_json: false,
 //!     on_metrics: None,
 //!     in_process: None,
@@ -39,7 +40,7 @@
 //! ```
 
 // ntex builds deeply nested middleware types (the engine sets the same limit).
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 mod authn;
 pub mod bridge;
@@ -140,6 +141,9 @@ pub struct GatewayOptions {
     /// engine's own series); `None`: no metrics endpoint unless a router
     /// config file sets one.
     pub metrics_path: Option<String>,
+    /// Where OpenTelemetry traces go (an OTLP/HTTP endpoint such as
+    /// `http://collector:4318/v1/traces`); `None`: no traces.
+    pub otlp_traces: Option<String>,
     /// Called once the engine's metrics are set up (its global meter
     /// provider installed): where other parts of the process register their
     /// series for the same `/metrics`.

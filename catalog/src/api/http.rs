@@ -402,11 +402,27 @@ async fn execute_as(
         Ok(c) => c,
         Err(reason) => return unauthenticated(reason),
     };
+    let caller_name = caller.name.clone();
     let request = request
         .into_inner()
         .data(Actor(caller.name.clone()))
         .data(caller);
-    let mut response = schema.execute(request).await;
+    // A span per catalog operation, in the caller's trace when it sends
+    // W3C trace context (exported when the process exports traces).
+    let span = tracing::info_span!(
+        "catalog.graphql",
+        graphql.operation.name = operation_name(&request).as_str(),
+        meshwork.caller = %caller_name,
+    );
+    let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&Headers(headers)));
+    {
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+        let _ = span.set_parent(parent);
+    }
+    let mut response = {
+        use tracing::Instrument;
+        schema.execute(request).instrument(span).await
+    };
     // Errors name the request (the gateway sets the id; see its logs).
     if let Some(id) = headers.get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()) {
         for error in &mut response.errors {
@@ -417,6 +433,34 @@ async fn execute_as(
         }
     }
     GraphQLResponse::from(response).into_response()
+}
+
+/// The operation's name: the request's, else the document's named
+/// operation ("" for an anonymous one; the parser keeps names only of
+/// named operations).
+fn operation_name(request: &async_graphql::Request) -> String {
+    if let Some(name) = &request.operation_name {
+        return name.clone();
+    }
+    match async_graphql::parser::parse_query(&request.query).map(|d| d.operations) {
+        Ok(async_graphql::parser::types::DocumentOperations::Multiple(ops)) => {
+            ops.keys().next().map(|n| n.to_string()).unwrap_or_default()
+        }
+        _ => String::new(),
+    }
+}
+
+/// Request headers as OpenTelemetry's propagators read them.
+struct Headers<'a>(&'a HeaderMap);
+
+impl opentelemetry::propagation::Extractor for Headers<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
 }
 
 /// The request id header the gateway passes in (and returns).

@@ -1,0 +1,273 @@
+//! Traces: with `--otlp-endpoint`, a cross-domain query is exported to a
+//! real OTLP/HTTP receiver (this test's, decoding the protobuf the
+//! OpenTelemetry exporter sends) as one trace with a span per domain
+//! fetch, and the domains receive the W3C trace context.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::Server;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+use serde_json::{json, Value};
+
+#[derive(Clone, Debug)]
+struct Span {
+    trace_id: String,
+    span_id: String,
+    parent: String,
+    name: String,
+    attributes: Vec<(String, String)>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn value_text(v: &Option<opentelemetry_proto::tonic::common::v1::AnyValue>) -> String {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value as V;
+    match v.as_ref().and_then(|v| v.value.as_ref()) {
+        Some(V::StringValue(s)) => s.clone(),
+        Some(V::IntValue(i)) => i.to_string(),
+        Some(V::BoolValue(b)) => b.to_string(),
+        Some(V::DoubleValue(d)) => d.to_string(),
+        Some(other) => format!("{other:?}"),
+        None => String::new(),
+    }
+}
+
+/// An OTLP/HTTP trace receiver on a loopback port.
+async fn receiver() -> (String, Arc<Mutex<Vec<Span>>>) {
+    let spans: Arc<Mutex<Vec<Span>>> = Arc::default();
+    let store = spans.clone();
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let store = store.clone();
+            async move {
+                let Ok(request) = ExportTraceServiceRequest::decode(body.as_ref()) else {
+                    return axum::http::StatusCode::BAD_REQUEST;
+                };
+                let mut out = store.lock().expect("spans");
+                for resource in request.resource_spans {
+                    for scope in resource.scope_spans {
+                        for span in scope.spans {
+                            out.push(Span {
+                                trace_id: hex(&span.trace_id),
+                                span_id: hex(&span.span_id),
+                                parent: hex(&span.parent_span_id),
+                                name: span.name.clone(),
+                                attributes: span
+                                    .attributes
+                                    .iter()
+                                    .map(|kv| (kv.key.clone(), value_text(&kv.value)))
+                                    .collect(),
+                            });
+                        }
+                    }
+                }
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/v1/traces"), spans)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cross_domain_query_is_one_trace_with_a_span_per_domain_fetch() {
+    let (endpoint, spans) = receiver().await;
+    // The customers domain records the trace context it is sent.
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let record = seen.clone();
+    let customers = domains::serve(domains::demo::customers().layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let record = record.clone();
+            async move {
+                if let Some(tp) = request
+                    .headers()
+                    .get("traceparent")
+                    .and_then(|v| v.to_str().ok())
+                {
+                    record.lock().expect("seen").push(tp.to_string());
+                }
+                next.run(request).await
+            }
+        },
+    )))
+    .await
+    .expect("customers");
+    let orders = domains::serve(domains::demo::orders())
+        .await
+        .expect("orders");
+    let db = tempfile::tempdir().expect("dir");
+    let database = db.path().join("traces.db");
+    let server = Server::start_with(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        database.to_str().expect("path"),
+        "--schema-poll-interval",
+        "1s",
+        "--supergraph-poll-interval",
+        "1s",
+        "--otlp-endpoint",
+        &endpoint,
+    ]);
+    for (name, url) in [("customers", &customers.url), ("orders", &orders.url)] {
+        common::register(
+            &server,
+            json!({ "name": name, "ownerTeam": "t", "contact": "t@example.com", "apiUrl": url }),
+        )
+        .await;
+    }
+    let query = "query Traced { ordersByDate(date: \"2026-11-24\") { id customer { name } } }";
+    server
+        .wait_for(query, |a| {
+            a["data"]["ordersByDate"][0]["customer"]["name"].is_string()
+        })
+        .await;
+
+    // The caller's own trace: the gateway continues it.
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{}/graphql", server.base))
+        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        answer["data"]["ordersByDate"][0]["customer"]["name"], "Grace Hopper",
+        "{answer}"
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ours = loop {
+        let ours: Vec<Span> = spans
+            .lock()
+            .expect("spans")
+            .iter()
+            .filter(|s| s.trace_id == trace_id)
+            .cloned()
+            .collect();
+        let fetched: std::collections::BTreeSet<String> = ours
+            .iter()
+            .flat_map(|s| s.attributes.iter())
+            .filter(|(k, _)| k == "hive.graphql.subgraph.name")
+            .map(|(_, v)| v.clone())
+            .collect();
+        if fetched.contains("customers") && fetched.contains("orders") {
+            break ours;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no span per domain fetch in trace {trace_id}: {ours:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // One span per fetch of each domain (this query fetches each once),
+    // with its HTTP call under it, all in the caller's trace.
+    for domain in ["customers", "orders"] {
+        let fetches: Vec<&Span> = ours
+            .iter()
+            .filter(|s| {
+                s.name == "graphql.subgraph.operation"
+                    && s.attributes
+                        .iter()
+                        .any(|(k, v)| k == "hive.graphql.subgraph.name" && v == domain)
+            })
+            .collect();
+        assert_eq!(fetches.len(), 1, "{domain}: {ours:#?}");
+        let calls = ours
+            .iter()
+            .filter(|s| s.name == "http.client" || s.name == "http.inflight")
+            .filter(|s| descends_from(&ours, s, &fetches[0].span_id))
+            .count();
+        assert!(calls >= 1, "{domain}'s fetch has its HTTP call: {ours:#?}");
+    }
+    let ids: std::collections::BTreeSet<&str> = ours.iter().map(|s| s.span_id.as_str()).collect();
+    let roots: Vec<&Span> = ours
+        .iter()
+        .filter(|s| !ids.contains(s.parent.as_str()))
+        .collect();
+    assert!(
+        roots.iter().all(|s| s.parent == "00f067aa0ba902b7"),
+        "every span hangs under the caller's span: {roots:#?}"
+    );
+    // Catalog operations are spans too: the discovery API's, in the
+    // caller's trace, and the background pulls and compositions.
+    let catalog_trace = "0af7651916cd43dd8448eb211c80319c";
+    let listed: Value = reqwest::Client::new()
+        .post(format!("{}/catalog/graphql", server.base))
+        .header(
+            "traceparent",
+            format!("00-{catalog_trace}-b7ad6b7169203331-01"),
+        )
+        .json(&json!({ "query": "query Listed { domains { totalCount } }" }))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(listed["data"]["domains"]["totalCount"], 2, "{listed}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let all = spans.lock().expect("spans").clone();
+        let api = all.iter().any(|s| {
+            s.trace_id == catalog_trace
+                && s.name == "catalog.graphql"
+                && s.parent == "b7ad6b7169203331"
+                && s.attributes
+                    .iter()
+                    .any(|(k, v)| k == "graphql.operation.name" && v == "Listed")
+        });
+        let background = ["catalog.schema_pull", "catalog.compose"]
+            .iter()
+            .all(|name| all.iter().any(|s| s.name == *name));
+        if api && background {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "catalog spans missing (api {api}, background {background}): {:#?}",
+            all.iter()
+                .filter(|s| s.name.starts_with("catalog."))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The domain was sent the same trace.
+    let sent = seen.lock().expect("seen").clone();
+    assert!(
+        sent.iter().any(|tp| tp.contains(trace_id)),
+        "customers was sent {sent:?}"
+    );
+}
+
+fn descends_from(spans: &[Span], span: &Span, ancestor: &str) -> bool {
+    let mut parent = span.parent.clone();
+    for _ in 0..32 {
+        if parent == ancestor {
+            return true;
+        }
+        match spans.iter().find(|s| s.span_id == parent) {
+            Some(p) => parent = p.parent.clone(),
+            None => return false,
+        }
+    }
+    false
+}
