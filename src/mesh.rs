@@ -318,6 +318,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         .block_on(catalog.recompose("startup"))
         .context("composing the supergraph at start-up")?;
     catalog.spawn_access_refresher(Duration::from_secs(10));
+    catalog.spawn_alert_sender();
     catalog.spawn_puller(PullOptions {
         default_interval: args.schema_poll_interval,
         ..PullOptions::default()

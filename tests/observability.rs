@@ -271,3 +271,241 @@ fn descends_from(spans: &[Span], span: &Span, ancestor: &str) -> bool {
     }
     false
 }
+
+/// Requests a receiver got: headers and body of each.
+type Received = Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>;
+
+/// A webhook receiver that fails its first request (to see a retry) and
+/// keeps every request's headers and body.
+async fn webhook_receiver() -> (String, Received) {
+    let got: Received = Arc::default();
+    let store = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let store = store.clone();
+                async move {
+                    let mut all = store.lock().expect("hooks");
+                    all.push((headers, body.to_vec()));
+                    if all.len() == 1 {
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        axum::http::StatusCode::NO_CONTENT
+                    }
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/hook"), got)
+}
+
+/// HMAC-SHA256 of `t.body`, computed here (not with Meshwork's code).
+fn expected_signature(secret: &str, header: &str, body: &[u8]) -> bool {
+    use hmac::Mac;
+    let Some((t, v1)) = header
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split_once(",v1="))
+    else {
+        return false;
+    };
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes()) == v1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_reach_webhooks_signed_retried_and_logged() {
+    let (hook_url, got) = webhook_receiver().await;
+    let admin = "alerts-admin-token-0123456789";
+    let auth = format!("Bearer {admin}");
+    let as_admin = [("authorization", auth.as_str())];
+    let db = tempfile::tempdir().expect("dir");
+    let database = db.path().join("alerts.db");
+    let server = Server::start_with_env(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            database.to_str().expect("path"),
+            "--schema-poll-interval",
+            "1s",
+            "--supergraph-poll-interval",
+            "1s",
+        ],
+        &[("MESHWORK_LOG", "warn"), ("MESHWORK_ADMIN_TOKEN", admin)],
+    );
+    let create = "mutation($spec: AlertWebhookSpec!) { createAlertWebhook(spec: $spec) { name url events enabled } }";
+    let secret = "webhook-signing-secret-0123456789";
+
+    // Refused: callers who are not admins, and bad settings (each named).
+    let anonymous = server
+        .graphql(
+            create,
+            json!({ "spec": { "name": "ops", "url": hook_url, "secret": secret } }),
+        )
+        .await;
+    assert_eq!(
+        anonymous["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{anonymous}"
+    );
+    let bad = server
+        .graphql_with(
+            &as_admin,
+            create,
+            json!({ "spec": { "name": "Ops!", "url": "ftp://x", "secret": "short", "events": ["nope"] } }),
+        )
+        .await;
+    let fields: Vec<&str> = bad["errors"][0]["extensions"]["problems"]
+        .as_array()
+        .map(|p| p.iter().filter_map(|p| p["field"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(fields, ["name", "url", "secret", "events[0]"], "{bad}");
+    let none = server
+        .graphql_with(&as_admin, "{ alertWebhooks { name } }", json!({}))
+        .await;
+    assert_eq!(none["data"]["alertWebhooks"], json!([]), "{none}");
+
+    let created = server
+        .graphql_with(
+            &as_admin,
+            create,
+            json!({ "spec": { "name": "ops", "url": hook_url, "secret": secret } }),
+        )
+        .await;
+    assert_eq!(
+        created["data"]["createAlertWebhook"]["enabled"], true,
+        "{created}"
+    );
+    let listed = server
+        .graphql_with(&as_admin, "{ alertWebhooks { name url } }", json!({}))
+        .await;
+    assert!(
+        !listed.to_string().contains(secret),
+        "the secret is never shown: {listed}"
+    );
+
+    // Two domains whose schemas conflict: the composition fails. A third
+    // whose schema endpoint is down: after 3 failed pulls it is failing.
+    let one = domains::serve(domains::synthetic::router("type Query { clash: Int }").expect("sdl"))
+        .await
+        .expect("one");
+    let two =
+        domains::serve(domains::synthetic::router("type Query { clash: String }").expect("sdl"))
+            .await
+            .expect("two");
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let dead = format!("http://{}/graphql", closed.local_addr().expect("addr"));
+    drop(closed);
+    let register = "mutation($spec: DomainSpec!) { registerDomain(spec: $spec) { name } }";
+    for (name, url) in [("one", &one.url), ("two", &two.url), ("down", &dead)] {
+        let r = server
+            .graphql_with(
+                &as_admin,
+                register,
+                json!({ "spec": { "name": name, "ownerTeam": "t", "contact": "t@example.com", "apiUrl": url } }),
+            )
+            .await;
+        assert!(r.get("errors").is_none(), "{r}");
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let events = loop {
+        let events: Vec<(axum::http::HeaderMap, Vec<u8>)> = got.lock().expect("hooks").clone();
+        let names: Vec<String> = events
+            .iter()
+            .filter_map(|(h, _)| h.get("x-meshwork-event")?.to_str().ok().map(str::to_string))
+            .collect();
+        // The first request was answered 500; its event comes again.
+        let failed = names.iter().filter(|n| *n == "composition.failed").count();
+        if failed >= 1 && names.iter().any(|n| n == "domain.schema_failing") && names.len() >= 3 {
+            break events;
+        }
+        assert!(Instant::now() < deadline, "alerts so far: {names:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    for (headers, body) in &events {
+        let signature = headers
+            .get("x-meshwork-signature")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(
+            expected_signature(secret, signature, body),
+            "signed with the secret: {signature}"
+        );
+        let payload: Value = serde_json::from_slice(body).expect("JSON body");
+        assert_eq!(
+            Some(payload["event"].as_str().unwrap_or_default()),
+            headers
+                .get("x-meshwork-event")
+                .and_then(|v| v.to_str().ok())
+        );
+    }
+    let failing: Value = events
+        .iter()
+        .find(|(h, _)| {
+            h.get("x-meshwork-event")
+                .is_some_and(|v| v == "domain.schema_failing")
+        })
+        .map(|(_, b)| serde_json::from_slice(b).expect("JSON"))
+        .expect("failing alert");
+    assert_eq!(failing["target"], "domain:down", "{failing}");
+    assert_eq!(failing["details"]["consecutiveFailures"], 3, "{failing}");
+    // The first delivery was retried: its id came twice, and the log says
+    // it took two attempts and was delivered.
+    let first_id = events[0].0.get("x-meshwork-delivery").cloned();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|(h, _)| h.get("x-meshwork-delivery").cloned() == first_id)
+            .count(),
+        2
+    );
+    let log = server
+        .graphql_with(
+            &as_admin,
+            "{ alertDeliveries(webhook: \"ops\") { id event status attempts lastStatusCode } }",
+            json!({}),
+        )
+        .await;
+    let rows = log["data"]["alertDeliveries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let retried = rows
+        .iter()
+        .find(|r| {
+            Some(r["id"].to_string())
+                == first_id
+                    .as_ref()
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+        })
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(retried["status"], "DELIVERED", "{log}");
+    assert_eq!(retried["attempts"], 2, "{log}");
+    assert_eq!(retried["lastStatusCode"], 204, "{log}");
+    // Each alert is in the audit log too.
+    let audit = server
+        .graphql(
+            "{ auditLog(filter: { action: \"domain.schema_failing\" }) { nodes { target } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        audit["data"]["auditLog"]["nodes"][0]["target"], "domain:down",
+        "{audit}"
+    );
+}

@@ -62,7 +62,7 @@ impl Caller {
         }
     }
 
-    fn require_admin(&self, what: &str) -> Result<(), CatalogError> {
+    pub(crate) fn require_admin(&self, what: &str) -> Result<(), CatalogError> {
         if self.admin {
             Ok(())
         } else {
@@ -248,7 +248,7 @@ fn random_hex(bytes: usize) -> Result<String, CatalogError> {
     Ok(hex::encode(buf))
 }
 
-fn invalid(problems: Problems) -> Result<(), CatalogError> {
+pub(crate) fn invalid(problems: Problems) -> Result<(), CatalogError> {
     if problems.0.is_empty() {
         Ok(())
     } else {

@@ -54,6 +54,22 @@ impl AuditEntry {
     }
 
     pub async fn insert<C: ConnectionTrait>(self, txn: &C) -> Result<(), CatalogError> {
+        // An alerting event goes to the webhooks in the same transaction.
+        if crate::alerts::ALERT_EVENTS.contains(&self.action) {
+            let at = Utc::now();
+            crate::alerts::enqueue(
+                txn,
+                self.action,
+                serde_json::json!({
+                    "event": self.action,
+                    "target": self.target,
+                    "actor": self.actor,
+                    "at": at.to_rfc3339(),
+                    "details": self.after,
+                }),
+            )
+            .await?;
+        }
         audit_log::ActiveModel {
             id: NotSet,
             actor: Set(self.actor),

@@ -17,6 +17,7 @@
 //! ```
 
 mod access;
+mod alerts;
 pub mod api;
 mod audit;
 mod compose;
@@ -39,6 +40,7 @@ pub use access::{
     AccessRequestSpec, Caller, ConsumerPatch, ConsumerSpec, CreatedApiKey, FieldPolicySpec,
     GrantSpec, IssuerSpec, PlanSpec,
 };
+pub use alerts::{signature as alert_signature, AlertWebhookSpec, ALERT_EVENTS};
 pub use audit::AuditFilter;
 pub use compose::Recomposed;
 pub use db::normalize_url;

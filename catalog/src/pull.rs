@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use entity::{domain, domain_health};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use tokio::sync::Semaphore;
 
+use crate::audit::AuditEntry;
 use crate::error::CatalogError;
 use crate::Catalog;
 
@@ -104,7 +105,7 @@ impl Catalog {
                 let recorded = self
                     .record_schema_version(PULLER, name, &document, &endpoint, derived)
                     .await?;
-                self.record_health(domain.id, None).await?;
+                self.record_health(domain.id, name, None).await?;
                 if recorded.is_new {
                     self.recompose(PULLER).await?;
                     PullOutcome::NewVersion {
@@ -122,14 +123,22 @@ impl Catalog {
                     started.elapsed().as_secs_f64()
                 );
                 tracing::warn!(domain = name, %reason, "schema pull failed");
-                self.record_health(domain.id, Some(&reason)).await?;
+                self.record_health(domain.id, name, Some(&reason)).await?;
                 PullOutcome::Failed { reason }
             }
         };
         Ok(outcome)
     }
 
-    async fn record_health(&self, domain_id: i32, error: Option<&str>) -> Result<(), CatalogError> {
+    /// Records a pull's outcome; the pull that makes a domain's schema
+    /// endpoint count as failing, and the one that ends that, are audited
+    /// (and alerted: `domain.schema_failing`, `domain.schema_recovered`).
+    async fn record_health(
+        &self,
+        domain_id: i32,
+        name: &str,
+        error: Option<&str>,
+    ) -> Result<(), CatalogError> {
         crate::metrics::count(
             "meshwork.schema_pulls",
             if error.is_none() { "ok" } else { "failed" },
@@ -155,10 +164,29 @@ impl Catalog {
             last_error: Set(error.map(str::to_string)),
             consecutive_failures: Set(failures),
         };
+        let was_failing = existing
+            .as_ref()
+            .is_some_and(|h| h.consecutive_failures >= crate::alerts::FAILING_AFTER);
+        let txn = self.db.begin().await?;
         match existing {
-            Some(_) => row.update(&self.db).await?,
-            None => row.insert(&self.db).await?,
+            Some(_) => row.update(&txn).await?,
+            None => row.insert(&txn).await?,
         };
+        if failures == crate::alerts::FAILING_AFTER {
+            AuditEntry::new(PULLER, "domain.schema_failing", name)
+                .after(Some(serde_json::json!({
+                    "consecutiveFailures": failures,
+                    "lastError": error,
+                    "lastSuccessAt": last_success,
+                })))
+                .insert(&txn)
+                .await?;
+        } else if error.is_none() && was_failing {
+            AuditEntry::new(PULLER, "domain.schema_recovered", name)
+                .insert(&txn)
+                .await?;
+        }
+        txn.commit().await?;
         Ok(())
     }
 

@@ -5,6 +5,8 @@
 
 pub mod access_grant;
 pub mod access_request;
+pub mod alert_delivery;
+pub mod alert_webhook;
 pub mod api_key;
 pub mod audit_log;
 pub mod composition;

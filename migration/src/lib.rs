@@ -13,6 +13,7 @@ mod m20261130_000007_rest_settings;
 mod m20261130_000008_schema_evolution;
 mod m20261130_000009_field_usage;
 mod m20261130_000010_contract_checks;
+mod m20261130_000011_alert_webhooks;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_schema_evolution::Migration),
             Box::new(m20261130_000009_field_usage::Migration),
             Box::new(m20261130_000010_contract_checks::Migration),
+            Box::new(m20261130_000011_alert_webhooks::Migration),
         ]
     }
 }

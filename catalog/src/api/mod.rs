@@ -2,6 +2,7 @@
 //! `/catalog/graphql` by [`router`].
 
 mod access;
+mod alerts;
 mod http;
 mod loaders;
 mod objects;
@@ -28,10 +29,10 @@ pub type CatalogSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Domains, lineage, composition and audit; and access management.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(Query, access::AccessQuery);
+pub struct QueryRoot(Query, access::AccessQuery, alerts::AlertQuery);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(Mutation, access::AccessMutation);
+pub struct MutationRoot(Mutation, access::AccessMutation, alerts::AlertMutation);
 
 /// The caller of a request (anonymous, named by the actor header, when the
 /// HTTP layer put none in).
