@@ -52,18 +52,31 @@ if got != want:
 PY
 }
 
-# Warm-up, then a measured run; appends a table row to $work/rows.
+# CPU time (user + system, in clock ticks) a process has used so far.
+cpu_ticks() { # pid
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# Warm-up, then a measured run; appends a table row to $work/rows. Besides
+# requests/s (which on a shared machine swings by 10 % or more from run
+# to run), the row has the gateway's own CPU time per request, which does
+# not depend on how much CPU the load generator and subgraphs left it.
 measure() { # label pid url
-  local label=$1 pid=$2 url=$3 rps p50 p99 rss errors
+  local label=$1 pid=$2 url=$3 rps p50 p99 rss errors before after requests cpu
   check_answer "$url"
   wrk -t1 -c"$connections" -d3s -s bench/post.lua "$url" >/dev/null
+  before=$(cpu_ticks "$pid")
   wrk -t1 -c"$connections" -d"${duration}s" --latency -s bench/post.lua "$url" >"$work/run.wrk"
+  after=$(cpu_ticks "$pid")
+  requests=$(awk '/requests in/ {print $1}' "$work/run.wrk")
+  cpu=$(awk -v b="$before" -v a="$after" -v n="$requests" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { if (n > 0) printf "%.0f µs", (a - b) / hz * 1e6 / n; else print "n/a" }')
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/run.wrk")
   p50=$(awk '$1=="50%" {print $2}' "$work/run.wrk")
   p99=$(awk '$1=="99%" {print $2}' "$work/run.wrk")
   rss=$(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' "/proc/$pid/status")
   errors=$(grep -E "Non-2xx|Socket errors" "$work/run.wrk" | tr '\n' ' ' || true)
-  echo "| $label | $rps | $p50 | $p99 | $rss | ${errors:-none} |" | tee -a "$work/rows"
+  echo "| $label | $rps | $p50 | $p99 | $rss | $cpu | ${errors:-none} |" | tee -a "$work/rows"
 }
 
 stop() { # pid

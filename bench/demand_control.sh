@@ -50,8 +50,8 @@ ratio=$(awk -F'|' '/control off/ {o+=$3; no++} /control on/ {p+=$3; np++} END {p
   echo
   echo "Command: \`bench/demand_control.sh $duration $connections\` (Meshwork gateway, static mode; on: default list size 10, max cost 100,000 enforced; the benchmark query is estimated at 24,480)."
   echo
-  echo "| Meshwork gateway | requests/s | p50 | p99 | peak RSS | errors |"
-  echo "| --- | --- | --- | --- | --- | --- |"
+  echo "| Meshwork gateway | requests/s | p50 | p99 | peak RSS | CPU per request | errors |"
+  echo "| --- | --- | --- | --- | --- | --- | --- |"
   cat "$work/rows"
   echo
   echo "Mean requests/s, demand control on / off: $ratio"

@@ -51,8 +51,8 @@ ratio=$(awk -F'|' '/Hive Router/ {h+=$3; nh++} /Meshwork/ {m+=$3; nm++} END {pri
   echo
   echo "Command: \`bench/gateways.sh $duration $connections\` (engine defaults for both, incl. deduplication)."
   echo
-  echo "| gateway | requests/s | p50 | p99 | peak RSS | errors |"
-  echo "| --- | --- | --- | --- | --- | --- |"
+  echo "| gateway | requests/s | p50 | p99 | peak RSS | CPU per request | errors |"
+  echo "| --- | --- | --- | --- | --- | --- | --- |"
   cat "$work/rows"
   echo
   echo "Mean requests/s, Meshwork / plain Hive Router: $ratio"

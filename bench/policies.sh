@@ -91,8 +91,8 @@ ratio=$(awk -F'|' '/policies off/ {o+=$3; no++} /policies on/ {p+=$3; np++} END 
   echo
   echo "Command: \`${BENCH_REDIS_URL:+BENCH_REDIS_URL=$BENCH_REDIS_URL }${BENCH_NO_DOMAIN_PLANS:+BENCH_NO_DOMAIN_PLANS=1 }bench/policies.sh $duration $connections\` (Meshwork gateway, static mode; on: RS256 JWT verified by Meshwork, consumer grant on a restricted domain, 3 field policies, anonymous refused, per-consumer rate limit, per-domain plans)."
   echo
-  echo "| Meshwork gateway | requests/s | p50 | p99 | peak RSS | errors |"
-  echo "| --- | --- | --- | --- | --- | --- |"
+  echo "| Meshwork gateway | requests/s | p50 | p99 | peak RSS | CPU per request | errors |"
+  echo "| --- | --- | --- | --- | --- | --- | --- |"
   cat "$work/rows"
   echo
   echo "Mean requests/s, policies on / off: $ratio"

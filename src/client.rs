@@ -17,8 +17,10 @@ pub struct Client {
 impl Client {
     pub fn new(server: &str, token: Option<&str>) -> anyhow::Result<Self> {
         let server = server.trim_end_matches('/').to_string();
+        // Longer than the server's own waits (its database acquire timeout
+        // is 5-15 s), so the server's reason reaches the user.
         let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
+            .timeout(std::time::Duration::from_secs(60))
             .build()
             .context("building the HTTP client")?;
         let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());

@@ -18,6 +18,7 @@ const DOMAIN_FIELDS: &str =
     qualityIndicators { name description unit target } \
     slos { name description target window } \
     compatibility schemaDrift latestSchemaVersion { hash fetchedAt warnings } \
+    health { lastAttemptAt lastSuccessAt lastError consecutiveFailures } \
     schemaHistory { version status fetchedAt changes { severity path } }";
 
 pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> {
@@ -27,10 +28,18 @@ pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> 
             let spec: catalog::DomainSpec = read_file(&file)?;
             let query = format!("mutation($spec: DomainSpec!) {{ registerDomain(spec: $spec) {{ {DOMAIN_FIELDS} }} }}");
             let data = client.run(&query, json!({ "spec": spec })).await?;
-            print_domain(remote.output, &data["registerDomain"], "registered");
+            let name = text(&data["registerDomain"]["name"]);
+            // The schema puller takes a new domain at once: wait briefly for
+            // that first pull so its outcome is seen here.
+            let domain = first_pull(&client, &name, &data["registerDomain"]).await;
+            print_domain(remote.output, &domain, "registered");
+            if remote.output == Output::Table {
+                println!("{}", pull_outcome(&name, &domain["health"]));
+            }
         }
         DomainCommand::Update { name, file } => {
             let patch: catalog::DomainPatch = read_file(&file)?;
+            let moved = patch.api_url.is_some() || patch.schema_endpoint.is_some();
             let query = format!(
                 "mutation($name: String!, $patch: DomainPatch!) {{ updateDomain(name: $name, patch: $patch) {{ {DOMAIN_FIELDS} }} }}"
             );
@@ -38,6 +47,10 @@ pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> 
                 .run(&query, json!({ "name": name, "patch": patch }))
                 .await?;
             print_domain(remote.output, &data["updateDomain"], "updated");
+            if remote.output == Output::Table && moved {
+                // The server pulled the new endpoint before answering.
+                println!("{}", pull_outcome(&name, &data["updateDomain"]["health"]));
+            }
         }
         DomainCommand::List {
             text,
@@ -187,6 +200,42 @@ async fn list(client: &Client, output: Output, filter: Value) -> anyhow::Result<
     Ok(())
 }
 
+/// The domain once its first schema pull was recorded, or as registered
+/// after 6 seconds without one.
+async fn first_pull(client: &Client, name: &str, registered: &Value) -> Value {
+    let query = format!("query($name: String!) {{ domain(name: $name) {{ {DOMAIN_FIELDS} }} }}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(6);
+    let mut latest = registered.clone();
+    while std::time::Instant::now() < deadline {
+        if let Ok(data) = client.run(&query, json!({ "name": name })).await {
+            if !data["domain"].is_null() {
+                latest = data["domain"].clone();
+            }
+            if !latest["health"].is_null() {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    latest
+}
+
+/// One line on the domain's last schema pull.
+fn pull_outcome(name: &str, health: &Value) -> String {
+    if health.is_null() {
+        return format!("schema pull: pending (see `meshwork domain show {name}`)");
+    }
+    let failures = health["consecutiveFailures"].as_i64().unwrap_or(0);
+    if failures == 0 {
+        format!("schema pull: ok ({})", text(&health["lastSuccessAt"]))
+    } else {
+        format!(
+            "schema pull FAILED ({failures} in a row): {}\n  the domain is registered; fix its API or `schemaEndpoint` (`meshwork domain update {name} --file …`), then `meshwork domain refresh {name}`",
+            text(&health["lastError"])
+        )
+    }
+}
+
 fn print_domain(output: Output, d: &Value, verb: &str) {
     if output == Output::Json {
         print_json(d);
@@ -253,6 +302,27 @@ fn print_domain(output: Output, d: &Value, verb: &str) {
             .collect(),
     ]);
     table.add_row(vec!["compatibility".to_string(), text(&d["compatibility"])]);
+    let health = &d["health"];
+    table.add_row(vec![
+        "schema endpoint health".to_string(),
+        if health.is_null() {
+            "not pulled yet".to_string()
+        } else {
+            let failures = health["consecutiveFailures"].as_i64().unwrap_or(0);
+            let success = match health["lastSuccessAt"].as_str() {
+                Some(at) => format!("last success {at}"),
+                None => "never pulled successfully".to_string(),
+            };
+            if failures == 0 {
+                format!("ok, {success}")
+            } else {
+                format!(
+                    "FAILING, {failures} failed pulls in a row ({success})\nlast error: {}",
+                    text(&health["lastError"])
+                )
+            }
+        },
+    ]);
     if let Some(drift) = d["schemaDrift"].as_str() {
         table.add_row(vec!["schema drift".to_string(), drift.to_string()]);
     }

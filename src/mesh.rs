@@ -311,9 +311,11 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
     catalog.serve_rest(catalog::RestServing {
         base: public_url.clone(),
     });
-    if demo {
-        runtime.block_on(start_demo(&catalog))?;
-    }
+    let demo_domains = if demo {
+        runtime.block_on(start_demo(&catalog))?
+    } else {
+        Vec::new()
+    };
     runtime
         .block_on(catalog.recompose("startup"))
         .context("composing the supergraph at start-up")?;
@@ -361,6 +363,11 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         println!("    (generated for this run; set MESHWORK_ADMIN_TOKEN to choose it)");
     }
     if demo {
+        println!("  key for gateway replicas (X-Hive-CDN-Key): {key}");
+        println!("  demo domains (real subgraphs on loopback ports):");
+        for (name, url) in &demo_domains {
+            println!("    {name:<10} {url}");
+        }
         println!("\nTry a query joining the REST domain to the GraphQL ones:\n  curl -s http://{local}/graphql -H 'content-type: application/json' \\\n    -d '{{\"query\":\"{{ shipmentsByDate(date: \\\"2026-11-25\\\") {{ id carrier status order {{ id total customer {{ name }} }} }} }}\"}}'");
     }
     gateway::run(GatewayOptions {
@@ -633,8 +640,9 @@ async fn ready(State(catalog): State<Catalog>) -> impl IntoResponse {
 }
 
 /// Starts the demo domains and registers them (or points the registered
-/// ones at their new ports), then pulls their schemas.
-async fn start_demo(catalog: &Catalog) -> anyhow::Result<()> {
+/// ones at their new ports), then pulls their schemas. Returns each
+/// domain's name and API URL.
+async fn start_demo(catalog: &Catalog) -> anyhow::Result<Vec<(String, String)>> {
     let customers = domains::serve(domains::demo::customers()).await?;
     let orders = domains::serve(domains::demo::orders()).await?;
     let inventory = domains::serve(domains::demo::inventory()).await?;
@@ -675,9 +683,11 @@ async fn start_demo(catalog: &Catalog) -> anyhow::Result<()> {
             "inputs": [{ "name": "orders", "description": "What was shipped" }],
         }),
     ];
+    let mut apis = Vec::new();
     for spec in specs {
         let spec: DomainSpec = serde_json::from_value(spec)?;
         let name = spec.name.clone();
+        let api_url = spec.api_url.clone();
         let patch = catalog::DomainPatch {
             api_url: Some(spec.api_url.clone()),
             schema_endpoint: Some(
@@ -704,6 +714,7 @@ async fn start_demo(catalog: &Catalog) -> anyhow::Result<()> {
         if let catalog::PullOutcome::Failed { reason } = outcome {
             bail!("demo domain `{name}`: {reason}");
         }
+        apis.push((name, api_url));
     }
-    Ok(())
+    Ok(apis)
 }

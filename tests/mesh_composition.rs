@@ -906,3 +906,124 @@ async fn the_shipped_dashboard_and_alert_rules_use_series_meshwork_exports() {
     }
     assert!(checked > 15, "{checked}");
 }
+
+/// A new user's first changes: pointing a domain at another API moves its
+/// schema endpoint along and pulls at once, the CLI says how the pull
+/// went, and a domain registered again is served again at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_domain_follows_its_api_url_and_a_reregistered_domain_is_served_again() {
+    let first = domains::serve(domains::demo::customers())
+        .await
+        .expect("customers");
+    let second = domains::serve(domains::demo::customers())
+        .await
+        .expect("customers again");
+    let inventory = domains::serve(domains::demo::inventory())
+        .await
+        .expect("inventory");
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("first-run.db");
+    let server = Server::start_fast(db.to_str().expect("path"));
+    // Another domain stays registered throughout (with none left, the last
+    // composition keeps serving: issue 16).
+    common::register(&server, domain("inventory", &inventory.url)).await;
+    let write = |name: &str, value: Value| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, value.to_string()).expect("write spec");
+        path.to_string_lossy().into_owned()
+    };
+    let spec = write("customers.json", domain("customers", &first.url));
+    let out = server.cli(&["register", "--file", &spec]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("schema pull: ok"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("schema endpoint health"), "{stdout}");
+    server
+        .wait_for("{ customers { name } }", |a| {
+            a["data"]["customers"].is_array()
+        })
+        .await;
+
+    // A new apiUrl: the schema endpoint (which was the API URL) follows.
+    let patch = write("move.json", json!({ "apiUrl": second.url }));
+    let out = server.cli(&["update", "customers", "--file", &patch]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("schema pull: ok"),
+        "{stdout}"
+    );
+    let shown = server
+        .graphql(
+            "{ domain(name: \"customers\") { apiUrl schemaEndpoint health { lastSuccessAt } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        shown["data"]["domain"]["schemaEndpoint"],
+        second.url.as_str(),
+        "{shown}"
+    );
+
+    // Deregistered, then registered again with the same file: served again
+    // without waiting for a schema change.
+    let out = server.cli(&["deregister", "customers"]);
+    assert!(out.status.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = server.mesh("{ customers { name } }", json!({})).await;
+        if answer.get("errors").is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still served: {answer}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let again = write("again.json", domain("customers", &second.url));
+    let out = server.cli(&["register", "--file", &again]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let served = server
+        .wait_for("{ customers { name } }", |a| {
+            a["data"]["customers"].is_array()
+        })
+        .await;
+    assert_eq!(
+        served["data"]["customers"][0]["name"], "Ada Lovelace",
+        "{served}"
+    );
+    let members = server
+        .graphql("{ composition { members { domain } } }", json!({}))
+        .await;
+    assert!(
+        members["data"]["composition"]["members"]
+            .to_string()
+            .contains("customers"),
+        "{members}"
+    );
+
+    // A domain whose API does not answer: registered, and the CLI says the
+    // pull failed and what to do.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead = format!("http://{}/graphql", closed.local_addr().expect("addr"));
+    drop(closed);
+    let down = write("down.json", domain("billing", &dead));
+    let out = server.cli(&["register", "--file", &down]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success()
+            && stdout.contains("schema pull FAILED")
+            && stdout.contains("refresh billing"),
+        "{stdout}"
+    );
+    let out = server.cli(&["show", "billing"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("FAILING") && stdout.contains("last error"),
+        "{stdout}"
+    );
+}

@@ -42,12 +42,19 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, CatalogError> {
     let mut options = ConnectOptions::new(normalized.clone());
     options
         .sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30));
+        .connect_timeout(Duration::from_secs(5))
+        // Fail fast when the database is down: a caller hears
+        // DATABASE_UNAVAILABLE (503, retry) within seconds, well inside
+        // the CLI's own timeout (60 s), rather than waiting out a long one.
+        .acquire_timeout(Duration::from_secs(5));
     if normalized.starts_with("sqlite:") {
         // One writer at a time is SQLite's own rule; one pooled connection
-        // turns "database is locked" races into an orderly queue.
-        options.max_connections(1).min_connections(1);
+        // turns "database is locked" races into an orderly queue, which a
+        // long write may hold for a while: a longer wait there.
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(15));
     }
     let db = Database::connect(options)
         .await

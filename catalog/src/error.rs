@@ -84,8 +84,33 @@ impl CatalogError {
         Self::Invalid(vec![Problem::new(field, code, reason)])
     }
 
+    /// The catalog database could not be reached (no connection within the
+    /// pool's acquire timeout, or the connection broke): nothing was
+    /// changed, and the same call may succeed on a retry.
+    pub fn database_unavailable(&self) -> bool {
+        use sea_orm::{DbErr, RuntimeErr};
+        let sqlx_unreachable = |e: &RuntimeErr| match e {
+            RuntimeErr::SqlxError(e) => matches!(
+                e.as_ref(),
+                sea_orm::sqlx::Error::Io(_)
+                    | sea_orm::sqlx::Error::PoolTimedOut
+                    | sea_orm::sqlx::Error::PoolClosed
+                    | sea_orm::sqlx::Error::Tls(_)
+            ),
+            _ => false,
+        };
+        match self {
+            Self::Database(DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) => true,
+            Self::Database(DbErr::Exec(e) | DbErr::Query(e)) => sqlx_unreachable(e),
+            _ => false,
+        }
+    }
+
     /// Short machine-readable code for API responses.
     pub fn code(&self) -> &'static str {
+        if self.database_unavailable() {
+            return "DATABASE_UNAVAILABLE";
+        }
         match self {
             Self::Invalid(_) => "BAD_USER_INPUT",
             Self::DomainNotFound(_) | Self::NotFound { .. } => "NOT_FOUND",
@@ -105,4 +130,40 @@ fn join(problems: &[Problem]) -> String {
         .map(Problem::to_string)
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CatalogError;
+    use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
+    use std::sync::Arc;
+
+    #[test]
+    fn an_unreachable_database_is_told_apart_from_other_failures() {
+        let unreachable = [
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+            DbErr::Conn(RuntimeErr::Internal("refused".into())),
+            DbErr::Exec(RuntimeErr::SqlxError(Arc::new(
+                sea_orm::sqlx::Error::PoolTimedOut,
+            ))),
+            DbErr::Query(RuntimeErr::SqlxError(Arc::new(sea_orm::sqlx::Error::Io(
+                std::io::Error::from(std::io::ErrorKind::ConnectionReset),
+            )))),
+        ];
+        for e in unreachable {
+            let e = CatalogError::Database(e);
+            assert!(e.database_unavailable(), "{e}");
+            assert_eq!(e.code(), "DATABASE_UNAVAILABLE");
+        }
+        let other = [
+            CatalogError::Database(DbErr::Exec(RuntimeErr::Internal("syntax".into()))),
+            CatalogError::Database(DbErr::RecordNotFound("x".into())),
+            CatalogError::Internal("no randomness".into()),
+        ];
+        for e in other {
+            assert!(!e.database_unavailable(), "{e}");
+            assert_eq!(e.code(), "INTERNAL_SERVER_ERROR");
+        }
+    }
 }

@@ -217,6 +217,12 @@ impl Catalog {
             .insert(&txn)
             .await?;
         txn.commit().await?;
+        // A domain registered again has its stored schema: it joins the
+        // composition now, whatever its next pull finds (the puller only
+        // recomposes on a new schema).
+        if action == "domain.reregister" {
+            self.recompose_after_change(actor).await;
+        }
         // A domain plan is part of the access snapshot.
         self.publish_after_change().await;
         Ok(model)
@@ -236,6 +242,7 @@ impl Catalog {
         let before = snapshot_of(&spec, current.status);
         let checked = self.check(apply(patch, spec), Some(current.id)).await?;
         let settings_before = current.rest_settings.clone();
+        let endpoint_before = current.schema_endpoint.clone();
         let txn = self.db.begin().await?;
         let model = write_domain(&txn, Some(current), &checked).await?;
         AuditEntry::new(actor, "domain.update", &model.name)
@@ -244,14 +251,17 @@ impl Catalog {
             .insert(&txn)
             .await?;
         txn.commit().await?;
-        // New derivation settings of a REST domain: derive again now (the
-        // pull records its own failure on the domain's health).
-        if model.kind == domain::ApiKind::Rest && model.rest_settings != settings_before {
+        // A new schema endpoint, or new derivation settings of a REST
+        // domain: pull (and derive) again now; the pull records its own
+        // failure on the domain's health.
+        if model.schema_endpoint != endpoint_before
+            || (model.kind == domain::ApiKind::Rest && model.rest_settings != settings_before)
+        {
             if let Err(e) = self
                 .pull_schema(&model.name, std::time::Duration::from_secs(10))
                 .await
             {
-                tracing::warn!(domain = %model.name, error = %e, "re-deriving after a settings change failed");
+                tracing::warn!(domain = %model.name, error = %e, "pulling after a change of endpoint or settings failed");
             }
         }
         // The subgraph URL, kind or access may have changed, or its plan.
@@ -735,8 +745,21 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
     spec.model = model.or(spec.model);
     spec.compatibility = compatibility.or(spec.compatibility);
     spec.kind = kind.or(spec.kind);
+    // A GraphQL domain's schema endpoint that was its API URL (the default)
+    // moves with the API URL, unless the patch sets one.
+    let endpoint_was_api = spec.kind != Some(ApiKind::Rest)
+        && spec
+            .schema_endpoint
+            .as_deref()
+            .is_none_or(|e| e == spec.api_url);
     spec.api_url = api_url.unwrap_or(spec.api_url);
-    spec.schema_endpoint = schema_endpoint.or(spec.schema_endpoint);
+    spec.schema_endpoint = match schema_endpoint {
+        Some(endpoint) => Some(endpoint),
+        None if endpoint_was_api && kind.or(spec.kind) != Some(ApiKind::Rest) => {
+            Some(spec.api_url.clone())
+        }
+        None => spec.schema_endpoint,
+    };
     spec.data_format = data_format.or(spec.data_format);
     spec.inputs = inputs.unwrap_or(spec.inputs);
     spec.processing_steps = processing_steps.or(spec.processing_steps);

@@ -58,6 +58,25 @@ pub(crate) fn router_config(
     }
 }
 
+/// Engine instruments off by default: body sizes, cache lookup durations,
+/// overhead and cost histograms (request and domain-fetch durations, cache
+/// hit counts, supergraph polls and the rest stay on).
+const QUIET_INSTRUMENTS: [&str; 13] = [
+    "http.server.request.body.size",
+    "http.server.response.body.size",
+    "http.client.request.body.size",
+    "http.client.response.body.size",
+    "hive.router.parse_cache.duration",
+    "hive.router.validate_cache.duration",
+    "hive.router.normalize_cache.duration",
+    "hive.router.plan_cache.duration",
+    "hive.router.request.overhead.duration",
+    "hive.router.request.external_wait.duration",
+    "hive.router.demand_control.cost.estimated",
+    "hive.router.demand_control.cost.actual",
+    "hive.router.demand_control.cost.delta",
+];
+
 /// Targets (prefixes) of the crates whose events this process logs, for
 /// [`log_settings`].
 const KNOWN_TARGETS: [&str; 30] = [
@@ -263,6 +282,23 @@ pub(crate) fn router_config_text(
                 metrics.entry("exporters").or_insert(json!([
                     { "kind": "prometheus", "enabled": true, "path": path }
                 ]));
+                // The per-request histograms no dashboard or alert of
+                // Meshwork's uses are off unless the config file turns
+                // them on (measured: the engine's full set cost about 5 %
+                // of requests/s; bench/RESULTS.md).
+                if let Value::Object(instrumentation) = metrics
+                    .entry("instrumentation")
+                    .or_insert_with(|| json!({}))
+                {
+                    if let Value::Object(instruments) = instrumentation
+                        .entry("instruments")
+                        .or_insert_with(|| json!({}))
+                    {
+                        for name in QUIET_INSTRUMENTS {
+                            instruments.entry(name).or_insert(json!(false));
+                        }
+                    }
+                }
             }
         }
     }

@@ -432,7 +432,23 @@ async fn execute_as(
                 .set("requestId", id);
         }
     }
-    GraphQLResponse::from(response).into_response()
+    // An unreachable database is the server's condition, not the request's:
+    // 503 with a hint when to retry, so clients and proxies retry.
+    let unavailable = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from("DATABASE_UNAVAILABLE"))
+    });
+    let mut http = GraphQLResponse::from(response).into_response();
+    if unavailable {
+        *http.status_mut() = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+        http.headers_mut().insert(
+            header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("5"),
+        );
+    }
+    http
 }
 
 /// The operation's name: the request's, else the document's named

@@ -77,6 +77,11 @@ pub fn schema(catalog: Catalog) -> CatalogSchema {
 impl ErrorExtensions for CatalogError {
     fn extend(&self) -> async_graphql::Error {
         let message = match self {
+            _ if self.database_unavailable() => {
+                tracing::warn!(error = %self, "catalog database unreachable");
+                "The catalog database is unreachable; nothing was changed. Retry in a few seconds."
+                    .to_string()
+            }
             // Details of storage failures go to the log, not to callers.
             CatalogError::Database(_)
             | CatalogError::BadDatabaseUrl { .. }
