@@ -924,8 +924,8 @@ async fn a_domain_follows_its_api_url_and_a_reregistered_domain_is_served_again(
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("first-run.db");
     let server = Server::start_fast(db.to_str().expect("path"));
-    // Another domain stays registered throughout (with none left, the last
-    // composition keeps serving: issue 16).
+    // Another domain stays registered throughout, so the mesh is never
+    // empty here (an_empty_mesh_… covers that).
     common::register(&server, domain("inventory", &inventory.url)).await;
     let write = |name: &str, value: Value| {
         let path = dir.path().join(name);
@@ -1025,5 +1025,107 @@ async fn a_domain_follows_its_api_url_and_a_reregistered_domain_is_served_again(
     assert!(
         stdout.contains("FAILING") && stdout.contains("last error"),
         "{stdout}"
+    );
+}
+
+/// An empty mesh says so, in words a new user can act on, with a code and
+/// a 503 to retry; a mesh emptied by deregistration serves nothing (the
+/// engine still holds the last supergraph); a schema that does not parse
+/// is a failed pull, never a version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_mesh_says_so_and_serves_nothing_and_unparsable_schemas_are_not_stored() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("empty.db");
+    let server = Server::start_fast(db.to_str().expect("path"));
+    let post = |query: &'static str| {
+        let base = server.base.clone();
+        async move {
+            let response = reqwest::Client::new()
+                .post(format!("{base}/graphql"))
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .expect("POST");
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.expect("JSON");
+            (status, body)
+        }
+    };
+    let (status, body) = post("{ __typename }").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "NO_SUPERGRAPH_AVAILABLE",
+        "{body}"
+    );
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("Register a domain"), "{body}");
+    assert!(
+        body["errors"][0]["extensions"]["requestId"].is_string(),
+        "{body}"
+    );
+
+    let customers = domains::serve(domains::demo::customers())
+        .await
+        .expect("customers");
+    common::register(&server, domain("customers", &customers.url)).await;
+    server
+        .wait_for("{ customers { name } }", |a| {
+            a["data"]["customers"].is_array()
+        })
+        .await;
+    let out = server.cli(&["deregister", "customers"]);
+    assert!(out.status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = post("{ customers { name } }").await;
+        if status == 503 && body["errors"][0]["extensions"]["code"] == "NO_SUPERGRAPH_AVAILABLE" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still served after deregistration: {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // A domain whose endpoint publishes something that is not SDL: the pull
+    // fails with where and why, no version is stored.
+    let broken = axum::Router::new().route(
+        "/graphql",
+        axum::routing::post(|| async {
+            axum::Json(json!({ "data": { "_service": { "sdl": "type Query {\n  a: Int\n  b: [String\n}\n" } } }))
+        }),
+    );
+    let broken = domains::serve(broken).await.expect("broken");
+    common::register(&server, domain("broken", &broken.url)).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let health = loop {
+        let r = server
+            .graphql(
+                "{ domain(name: \"broken\") { health { lastError consecutiveFailures } schemaVersions { id } } }",
+                json!({}),
+            )
+            .await;
+        if r["data"]["domain"]["health"]["consecutiveFailures"]
+            .as_i64()
+            .unwrap_or(0)
+            >= 1
+        {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "{r}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let error = health["data"]["domain"]["health"]["lastError"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        error.contains("not valid GraphQL SDL") && error.contains("line 3, column 6"),
+        "{health}"
+    );
+    assert_eq!(
+        health["data"]["domain"]["schemaVersions"],
+        json!([]),
+        "{health}"
     );
 }

@@ -17,6 +17,11 @@ pub struct AccessSnapshot {
     /// against the served schema (the runtime contract check).
     #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
     pub strict_domains: std::collections::BTreeSet<String>,
+    /// No active domain has a schema to serve (none registered, or every
+    /// one deregistered or never pulled): gateways refuse operations
+    /// rather than serve a graph that no longer has a domain behind it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mesh_empty: bool,
 }
 
 impl AccessSnapshot {

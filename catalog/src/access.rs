@@ -1222,6 +1222,8 @@ impl Catalog {
             .filter(|d| d.model == domain::GovernanceModel::Strict)
             .map(|d| d.name.clone())
             .collect();
+        let active_ids: Vec<i32> = active.iter().map(|d| d.id).collect();
+        let mesh_empty = self.served_schema_of(&active_ids).await?.is_empty();
         let domains: HashMap<i32, String> = active.into_iter().map(|d| (d.id, d.name)).collect();
         let mut grants: HashMap<i32, Vec<GrantRecord>> = HashMap::new();
         for g in access_grant::Entity::find()
@@ -1308,6 +1310,7 @@ impl Catalog {
         Ok(AccessSnapshot {
             domain_plans,
             strict_domains,
+            mesh_empty,
             issuers,
             api_keys,
             consumers: consumers

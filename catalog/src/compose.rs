@@ -95,6 +95,9 @@ impl Catalog {
                 .collect();
         }
         if subgraphs.is_empty() {
+            // Gateways learn from the access snapshot that nothing is left
+            // to serve (the last supergraph stays loaded in the engine).
+            self.publish_after_change().await;
             return Ok(Recomposed::NoMembers);
         }
         let members = serde_json::Value::Array(members);
@@ -163,6 +166,8 @@ impl Catalog {
             .insert(&txn)
             .await?;
         txn.commit().await?;
+        // A mesh that was empty is not any more (or the other way round).
+        self.publish_after_change().await;
         match status {
             CompositionStatus::Success => {
                 tracing::info!(version = stored.id, warnings = %warnings, "supergraph composed")

@@ -86,7 +86,12 @@ impl Catalog {
         // A REST domain's document must derive a subgraph; one that does
         // not is a failed pull (the last good version keeps serving).
         let fetched = fetched.and_then(|document| match domain.kind {
-            domain::ApiKind::Graphql => Ok((document, None)),
+            // A schema that does not parse is a failed pull: never stored,
+            // the domain's health says why, the last good version serves.
+            domain::ApiKind::Graphql => match crate::schema_doc::sdl_problem(&document) {
+                None => Ok((document, None)),
+                Some(problem) => Err(problem),
+            },
             domain::ApiKind::Rest => {
                 match openapi::derive(&document, &crate::rest::settings_of(&domain)) {
                     Ok(derived) => serde_json::to_string(&derived)

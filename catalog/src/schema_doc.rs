@@ -17,6 +17,70 @@ pub(crate) fn searchable_names(document: &str) -> Vec<String> {
     names
 }
 
+/// Why a pulled GraphQL schema cannot be used, in words a domain team can
+/// act on (where, and what the parser expected), or nothing when it parses.
+pub(crate) fn sdl_problem(document: &str) -> Option<String> {
+    if document.trim().is_empty() {
+        return Some("gave an empty schema".to_string());
+    }
+    let error = async_graphql::parser::parse_schema(document).err()?;
+    let at = error
+        .positions()
+        .next()
+        .map(|p| format!(" at line {}, column {}", p.line, p.column))
+        .unwrap_or_default();
+    let detail = plain_expectation(&error.to_string());
+    let line = error
+        .positions()
+        .next()
+        .and_then(|p| document.lines().nth(p.line.saturating_sub(1)))
+        .map(|l| {
+            format!(
+                " (the line reads `{}`)",
+                l.trim().chars().take(120).collect::<String>()
+            )
+        })
+        .unwrap_or_default();
+    Some(format!(
+        "gave a schema that is not valid GraphQL SDL{at}: {detail}{line}"
+    ))
+}
+
+/// The parser's "expected <rule>, <rule> or <rule>" in words ("expected a
+/// type"), without its source excerpt; other messages as they are.
+fn plain_expectation(message: &str) -> String {
+    let Some(expected) = message
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().trim_start_matches("= ").strip_prefix("expected "))
+    else {
+        return message
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+    };
+    let words: Vec<String> = expected
+        .split(", ")
+        .flat_map(|part| part.split(" or "))
+        .map(|rule| match rule.trim() {
+            "type_" | "type" | "list_type" | "named_type" => "a type".to_string(),
+            "name" => "a name".to_string(),
+            "value" | "const_value" | "default_value" => "a value".to_string(),
+            "string" | "block_string" => "a string".to_string(),
+            "arguments_definition" | "argument" => "an argument".to_string(),
+            "fields_definition" | "field_definition" => "a field".to_string(),
+            "directive" | "const_directive" => "a directive".to_string(),
+            "EOI" => "the end of the document".to_string(),
+            other => format!("`{}`", other.trim_end_matches('_').replace('_', " ")),
+        })
+        .collect();
+    let mut words = words;
+    words.dedup();
+    format!("expected {}", words.join(" or "))
+}
+
 fn graphql_names(document: &str) -> Option<Vec<String>> {
     use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
     let doc = async_graphql::parser::parse_schema(document).ok()?;
@@ -83,5 +147,24 @@ mod tests {
     fn openapi_component_properties_are_searchable() {
         let doc = r#"{"openapi":"3.0.0","components":{"schemas":{"Invoice":{"properties":{"dueDate":{}}}}}}"#;
         assert_eq!(searchable_names(doc), ["Invoice", "dueDate"]);
+    }
+}
+
+#[cfg(test)]
+mod sdl_tests {
+    use super::sdl_problem;
+
+    #[test]
+    fn a_schema_that_does_not_parse_is_described_with_its_place() {
+        assert_eq!(sdl_problem("type Query { a: Int }"), None);
+        let problem = sdl_problem("type Query {\n  a: Int\n  b: [String\n}\n").expect("a problem");
+        assert!(problem.contains("line 3, column 6"), "{problem}");
+        assert!(problem.contains("expected a type"), "{problem}");
+        assert!(
+            !problem.contains("type_") && !problem.contains('^'),
+            "{problem}"
+        );
+        assert!(!problem.contains("RawIdent"), "{problem}");
+        assert_eq!(sdl_problem("  \n").as_deref(), Some("gave an empty schema"));
     }
 }

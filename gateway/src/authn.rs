@@ -186,6 +186,11 @@ impl Shared {
             .contains(domain)
     }
 
+    /// Whether the catalog has no domain with a schema to serve.
+    pub fn mesh_empty(&self) -> bool {
+        self.verifier.load().snapshot().mesh_empty
+    }
+
     /// Whether any domain has a plan of its own.
     pub fn has_domain_plans(&self) -> bool {
         !self.verifier.load().snapshot().domain_plans.is_empty()

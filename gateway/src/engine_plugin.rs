@@ -143,12 +143,16 @@ impl RouterPlugin for MeshworkPlugin {
         payload.proceed()
     }
 
-    /// Every error the engine reports names the request it belongs to
+    /// Every error the engine reports names the request it belongs to; an
+    /// empty mesh says so in words a new user can act on
     /// (the id in the `x-request-id` response header and the log lines).
     fn on_graphql_error<'req>(
         &'req self,
         mut payload: OnGraphQLErrorHookPayload<'req>,
     ) -> OnGraphQLErrorHookResult<'req> {
+        if payload.error.extensions.code.as_deref() == Some("NO_SUPERGRAPH_AVAILABLE") {
+            payload.error.message = NO_DOMAINS.to_string();
+        }
         if let Some(id) = crate::request_id::current() {
             payload.error.extensions.extensions.insert(
                 "requestId".to_string(),
@@ -216,10 +220,15 @@ impl RouterPlugin for MeshworkPlugin {
                 ))
             }
         };
-        match refusal {
-            None => payload.proceed(),
-            Some(message) => payload.end_with_response(crate::authn::unauthenticated(message)),
+        if let Some(message) = refusal {
+            return payload.end_with_response(crate::authn::unauthenticated(message));
         }
+        // Every domain is gone: the engine still holds the last supergraph,
+        // but nothing behind it may be served any more.
+        if STATE.get().is_some_and(|s| s.access.mesh_empty()) {
+            return payload.end_with_response(no_domains());
+        }
+        payload.proceed()
     }
 
     /// A domain's own `@policy(policies: …)` is granted to callers whose
@@ -473,4 +482,18 @@ async fn execute_checks<'exec>(
         payload.context.insert(RefusedDomains(refused));
     }
     payload.proceed()
+}
+
+/// What an empty mesh answers: no domain has a schema to serve yet.
+const NO_DOMAINS: &str = "The mesh has no domain with a schema yet, so there is nothing to query. Register a domain (`meshwork domain register --file DOMAIN.yaml`), then see `meshwork domain list` or the console at / for its schema pull.";
+
+/// 503 for an operation on an empty mesh, with the engine's code for it.
+fn no_domains() -> hive_router::ntex::web::HttpResponse {
+    hive_router::ntex::web::HttpResponse::ServiceUnavailable()
+        .header("retry-after", "10")
+        .content_type("application/graphql-response+json; charset=utf-8")
+        .body(crate::request_id::error_body(
+            NO_DOMAINS,
+            "NO_SUPERGRAPH_AVAILABLE",
+        ))
 }
