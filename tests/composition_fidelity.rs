@@ -112,9 +112,9 @@ fn oracle(sets: &[PathBuf]) -> Option<BTreeMap<String, Outcome>> {
         if ci {
             panic!("CI needs the composition oracle: {why}");
         }
-        eprintln!(
-            "skipped: composition oracle unavailable ({why}); install node and npm to run it"
-        );
+        common::skipped(&format!(
+            "the composition oracle: unavailable ({why}); install node and npm to run it"
+        ));
         None
     };
     if !dir.join("node_modules").is_dir() {

@@ -25,7 +25,7 @@ fn corpus() -> Option<PathBuf> {
                     Err(e) => e.to_string(),
                 };
                 assert!(!ci, "CI needs the OpenAPI corpus: {why}");
-                eprintln!("skipped: the OpenAPI corpus cannot be installed ({why}); install node and npm to run it");
+                common::skipped(&format!("the OpenAPI corpus: cannot be installed ({why}); install node and npm to run it"));
                 return None;
             }
         }

@@ -121,7 +121,7 @@ async fn own_redis() -> Option<TestRedis> {
     let child = match spawned {
         Ok(child) => child,
         Err(e) if std::env::var_os("CI").is_none() => {
-            eprintln!("skipped: no redis-server ({e}); install Debian's redis-server or set MESHWORK_TEST_REDIS_URL");
+            common::skipped(&format!("Redis: no redis-server ({e}); install Debian's redis-server or set MESHWORK_TEST_REDIS_URL"));
             return None;
         }
         Err(e) => panic!("CI needs redis-server or MESHWORK_TEST_REDIS_URL: {e}"),

@@ -20,7 +20,32 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
-/// A fresh SQLite file, and a fresh PostgreSQL database when configured.
+/// Records that part of a test could not run (a missing tool or service):
+/// said on stderr, and written to `MESHWORK_SKIP_LOG` when set, which
+/// `tests/run.sh` lists as NOT TESTED in its summary (cargo's own summary
+/// can only say `ok`).
+#[allow(dead_code)]
+pub fn skipped(what: &str) {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    eprintln!("skipped: {what}");
+    if let Some(path) = std::env::var_os("MESHWORK_SKIP_LOG") {
+        use std::io::Write;
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            // One write per line: appends of one write do not interleave.
+            let _ = file.write_all(format!("{what} ({test})\n").as_bytes());
+        }
+    }
+}
+
+/// A fresh SQLite file, and a fresh PostgreSQL database when configured
+/// (else the test runs on SQLite only, which [`skipped`] records).
 pub async fn databases() -> Vec<TestDb> {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("meshwork.db");
@@ -29,12 +54,15 @@ pub async fn databases() -> Vec<TestDb> {
         url: path.to_string_lossy().into_owned(),
         _dir: Some(dir),
     }];
-    if let Ok(server) = std::env::var("MESHWORK_TEST_POSTGRES_URL") {
-        dbs.push(TestDb {
+    match std::env::var("MESHWORK_TEST_POSTGRES_URL") {
+        Ok(server) if !server.is_empty() => dbs.push(TestDb {
             label: "postgres",
             url: fresh_postgres_database(&server).await,
             _dir: None,
-        });
+        }),
+        _ => {
+            skipped("PostgreSQL: MESHWORK_TEST_POSTGRES_URL is not set, so this ran on SQLite only")
+        }
     }
     dbs
 }
