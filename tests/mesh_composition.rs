@@ -1129,3 +1129,84 @@ async fn an_empty_mesh_says_so_and_serves_nothing_and_unparsable_schemas_are_not
         "{health}"
     );
 }
+
+/// Errors name their cause the same way on both endpoints: parse failures
+/// with `GRAPHQL_PARSE_FAILED` and a location, validation failures with
+/// `GRAPHQL_VALIDATION_FAILED` (the rule kept), a refused variable by its
+/// name and value as the client wrote it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_name_their_cause_the_same_way_on_the_mesh_and_the_catalog() {
+    let demo = Server::start_demo();
+    demo.wait_for("{ ordersByDate(date: \"2026-11-24\") { id } }", |a| {
+        a["data"]["ordersByDate"].is_array()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let post = |path: &'static str, body: Value| {
+        let request = http.post(format!("{}{path}", demo.base)).json(&body);
+        async move {
+            request
+                .send()
+                .await
+                .expect("POST")
+                .json::<Value>()
+                .await
+                .expect("JSON")
+        }
+    };
+    for path in ["/graphql", "/catalog/graphql"] {
+        let parse = post(path, json!({ "query": "{ domains { name " })).await;
+        let e = &parse["errors"][0];
+        assert_eq!(
+            e["extensions"]["code"], "GRAPHQL_PARSE_FAILED",
+            "{path}: {parse}"
+        );
+        assert!(e["extensions"]["requestId"].is_string(), "{path}: {parse}");
+        if path == "/graphql" {
+            assert_eq!(e["locations"][0]["line"], 1, "{parse}");
+            assert!(
+                e["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with("Syntax error"),
+                "{parse}"
+            );
+        }
+        let unknown = post(path, json!({ "query": "{ nosuchfield }" })).await;
+        let e = &unknown["errors"][0];
+        assert_eq!(
+            e["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+            "{path}: {unknown}"
+        );
+        assert_eq!(e["locations"][0]["column"], 3, "{path}: {unknown}");
+        assert!(
+            e["extensions"]["requestId"].is_string(),
+            "{path}: {unknown}"
+        );
+    }
+    let unknown = post("/graphql", json!({ "query": "{ nosuchfield }" })).await;
+    assert_eq!(
+        unknown["errors"][0]["extensions"]["rule"], "FieldsOnCorrectType",
+        "{unknown}"
+    );
+    let variable = post(
+        "/graphql",
+        json!({
+            "query": "query($date: String!) { ordersByDate(date: $date) { id } }",
+            "variables": { "date": 20261124 }
+        }),
+    )
+    .await;
+    let message = variable["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(
+        message,
+        "Variable \"$date\" got invalid value 20261124: String cannot represent a non string value.",
+        "{variable}"
+    );
+    assert_eq!(
+        variable["errors"][0]["extensions"]["code"],
+        "BAD_USER_INPUT"
+    );
+}

@@ -150,8 +150,40 @@ impl RouterPlugin for MeshworkPlugin {
         &'req self,
         mut payload: OnGraphQLErrorHookPayload<'req>,
     ) -> OnGraphQLErrorHookResult<'req> {
-        if payload.error.extensions.code.as_deref() == Some("NO_SUPERGRAPH_AVAILABLE") {
-            payload.error.message = NO_DOMAINS.to_string();
+        let code = payload.error.extensions.code.clone().unwrap_or_default();
+        match code.as_str() {
+            "NO_SUPERGRAPH_AVAILABLE" => payload.error.message = NO_DOMAINS.to_string(),
+            "GRAPHQL_PARSE_FAILED" => {
+                if let Some((message, line, column)) =
+                    crate::errors::parse_failure(&payload.error.message)
+                {
+                    payload.error.message = message;
+                    payload.error.locations = Some(vec![
+                        hive_router::executor::response::graphql_error::GraphQLErrorLocation {
+                            line,
+                            column,
+                        },
+                    ]);
+                }
+            }
+            "BAD_USER_INPUT" => {
+                let body = payload.context.get_ref::<RawBody>();
+                if let Some(message) = crate::errors::coercion_failure(
+                    &payload.error.message,
+                    body.as_deref().map(|b| b.0.as_ref()),
+                ) {
+                    payload.error.message = message;
+                }
+            }
+            rule if crate::errors::is_rule_name(rule) => {
+                payload.error.extensions.code = Some("GRAPHQL_VALIDATION_FAILED".to_string());
+                payload
+                    .error
+                    .extensions
+                    .extensions
+                    .insert("rule".to_string(), hive_router::sonic_rs::Value::from(rule));
+            }
+            _ => {}
         }
         if let Some(id) = crate::request_id::current() {
             payload.error.extensions.extensions.insert(
@@ -222,6 +254,11 @@ impl RouterPlugin for MeshworkPlugin {
         };
         if let Some(message) = refusal {
             return payload.end_with_response(crate::authn::unauthenticated(message));
+        }
+        // Kept (a reference count, no copy) for the error hook to name a
+        // variable whose value is refused; only when there are variables.
+        if memchr::memmem::find(&payload.body, b"\"variables\"").is_some() {
+            payload.context.insert(RawBody(payload.body.clone()));
         }
         // Every domain is gone: the engine still holds the last supergraph,
         // but nothing behind it may be served any more.
@@ -497,3 +534,6 @@ fn no_domains() -> hive_router::ntex::web::HttpResponse {
             "NO_SUPERGRAPH_AVAILABLE",
         ))
 }
+
+/// The request body, kept when it carries variables (see `on_graphql_params`).
+struct RawBody(hive_router::ntex::util::Bytes);

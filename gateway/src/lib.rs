@@ -48,6 +48,7 @@ mod config;
 mod contract;
 pub mod engine;
 mod engine_plugin;
+mod errors;
 mod in_process;
 mod jwt_time;
 mod limits;

@@ -419,10 +419,30 @@ async fn execute_as(
         use tracing_opentelemetry::OpenTelemetrySpanExt;
         let _ = span.set_parent(parent);
     }
+    let parses = async_graphql::parser::parse_query(&request.query).is_ok();
     let mut response = {
         use tracing::Instrument;
         schema.execute(request).instrument(span).await
     };
+    // Request errors carry the codes the mesh's (and most GraphQL
+    // servers') do: parse and validation failures.
+    for error in &mut response.errors {
+        let coded = error
+            .extensions
+            .as_ref()
+            .is_some_and(|x| x.get("code").is_some());
+        if !coded && error.path.is_empty() {
+            let code = if parses {
+                "GRAPHQL_VALIDATION_FAILED"
+            } else {
+                "GRAPHQL_PARSE_FAILED"
+            };
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", code);
+        }
+    }
     // Errors name the request (the gateway sets the id; see its logs).
     if let Some(id) = headers.get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()) {
         for error in &mut response.errors {
