@@ -1189,6 +1189,18 @@ async fn errors_name_their_cause_the_same_way_on_the_mesh_and_the_catalog() {
         unknown["errors"][0]["extensions"]["rule"], "FieldsOnCorrectType",
         "{unknown}"
     );
+    let typo = post(
+        "/graphql",
+        json!({ "query": "{ ordersByDat(date: \"x\") { id } }" }),
+    )
+    .await;
+    assert!(
+        typo["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Did you mean \"ordersByDate\""),
+        "{typo}"
+    );
     let variable = post(
         "/graphql",
         json!({

@@ -457,6 +457,16 @@ where
         if !crate::route::may_reach_engine(req.path(), &shared.graphql_path) {
             return ctx.call(&self.service, req).await;
         }
+        // Before the first supergraph: an operation gets the empty mesh's
+        // answer here (the engine would log an error per request); a
+        // browser's GraphiQL page still loads.
+        if !crate::engine_plugin::supergraph_loaded()
+            && (req.method() == hive_router::ntex::http::Method::POST
+                || req.query_string().contains("query="))
+        {
+            crate::engine_plugin::warn_empty_once();
+            return Ok(req.into_response(crate::engine_plugin::no_domains()));
+        }
         // Copied out: the request's headers are changed below.
         let given = match req.headers().get("authorization") {
             Some(v) => Some(v.to_str().unwrap_or_default().to_string()),

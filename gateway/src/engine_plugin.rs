@@ -176,6 +176,19 @@ impl RouterPlugin for MeshworkPlugin {
                 }
             }
             rule if crate::errors::is_rule_name(rule) => {
+                // Suggestions name only public fields, and only to callers
+                // who may introspect the schema anyway.
+                let may_introspect = match payload.context.get_ref::<Caller>().as_deref() {
+                    Some(Caller::Admitted(a)) => a.identity.introspection,
+                    _ => true,
+                };
+                if rule == "FieldsOnCorrectType" && may_introspect {
+                    if let Some(hint) =
+                        crate::errors::did_you_mean(&payload.error.message, &PUBLIC_FIELDS.load())
+                    {
+                        payload.error.message.push_str(&hint);
+                    }
+                }
                 payload.error.extensions.code = Some("GRAPHQL_VALIDATION_FAILED".to_string());
                 payload
                     .error
@@ -211,7 +224,9 @@ impl RouterPlugin for MeshworkPlugin {
         &'exec self,
         payload: OnSupergraphLoadStartHookPayload,
     ) -> OnSupergraphLoadStartHookResult<'exec> {
+        SUPERGRAPH_LOADED.store(true, Ordering::Relaxed);
         let sdl = payload.new_ast.to_string();
+        PUBLIC_FIELDS.store(Arc::new(crate::errors::public_fields(&payload.new_ast)));
         SCHEMA_HAS_POLICIES.store(sdl.contains("@policy("), Ordering::Relaxed);
         if CONTRACTS.get().is_some() {
             crate::contract::load_schema(&sdl);
@@ -525,7 +540,7 @@ async fn execute_checks<'exec>(
 const NO_DOMAINS: &str = "The mesh has no domain with a schema yet, so there is nothing to query. Register a domain (`meshwork domain register --file DOMAIN.yaml`), then see `meshwork domain list` or the console at / for its schema pull.";
 
 /// 503 for an operation on an empty mesh, with the engine's code for it.
-fn no_domains() -> hive_router::ntex::web::HttpResponse {
+pub(crate) fn no_domains() -> hive_router::ntex::web::HttpResponse {
     hive_router::ntex::web::HttpResponse::ServiceUnavailable()
         .header("retry-after", "10")
         .content_type("application/graphql-response+json; charset=utf-8")
@@ -537,3 +552,22 @@ fn no_domains() -> hive_router::ntex::web::HttpResponse {
 
 /// The request body, kept when it carries variables (see `on_graphql_params`).
 struct RawBody(hive_router::ntex::util::Bytes);
+
+/// The served supergraph's public fields by type, for suggestions.
+static PUBLIC_FIELDS: std::sync::LazyLock<hive_router::ArcSwap<HashMap<String, Vec<String>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// A supergraph reached the engine (its load hook ran).
+static SUPERGRAPH_LOADED: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn supergraph_loaded() -> bool {
+    SUPERGRAPH_LOADED.load(Ordering::Relaxed)
+}
+
+/// Says once in the log that operations are answered "empty mesh".
+pub(crate) fn warn_empty_once() {
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if !SAID.swap(true, Ordering::Relaxed) {
+        tracing::warn!("the mesh has no domain with a schema yet: operations are answered 503 NO_SUPERGRAPH_AVAILABLE until one is composed (said once)");
+    }
+}

@@ -82,9 +82,132 @@ pub(crate) fn coercion_failure(message: &str, body: Option<&[u8]>) -> Option<Str
     })
 }
 
+/// Each object and interface type's field names in the public schema (no
+/// `@inaccessible` type or field, no federation plumbing), for "did you
+/// mean" suggestions.
+pub(crate) fn public_fields(
+    doc: &hive_router::graphql_tools::static_graphql::schema::Document,
+) -> std::collections::HashMap<String, Vec<String>> {
+    use hive_router::graphql_tools::static_graphql::schema::{Definition, TypeDefinition};
+    let hidden =
+        |directives: &[hive_router::graphql_tools::static_graphql::schema::Directive]| {
+            directives.iter().any(|d| d.name == "inaccessible")
+        };
+    let mut out = std::collections::HashMap::new();
+    for def in &doc.definitions {
+        let Definition::TypeDefinition(ty) = def else {
+            continue;
+        };
+        let (name, fields, directives) = match ty {
+            TypeDefinition::Object(o) => (&o.name, &o.fields, &o.directives),
+            TypeDefinition::Interface(i) => (&i.name, &i.fields, &i.directives),
+            _ => continue,
+        };
+        if name.starts_with("join__") || name.starts_with("link__") || hidden(directives) {
+            continue;
+        }
+        let names: Vec<String> = fields
+            .iter()
+            .filter(|f| !hidden(&f.directives) && !f.name.starts_with("__"))
+            .map(|f| f.name.clone())
+            .collect();
+        out.insert(name.clone(), names);
+    }
+    out
+}
+
+/// graphql-js's suggestion list for an unknown field: the type's fields
+/// close to the name (by edit distance, case-insensitive), nearest first, at
+/// most five, as ` Did you mean "a", "b", or "c"?`.
+pub(crate) fn did_you_mean(
+    message: &str,
+    fields: &std::collections::HashMap<String, Vec<String>>,
+) -> Option<String> {
+    let rest = message.strip_prefix("Cannot query field \"")?;
+    let (field, rest) = rest.split_once('"')?;
+    let ty = rest.strip_prefix(" on type \"")?.split('"').next()?;
+    let threshold = field.len() * 2 / 5 + 1; // graphql-js: floor(0.4 n) + 1
+    let mut close: Vec<(usize, &String)> = fields
+        .get(ty)?
+        .iter()
+        .map(|candidate| {
+            (
+                distance(&field.to_lowercase(), &candidate.to_lowercase()),
+                candidate,
+            )
+        })
+        .filter(|(d, c)| *d <= threshold && c.as_str() != field)
+        .collect();
+    close.sort();
+    let names: Vec<String> = close
+        .iter()
+        .take(5)
+        .map(|(_, n)| format!("\"{n}\""))
+        .collect();
+    match names.len() {
+        0 => None,
+        1 => Some(format!(" Did you mean {}?", names[0])),
+        2 => Some(format!(" Did you mean {} or {}?", names[0], names[1])),
+        n => Some(format!(
+            " Did you mean {}, or {}?",
+            names[..n - 1].join(", "),
+            names[n - 1]
+        )),
+    }
+}
+
+/// Levenshtein distance.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                previous
+            } else {
+                1 + previous.min(row[j]).min(current)
+            };
+            previous = current;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_fields_get_the_nearest_public_names() {
+        let doc = hive_router::graphql_tools::parser::parse_schema::<String>(
+            "type Query { ordersByDate(date: String): [Order] orders: [Order] secret: Int @inaccessible }\n\
+             type Order { id: ID total: Float }",
+        )
+        .expect("sdl")
+        .into_static();
+        let fields = public_fields(&doc);
+        assert_eq!(
+            did_you_mean(
+                "Cannot query field \"ordersByDat\" on type \"Query\".",
+                &fields
+            )
+            .as_deref(),
+            Some(" Did you mean \"ordersByDate\" or \"orders\"?")
+        );
+        assert_eq!(
+            did_you_mean("Cannot query field \"secrett\" on type \"Query\".", &fields),
+            None,
+            "@inaccessible fields are never suggested"
+        );
+        assert_eq!(
+            did_you_mean("Cannot query field \"zzzzzz\" on type \"Order\".", &fields),
+            None
+        );
+        assert_eq!(distance("kitten", "sitting"), 3);
+    }
 
     #[test]
     fn rule_names_are_told_from_codes() {
