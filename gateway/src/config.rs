@@ -251,6 +251,13 @@ pub(crate) fn router_config_text(
             "endpoint": endpoint,
             "key": key,
             "poll_interval": humantime(*poll_interval),
+            // After an outage of the control plane (or its database) the
+            // gateway catches up within seconds: two quick retries per
+            // poll, not the engine's default ten with exponential waits
+            // (measured: minutes), then the next poll.
+            "retry_policy": { "max_retries": 2 },
+            "request_timeout": "10s",
+            "connect_timeout": "3s",
         }),
     };
     root.insert("supergraph".into(), supergraph);

@@ -79,7 +79,10 @@ pub fn page(title: &str, endpoint: &str) -> String {
     if (opened.get("query")) props.query = opened.get("query");
     if (opened.get("variables")) props.variables = opened.get("variables");
     const credential = (sessionStorage.getItem("meshwork.credential") || "").trim();
-    if (credential) {{
+    // The mesh takes API keys and JWTs; the admin token is the catalog's only.
+    const usable = "{endpoint_js}" === "/catalog/graphql"
+      || credential.startsWith("mk_") || credential.split(".").length === 3;
+    if (credential && usable) {{
       const value = credential.startsWith("mk_") ? "ApiKey " + credential : "Bearer " + credential;
       props.headers = JSON.stringify({{ Authorization: value }}, null, 2);
     }}
