@@ -83,3 +83,17 @@ stop() { # pid
   kill "$1" 2>/dev/null || true
   for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
 }
+
+# Config files of bench/gateways.sh and bench/observability.sh: a plain Hive
+# Router on 127.0.0.1:4001 over the benchmark's supergraph ($work/hive.yaml)
+# and Meshwork's router config ($work/router.yaml).
+bench_hive_setup() {
+  printf 'log:\n  level: error\n' >"$work/router.yaml"
+  printf 'log:\n  level: error\nhttp:\n  host: 127.0.0.1\n  port: 4001\nsupergraph:\n  source: file\n  path: %s\n' "$work/supergraph.graphql" >"$work/hive.yaml"
+}
+
+# Starts the plain Hive Router ($hive) and prints its pid.
+start_hive() {
+  ROUTER_CONFIG_FILE_PATH="$work/hive.yaml" "$hive" >"$work/hive.log" 2>&1 &
+  echo $!
+}

@@ -20,13 +20,7 @@ hive=${HIVE_ROUTER_BIN:-$(command -v hive-router || echo "${CARGO_TARGET_DIR:-ta
 source bench/common.sh
 bench_init "$hive"
 bench_setup
-printf 'log:\n  level: error\n' >"$work/router.yaml"
-printf 'log:\n  level: error\nhttp:\n  host: 127.0.0.1\n  port: 4001\nsupergraph:\n  source: file\n  path: %s\n' "$work/supergraph.graphql" >"$work/hive.yaml"
-
-start_hive() {
-  ROUTER_CONFIG_FILE_PATH="$work/hive.yaml" "$hive" >"$work/hive.log" 2>&1 &
-  echo $!
-}
+bench_hive_setup
 start_meshwork() {
   MESHWORK_LOG=error "$meshwork" gateway --supergraph "$work/supergraph.graphql" --listen 127.0.0.1:4002 \
     --router-config "$work/router.yaml" >"$work/meshwork.log" 2>&1 &

@@ -9,7 +9,7 @@ npm ci --no-audit --no-fund >/dev/null
 out=../assets
 ./node_modules/.bin/esbuild src/main.js --bundle --minify --format=esm --target=es2020 \
   --legal-comments=none --outfile="$out/console.js" --log-level=warning
-cp src/console.css "$out/console.css"
+./node_modules/.bin/esbuild src/console.css --minify --outfile="$out/console.css" --log-level=warning
 # The licences of what the bundle contains.
 {
   echo "Meshwork's console bundles the following packages (console/web/package-lock.json)."

@@ -11,17 +11,9 @@ shots="${2:-${MESHWORK_ARTIFACTS:-$here/../../target/artifacts}/console-screensh
 cd "$here"
 [ -d node_modules ] || npm ci --no-audit --no-fund >/dev/null
 rm -rf "$shots" && mkdir -p "$shots"
-log=$(mktemp)
+source "$here/../start-demo.sh"
+start_demo "$bin"
 # As a new user would: the admin token is the one the demo prints.
-env -u MESHWORK_ADMIN_TOKEN "$bin" demo --listen 127.0.0.1:0 --supergraph-poll-interval 1s >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 1 300); do
-  base=$(sed -n 's/^Meshwork serving on //p' "$log" | head -n 1)
-  if [ -n "$base" ] && curl -sf "$base/readiness" >/dev/null; then break; fi
-  sleep 0.2
-done
-[ -n "${base:-}" ] || { echo "meshwork demo did not start:"; cat "$log"; exit 1; }
-token=$(sed -n 's/^  console sign-in as platform admin: //p' "$log" | head -n 1)
-[ -n "$token" ] || { echo "meshwork demo printed no admin token:"; cat "$log"; exit 1; }
+token=$(sed -n 's/^  console sign-in as platform admin: //p' "$demo_log" | head -n 1)
+[ -n "$token" ] || { echo "meshwork demo printed no admin token:"; cat "$demo_log"; exit 1; }
 node console.mjs "$base" "$token" "$shots"
