@@ -135,6 +135,17 @@ try {
   check(key.startsWith('mk_'), 'the new key is shown once');
   await shot('access-new-key');
 
+  // Alerts: a webhook for the platform team (admins only).
+  await page.getByRole('link', { name: 'Alerts', exact: true }).click();
+  await page.getByRole('button', { name: 'Create webhook' }).waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('ops');
+  await page.getByLabel('URL').fill('http://127.0.0.1:9/meshwork-alerts');
+  await page.getByLabel('Signing secret').fill('browser-test-webhook-secret-0123');
+  await page.getByLabel('composition.failed').check();
+  await page.getByRole('button', { name: 'Create webhook' }).click();
+  await page.getByTestId('webhooks').getByText('composition.failed').waitFor();
+  await shot('alerts');
+
   // The grant is missing: the gateway refuses the consumer's query.
   const mesh = async (credential) => {
     const r = await fetch(`${base}/graphql`, {

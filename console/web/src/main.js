@@ -693,6 +693,45 @@ function AuditPage({ params }) {
   </section>`;
 }
 
+// ---------------------------------------------------------------- alerts
+
+function AlertsPage({ me }) {
+  const state = useQuery(`{ alertEvents alertWebhooks { name url events enabled createdBy createdAt }
+    alertDeliveries(first: 50) { id webhook event status attempts lastStatusCode lastError createdAt deliveredAt } }`, {}, [me?.name]);
+  if (!me?.admin) return html`<section><h1>Alerts</h1><p class="muted">Alert webhooks are managed by platform admins; sign in as one.</p></section>`;
+  return html`<section>
+    <h1>Alerts</h1>
+    <${Loading} state=${state}>${(data) => html`
+      <section class="panel">
+        <h2>Webhooks</h2>
+        ${data.alertWebhooks.length === 0 ? html`<p class="muted">None: nobody is told when a domain fails or a composition breaks.</p>` : html`<table data-testid="webhooks"><thead><tr><th>name</th><th>URL</th><th>events</th><th>created</th><th></th></tr></thead>
+          <tbody>${data.alertWebhooks.map((w) => html`<tr><td>${w.name}</td><td><code>${w.url}</code></td><td>${w.events.length ? w.events.join(', ') : 'all'}</td><td>${w.createdBy}, ${fmt(w.createdAt)}</td>
+            <td><${ActionForm} class="inline" label="Remove" confirm=${`Remove webhook ${w.name} and its delivery log?`} action=${async () => { await gql(`mutation($n: String!) { removeAlertWebhook(name: $n) }`, { n: w.name }); state.reload(); }} /></td></tr>`)}</tbody></table>`}
+        <h3>New webhook</h3>
+        <${ActionForm} label="Create webhook" action=${async (f, form) => {
+          const events = data.alertEvents.filter((e) => f.get(`event-${e}`));
+          await gql(`mutation($spec: AlertWebhookSpec!) { createAlertWebhook(spec: $spec) { name } }`, { spec: { name: f.get('name'), url: f.get('url'), secret: f.get('secret'), events } });
+          form.reset();
+          state.reload();
+        }}>
+          <${Field} label="Name" name="name" required placeholder="e.g. ops" />
+          <${Field} label="URL" name="url" type="url" required placeholder="https://hooks.example.com/meshwork" />
+          <${Field} label="Signing secret (16+ characters, shown never again)" name="secret" type="password" required />
+          <fieldset class="field"><legend>Events (none checked: all)</legend>
+            ${data.alertEvents.map((e) => html`<label><input type="checkbox" name=${`event-${e}`} /> <code>${e}</code></label> `)}
+          </fieldset>
+        <//>
+      </section>
+      <section class="panel">
+        <h2>Deliveries</h2>
+        ${data.alertDeliveries.length === 0 ? html`<p class="muted">No alert sent yet.</p>` : html`<table><thead><tr><th>#</th><th>webhook</th><th>event</th><th>status</th><th>attempts</th><th>last answer</th><th>when</th></tr></thead>
+          <tbody>${data.alertDeliveries.map((d) => html`<tr><td>${d.id}</td><td>${d.webhook}</td><td><code>${d.event}</code></td>
+            <td><${Badge} tone=${d.status === 'DELIVERED' ? 'good' : d.status === 'FAILED' ? 'bad' : 'warn'}>${d.status.toLowerCase()}<//></td>
+            <td>${d.attempts}</td><td>${d.lastStatusCode ?? ''} ${d.lastError || ''}</td><td>${fmt(d.deliveredAt || d.createdAt)}</td></tr>`)}</tbody></table>`}
+      </section>`}<//>
+  </section>`;
+}
+
 // ---------------------------------------------------------------- shell
 
 function App() {
@@ -713,6 +752,7 @@ function App() {
     ['composition', 'Composition'],
     ['access', 'Access'],
     ['audit', 'Audit log'],
+    ['alerts', 'Alerts'],
   ];
   return html`<div class="app">
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('main').focus(); }}>Skip to content</a>
@@ -732,7 +772,8 @@ function App() {
       ${page === 'composition' && html`<${CompositionPage} />`}
       ${page === 'access' && html`<${AccessPage} me=${who} />`}
       ${page === 'audit' && html`<${AuditPage} params=${route.params} />`}
-      ${page && !['domain', 'composition', 'access', 'audit'].includes(page) && html`<p>No such page. <a href="#/">Domains</a></p>`}
+      ${page === 'alerts' && html`<${AlertsPage} me=${who} />`}
+      ${page && !['domain', 'composition', 'access', 'audit', 'alerts'].includes(page) && html`<p>No such page. <a href="#/">Domains</a></p>`}
     </main>
     <footer class="muted">Health: <a href="/health">/health</a> · <a href="/readiness">/readiness</a> · <a href="/ready">/ready</a> · metrics: <a href="/metrics">/metrics</a></footer>
   </div>`;
