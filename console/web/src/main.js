@@ -105,10 +105,12 @@ function ActionForm({ action, label, children, class: cls, confirm: question }) 
 }
 
 function Field({ label, name, value, type, required, placeholder, options, hint }) {
-  const id = `f-${name}-${Math.random().toString(36).slice(2, 7)}`;
+  // Stable across renders, so a re-render never swaps the input's label.
+  const [id] = useState(() => `f-${name}-${Math.random().toString(36).slice(2, 7)}`);
   const input = options
     ? html`<select id=${id} name=${name} required=${required}>${options.map((o) => html`<option value=${o.value ?? o} selected=${(o.value ?? o) === value}>${o.label ?? o}</option>`)}</select>`
-    : html`<input id=${id} name=${name} type=${type || 'text'} value=${value || ''} required=${required} placeholder=${placeholder || ''} />`;
+    : // Uncontrolled: a re-render (data arriving) never clears what was typed.
+      html`<input id=${id} name=${name} type=${type || 'text'} defaultValue=${value || ''} required=${required} placeholder=${placeholder || ''} />`;
   return html`<label for=${id} class="field"><span>${label}</span>${input}${hint && html`<small class="muted">${hint}</small>`}</label>`;
 }
 
