@@ -457,12 +457,12 @@ where
         if !crate::route::may_reach_engine(req.path(), &shared.graphql_path) {
             return ctx.call(&self.service, req).await;
         }
-        // Before the first supergraph: an operation gets the empty mesh's
-        // answer here (the engine would log an error per request); a
-        // browser's GraphiQL page still loads.
+        // Before the first supergraph: anything but a plain GET (a browser
+        // opening GraphiQL) gets the empty mesh's answer here, however its
+        // operation is spelled (the engine would log an error per request).
         if !crate::engine_plugin::supergraph_loaded()
-            && (req.method() == hive_router::ntex::http::Method::POST
-                || req.query_string().contains("query="))
+            && (req.method() != hive_router::ntex::http::Method::GET
+                || !req.query_string().is_empty())
         {
             crate::engine_plugin::warn_empty_once();
             return Ok(req.into_response(crate::engine_plugin::no_domains()));

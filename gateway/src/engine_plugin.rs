@@ -207,14 +207,7 @@ impl RouterPlugin for MeshworkPlugin {
         // Authorization refusals by consumer (the engine refuses fields its
         // @requiresScopes/@authenticated rules do not let the caller read).
         if payload.error.extensions.code.as_deref() == Some("UNAUTHORIZED_FIELD_OR_TYPE") {
-            let consumer = payload
-                .context
-                .get_ref::<Caller>()
-                .and_then(|c| match &*c {
-                    Caller::Admitted(a) => a.identity.consumer.clone(),
-                    Caller::Anonymous => None,
-                })
-                .unwrap_or_else(|| "anonymous".to_string());
+            let consumer = consumer_label(payload.context);
             crate::mesh_metrics::refusal(&consumer, "unauthorized_field");
         }
         payload.proceed()
@@ -333,14 +326,7 @@ impl RouterPlugin for MeshworkPlugin {
         let Some(state) = STATE.get() else {
             return payload.proceed();
         };
-        let label = payload
-            .context
-            .get_ref::<Caller>()
-            .and_then(|c| match &*c {
-                Caller::Admitted(a) => a.identity.consumer.clone(),
-                Caller::Anonymous => None,
-            })
-            .unwrap_or_else(|| "anonymous".to_string());
+        let label = consumer_label(payload.context);
         let result = execute_checks(state, payload).await;
         // Every operation counted by consumer and outcome.
         match result.control_flow {
@@ -570,4 +556,16 @@ pub(crate) fn warn_empty_once() {
     if !SAID.swap(true, Ordering::Relaxed) {
         tracing::warn!("the mesh has no domain with a schema yet: operations are answered 503 NO_SUPERGRAPH_AVAILABLE until one is composed (said once)");
     }
+}
+
+/// The metrics label of a request's caller: its consumer, else `anonymous`
+/// (a bounded set: registered consumers only).
+fn consumer_label(context: &hive_router::plugins::plugin_context::PluginContext) -> String {
+    context
+        .get_ref::<Caller>()
+        .and_then(|c| match &*c {
+            Caller::Admitted(a) => a.identity.consumer.clone(),
+            Caller::Anonymous => None,
+        })
+        .unwrap_or_else(|| "anonymous".to_string())
 }

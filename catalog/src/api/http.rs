@@ -409,9 +409,12 @@ async fn execute_as(
         .data(caller);
     // A span per catalog operation, in the caller's trace when it sends
     // W3C trace context (exported when the process exports traces).
+    // Parsed once here for the span's operation name and the error codes
+    // below (the executor parses again; catalog calls are not a hot path).
+    let parsed = async_graphql::parser::parse_query(&request.query);
     let span = tracing::info_span!(
         "catalog.graphql",
-        graphql.operation.name = operation_name(&request).as_str(),
+        graphql.operation.name = operation_name(&request, parsed.as_ref().ok()).as_str(),
         meshwork.caller = %caller_name,
     );
     let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&Headers(headers)));
@@ -419,7 +422,7 @@ async fn execute_as(
         use tracing_opentelemetry::OpenTelemetrySpanExt;
         let _ = span.set_parent(parent);
     }
-    let parses = async_graphql::parser::parse_query(&request.query).is_ok();
+    let parses = parsed.is_ok();
     let mut response = {
         use tracing::Instrument;
         schema.execute(request).instrument(span).await
@@ -474,12 +477,15 @@ async fn execute_as(
 /// The operation's name: the request's, else the document's named
 /// operation ("" for an anonymous one; the parser keeps names only of
 /// named operations).
-fn operation_name(request: &async_graphql::Request) -> String {
+fn operation_name(
+    request: &async_graphql::Request,
+    parsed: Option<&async_graphql::parser::types::ExecutableDocument>,
+) -> String {
     if let Some(name) = &request.operation_name {
         return name.clone();
     }
-    match async_graphql::parser::parse_query(&request.query).map(|d| d.operations) {
-        Ok(async_graphql::parser::types::DocumentOperations::Multiple(ops)) => {
+    match parsed.map(|d| &d.operations) {
+        Some(async_graphql::parser::types::DocumentOperations::Multiple(ops)) => {
             ops.keys().next().map(|n| n.to_string()).unwrap_or_default()
         }
         _ => String::new(),
