@@ -148,6 +148,15 @@ pub struct MeshArgs {
     /// How often domains' schema endpoints are polled (a domain may set its own).
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     schema_poll_interval: Duration,
+    /// How often every domain's SLOs are evaluated (freshness, availability,
+    /// error rate, quality); each change of status is recorded, and a breach
+    /// or recovery alerted.
+    #[arg(long, env = "MESHWORK_SLO_INTERVAL", default_value = "30s", value_parser = parse_duration)]
+    slo_interval: Duration,
+    /// Days of field usage and domain traffic kept (daily and hourly
+    /// roll-ups); older rows are deleted once an hour.
+    #[arg(long, env = "MESHWORK_USAGE_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    usage_retention_days: u32,
     /// How often the gateway checks for a new composition.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     supergraph_poll_interval: Duration,
@@ -321,6 +330,11 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         .context("composing the supergraph at start-up")?;
     catalog.spawn_access_refresher(Duration::from_secs(10));
     catalog.spawn_alert_sender();
+    catalog::spawn_quality_tasks(
+        catalog.clone(),
+        args.slo_interval,
+        args.usage_retention_days,
+    );
     catalog.spawn_puller(PullOptions {
         default_interval: args.schema_poll_interval,
         ..PullOptions::default()
@@ -487,14 +501,15 @@ fn metrics_path(flag: &str) -> Option<String> {
     })
 }
 
-/// The contract check's settings, unless `--contract-sample-every 0`;
-/// reported as often as field usage (every 5 s when that is off).
+/// Reporting to the control plane: traffic per domain, and the contract
+/// check unless `--contract-sample-every 0`; as often as field usage
+/// (every 5 s when that is off).
 fn contract_reporting(
     endpoint: String,
     token: String,
     flags: &GatewayFlags,
 ) -> Option<gateway::ContractReporting> {
-    (flags.contract_sample_every > 0).then(|| gateway::ContractReporting {
+    Some(gateway::ContractReporting {
         endpoint,
         token,
         interval: if flags.usage_flush_interval.is_zero() {
@@ -655,7 +670,7 @@ async fn start_demo(catalog: &Catalog) -> anyhow::Result<Vec<(String, String)>> 
             "ownerTeam": "crm", "contact": "crm@example.com", "tags": ["master-data", "pii"],
             "model": "strict", "apiUrl": customers.url,
             "inputs": [{ "name": "crm-database", "kind": "external", "description": "Nightly CRM export" }],
-            "slos": [{ "name": "availability", "target": 99.9, "window": "30d" }],
+            "slos": [{ "name": "availability", "kind": "availability", "target": 99.9, "window": "30d" }],
         }),
         serde_json::json!({
             "name": "inventory", "displayName": "Inventory",
@@ -672,6 +687,13 @@ async fn start_demo(catalog: &Catalog) -> anyhow::Result<Vec<(String, String)>> 
             "inputs": [
                 { "name": "customers", "description": "Who ordered" },
                 { "name": "inventory", "description": "What was ordered" }
+            ],
+            "datasets": [{ "namespace": DEMO_WAREHOUSE, "name": "sales.public.orders" }],
+            "qualityIndicators": [{ "name": "rowCount", "description": "Orders loaded by the last run", "target": 1 }],
+            "slos": [
+                { "name": "fresh", "kind": "freshness", "maxAge": "26h", "description": "Loaded at least daily" },
+                { "name": "available", "kind": "availability", "target": 99.5, "window": "1d" },
+                { "name": "loaded", "kind": "quality", "indicator": "rowCount", "target": 1 }
             ],
         }),
         serde_json::json!({
@@ -716,5 +738,45 @@ async fn start_demo(catalog: &Catalog) -> anyhow::Result<Vec<(String, String)>> 
         }
         apis.push((name, api_url));
     }
+    demo_pipeline_run(catalog).await?;
     Ok(apis)
+}
+
+/// Where the demo's orders pipeline writes (an OpenLineage namespace).
+const DEMO_WAREHOUSE: &str = "postgres://sales-db:5432";
+
+/// The demo's nightly orders load, reported as OpenLineage would report
+/// it (started ten minutes ago, completed two minutes ago, three rows), so
+/// the orders product has a freshness and a measured row count.
+async fn demo_pipeline_run(catalog: &Catalog) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    let run_id = uuid::Uuid::new_v4().to_string();
+    for (kind, at) in [
+        ("START", now - chrono::Duration::minutes(10)),
+        ("COMPLETE", now - chrono::Duration::minutes(2)),
+    ] {
+        let event = serde_json::json!({
+            "eventType": kind,
+            "eventTime": at.to_rfc3339(),
+            "run": { "runId": run_id },
+            "job": { "namespace": "demo-scheduler", "name": "orders.daily_load" },
+            "inputs": [{ "namespace": DEMO_WAREHOUSE, "name": "sales.public.order_lines" }],
+            "outputs": [{
+                "namespace": DEMO_WAREHOUSE, "name": "sales.public.orders",
+                "outputFacets": { "outputStatistics": {
+                    "_producer": catalog::openlineage::PRODUCER,
+                    "_schemaURL": "https://openlineage.io/spec/facets/1-0-2/OutputStatisticsOutputDatasetFacet.json#/$defs/OutputStatisticsOutputDatasetFacet",
+                    "rowCount": 3
+                } }
+            }],
+            "producer": catalog::openlineage::PRODUCER,
+            "schemaURL": catalog::openlineage::SCHEMA_URL,
+        });
+        let event = catalog::openlineage::parse_event(event.to_string().as_bytes())
+            .map_err(|p| anyhow::anyhow!("the demo's OpenLineage event: {p:?}"))?;
+        catalog
+            .ingest_openlineage(&catalog::Caller::admin("demo"), event)
+            .await?;
+    }
+    Ok(())
 }

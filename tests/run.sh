@@ -35,6 +35,17 @@ if [ -z "${MESHWORK_TEST_REDIS_URL:-}" ]; then
 fi
 [ -n "$ci" ] && [ ${#not_tested[@]} -gt 0 ] && { printf '%s\n' "${not_tested[@]}"; exit 1; }
 
+# Python test oracles (tests/python-requirements.txt) in a virtualenv.
+venv="${MESHWORK_VENV:-$HOME/.cache/meshwork/venv}"
+if ! command -v python3 >/dev/null && can_install; then apt_install python3 python3-venv; fi
+if command -v python3 >/dev/null; then
+  { [ -x "$venv/bin/python" ] || python3 -m venv "$venv" ||
+    { can_install && apt_install python3-venv && python3 -m venv "$venv"; }; } &&
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python-requirements.txt &&
+    export MESHWORK_PYTHON="$venv/bin/python"
+fi
+# (Tests that need it and cannot find it record themselves as skipped.)
+
 echo "== cargo test --workspace"
 cargo test --workspace || failed+=("cargo test --workspace")
 

@@ -28,11 +28,13 @@ use crate::validate::{self, Problems};
 use crate::{Caller, Catalog};
 
 /// The events a webhook can ask for (audit actions).
-pub const ALERT_EVENTS: [&str; 4] = [
+pub const ALERT_EVENTS: [&str; 6] = [
     "domain.schema_failing",
     "domain.schema_recovered",
     "composition.failed",
     "schema.held",
+    "slo.breached",
+    "slo.recovered",
 ];
 
 /// Failed pulls in a row after which a domain's schema endpoint counts as

@@ -25,8 +25,10 @@ mod db;
 mod error;
 mod lineage;
 mod metrics;
+pub mod openlineage;
 pub use metrics::register_metrics;
 mod pull;
+mod quality;
 mod rest;
 mod schema_doc;
 pub mod schema_evolution;
@@ -47,11 +49,12 @@ pub use db::normalize_url;
 pub use error::{CatalogError, Problem, ProblemCode};
 pub use lineage::{Direction, Lineage, LineageEdge, MAX_DEPTH};
 pub use pull::{PullOptions, PullOutcome, PULLER};
+pub use quality::{spawn_quality_tasks, Impact, SloState, SloStatus, Traffic};
 pub use rest::{RestServing, REST_KEY_HEADER};
 pub use search::{DomainFilter, Page, MAX_PAGE};
 pub use service::{Catalog, RecordedSchema};
 pub use spec::{
-    ApiKind, DomainAccess, DomainPatch, DomainSpec, GovernanceModel, InputKind, LineageInputSpec,
-    ProcessingStep, QualityIndicator, Slo,
+    ApiKind, DatasetRef, DomainAccess, DomainPatch, DomainSpec, GovernanceModel, InputKind,
+    LineageInputSpec, ProcessingStep, QualityIndicator, Slo, SloKind,
 };
 pub use usage::{ContractReport, UsageReport, Use};

@@ -108,6 +108,38 @@ fn graphql_names(document: &str) -> Option<Vec<String>> {
     Some(names)
 }
 
+/// The `Type.field` coordinates a subgraph SDL resolves itself: fields of
+/// its object and interface types (extensions included) that are not
+/// `@external`, federation plumbing left out.
+pub(crate) fn served_coordinates(sdl: &str) -> Vec<String> {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    let Ok(doc) = async_graphql::parser::parse_schema(sdl) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for def in doc.definitions {
+        let TypeSystemDefinition::Type(ty) = def else {
+            continue;
+        };
+        let ty = ty.node;
+        let fields = match ty.kind {
+            TypeKind::Object(o) => o.fields,
+            TypeKind::Interface(i) => i.fields,
+            _ => continue,
+        };
+        for f in fields {
+            let f = f.node;
+            let external = f.directives.iter().any(|d| d.node.name.node == "external");
+            if !external && !f.name.node.starts_with('_') {
+                out.push(format!("{}.{}", ty.name.node, f.name.node));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn openapi_names(document: &str) -> Vec<String> {
     let Ok(value) = serde_json::from_str::<serde_json::Value>(document) else {
         return Vec::new();

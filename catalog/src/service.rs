@@ -552,6 +552,7 @@ impl Catalog {
             processing_steps: Some(d.processing_steps.clone()),
             quality_indicators: Some(d.quality_indicators.clone()),
             slos: Some(d.slos.clone()),
+            datasets: crate::openlineage::datasets_of(d),
             poll_interval_seconds: d.poll_interval_seconds,
             access: Some(d.access.into()),
             plan,
@@ -602,6 +603,7 @@ impl Catalog {
         if let Some(v) = &spec.slos {
             validate::slos(&mut problems, v);
         }
+        validate::datasets(&mut problems, &spec.datasets);
         if let Some(seconds) = spec.poll_interval_seconds {
             if !(5..=86_400).contains(&seconds) {
                 problems.push(
@@ -730,6 +732,7 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
         processing_steps,
         quality_indicators,
         slos,
+        datasets,
         poll_interval_seconds,
         access,
         plan,
@@ -765,6 +768,7 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
     spec.processing_steps = processing_steps.or(spec.processing_steps);
     spec.quality_indicators = quality_indicators.or(spec.quality_indicators);
     spec.slos = slos.or(spec.slos);
+    spec.datasets = datasets.unwrap_or(spec.datasets);
     spec.poll_interval_seconds = poll_interval_seconds.or(spec.poll_interval_seconds);
     spec.access = access.or(spec.access);
     spec.plan = match plan.as_deref() {
@@ -852,6 +856,8 @@ async fn write_domain<C: ConnectionTrait>(
         processing_steps: Set(spec.processing_steps.clone().unwrap_or_default()),
         quality_indicators: Set(spec.quality_indicators.clone().unwrap_or_default()),
         slos: Set(spec.slos.clone().unwrap_or_default()),
+        datasets: Set((!spec.datasets.is_empty())
+            .then(|| serde_json::to_value(&spec.datasets).unwrap_or_default())),
         search_text: Set(search_text(spec, &field_names)),
         status: Set(domain::DomainStatus::Active),
         poll_interval_seconds: Set(spec.poll_interval_seconds),

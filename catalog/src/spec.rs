@@ -135,9 +135,14 @@ pub struct DomainSpec {
     /// A list of `{name, description?, unit?, target?}`.
     #[serde(default)]
     pub quality_indicators: Option<serde_json::Value>,
-    /// A list of `{name, description?, target (percent), window (e.g. 30d)}`.
+    /// A list of `{name, description?, kind?, target?, window?, maxAge?,
+    /// indicator?}` (see `Slo`).
     #[serde(default)]
     pub slos: Option<serde_json::Value>,
+    /// OpenLineage datasets this domain's data product is.
+    #[serde(default)]
+    #[graphql(default)]
+    pub datasets: Vec<DatasetRef>,
     /// How often the schema endpoint is polled, in seconds (5 to 86400);
     /// the server's default when absent.
     #[serde(default)]
@@ -278,6 +283,9 @@ pub struct DomainPatch {
     pub quality_indicators: Option<serde_json::Value>,
     #[serde(default)]
     pub slos: Option<serde_json::Value>,
+    /// Replaces the whole list when given.
+    #[serde(default)]
+    pub datasets: Option<Vec<DatasetRef>>,
     #[serde(default)]
     pub poll_interval_seconds: Option<i32>,
     #[serde(default)]
@@ -320,15 +328,64 @@ pub struct QualityIndicator {
     pub target: Option<f64>,
 }
 
-/// A service-level objective: `target` percent of `window` meets it.
+/// A service-level objective. Its `kind` says what Meshwork measures:
+/// `freshness` (the data product is at most `maxAge` old), `availability`
+/// (`target` percent of the gateways' fetches within `window` got an
+/// answer), `errorRate` (at most `target` percent of them answered with
+/// errors) or `quality` (the latest value of `indicator` is at least
+/// `target`, and its assertions hold). Without a kind it is declared only.
 #[derive(SimpleObject, Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Slo {
     pub name: String,
     #[serde(default)]
     pub description: String,
-    /// Percent, greater than 0 and at most 100.
-    pub target: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<SloKind>,
+    /// Percent for availability and error rate; the lowest value for quality.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<f64>,
     /// A duration such as `30d`, `12h`, `4w`.
-    pub window: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+    /// Freshness: the oldest the data may be, a duration such as `26h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<String>,
+    /// Quality: the indicator measured (a declared quality indicator or a
+    /// name OpenLineage facets report, such as `rowCount`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indicator: Option<String>,
+}
+
+/// What an SLO measures.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SloKind {
+    Freshness,
+    Availability,
+    ErrorRate,
+    Quality,
+}
+
+/// An OpenLineage dataset that is (part of) a domain's data product: runs
+/// writing it make the product fresh, their quality facets measure it.
+#[derive(SimpleObject, InputObject, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[graphql(input_name = "DatasetRefInput")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DatasetRef {
+    /// The dataset's OpenLineage namespace, e.g. `postgres://db:5432`.
+    pub namespace: String,
+    /// Its name, e.g. `sales.public.orders`; a trailing `*` matches every
+    /// name starting with what precedes it.
+    pub name: String,
+}
+
+impl DatasetRef {
+    pub fn matches(&self, namespace: &str, name: &str) -> bool {
+        self.namespace == namespace
+            && match self.name.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => self.name == name,
+            }
+    }
 }

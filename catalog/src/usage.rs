@@ -246,6 +246,10 @@ impl Catalog {
 pub struct ContractReport {
     #[serde(default)]
     pub domains: HashMap<String, ContractFound>,
+    /// Every fetch from each domain since the last report (availability
+    /// and error rate of the domains' APIs).
+    #[serde(default)]
+    pub traffic: HashMap<String, crate::quality::Traffic>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -262,9 +266,11 @@ pub struct ContractFound {
 impl Catalog {
     /// Adds a gateway's contract-check findings to each domain's totals.
     pub async fn ingest_contracts(&self, report: ContractReport) -> Result<(), CatalogError> {
+        let ContractReport { domains, traffic } = report;
+        self.ingest_traffic(traffic).await?;
         let now = Utc::now();
         let txn = self.db.begin().await?;
-        for (domain, found) in report.domains {
+        for (domain, found) in domains {
             let sampled = i64::try_from(found.sampled).unwrap_or(i64::MAX);
             let violations = i64::try_from(found.violations).unwrap_or(i64::MAX);
             let last = found

@@ -7,7 +7,9 @@ use std::collections::HashSet;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Problem, ProblemCode};
-use crate::spec::{ApiKind, InputKind, LineageInputSpec, ProcessingStep, QualityIndicator, Slo};
+use crate::spec::{
+    ApiKind, InputKind, LineageInputSpec, ProcessingStep, QualityIndicator, Slo, SloKind,
+};
 
 const MAX_TEXT: usize = 200;
 const MAX_DESCRIPTION: usize = 10_000;
@@ -313,25 +315,129 @@ pub(crate) fn slos(problems: &mut Problems, value: &serde_json::Value) {
                 &format!("slos[{i}].description"),
                 &slo.description,
             );
-            if !(slo.target > 0.0 && slo.target <= 100.0) {
-                problems.push(
-                    format!("slos[{i}].target"),
+            let at = |field: &str| format!("slos[{i}].{field}");
+            let percent = |problems: &mut Problems| match slo.target {
+                None => problems.push(
+                    at("target"),
+                    ProblemCode::Required,
+                    "a percentage is required",
+                ),
+                Some(t) if !(t > 0.0 && t <= 100.0) => problems.push(
+                    at("target"),
                     ProblemCode::OutOfRange,
-                    format!("{} is not a percentage above 0 and at most 100", slo.target),
-                );
-            }
-            if !is_window(&slo.window) {
-                problems.push(
-                    format!("slos[{i}].window"),
-                    ProblemCode::OutOfRange,
-                    format!(
-                        "`{}` is not a window such as `30m`, `12h`, `30d` or `4w`",
-                        slo.window
+                    format!("{t} is not a percentage above 0 and at most 100"),
+                ),
+                Some(_) => {}
+            };
+            let duration =
+                |problems: &mut Problems, field: &str, value: &Option<String>| match value {
+                    None => problems.push(
+                        at(field),
+                        ProblemCode::Required,
+                        "a duration such as `30d` is required",
                     ),
-                );
+                    Some(w) if !is_window(w) => problems.push(
+                        at(field),
+                        ProblemCode::OutOfRange,
+                        format!("`{w}` is not a window such as `30m`, `12h`, `30d` or `4w`"),
+                    ),
+                    Some(_) => {}
+                };
+            let unused = |problems: &mut Problems, field: &str, present: bool, kind: &str| {
+                if present {
+                    problems.push(
+                        at(field),
+                        ProblemCode::OutOfRange,
+                        format!("a {kind} SLO has no `{field}`"),
+                    );
+                }
+            };
+            match slo.kind {
+                None | Some(SloKind::Availability) | Some(SloKind::ErrorRate) => {
+                    percent(problems);
+                    duration(problems, "window", &slo.window);
+                    let kind = match slo.kind {
+                        Some(SloKind::ErrorRate) => "error-rate",
+                        Some(_) => "availability",
+                        None => "declared",
+                    };
+                    unused(problems, "maxAge", slo.max_age.is_some(), kind);
+                    unused(problems, "indicator", slo.indicator.is_some(), kind);
+                }
+                Some(SloKind::Freshness) => {
+                    duration(problems, "maxAge", &slo.max_age);
+                    unused(problems, "target", slo.target.is_some(), "freshness");
+                    unused(problems, "window", slo.window.is_some(), "freshness");
+                    unused(problems, "indicator", slo.indicator.is_some(), "freshness");
+                }
+                Some(SloKind::Quality) => {
+                    match &slo.indicator {
+                        None => problems.push(
+                            at("indicator"),
+                            ProblemCode::Required,
+                            "the quality indicator measured is required",
+                        ),
+                        Some(name) => required_text(problems, &at("indicator"), name),
+                    }
+                    match slo.target {
+                        Some(t) if !t.is_finite() => problems.push(
+                            at("target"),
+                            ProblemCode::OutOfRange,
+                            "must be a finite number",
+                        ),
+                        _ => {}
+                    }
+                    unused(problems, "window", slo.window.is_some(), "quality");
+                    unused(problems, "maxAge", slo.max_age.is_some(), "quality");
+                }
             }
         }
     }
+}
+
+/// OpenLineage dataset mappings: namespace and name, no duplicates.
+pub(crate) fn datasets(problems: &mut Problems, list: &[crate::spec::DatasetRef]) {
+    if list.len() > MAX_LIST {
+        problems.push(
+            "datasets",
+            ProblemCode::OutOfRange,
+            format!("at most {MAX_LIST} datasets"),
+        );
+    }
+    let mut seen = HashSet::new();
+    for (i, d) in list.iter().enumerate() {
+        required_text(problems, &format!("datasets[{i}].namespace"), &d.namespace);
+        required_text(problems, &format!("datasets[{i}].name"), &d.name);
+        if d.name.trim() == "*" {
+            problems.push(
+                format!("datasets[{i}].name"),
+                ProblemCode::OutOfRange,
+                "`*` alone would claim every dataset of the namespace; give a prefix",
+            );
+        }
+        if !seen.insert((&d.namespace, &d.name)) {
+            problems.push(
+                format!("datasets[{i}]"),
+                ProblemCode::Duplicate,
+                format!("`{}` `{}` is listed twice", d.namespace, d.name),
+            );
+        }
+    }
+}
+
+/// Parses a validated duration (`30m`, `12h`, `30d`, `4w`).
+pub fn parse_window(window: &str) -> Option<chrono::Duration> {
+    if !is_window(window) {
+        return None;
+    }
+    let unit = window.chars().last()?;
+    let n: i64 = window[..window.len() - 1].parse().ok()?;
+    Some(match unit {
+        'm' => chrono::Duration::minutes(n),
+        'h' => chrono::Duration::hours(n),
+        'd' => chrono::Duration::days(n),
+        _ => chrono::Duration::weeks(n),
+    })
 }
 
 fn is_window(window: &str) -> bool {

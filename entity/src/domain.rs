@@ -39,6 +39,9 @@ pub struct Model {
     /// The compatibility mode new schema versions are checked against
     /// (`NONE`, `BACKWARD`, `FORWARD`, `FULL`, each `_TRANSITIVE` too).
     pub compatibility: String,
+    /// OpenLineage datasets this domain's data product is (`[{namespace,
+    /// name}]`, a name may end in `*`): runs writing them make it fresh.
+    pub datasets: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -280,19 +280,21 @@ pub(crate) fn start_reporter(reporting: crate::ContractReporting) {
                 loop {
                     tokio::time::sleep(reporting.interval).await;
                     let found = take();
-                    if found.is_empty() {
+                    let traffic = crate::traffic::take();
+                    if found.is_empty() && traffic.is_empty() {
                         continue;
                     }
                     let sent = http
                         .post(&reporting.endpoint)
                         .bearer_auth(&reporting.token)
-                        .json(&serde_json::json!({ "domains": found }))
+                        .json(&serde_json::json!({ "domains": found, "traffic": traffic }))
                         .send()
                         .await
                         .is_ok_and(|r| r.status().is_success());
                     if !sent {
-                        tracing::warn!(endpoint = %reporting.endpoint, "contract checks not reported; kept for the next round");
+                        tracing::warn!(endpoint = %reporting.endpoint, "contract checks and traffic not reported; kept for the next round");
                         put_back(found);
+                        crate::traffic::put_back(traffic);
                     }
                 }
             });

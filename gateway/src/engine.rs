@@ -37,7 +37,10 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
         let _ = crate::engine_plugin::REST.set(rest.clone());
     }
     if let Some(contracts) = &options.contracts {
-        let _ = crate::engine_plugin::CONTRACTS.set(contracts.sample_every);
+        if contracts.sample_every > 0 {
+            let _ = crate::engine_plugin::CONTRACTS.set(contracts.sample_every);
+        }
+        crate::traffic::ON.store(true, std::sync::atomic::Ordering::Relaxed);
         crate::contract::start_reporter(contracts.clone());
     }
     if let Some(local) = &options.in_process {

@@ -369,18 +369,15 @@ impl RouterPlugin for MeshworkPlugin {
                 )
             });
         match refusal {
-            None => match IN_PROCESS.get() {
-                Some(local) => answer_in_process(local.as_ref(), payload, contract).await,
-                None => match contract {
-                    Some((domain, query)) => payload.on_end(move |end| {
-                        if let Some(bytes) = &end.execution_result.bytes {
-                            crate::contract::check(&domain, &query, bytes);
-                        }
-                        end.proceed()
-                    }),
-                    None => payload.proceed(),
-                },
-            },
+            None => {
+                let fetch = crate::traffic::Fetch::start(payload.subgraph_name);
+                match IN_PROCESS.get() {
+                    Some(local) => {
+                        answer_in_process(local.as_ref(), payload, contract, fetch).await
+                    }
+                    None => on_end_checks(payload, contract, fetch),
+                }
+            }
             Some((code, message)) => {
                 let error = GraphQLError::from_message_and_code(message, code)
                     .add_subgraph_name(payload.subgraph_name);
@@ -390,26 +387,43 @@ impl RouterPlugin for MeshworkPlugin {
     }
 }
 
+/// What runs when the engine's fetch ends: the contract check of a
+/// sampled answer, and the traffic count (a fetch whose end never comes
+/// counts as failed when its guard is dropped).
+fn on_end_checks<'exec>(
+    payload: OnSubgraphExecuteStartHookPayload<'exec>,
+    contract: Option<(String, String)>,
+    fetch: Option<crate::traffic::Fetch>,
+) -> OnSubgraphExecuteStartHookResult<'exec> {
+    if contract.is_none() && fetch.is_none() {
+        return payload.proceed();
+    }
+    payload.on_end(move |end| {
+        let result = &end.execution_result;
+        if let (Some((domain, query)), Some(bytes)) = (&contract, &result.bytes) {
+            crate::contract::check(domain, query, bytes);
+        }
+        if let Some(fetch) = fetch {
+            fetch.answered(
+                result.status.is_none_or(|s| !s.is_server_error()),
+                result.errors.as_ref().is_some_and(|e| !e.is_empty()),
+            );
+        }
+        end.proceed()
+    })
+}
+
 /// Answers a fetch inside this process when the subgraph lives here,
 /// else lets the engine send it over HTTP.
 async fn answer_in_process<'exec>(
     local: &dyn crate::InProcessSubgraphs,
     payload: OnSubgraphExecuteStartHookPayload<'exec>,
     contract: Option<(String, String)>,
+    fetch: Option<crate::traffic::Fetch>,
 ) -> OnSubgraphExecuteStartHookResult<'exec> {
     let answer =
         match crate::in_process::fetch(local, payload.subgraph_name, &payload.execution_request) {
-            None => {
-                return match contract {
-                    Some((domain, query)) => payload.on_end(move |end| {
-                        if let Some(bytes) = &end.execution_result.bytes {
-                            crate::contract::check(&domain, &query, bytes);
-                        }
-                        end.proceed()
-                    }),
-                    None => payload.proceed(),
-                }
-            }
+            None => return on_end_checks(payload, contract, fetch),
             Some(answer) => answer.await,
         };
     if let (Some((domain, query)), Ok(bytes)) = (&contract, &answer) {
@@ -423,8 +437,18 @@ async fn answer_in_process<'exec>(
         .map_err(|e| format!("the in-process subgraph answered what the engine cannot read: {e}"))
     });
     match parsed {
-        Ok(response) => payload.end_with_response(response),
+        Ok(response) => {
+            if let Some(fetch) = fetch {
+                fetch.answered(
+                    true,
+                    response.errors.as_ref().is_some_and(|e| !e.is_empty()),
+                );
+            }
+            payload.end_with_response(response)
+        }
         Err(message) => {
+            // `fetch`, dropped unanswered, counts this as failed.
+            drop(fetch);
             let error = GraphQLError::from_message_and_code(message, "SUBREQUEST_HTTP_ERROR")
                 .add_subgraph_name(payload.subgraph_name);
             payload.end_with_graphql_error(error, hive_router::http::StatusCode::OK)

@@ -57,6 +57,7 @@ mod rate_limit;
 mod redis_limit;
 pub mod request_id;
 mod route;
+mod traffic;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -186,9 +187,10 @@ pub struct UsageReporting {
     pub flush_interval: std::time::Duration,
 }
 
-/// The runtime contract check: one fetch in `sample_every` to a strict
-/// domain is validated against the served schema; findings go to
-/// `endpoint` every `interval`.
+/// Reports to the control plane every `interval`: each domain's traffic
+/// (fetches, failures, answers with errors) and the runtime contract
+/// check's findings (one fetch in `sample_every` to a strict domain is
+/// validated against the served schema; 0 turns the check off).
 #[derive(Clone, Debug)]
 pub struct ContractReporting {
     /// e.g. `http://127.0.0.1:4000/control/contracts`.

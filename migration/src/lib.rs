@@ -14,6 +14,7 @@ mod m20261130_000008_schema_evolution;
 mod m20261130_000009_field_usage;
 mod m20261130_000010_contract_checks;
 mod m20261130_000011_alert_webhooks;
+mod m20261130_000012_measured_quality;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_field_usage::Migration),
             Box::new(m20261130_000010_contract_checks::Migration),
             Box::new(m20261130_000011_alert_webhooks::Migration),
+            Box::new(m20261130_000012_measured_quality::Migration),
         ]
     }
 }

@@ -41,6 +41,10 @@ impl ApiAuth {
         }
     }
 
+    pub(crate) fn catalog(&self) -> &crate::Catalog {
+        &self.catalog
+    }
+
     fn verifier(&self) -> std::sync::Arc<access::Verifier> {
         let snapshot = self.catalog.subscribe_access().borrow().clone();
         let mut cached = match self.verifier.lock() {
@@ -101,7 +105,8 @@ impl ApiAuth {
 pub fn router(schema: CatalogSchema, auth: ApiAuth) -> Router {
     Router::new()
         .route("/catalog/graphql", get(get_graphql).post(post_graphql))
-        .with_state((schema, auth))
+        .with_state((schema, auth.clone()))
+        .merge(super::openlineage_http::router(auth))
 }
 
 fn unauthenticated(reason: String) -> Response {

@@ -6,6 +6,8 @@ mod alerts;
 mod http;
 mod loaders;
 mod objects;
+mod openlineage_http;
+mod quality;
 
 use std::sync::Arc;
 
@@ -29,10 +31,20 @@ pub type CatalogSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Domains, lineage, composition and audit; and access management.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(Query, access::AccessQuery, alerts::AlertQuery);
+pub struct QueryRoot(
+    Query,
+    access::AccessQuery,
+    alerts::AlertQuery,
+    quality::QualityQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(Mutation, access::AccessMutation, alerts::AlertMutation);
+pub struct MutationRoot(
+    Mutation,
+    access::AccessMutation,
+    alerts::AlertMutation,
+    quality::QualityMutation,
+);
 
 /// The caller of a request (anonymous, named by the actor header, when the
 /// HTTP layer put none in).

@@ -194,6 +194,59 @@ impl Domain {
 
     /// The gateways' runtime contract check of this strict domain's answers
     /// (a sample, checked against the served schema); null before any.
+    /// OpenLineage datasets this domain's data product is.
+    async fn datasets(&self) -> Vec<crate::spec::DatasetRef> {
+        crate::openlineage::datasets_of(&self.0)
+    }
+
+    /// How current the data product is (the last completed OpenLineage
+    /// run that wrote one of its datasets).
+    async fn freshness(&self, ctx: &Context<'_>) -> Result<super::quality::Freshness> {
+        super::quality::freshness(ctx, &self.0).await
+    }
+
+    /// Each SLO with its status now (`OK`, `AT_RISK`, `BREACHED`,
+    /// `UNKNOWN` when nothing is measured yet).
+    async fn slo_status(&self, ctx: &Context<'_>) -> Result<Vec<super::quality::SloStatusView>> {
+        super::quality::slo_status(ctx, &self.0).await
+    }
+
+    /// The SLOs' status changes, newest first.
+    async fn slo_history(
+        &self,
+        ctx: &Context<'_>,
+        slo: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Vec<super::quality::SloEvent>> {
+        super::quality::slo_history(ctx, &self.0, slo, first).await
+    }
+
+    /// Quality measurements, newest first (of one indicator when given).
+    async fn quality(
+        &self,
+        ctx: &Context<'_>,
+        indicator: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Vec<super::quality::QualityMeasurement>> {
+        super::quality::quality(ctx, &self.0, indicator, first).await
+    }
+
+    /// OpenLineage runs that read or wrote the domain's datasets, newest first.
+    async fn runs(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> Result<Vec<super::quality::LineageRun>> {
+        super::quality::runs(ctx, &self.0, first).await
+    }
+
+    /// Observed lineage: the consumers and operations the gateways saw
+    /// reading this domain's fields within the last `seconds` (30 days by
+    /// default), per field, most used first.
+    async fn readers(&self, ctx: &Context<'_>, seconds: Option<i32>) -> Result<Vec<FieldUse>> {
+        super::quality::readers(ctx, &self.0, seconds).await
+    }
+
     async fn contract_check(&self, ctx: &Context<'_>) -> Result<Option<ContractCheck>> {
         Ok(catalog(ctx)?
             .contract_check_of(&self.0.name)
