@@ -685,4 +685,121 @@ async fn observed_readers_and_the_impact_of_removing_a_field() {
         )
         .await;
     assert_eq!(common::problems(&refused)[0].0, "coordinate", "{refused}");
+
+    // `meshwork` is the catalog's own subgraph: no domain may take the name.
+    let refused = server
+        .graphql(
+            common::REGISTER,
+            json!({ "spec": { "name": "meshwork", "ownerTeam": "x", "contact": "x@example.com", "apiUrl": "http://127.0.0.1:9/graphql" } }),
+        )
+        .await;
+    assert_eq!(common::problems(&refused)[0].0, "name", "{refused}");
+}
+
+/// The README's example: one request to the mesh fetches orders for a
+/// date, the orders product's freshness, SLOs and upstream lineage, and
+/// (asked by a header) each serving domain's status beside the data.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_request_returns_data_with_its_freshness_and_lineage() {
+    let server = Server::start_demo();
+    let query = r#"{
+      ordersByDate(date: "2026-11-24") { id total }
+      meshwork { dataProduct(name: "orders") {
+        owner schemaVersion
+        freshness { lastProducedAt ageSeconds job }
+        slos { name kind status }
+        lineage { upstream { name kind depth } downstream { name } }
+      } }
+    }"#;
+    let answer = server
+        .wait_for(query, |a| a["data"]["meshwork"]["dataProduct"].is_object())
+        .await;
+    assert_eq!(
+        answer["data"]["ordersByDate"].as_array().map(Vec::len),
+        Some(2),
+        "{answer}"
+    );
+    let product = &answer["data"]["meshwork"]["dataProduct"];
+    assert_eq!(product["owner"], "sales");
+    assert_eq!(product["schemaVersion"], 1);
+    assert_eq!(
+        product["freshness"]["job"],
+        "demo-scheduler/orders.daily_load"
+    );
+    assert!(
+        product["freshness"]["ageSeconds"]
+            .as_i64()
+            .is_some_and(|s| (100..3600).contains(&s)),
+        "{product}"
+    );
+    let fresh = product["slos"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "fresh"))
+        .cloned()
+        .expect("fresh SLO");
+    assert_eq!(
+        fresh,
+        json!({ "name": "fresh", "kind": "FRESHNESS", "status": "OK" })
+    );
+    let upstream: Vec<(&str, i64)> = product["lineage"]["upstream"]
+        .as_array()
+        .expect("upstream")
+        .iter()
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap_or(""),
+                n["depth"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        upstream,
+        [
+            ("customers", 1),
+            ("inventory", 1),
+            ("crm-database", 2),
+            ("warehouse-system", 2)
+        ]
+    );
+    assert_eq!(
+        product["lineage"]["downstream"],
+        json!([{ "name": "shipments" }])
+    );
+    assert!(
+        answer.get("extensions").is_none(),
+        "no products unless asked: {answer}"
+    );
+
+    // Asked for: each domain that served data, with its status.
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{}/graphql", server.base))
+        .header("x-meshwork-products", "1")
+        .json(
+            &json!({ "query": r#"{ ordersByDate(date: "2026-11-24") { id customer { name } } }"# }),
+        )
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON");
+    let products = answer["extensions"]["meshwork"]["products"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let names: Vec<&str> = products
+        .iter()
+        .filter_map(|p| p["domain"].as_str())
+        .collect();
+    assert_eq!(names, ["customers", "orders"], "{answer}");
+    let orders = &products[1];
+    assert_eq!(orders["schemaVersion"], 1);
+    assert!(
+        orders["freshnessSeconds"]
+            .as_i64()
+            .is_some_and(|s| s >= 100),
+        "{orders}"
+    );
+    assert_eq!(orders["slos"]["fresh"], "ok");
+    assert!(products[0]["lastProducedAt"].is_null());
 }

@@ -22,6 +22,28 @@ pub struct AccessSnapshot {
     /// rather than serve a graph that no longer has a domain behind it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub mesh_empty: bool,
+    /// What the catalog knows of each served domain's data product, for
+    /// responses that ask (`x-meshwork-products: 1`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub products: std::collections::BTreeMap<String, ProductRecord>,
+}
+
+/// A data product's served schema version, freshness and SLO status.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductRecord {
+    /// The served schema version's number in the domain's history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_hash: Option<String>,
+    /// When the last completed run that wrote the product ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_produced_at: Option<DateTime<Utc>>,
+    /// Each SLO's last evaluated status (`ok`, `at_risk`, `breached`,
+    /// `unknown`), by name.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub slos: std::collections::BTreeMap<String, String>,
 }
 
 impl AccessSnapshot {

@@ -1223,7 +1223,9 @@ impl Catalog {
             .map(|d| d.name.clone())
             .collect();
         let active_ids: Vec<i32> = active.iter().map(|d| d.id).collect();
-        let mesh_empty = self.served_schema_of(&active_ids).await?.is_empty();
+        let served = self.served_schema_of(&active_ids).await?;
+        let mesh_empty = served.is_empty();
+        let products = self.product_records(&active, &served).await?;
         let domains: HashMap<i32, String> = active.into_iter().map(|d| (d.id, d.name)).collect();
         let mut grants: HashMap<i32, Vec<GrantRecord>> = HashMap::new();
         for g in access_grant::Entity::find()
@@ -1311,6 +1313,7 @@ impl Catalog {
             domain_plans,
             strict_domains,
             mesh_empty,
+            products,
             issuers,
             api_keys,
             consumers: consumers

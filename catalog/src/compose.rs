@@ -77,6 +77,21 @@ impl Catalog {
                 "url": url,
             }));
         }
+        // The catalog itself joins a mesh that serves any domain.
+        if !subgraphs.is_empty() {
+            if let Some(url) = self.rest_url(crate::graph::BUILTIN) {
+                subgraphs.push(::composition::Subgraph {
+                    name: crate::graph::BUILTIN.to_string(),
+                    url: url.clone(),
+                    sdl: self.builtin_sdl().await,
+                });
+                members.push(json!({
+                    "domain": crate::graph::BUILTIN,
+                    "builtin": true,
+                    "url": url,
+                }));
+            }
+        }
         Ok((domains, subgraphs, members))
     }
 
@@ -92,6 +107,12 @@ impl Catalog {
                 .iter()
                 .filter(|d| d.kind == domain::ApiKind::Rest)
                 .map(|d| d.name.clone())
+                .chain(
+                    subgraphs
+                        .iter()
+                        .filter(|s| s.name == crate::graph::BUILTIN)
+                        .map(|s| s.name.clone()),
+                )
                 .collect();
         }
         if subgraphs.is_empty() {

@@ -515,6 +515,9 @@ impl Catalog {
             .await?;
         }
         txn.commit().await?;
+        if !domains.is_empty() {
+            self.publish_after_change().await;
+        }
         Ok(Ingested {
             run_id: run.run_id,
             state: run.state,

@@ -451,6 +451,10 @@ impl Catalog {
                 changed += 1;
             }
         }
+        if changed > 0 {
+            // Responses that report products' status see it at once.
+            self.publish_after_change().await;
+        }
         Ok(changed)
     }
 
@@ -593,6 +597,76 @@ impl Catalog {
             .await?
             .rows_affected;
         Ok(usage + traffic)
+    }
+}
+
+impl Catalog {
+    /// Each served domain's product record for the access snapshot: its
+    /// served schema version, when it was last produced, its SLOs' last
+    /// evaluated status. A few bulk queries, whatever the number of domains.
+    pub(crate) async fn product_records(
+        &self,
+        active: &[domain::Model],
+        served: &HashMap<i32, entity::schema_version::Model>,
+    ) -> Result<std::collections::BTreeMap<String, access::ProductRecord>, CatalogError> {
+        let ids: Vec<i32> = served.keys().copied().collect();
+        let mut numbers: HashMap<i32, u32> = HashMap::new();
+        if !ids.is_empty() {
+            let versions: Vec<(i32, i32)> = entity::schema_version::Entity::find()
+                .select_only()
+                .column(entity::schema_version::Column::Id)
+                .column(entity::schema_version::Column::DomainId)
+                .filter(entity::schema_version::Column::DomainId.is_in(ids.clone()))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            for (id, domain_id) in versions {
+                if served.get(&domain_id).is_some_and(|v| id <= v.id) {
+                    *numbers.entry(domain_id).or_default() += 1;
+                }
+            }
+        }
+        let latest: Vec<i32> = slo_event::Entity::find()
+            .select_only()
+            .column_as(Expr::col(slo_event::Column::Id).max(), "id")
+            .group_by(slo_event::Column::DomainId)
+            .group_by(slo_event::Column::Slo)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut slos: HashMap<i32, std::collections::BTreeMap<String, String>> = HashMap::new();
+        for chunk in latest.chunks(500) {
+            for e in slo_event::Entity::find()
+                .filter(slo_event::Column::Id.is_in(chunk.to_vec()))
+                .all(&self.db)
+                .await?
+            {
+                slos.entry(e.domain_id).or_default().insert(e.slo, e.status);
+            }
+        }
+        let mut out = std::collections::BTreeMap::new();
+        for d in active {
+            let Some(version) = served.get(&d.id) else {
+                continue;
+            };
+            let last_produced_at = if d.datasets.is_some() {
+                self.last_produced(d.id)
+                    .await?
+                    .map(|run| run.ended_at.unwrap_or(run.updated_at))
+            } else {
+                None
+            };
+            out.insert(
+                d.name.clone(),
+                access::ProductRecord {
+                    schema_version: numbers.get(&d.id).copied(),
+                    schema_hash: Some(version.hash.clone()),
+                    last_produced_at,
+                    slos: slos.remove(&d.id).unwrap_or_default(),
+                },
+            );
+        }
+        Ok(out)
     }
 }
 

@@ -572,6 +572,13 @@ impl Catalog {
         let spec = normalize(spec);
         let mut problems = Problems::default();
         validate::slug(&mut problems, "name", &spec.name);
+        if spec.name == crate::graph::BUILTIN {
+            problems.push(
+                "name",
+                ProblemCode::DuplicateName,
+                "`meshwork` is the catalog's own subgraph in the graph; choose another name",
+            );
+        }
         if let Some(display) = &spec.display_name {
             validate::required_text(&mut problems, "displayName", display);
         }

@@ -191,6 +191,16 @@ impl Shared {
         self.verifier.load().snapshot().mesh_empty
     }
 
+    /// What the catalog last said of a domain's data product.
+    pub fn product(&self, domain: &str) -> Option<access::ProductRecord> {
+        self.verifier
+            .load()
+            .snapshot()
+            .products
+            .get(domain)
+            .cloned()
+    }
+
     /// Whether any domain has a plan of its own.
     pub fn has_domain_plans(&self) -> bool {
         !self.verifier.load().snapshot().domain_plans.is_empty()

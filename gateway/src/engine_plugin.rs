@@ -327,13 +327,33 @@ impl RouterPlugin for MeshworkPlugin {
             return payload.proceed();
         };
         let label = consumer_label(payload.context);
+        // `x-meshwork-products: 1`: the response tells each domain's schema
+        // version, freshness and SLO status.
+        let products = payload
+            .router_http_request
+            .headers
+            .get(PRODUCTS_HEADER)
+            .is_some_and(|v| matches!(v.as_bytes(), b"1" | b"true"))
+            .then(|| {
+                let mut domains = BTreeSet::new();
+                if let Some(node) = &payload.query_plan.node {
+                    domains_in(node, &mut domains);
+                }
+                domains
+            });
         let result = execute_checks(state, payload).await;
         // Every operation counted by consumer and outcome.
         match result.control_flow {
             hive_router::plugins::plugin_trait::StartControlFlow::Proceed => {
                 let payload = result.payload;
-                payload.on_end(move |end| {
+                payload.on_end(move |mut end| {
                     crate::mesh_metrics::request(&label, end.errors.is_empty());
+                    if let Some(domains) = products {
+                        end.extensions.insert(
+                            "meshwork".to_string(),
+                            products_extension(&state.access, &domains),
+                        );
+                    }
                     end.proceed()
                 })
             }
@@ -411,6 +431,33 @@ fn on_end_checks<'exec>(
         }
         end.proceed()
     })
+}
+
+/// The request header that asks for [`products_extension`].
+const PRODUCTS_HEADER: &str = "x-meshwork-products";
+
+/// `{"products": [{domain, schemaVersion, schemaHash, lastProducedAt,
+/// freshnessSeconds, slos: {name: status}}]}` for the domains an operation's
+/// plan fetched from (the catalog's own subgraph left out).
+fn products_extension(access: &Shared, domains: &BTreeSet<String>) -> hive_router::sonic_rs::Value {
+    let now = chrono::Utc::now();
+    let products: Vec<serde_json::Value> = domains
+        .iter()
+        .filter(|d| d.as_str() != "meshwork")
+        .map(|d| {
+            let p = access.product(d).unwrap_or_default();
+            serde_json::json!({
+                "domain": d,
+                "schemaVersion": p.schema_version,
+                "schemaHash": p.schema_hash,
+                "lastProducedAt": p.last_produced_at.map(|t| t.to_rfc3339()),
+                "freshnessSeconds": p.last_produced_at.map(|t| (now - t).num_seconds().max(0)),
+                "slos": p.slos,
+            })
+        })
+        .collect();
+    let value = serde_json::json!({ "products": products });
+    hive_router::sonic_rs::from_str(&value.to_string()).unwrap_or_default()
 }
 
 /// Answers a fetch inside this process when the subgraph lives here,

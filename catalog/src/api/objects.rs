@@ -728,9 +728,13 @@ pub enum CompositionStatus {
 #[serde(rename_all = "camelCase")]
 pub struct CompositionMember {
     domain: String,
-    schema_version_id: i32,
-    hash: String,
+    /// Null for the catalog's own built-in subgraph (`meshwork`).
+    schema_version_id: Option<i32>,
+    hash: Option<String>,
     url: String,
+    /// The catalog's own subgraph (the data products under `meshwork`).
+    #[serde(default)]
+    builtin: bool,
 }
 
 /// One reason a composition failed.

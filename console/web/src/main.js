@@ -477,7 +477,7 @@ function CompositionPage() {
   const state = useQuery(`{ composition { status version hash createdAt servedVersion servedHash
     errors { domain message code line locations { domain line } }
     warnings { code coordinate domains message }
-    members { domain schemaVersionId hash url } } }`, {}, []);
+    members { domain schemaVersionId hash url builtin } } }`, {}, []);
   return html`<section>
     <h1>Composition</h1>
     <${Loading} state=${state}>${({ composition: c }) => {
@@ -492,7 +492,7 @@ function CompositionPage() {
         <section class="panel">
           <h2>Members</h2>
           <table><thead><tr><th>domain</th><th>version</th><th>subgraph URL</th></tr></thead>
-          <tbody>${c.members.map((m) => html`<tr><td><a href=${link('domain', m.domain)}>${m.domain}</a></td><td>${m.schemaVersionId} <small class="muted">${m.hash.slice(0, 8)}</small></td><td><code>${m.url}</code></td></tr>`)}</tbody></table>
+          <tbody>${c.members.map((m) => html`<tr><td>${m.builtin ? m.domain : html`<a href=${link('domain', m.domain)}>${m.domain}</a>`}</td><td>${m.builtin ? html`<span class="muted">built-in: the catalog</span>` : html`${m.schemaVersionId} <small class="muted">${(m.hash || '').slice(0, 8)}</small>`}</td><td><code>${m.url}</code></td></tr>`)}</tbody></table>
         </section>
         ${c.warnings.length > 0 && html`<section class="panel wide"><h2>Hints</h2><ul>${c.warnings.map((w) => html`<li><code>${w.code}</code> <code>${w.coordinate}</code> (${w.domains.join(', ')}): ${w.message}</li>`)}</ul></section>`}
       </div>`;
