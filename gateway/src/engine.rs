@@ -214,6 +214,10 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
                 prometheus.as_ref().map(|p| p.endpoint.clone()),
             ))
             .middleware(RequestSummaryService::new(&graphql_path))
+            // Outside every check: it only changes what the answer looks like.
+            .middleware(crate::export::Export {
+                graphql_path: graphql_path.as_str().into(),
+            })
             .middleware(crate::request_id::ResponseHeader)
             .middleware(RequestIdentifiersService)
             .middleware(compression.clone())

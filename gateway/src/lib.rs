@@ -49,6 +49,7 @@ mod contract;
 pub mod engine;
 mod engine_plugin;
 mod errors;
+mod export;
 mod in_process;
 mod jwt_time;
 mod limits;
