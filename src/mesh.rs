@@ -348,11 +348,6 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         .access(gateway::AccessSource::InProcess(catalog.subscribe_access()));
     let rest_key = key.clone();
     let usage_key = key.clone();
-    let contracts = contract_reporting(
-        format!("http://{}/control/contracts", loopback(local)),
-        key.clone(),
-        &args.gateway,
-    );
     let local_catalog = catalog.clone();
     let metrics_catalog = catalog.clone();
     // The demo always has an admin, so the console's access story works
@@ -363,7 +358,30 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         (None, false) => None,
     };
     let generated_admin = demo && args.admin_token.is_none();
+    let control = catalog::api::control_router(catalog.clone(), key.clone());
     let app = app(catalog, key.clone(), admin_token.clone());
+    // The in-process gateway reports usage and contract findings to a
+    // loopback listener of the control plane's own runtime, which outlives
+    // the gateway's server: the engine's last flush on SIGTERM, sent after
+    // its server stopped listening, still arrives (nothing lost).
+    let reports = runtime
+        .block_on(tokio::net::TcpListener::bind((
+            std::net::Ipv4Addr::LOCALHOST,
+            0,
+        )))
+        .context("binding the loopback listener for the gateway's reports")?;
+    let reports_addr = reports.local_addr()?;
+    // Only the control routes (each behind the control key) listen there.
+    runtime.spawn(async move {
+        if let Err(e) = axum::serve(reports, control).await {
+            tracing::error!(error = %e, "the loopback listener for gateway reports stopped");
+        }
+    });
+    let contracts = contract_reporting(
+        format!("http://{reports_addr}/control/contracts"),
+        key.clone(),
+        &args.gateway,
+    );
     println!("Meshwork serving on http://{local}");
     println!("  federated GraphQL (and GraphiQL): http://{local}/graphql");
     println!("  catalog discovery API:            http://{local}/catalog/graphql");
@@ -410,7 +428,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         otlp_traces: otlp_endpoint(&args.gateway.otlp_endpoint)?,
         on_metrics: Some(Box::new(move || metrics_catalog.register_metrics())),
         usage: (!args.gateway.usage_flush_interval.is_zero()).then(|| gateway::UsageReporting {
-            endpoint: format!("http://{}/control/usage", loopback(local)),
+            endpoint: format!("http://{reports_addr}/control/usage"),
             token: usage_key,
             flush_interval: args.gateway.usage_flush_interval,
         }),

@@ -803,3 +803,78 @@ async fn one_request_returns_data_with_its_freshness_and_lineage() {
     assert_eq!(orders["slos"]["fresh"], "ok");
     assert!(products[0]["lastProducedAt"].is_null());
 }
+
+/// Usage is counted off the request path and flushed on a graceful stop:
+/// every operation served before SIGTERM is in the catalog after it, with
+/// the interval far away (nothing flushed by time).
+#[tokio::test(flavor = "multi_thread")]
+async fn usage_is_flushed_on_sigterm_and_nothing_is_lost() {
+    let orders = domains::serve(domains::demo::orders())
+        .await
+        .expect("orders");
+    let dir = tempfile::tempdir().expect("dir");
+    let database = dir.path().join("c.db").to_string_lossy().to_string();
+    let args = |flush: &'static str| {
+        vec![
+            "serve".to_string(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--database".into(),
+            database.clone(),
+            "--supergraph-poll-interval".into(),
+            "1s".into(),
+            "--usage-flush-interval".into(),
+            flush.into(),
+        ]
+    };
+    let first = args("60m");
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let mut server = Server::start_with(&first);
+    register(
+        &server,
+        json!({ "name": "orders", "ownerTeam": "sales", "contact": "s@example.com", "apiUrl": orders.url }),
+    )
+    .await;
+    server
+        .wait_for(r#"{ ordersByDate(date: "2026-11-24") { id } }"#, |a| {
+            a["data"]["ordersByDate"].is_array()
+        })
+        .await;
+    let client = reqwest::Client::new();
+    let sent = 40;
+    for _ in 0..sent {
+        let answer: Value = client
+            .post(format!("{}/graphql", server.base))
+            .header("graphql-client-name", "sigterm-dashboard")
+            .json(&json!({ "query": "query Flushed { ordersByDate(date: \"2026-11-24\") { total } }" }))
+            .send()
+            .await
+            .expect("POST")
+            .json()
+            .await
+            .expect("JSON");
+        assert!(answer.get("errors").is_none(), "{answer}");
+    }
+    let status = server
+        .terminate(Duration::from_secs(30))
+        .expect("meshwork exits within 30 s of SIGTERM");
+    assert!(status.success(), "exit status {status}");
+
+    let again = args("1s");
+    let again: Vec<&str> = again.iter().map(String::as_str).collect();
+    let server = Server::start_with(&again);
+    let used = server
+        .graphql(
+            r#"{ fieldUsage(coordinate: "Order.total") { client operation count } }"#,
+            json!({}),
+        )
+        .await;
+    let counted: i64 = used["data"]["fieldUsage"]
+        .as_array()
+        .expect("uses")
+        .iter()
+        .filter(|u| u["client"] == "sigterm-dashboard" && u["operation"] == "Flushed")
+        .filter_map(|u| u["count"].as_i64())
+        .sum();
+    assert_eq!(counted, sent, "{used}");
+}

@@ -256,6 +256,25 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Sends SIGTERM (a graceful stop, as an orchestrator does) and waits
+    /// up to `within` for the process to exit; its exit status.
+    #[allow(dead_code)]
+    pub fn terminate(&mut self, within: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        None
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
