@@ -103,9 +103,18 @@ fn slo<'a>(answer: &'a Value, name: &str) -> &'a Value {
 }
 
 async fn wait_catalog(server: &Server, query: &str, accept: impl Fn(&Value) -> bool) -> Value {
+    wait_catalog_with(server, query, json!({}), accept).await
+}
+
+async fn wait_catalog_with(
+    server: &Server,
+    query: &str,
+    variables: Value,
+    accept: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let answer = server.graphql(query, json!({})).await;
+        let answer = server.graphql(query, variables.clone()).await;
         if answer.get("errors").is_none() && accept(&answer) {
             return answer;
         }
@@ -613,25 +622,24 @@ async fn observed_readers_and_the_impact_of_removing_a_field() {
     let customers = domains::serve(domains::demo::customers())
         .await
         .expect("customers");
-    let dir = tempfile::tempdir().expect("dir");
-    let database = dir.path().join("c.db").to_string_lossy().to_string();
-    let server = start(&database, &[]);
-    register(
+    for db in databases().await {
+        let server = start(&db.url, &[]);
+        register(
         &server,
         json!({ "name": "orders", "ownerTeam": "sales", "contact": "s@example.com", "apiUrl": orders.url }),
     )
     .await;
-    register(
+        register(
         &server,
         json!({ "name": "customers", "ownerTeam": "crm", "contact": "c@example.com", "apiUrl": customers.url,
                 "inputs": [{ "name": "orders" }] }),
     )
     .await;
-    // The sales dashboard reads orders' totals (its client name header).
-    let client = reqwest::Client::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let answer: Value = client
+        // The sales dashboard reads orders' totals (its client name header).
+        let client = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let answer: Value = client
             .post(format!("{}/graphql", server.base))
             .header("graphql-client-name", "sales-dashboard")
             .json(&json!({ "query": "query Totals { ordersByDate(date: \"2026-11-24\") { id total } }" }))
@@ -641,59 +649,74 @@ async fn observed_readers_and_the_impact_of_removing_a_field() {
             .json()
             .await
             .expect("JSON");
-        if answer["data"]["ordersByDate"]
-            .as_array()
-            .is_some_and(|o| !o.is_empty())
-        {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{answer}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let readers = wait_catalog(
-        &server,
-        r#"{ domain(name: "orders") { readers { coordinate client operation count } } }"#,
-        |a| {
-            a["data"]["domain"]["readers"]
+            if answer["data"]["ordersByDate"]
                 .as_array()
-                .is_some_and(|r| r.iter().any(|u| u["coordinate"] == "Order.total"))
-        },
-    )
-    .await;
-    let total = readers["data"]["domain"]["readers"]
-        .as_array()
-        .and_then(|r| r.iter().find(|u| u["coordinate"] == "Order.total"))
-        .cloned()
-        .expect("Order.total read");
-    assert_eq!(total["client"], "sales-dashboard", "{readers}");
-    assert_eq!(total["operation"], "Totals");
+                .is_some_and(|o| !o.is_empty())
+            {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{answer}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // More reads, spread over several usage reports (counts add up).
+        for _ in 0..2 {
+            tokio::time::sleep(Duration::from_millis(1300)).await;
+            for _ in 0..3 {
+                client
+                .post(format!("{}/graphql", server.base))
+                .header("graphql-client-name", "sales-dashboard")
+                .json(&json!({ "query": "query Totals { ordersByDate(date: \"2026-11-24\") { id total } }" }))
+                .send()
+                .await
+                .expect("POST /graphql");
+            }
+        }
+        let readers = wait_catalog(
+            &server,
+            r#"{ domain(name: "orders") { readers { coordinate client operation count } } }"#,
+            |a| {
+                a["data"]["domain"]["readers"].as_array().is_some_and(|r| {
+                    r.iter()
+                        .any(|u| u["coordinate"] == "Order.total" && u["count"] == 7)
+                })
+            },
+        )
+        .await;
+        let total = readers["data"]["domain"]["readers"]
+            .as_array()
+            .and_then(|r| r.iter().find(|u| u["coordinate"] == "Order.total"))
+            .cloned()
+            .expect("Order.total read");
+        assert_eq!(total["client"], "sales-dashboard", "{readers}");
+        assert_eq!(total["operation"], "Totals");
 
-    let impact = server
+        let impact = server
         .graphql(
             r#"{ impact(coordinate: "Order.total") { servedBy { name } consumers { client operation } downstream { name } } }"#,
             json!({}),
         )
         .await;
-    let i = &impact["data"]["impact"];
-    assert_eq!(i["servedBy"], json!([{ "name": "orders" }]), "{impact}");
-    assert_eq!(i["downstream"], json!([{ "name": "customers" }]));
-    assert_eq!(i["consumers"][0]["client"], "sales-dashboard");
-    let refused = server
-        .graphql(
-            r#"{ impact(coordinate: "total") { coordinate } }"#,
-            json!({}),
-        )
-        .await;
-    assert_eq!(common::problems(&refused)[0].0, "coordinate", "{refused}");
+        let i = &impact["data"]["impact"];
+        assert_eq!(i["servedBy"], json!([{ "name": "orders" }]), "{impact}");
+        assert_eq!(i["downstream"], json!([{ "name": "customers" }]));
+        assert_eq!(i["consumers"][0]["client"], "sales-dashboard");
+        let refused = server
+            .graphql(
+                r#"{ impact(coordinate: "total") { coordinate } }"#,
+                json!({}),
+            )
+            .await;
+        assert_eq!(common::problems(&refused)[0].0, "coordinate", "{refused}");
 
-    // `meshwork` is the catalog's own subgraph: no domain may take the name.
-    let refused = server
+        // `meshwork` is the catalog's own subgraph: no domain may take the name.
+        let refused = server
         .graphql(
             common::REGISTER,
             json!({ "spec": { "name": "meshwork", "ownerTeam": "x", "contact": "x@example.com", "apiUrl": "http://127.0.0.1:9/graphql" } }),
         )
         .await;
-    assert_eq!(common::problems(&refused)[0].0, "name", "{refused}");
+        assert_eq!(common::problems(&refused)[0].0, "name", "{refused}");
+    }
 }
 
 /// The README's example: one request to the mesh fetches orders for a
@@ -877,4 +900,106 @@ async fn usage_is_flushed_on_sigterm_and_nothing_is_lost() {
         .filter_map(|u| u["count"].as_i64())
         .sum();
     assert_eq!(counted, sent, "{used}");
+}
+
+/// Ranked search finds fields, not only domains, on SQLite and PostgreSQL.
+#[tokio::test(flavor = "multi_thread")]
+async fn ranked_search_finds_domains_types_and_fields() {
+    let orders = domains::serve(domains::demo::orders())
+        .await
+        .expect("orders");
+    let inventory = domains::serve(domains::demo::inventory())
+        .await
+        .expect("inventory");
+    for db in databases().await {
+        let server = start(&db.url, &[]);
+        register(
+            &server,
+            json!({ "name": "orders", "ownerTeam": "sales", "contact": "s@example.com",
+                    "description": "Every order, by date.", "apiUrl": orders.url }),
+        )
+        .await;
+        register(
+            &server,
+            json!({ "name": "inventory", "ownerTeam": "logistics", "contact": "l@example.com",
+                    "description": "Products and their stock levels.", "apiUrl": inventory.url, "tags": ["warehouse"] }),
+        )
+        .await;
+        const SEARCH: &str = r#"query($t: String!, $k: [SearchKind!]) { search(text: $t, kinds: $k) {
+            hits { kind coordinate domain { name } score } kinds { value count } ownerTeams { value count } } }"#;
+        let stock = wait_catalog_with(&server, SEARCH, json!({ "t": "stock" }), |a| {
+            a["data"]["search"]["hits"]
+                .as_array()
+                .is_some_and(|h| h.iter().any(|h| h["coordinate"] == "Product.inStock"))
+        })
+        .await;
+        let hits = stock["data"]["search"]["hits"].as_array().expect("hits");
+        assert!(
+            hits.iter().all(|h| h["domain"]["name"] == "inventory"),
+            "[{}] {stock}",
+            db.label
+        );
+        let scores: Vec<f64> = hits.iter().filter_map(|h| h["score"].as_f64()).collect();
+        assert!(
+            scores.windows(2).all(|w| w[0] >= w[1]),
+            "ranked: {scores:?}"
+        );
+
+        // Only fields, by two words (prefixes).
+        let fields = server
+            .graphql(SEARCH, json!({ "t": "order tot", "k": ["FIELD"] }))
+            .await;
+        let coordinates: Vec<&str> = fields["data"]["search"]["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .filter_map(|h| h["coordinate"].as_str())
+            .collect();
+        assert_eq!(
+            coordinates.first(),
+            Some(&"Order.total"),
+            "[{}] {fields}",
+            db.label
+        );
+        assert!(fields["data"]["search"]["hits"]
+            .as_array()
+            .is_some_and(|h| h.iter().all(|h| h["kind"] == "FIELD")));
+
+        // A domain by its name ranks first; facets count every match.
+        let named = server.graphql(SEARCH, json!({ "t": "inventory" })).await;
+        assert_eq!(
+            named["data"]["search"]["hits"][0]["kind"], "DOMAIN",
+            "{named}"
+        );
+        assert_eq!(
+            named["data"]["search"]["hits"][0]["coordinate"],
+            "inventory"
+        );
+        let tagged = server.graphql(SEARCH, json!({ "t": "warehouse" })).await;
+        assert_eq!(
+            tagged["data"]["search"]["ownerTeams"],
+            json!([{ "value": "logistics", "count": 1 }]),
+            "{tagged}"
+        );
+
+        // Nothing to search for, or punctuation only: no hits, no error.
+        let empty = server.graphql(SEARCH, json!({ "t": " ;'\" " })).await;
+        assert_eq!(empty["data"]["search"]["hits"], json!([]), "{empty}");
+
+        // A deregistered domain leaves the index.
+        let gone = server
+            .graphql(
+                r#"mutation { deregisterDomain(name: "inventory") { status } }"#,
+                json!({}),
+            )
+            .await;
+        assert!(gone.get("errors").is_none(), "{gone}");
+        let after = server.graphql(SEARCH, json!({ "t": "stock" })).await;
+        assert_eq!(
+            after["data"]["search"]["hits"],
+            json!([]),
+            "[{}] {after}",
+            db.label
+        );
+    }
 }

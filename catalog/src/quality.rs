@@ -108,15 +108,18 @@ impl Catalog {
                 OnConflict::columns([domain_traffic::Column::Domain, domain_traffic::Column::Hour])
                     .value(
                         domain_traffic::Column::Fetches,
-                        Expr::col(domain_traffic::Column::Fetches).add(n(t.fetches)),
+                        Expr::col((domain_traffic::Entity, domain_traffic::Column::Fetches))
+                            .add(n(t.fetches)),
                     )
                     .value(
                         domain_traffic::Column::Failed,
-                        Expr::col(domain_traffic::Column::Failed).add(n(t.failed)),
+                        Expr::col((domain_traffic::Entity, domain_traffic::Column::Failed))
+                            .add(n(t.failed)),
                     )
                     .value(
                         domain_traffic::Column::Errors,
-                        Expr::col(domain_traffic::Column::Errors).add(n(t.errors)),
+                        Expr::col((domain_traffic::Entity, domain_traffic::Column::Errors))
+                            .add(n(t.errors)),
                     )
                     .to_owned(),
             )

@@ -71,6 +71,7 @@ impl Catalog {
     /// Opens (creating if needed) and migrates the database at `url`.
     pub async fn open(url: &str) -> Result<Self, CatalogError> {
         let catalog = Self::from_migrated(crate::db::connect(url).await?)?;
+        catalog.backfill_search().await?;
         catalog.publish_access().await?;
         Ok(catalog)
     }
@@ -80,6 +81,7 @@ impl Catalog {
         use migration::MigratorTrait;
         migration::Migrator::up(&db, None).await?;
         let catalog = Self::from_migrated(db)?;
+        catalog.backfill_search().await?;
         catalog.publish_access().await?;
         Ok(catalog)
     }
@@ -286,6 +288,7 @@ impl Catalog {
         active.status = Set(domain::DomainStatus::Deregistered);
         active.updated_at = Set(Utc::now());
         let model = active.update(&txn).await?;
+        crate::fts::reindex(&txn, &model).await?;
         let mut after = before.clone();
         after["status"] = serde_json::json!("deregistered");
         AuditEntry::new(actor, "domain.deregister", &model.name)
@@ -389,7 +392,8 @@ impl Catalog {
             .await?;
         let mut active: domain::ActiveModel = current.clone().into();
         active.search_text = Set(search_text(&spec, &schema_doc::searchable_names(document)));
-        active.update(&txn).await?;
+        let updated = active.update(&txn).await?;
+        crate::fts::reindex(&txn, &updated).await?;
         let breaking: Vec<&evolution::Change> = assessment
             .changes
             .iter()
@@ -914,6 +918,7 @@ async fn write_domain<C: ConnectionTrait>(
         .exec(txn)
         .await?;
     }
+    crate::fts::reindex(txn, &model).await?;
     Ok(model)
 }
 

@@ -150,7 +150,7 @@ impl Catalog {
                 ])
                 .value(
                     field_usage::Column::Count,
-                    Expr::col(field_usage::Column::Count).add(count),
+                    Expr::col((field_usage::Entity, field_usage::Column::Count)).add(count),
                 )
                 .value(field_usage::Column::LastSeen, Expr::value(last_seen))
                 .to_owned(),
@@ -280,11 +280,13 @@ impl Catalog {
             on_conflict
                 .value(
                     contract_check::Column::Sampled,
-                    Expr::col(contract_check::Column::Sampled).add(sampled),
+                    Expr::col((contract_check::Entity, contract_check::Column::Sampled))
+                        .add(sampled),
                 )
                 .value(
                     contract_check::Column::Violations,
-                    Expr::col(contract_check::Column::Violations).add(violations),
+                    Expr::col((contract_check::Entity, contract_check::Column::Violations))
+                        .add(violations),
                 )
                 .value(contract_check::Column::UpdatedAt, Expr::value(now));
             if last.is_some() {

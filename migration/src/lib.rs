@@ -15,6 +15,7 @@ mod m20261130_000009_field_usage;
 mod m20261130_000010_contract_checks;
 mod m20261130_000011_alert_webhooks;
 mod m20261130_000012_measured_quality;
+mod m20261130_000013_search_index;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_contract_checks::Migration),
             Box::new(m20261130_000011_alert_webhooks::Migration),
             Box::new(m20261130_000012_measured_quality::Migration),
+            Box::new(m20261130_000013_search_index::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ mod loaders;
 mod objects;
 mod openlineage_http;
 mod quality;
+mod search;
 
 use std::sync::Arc;
 
@@ -36,6 +37,7 @@ pub struct QueryRoot(
     access::AccessQuery,
     alerts::AlertQuery,
     quality::QualityQuery,
+    search::SearchQuery,
 );
 
 #[derive(MergedObject, Default)]
