@@ -35,8 +35,6 @@ pub struct ProductRecord {
     /// The served schema version's number in the domain's history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema_version: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schema_hash: Option<String>,
     /// When the last completed run that wrote the product ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_produced_at: Option<DateTime<Utc>>,

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use entity::{domain, domain_tag, schema_version};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
 };
 
 use crate::error::CatalogError;
@@ -60,8 +61,12 @@ pub struct SearchResults {
     pub by_owner: BTreeMap<String, u64>,
 }
 
+/// A domain's SQLite entries have rowids `domain_id << 20` and up (at most
+/// 1,048,575 entries per domain).
+const ROWID_BITS: u32 = 20;
+
 /// Most entries ranked for one query (facets count these).
-const SCAN: u64 = 1000;
+const SCAN: u64 = 500;
 
 struct Entry {
     kind: SearchKind,
@@ -192,14 +197,21 @@ pub(crate) async fn reindex<C: ConnectionTrait>(
     d: &domain::Model,
 ) -> Result<(), CatalogError> {
     let backend = db.get_database_backend();
-    db.execute_raw(Statement::from_sql_and_values(
-        backend,
-        match backend {
-            DatabaseBackend::Postgres => "DELETE FROM search_entry WHERE domain_id = $1",
-            _ => "DELETE FROM search_entry WHERE domain_id = ?",
-        },
-        [d.id.into()],
-    ))
+    // On SQLite a domain's entries own a rowid range (FTS5 has no index on
+    // its unindexed columns: a delete by `domain_id` would scan them all).
+    let first_rowid = i64::from(d.id) << ROWID_BITS;
+    db.execute_raw(match backend {
+        DatabaseBackend::Postgres => Statement::from_sql_and_values(
+            backend,
+            "DELETE FROM search_entry WHERE domain_id = $1",
+            [d.id.into()],
+        ),
+        _ => Statement::from_sql_and_values(
+            backend,
+            "DELETE FROM search_entry WHERE rowid >= ? AND rowid < ?",
+            [first_rowid.into(), (first_rowid + (1 << ROWID_BITS)).into()],
+        ),
+    })
     .await?;
     if d.status != domain::DomainStatus::Active {
         return Ok(());
@@ -220,9 +232,14 @@ pub(crate) async fn reindex<C: ConnectionTrait>(
         Some(derived) => derived.sdl,
         None => v.document.clone(),
     });
-    for chunk in entries(d, &tags, document.as_deref()).chunks(200) {
-        let mut sql =
-            String::from("INSERT INTO search_entry (domain_id, kind, coordinate, words, body");
+    let mut all = entries(d, &tags, document.as_deref());
+    all.truncate((1 << ROWID_BITS) - 1);
+    for (c, chunk) in all.chunks(200).enumerate() {
+        let mut sql = String::from("INSERT INTO search_entry (");
+        if backend != DatabaseBackend::Postgres {
+            sql.push_str("rowid, ");
+        }
+        sql.push_str("domain_id, kind, coordinate, words, body");
         let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 5);
         match backend {
             DatabaseBackend::Postgres => {
@@ -245,7 +262,8 @@ pub(crate) async fn reindex<C: ConnectionTrait>(
                     if i > 0 {
                         sql.push_str(", ");
                     }
-                    sql.push_str("(?, ?, ?, ?, ?)");
+                    sql.push_str("(?, ?, ?, ?, ?, ?)");
+                    values.push((first_rowid + (c * 200 + i) as i64).into());
                     push(&mut values, d.id, e);
                 }
             }
@@ -366,26 +384,46 @@ impl Catalog {
                 row.try_get("", "score")?,
             ));
         }
-        let ids: Vec<i32> = found.iter().map(|f| f.0).collect();
-        let mut domains: HashMap<i32, domain::Model> = HashMap::new();
+        // Owners of every matched domain (two columns), full models only
+        // for the hits returned.
+        let mut ids: Vec<i32> = found.iter().map(|f| f.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut owners: HashMap<i32, String> = HashMap::new();
         for chunk in ids.chunks(500) {
-            for d in domain::Entity::find()
+            let rows: Vec<(i32, String)> = domain::Entity::find()
+                .select_only()
+                .column(domain::Column::Id)
+                .column(domain::Column::OwnerTeam)
                 .filter(domain::Column::Id.is_in(chunk.to_vec()))
                 .filter(domain::Column::Status.eq(domain::DomainStatus::Active))
+                .into_tuple()
                 .all(&self.db)
-                .await?
-            {
-                domains.insert(d.id, d);
-            }
+                .await?;
+            owners.extend(rows);
         }
         let mut results = SearchResults::default();
+        let mut top: Vec<(i32, SearchKind, String, f64)> = Vec::new();
         for (domain_id, kind, coordinate, score) in found {
-            let Some(d) = domains.get(&domain_id) else {
+            let Some(owner) = owners.get(&domain_id) else {
                 continue;
             };
             *results.by_kind.entry(kind).or_default() += 1;
-            *results.by_owner.entry(d.owner_team.clone()).or_default() += 1;
-            if (results.hits.len() as u64) < first {
+            *results.by_owner.entry(owner.clone()).or_default() += 1;
+            if (top.len() as u64) < first {
+                top.push((domain_id, kind, coordinate, score));
+            }
+        }
+        let wanted: Vec<i32> = top.iter().map(|t| t.0).collect();
+        let models: HashMap<i32, domain::Model> = domain::Entity::find()
+            .filter(domain::Column::Id.is_in(wanted))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d))
+            .collect();
+        for (domain_id, kind, coordinate, score) in top {
+            if let Some(d) = models.get(&domain_id) {
                 results.hits.push(SearchHit {
                     domain: d.clone(),
                     kind,

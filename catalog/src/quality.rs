@@ -265,13 +265,12 @@ impl Catalog {
                                 status,
                                 Some(minutes.max(0.0)),
                                 format!(
-                                    "last written {} by run {} of job {}/{} ({:.0} of at most {} minutes old)",
-                                    at.to_rfc3339(),
-                                    run.run_id,
+                                    "{:.0} of at most {} minutes old: last written by {}/{} at {}",
+                                    minutes.max(0.0),
+                                    max.num_minutes(),
                                     run.job_namespace,
                                     run.job_name,
-                                    minutes.max(0.0),
-                                    max.num_minutes()
+                                    at.format("%Y-%m-%d %H:%M UTC"),
                                 ),
                             )
                         }
@@ -360,7 +359,7 @@ impl Catalog {
                                 m.value,
                                 format!(
                                     "`{indicator}` was {what} at {}{}",
-                                    m.measured_at.to_rfc3339(),
+                                    m.measured_at.format("%Y-%m-%d %H:%M UTC"),
                                     slo.target.map(|t| format!(" (at least {t})")).unwrap_or_default()
                                 ),
                             )
@@ -612,22 +611,31 @@ impl Catalog {
         active: &[domain::Model],
         served: &HashMap<i32, entity::schema_version::Model>,
     ) -> Result<std::collections::BTreeMap<String, access::ProductRecord>, CatalogError> {
-        let ids: Vec<i32> = served.keys().copied().collect();
+        // A version's number never changes: counted once per served version.
+        let known: HashMap<i32, u32> = self
+            .version_numbers
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default();
         let mut numbers: HashMap<i32, u32> = HashMap::new();
-        if !ids.is_empty() {
-            let versions: Vec<(i32, i32)> = entity::schema_version::Entity::find()
-                .select_only()
-                .column(entity::schema_version::Column::Id)
-                .column(entity::schema_version::Column::DomainId)
-                .filter(entity::schema_version::Column::DomainId.is_in(ids.clone()))
-                .into_tuple()
-                .all(&self.db)
-                .await?;
-            for (id, domain_id) in versions {
-                if served.get(&domain_id).is_some_and(|v| id <= v.id) {
-                    *numbers.entry(domain_id).or_default() += 1;
+        for (domain_id, version) in served {
+            let number = match known.get(&version.id) {
+                Some(n) => *n,
+                None => {
+                    use sea_orm::PaginatorTrait;
+                    let n = entity::schema_version::Entity::find()
+                        .filter(entity::schema_version::Column::DomainId.eq(*domain_id))
+                        .filter(entity::schema_version::Column::Id.lte(version.id))
+                        .count(&self.db)
+                        .await?;
+                    let n = u32::try_from(n).unwrap_or(u32::MAX);
+                    if let Ok(mut m) = self.version_numbers.lock() {
+                        m.insert(version.id, n);
+                    }
+                    n
                 }
-            }
+            };
+            numbers.insert(*domain_id, number);
         }
         let latest: Vec<i32> = slo_event::Entity::find()
             .select_only()
@@ -649,9 +657,9 @@ impl Catalog {
         }
         let mut out = std::collections::BTreeMap::new();
         for d in active {
-            let Some(version) = served.get(&d.id) else {
+            if !served.contains_key(&d.id) {
                 continue;
-            };
+            }
             let last_produced_at = if d.datasets.is_some() {
                 self.last_produced(d.id)
                     .await?
@@ -663,7 +671,6 @@ impl Catalog {
                 d.name.clone(),
                 access::ProductRecord {
                     schema_version: numbers.get(&d.id).copied(),
-                    schema_hash: Some(version.hash.clone()),
                     last_produced_at,
                     slos: slos.remove(&d.id).unwrap_or_default(),
                 },

@@ -50,6 +50,9 @@ pub struct Catalog {
     #[allow(clippy::type_complexity)]
     pub(crate) rest_subgraphs:
         Arc<tokio::sync::Mutex<std::collections::HashMap<i32, (u64, openapi::serve::Subgraph)>>>,
+    /// Schema version id → its number in its domain's history (never
+    /// changes once stored), for the access snapshot's product records.
+    pub(crate) version_numbers: Arc<std::sync::Mutex<std::collections::HashMap<i32, u32>>>,
 }
 
 /// A registration that passed every check, with upstream domains resolved.
@@ -104,6 +107,7 @@ impl Catalog {
             rest_subgraphs: Arc::default(),
             rest_by_name: Arc::default(),
             rest_members: Arc::default(),
+            version_numbers: Arc::default(),
         })
     }
 

@@ -436,7 +436,7 @@ fn on_end_checks<'exec>(
 /// The request header that asks for [`products_extension`].
 const PRODUCTS_HEADER: &str = "x-meshwork-products";
 
-/// `{"products": [{domain, schemaVersion, schemaHash, lastProducedAt,
+/// `{"products": [{domain, schemaVersion, lastProducedAt,
 /// freshnessSeconds, slos: {name: status}}]}` for the domains an operation's
 /// plan fetched from (the catalog's own subgraph left out).
 fn products_extension(access: &Shared, domains: &BTreeSet<String>) -> hive_router::sonic_rs::Value {
@@ -449,7 +449,6 @@ fn products_extension(access: &Shared, domains: &BTreeSet<String>) -> hive_route
             serde_json::json!({
                 "domain": d,
                 "schemaVersion": p.schema_version,
-                "schemaHash": p.schema_hash,
                 "lastProducedAt": p.last_produced_at.map(|t| t.to_rfc3339()),
                 "freshnessSeconds": p.last_produced_at.map(|t| (now - t).num_seconds().max(0)),
                 "slos": p.slos,

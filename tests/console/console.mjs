@@ -103,6 +103,11 @@ try {
   await page.getByRole('heading', { name: /Orders/ }).waitFor();
   await graph.waitFor();
   check((await graph.textContent()).includes('customers'), 'clicking a lineage node opens that domain\'s lineage');
+  await page.getByRole('link', { name: 'overview' }).click();
+  await page.getByTestId('slos').waitFor();
+  check((await page.getByTestId('freshness').innerText()).includes('demo-scheduler/orders.daily_load'), 'the overview says when the data was last written, and by which pipeline');
+  check(/fresh[\s\S]*at most 26h old[\s\S]*ok/.test(await page.getByTestId('slos').innerText()), 'the overview shows each SLO with its measured status');
+  await shot('domain-slos');
   await page.getByRole('link', { name: 'history' }).click();
   await page.getByTestId('schema-history').waitFor();
   check((await page.getByTestId('schema-history').innerText()).includes('Version 1'), 'the schema history lists version 1');

@@ -36,7 +36,7 @@ pub struct FacetCount {
     count: u64,
 }
 
-/// Ranked hits, and counts over every match (up to 1,000).
+/// Ranked hits, and counts over the best 500 matches.
 pub struct Results(crate::fts::SearchResults);
 
 #[Object(name = "SearchResults")]

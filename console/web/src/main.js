@@ -67,6 +67,13 @@ function Loading({ state, children }) {
   return children(state.data);
 }
 
+function ago(seconds) {
+  if (seconds < 90) return `${seconds} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} days`;
+}
+
 function Badge({ tone, children }) {
   return html`<span class=${`badge ${tone || ''}`}>${children}</span>`;
 }
@@ -245,7 +252,10 @@ const DOMAIN = `query($name: String!) {
     compatibility plan tags createdAt updatedAt schemaDrift pollIntervalSeconds
     processingSteps { name description tool }
     qualityIndicators { name description unit target }
-    slos { name description target window }
+    slos { name description kind target window maxAge indicator }
+    sloStatus { name status value detail }
+    freshness { lastProducedAt ageSeconds lastRun { runId jobNamespace jobName state } }
+    quality(first: 20) { indicator value passed source measuredAt }
     inputs { kind name description }
     health { lastAttemptAt lastSuccessAt lastError consecutiveFailures }
     latestSchemaVersion { id version document derivedSdl fetchedAt }
@@ -339,9 +349,18 @@ function Overview({ d, data, owner, reload }) {
     </section>
     <section class="panel">
       <h2>SLOs</h2>
-      ${d.slos.length ? html`<table><thead><tr><th>name</th><th>target</th><th>window</th></tr></thead><tbody>${d.slos.map((s) => html`<tr><td>${s.name}<br /><small class="muted">${s.description}</small></td><td>${s.target}</td><td>${s.window}</td></tr>`)}</tbody></table>` : html`<p class="muted">None declared.</p>`}
+      <p data-testid="freshness">${d.freshness.lastProducedAt ? html`Data written ${ago(d.freshness.ageSeconds)} ago by <code>${d.freshness.lastRun.jobNamespace}/${d.freshness.lastRun.jobName}</code> (${fmt(d.freshness.lastProducedAt)}).` : html`<span class="muted">No pipeline run reported yet (OpenLineage: POST /api/v1/lineage).</span>`}</p>
+      ${d.slos.length ? html`<table data-testid="slos"><thead><tr><th>name</th><th>objective</th><th>status</th></tr></thead><tbody>${d.slos.map((s) => {
+        const st = d.sloStatus.find((x) => x.name === s.name) || { status: 'UNKNOWN', detail: '' };
+        const objective = s.kind === 'FRESHNESS' ? `at most ${s.maxAge} old` : s.kind === 'QUALITY' ? `${s.indicator} at least ${s.target}` : s.kind === 'ERROR_RATE' ? `errors at most ${s.target}% over ${s.window}` : `${s.target}% over ${s.window}`;
+        const tone = { OK: 'good', AT_RISK: 'warn', BREACHED: 'bad' }[st.status] || 'muted';
+        return html`<tr><td>${s.name}<br /><small class="muted">${s.description}</small></td><td>${objective}</td><td><${Badge} tone=${tone}>${st.status.toLowerCase().replace('_', ' ')}<//><br /><small class="muted">${st.detail}</small></td></tr>`;
+      })}</tbody></table>` : html`<p class="muted">None declared.</p>`}
       <h2>Quality indicators</h2>
-      ${d.qualityIndicators.length ? html`<table><thead><tr><th>name</th><th>target</th></tr></thead><tbody>${d.qualityIndicators.map((q) => html`<tr><td>${q.name}<br /><small class="muted">${q.description}</small></td><td>${q.target ?? ''} ${q.unit || ''}</td></tr>`)}</tbody></table>` : html`<p class="muted">None declared.</p>`}
+      ${d.qualityIndicators.length ? html`<table><thead><tr><th>name</th><th>target</th><th>latest</th></tr></thead><tbody>${d.qualityIndicators.map((q) => {
+        const m = d.quality.find((x) => x.indicator === q.name);
+        return html`<tr><td>${q.name}<br /><small class="muted">${q.description}</small></td><td>${q.target ?? ''} ${q.unit || ''}</td><td>${m ? html`${m.value ?? (m.passed ? 'passed' : 'failed')} <small class="muted">${fmt(m.measuredAt)} (${m.source})</small>` : html`<span class="muted">not measured</span>`}</td></tr>`;
+      })}</tbody></table>` : html`<p class="muted">None declared.</p>`}
     </section>
     <section class="panel">
       <h2>Inputs</h2>
