@@ -143,7 +143,10 @@ fn sdl(i: usize) -> String {
 /// Ranked full-text queries (`Catalog::search_ranked`).
 const RANKED: [(&str, &str); 5] = [
     ("ranked, domain word", "invoices"),
-    ("ranked, field prefix (7 fields of every domain)", "amountDue"),
+    (
+        "ranked, field prefix (7 fields of every domain)",
+        "amountDue",
+    ),
     ("ranked, two words", "region 36"),
     ("ranked, type and field", "shipments status"),
     ("ranked, no match", "nonexistent"),
