@@ -476,32 +476,7 @@ impl Catalog {
             .filter(field_usage::Column::Day.gte(since.format("%Y-%m-%d").to_string()))
             .all(&self.db)
             .await?;
-        let mut merged: HashMap<(String, String, String), Use> = HashMap::new();
-        for row in rows {
-            let entry = merged
-                .entry((
-                    row.coordinate.clone(),
-                    row.client.clone(),
-                    row.operation.clone(),
-                ))
-                .or_insert_with(|| Use {
-                    coordinate: row.coordinate.clone(),
-                    client: row.client.clone(),
-                    operation: row.operation.clone(),
-                    count: 0,
-                    last_seen: row.last_seen,
-                });
-            entry.count += row.count;
-            entry.last_seen = Ord::max(entry.last_seen, row.last_seen);
-        }
-        let mut uses: Vec<Use> = merged.into_values().collect();
-        uses.sort_by(|a, b| {
-            b.count
-                .cmp(&a.count)
-                .then(a.client.cmp(&b.client))
-                .then(a.coordinate.cmp(&b.coordinate))
-        });
-        Ok(uses)
+        Ok(crate::usage::merge_uses(rows))
     }
 
     /// The `Type.field` coordinates the domain's served schema resolves.

@@ -209,36 +209,47 @@ impl Catalog {
             .filter(field_usage::Column::Day.gte(day))
             .all(&self.db)
             .await?;
-        let mut merged: HashMap<(String, String, String), Use> = HashMap::new();
-        for row in rows {
+        let rows = rows.into_iter().filter(|row| {
             // LIKE treats `_` in a name as a wildcard: keep exact matches only.
             let under_path = row
                 .coordinate
                 .strip_prefix(path)
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'));
-            if row.last_seen < since || !under_path {
-                continue;
-            }
-            let entry = merged
-                .entry((
-                    row.coordinate.clone(),
-                    row.client.clone(),
-                    row.operation.clone(),
-                ))
-                .or_insert_with(|| Use {
-                    coordinate: row.coordinate.clone(),
-                    client: row.client.clone(),
-                    operation: row.operation.clone(),
-                    count: 0,
-                    last_seen: row.last_seen,
-                });
-            entry.count += row.count;
-            entry.last_seen = Ord::max(entry.last_seen, row.last_seen);
-        }
-        let mut uses: Vec<Use> = merged.into_values().collect();
-        uses.sort_by(|a, b| b.count.cmp(&a.count).then(a.client.cmp(&b.client)));
-        Ok(uses)
+            row.last_seen >= since && under_path
+        });
+        Ok(merge_uses(rows))
     }
+}
+
+/// Usage rows summed per coordinate, client and operation over their
+/// days, most used first (then by client and coordinate).
+pub(crate) fn merge_uses(rows: impl IntoIterator<Item = field_usage::Model>) -> Vec<Use> {
+    let mut merged: HashMap<(String, String, String), Use> = HashMap::new();
+    for row in rows {
+        let entry = merged
+            .entry((
+                row.coordinate.clone(),
+                row.client.clone(),
+                row.operation.clone(),
+            ))
+            .or_insert_with(|| Use {
+                coordinate: row.coordinate.clone(),
+                client: row.client.clone(),
+                operation: row.operation.clone(),
+                count: 0,
+                last_seen: row.last_seen,
+            });
+        entry.count += row.count;
+        entry.last_seen = Ord::max(entry.last_seen, row.last_seen);
+    }
+    let mut uses: Vec<Use> = merged.into_values().collect();
+    uses.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then(a.client.cmp(&b.client))
+            .then(a.coordinate.cmp(&b.coordinate))
+    });
+    uses
 }
 
 /// What one gateway's runtime contract check found since its last report.
