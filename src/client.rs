@@ -33,6 +33,36 @@ impl Client {
         })
     }
 
+    /// GETs a path of the server with URL parameters (the same
+    /// credentials as catalog calls): the status, content type and body.
+    pub async fn get(
+        &self,
+        path: &str,
+        params: &[(String, String)],
+    ) -> anyhow::Result<(reqwest::StatusCode, String, Vec<u8>)> {
+        let url = format!("{}{path}", self.server);
+        let mut request = self.http.get(&url).query(params);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("cannot reach Meshwork at {}", self.server))?;
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = response
+            .bytes()
+            .await
+            .with_context(|| format!("reading the answer of {url}"))?;
+        Ok((status, content_type, body.to_vec()))
+    }
+
     /// Runs one operation and returns its `data`, or the server's errors.
     pub async fn run(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
         let mut request = self

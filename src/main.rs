@@ -5,6 +5,7 @@ mod access_cmd;
 mod client;
 mod domain_cmd;
 mod mesh;
+mod query_cmd;
 mod schema_cmd;
 
 use std::path::PathBuf;
@@ -94,6 +95,15 @@ enum Command {
         remote: Remote,
         #[command(subcommand)]
         command: schema_cmd::SchemaCommand,
+    },
+    /// Saved queries: save, list, show, delete; run one, or export its
+    /// answer as CSV or Parquet (what a BI tool reads from
+    /// `/export/NAME.csv`).
+    Query {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        command: query_cmd::QueryCommand,
     },
     /// Register, list, show, update, refresh and deregister domains of a
     /// running catalog.
@@ -207,6 +217,12 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             };
+        }
+        Command::Query { remote, command } => {
+            init_cli_logging();
+            tokio::runtime::Runtime::new()
+                .map_err(anyhow::Error::from)
+                .and_then(|rt| rt.block_on(query_cmd::run(&remote, command)))
         }
         Command::Domain { remote, command } => {
             init_cli_logging();

@@ -757,6 +757,19 @@ async fn start_demo(catalog: &Catalog) -> anyhow::Result<Vec<(String, String)>> 
         apis.push((name, api_url));
     }
     demo_pipeline_run(catalog).await?;
+    catalog
+        .save_query(
+            &catalog::Caller::admin("demo"),
+            catalog::SavedQuerySpec {
+                name: "orders-by-date".into(),
+                owner_team: "sales".into(),
+                description: "A day's orders with their customer, for spreadsheets and BI tools.".into(),
+                query: "query OrdersByDate($date: String!) { ordersByDate(date: $date) { id total placedOn customer { name } } }".into(),
+                variables: Some(async_graphql::Json(serde_json::json!({ "date": "2026-11-24" }))),
+                ..Default::default()
+            },
+        )
+        .await?;
     Ok(apis)
 }
 

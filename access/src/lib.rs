@@ -19,7 +19,7 @@ mod verify;
 
 pub use snapshot::{
     AccessSnapshot, ApiKeyRecord, ConsumerRecord, GrantRecord, IssuerRecord, PlanRecord,
-    ProductRecord,
+    ProductRecord, SavedQueryRecord,
 };
 pub use verify::{
     api_key_hash, check_issuer, Credential, Identity, Refusal, Verifier, VerifyError,

@@ -26,6 +26,29 @@ pub struct AccessSnapshot {
     /// responses that ask (`x-meshwork-products: 1`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub products: std::collections::BTreeMap<String, ProductRecord>,
+    /// Saved queries by name, for `/export/{name}.csv` (run with the
+    /// caller's own credentials, like any request).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub saved_queries: std::collections::BTreeMap<String, SavedQueryRecord>,
+}
+
+/// A saved query as gateways run it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedQueryRecord {
+    /// The GraphQL document (checked to hold a query when saved).
+    pub query: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_name: Option<String>,
+    /// Default values of the variables.
+    #[serde(default)]
+    pub variables: serde_json::Map<String, serde_json::Value>,
+    /// Each declared variable's type as written (`Int!`, `[String]`).
+    #[serde(default)]
+    pub variable_types: std::collections::BTreeMap<String, String>,
+    /// The dotted path of the list that becomes the table's rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<String>,
 }
 
 /// A data product's served schema version, freshness and SLO status.

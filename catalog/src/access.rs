@@ -1226,6 +1226,7 @@ impl Catalog {
         let served = self.served_schema_of(&active_ids).await?;
         let mesh_empty = served.is_empty();
         let products = self.product_records(&active, &served).await?;
+        let saved_queries = self.saved_query_records().await?;
         let domains: HashMap<i32, String> = active.into_iter().map(|d| (d.id, d.name)).collect();
         let mut grants: HashMap<i32, Vec<GrantRecord>> = HashMap::new();
         for g in access_grant::Entity::find()
@@ -1314,6 +1315,7 @@ impl Catalog {
             strict_domains,
             mesh_empty,
             products,
+            saved_queries,
             issuers,
             api_keys,
             consumers: consumers

@@ -32,6 +32,7 @@ pub use metrics::register_metrics;
 mod pull;
 mod quality;
 mod rest;
+mod saved_queries;
 mod schema_doc;
 pub mod schema_evolution;
 mod search;
@@ -55,6 +56,7 @@ pub use lineage::{Direction, Lineage, LineageEdge, MAX_DEPTH};
 pub use pull::{PullOptions, PullOutcome, PULLER};
 pub use quality::{spawn_quality_tasks, Impact, SloState, SloStatus, Traffic};
 pub use rest::{RestServing, REST_KEY_HEADER};
+pub use saved_queries::SavedQuerySpec;
 pub use search::{DomainFilter, Page, MAX_PAGE};
 pub use service::{Catalog, RecordedSchema};
 pub use spec::{

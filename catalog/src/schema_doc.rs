@@ -48,7 +48,7 @@ pub(crate) fn sdl_problem(document: &str) -> Option<String> {
 
 /// The parser's "expected <rule>, <rule> or <rule>" in words ("expected a
 /// type"), without its source excerpt; other messages as they are.
-fn plain_expectation(message: &str) -> String {
+pub(crate) fn plain_expectation(message: &str) -> String {
     let Some(expected) = message
         .lines()
         .rev()

@@ -24,6 +24,7 @@ pub mod lineage_run;
 pub mod lineage_run_dataset;
 pub mod plan;
 pub mod quality_measurement;
+pub mod saved_query;
 pub mod schema_version;
 pub mod setting;
 pub mod slo_event;

@@ -245,7 +245,8 @@ impl Shared {
         self.cache.invalidate_all();
     }
 
-    async fn admit(&self, credential: Credential<'_>) -> Result<Arc<Admitted>, String> {
+    /// Takes the in-process catalog's latest snapshot, if it changed.
+    fn refresh(&self) {
         if let Some(live) = &self.live {
             let latest = live.borrow().clone();
             if !Arc::ptr_eq(&self.seen.load(), &latest) {
@@ -253,6 +254,21 @@ impl Shared {
                 self.install(latest);
             }
         }
+    }
+
+    /// A saved query by name, as the catalog last published it.
+    pub fn saved_query(&self, name: &str) -> Option<access::SavedQueryRecord> {
+        self.refresh();
+        self.verifier
+            .load()
+            .snapshot()
+            .saved_queries
+            .get(name)
+            .cloned()
+    }
+
+    async fn admit(&self, credential: Credential<'_>) -> Result<Arc<Admitted>, String> {
+        self.refresh();
         let now = Utc::now().timestamp();
         if let Some(hit) = self.cache.get(credential.text()) {
             if hit.until > now {

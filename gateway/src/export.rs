@@ -30,6 +30,8 @@ use hive_router::ntex::{Middleware, SharedCfg};
 use hive_router::sonic_rs::{self, JsonContainerTrait, JsonValueTrait};
 use serde_json::Value;
 
+use crate::saved_queries::{saved_query_request, EXPORT_PREFIX};
+
 /// The answer as parsed: sonic-rs keeps each object's fields in the
 /// order the answer has them (the query's order), so columns do too.
 type Answer = sonic_rs::Value;
@@ -357,24 +359,37 @@ where
         mut req: web::WebRequest<DefaultError>,
         ctx: ServiceCtx<'_, Self>,
     ) -> Result<Self::Response, Self::Error> {
-        if req.path() != &*self.graphql_path {
-            return ctx.call(&self.service, req).await;
-        }
-        let format = requested(
-            req.query_string(),
-            req.headers()
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok()),
-        );
+        let (format, rows) = if let Some(file) = req.path().strip_prefix(EXPORT_PREFIX) {
+            let file = file.to_string();
+            match saved_query_request(&mut req, &file, &self.graphql_path) {
+                Ok(chosen) => chosen,
+                Err(refusal) => return Ok(refusal.respond(req)),
+            }
+        } else {
+            if req.path() != &*self.graphql_path {
+                return ctx.call(&self.service, req).await;
+            }
+            let format = requested(
+                req.query_string(),
+                req.headers()
+                    .get(header::ACCEPT)
+                    .and_then(|v| v.to_str().ok()),
+            );
+            let Some(format) = format else {
+                return ctx.call(&self.service, req).await;
+            };
+            let rows = param(req.query_string(), "rows").or_else(|| {
+                req.headers()
+                    .get(ROWS_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            });
+            (Some(format), rows)
+        };
         let Some(format) = format else {
+            // A saved query asked for as JSON: the engine's answer as it is.
             return ctx.call(&self.service, req).await;
         };
-        let rows = param(req.query_string(), "rows").or_else(|| {
-            req.headers()
-                .get(ROWS_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        });
         req.headers_mut()
             .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         let mut response = ctx.call(&self.service, req).await?;

@@ -58,6 +58,7 @@ mod rate_limit;
 mod redis_limit;
 pub mod request_id;
 mod route;
+mod saved_queries;
 mod traffic;
 
 use std::net::TcpListener;

@@ -16,6 +16,7 @@ mod m20261130_000010_contract_checks;
 mod m20261130_000011_alert_webhooks;
 mod m20261130_000012_measured_quality;
 mod m20261130_000013_search_index;
+mod m20261130_000014_saved_queries;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_alert_webhooks::Migration),
             Box::new(m20261130_000012_measured_quality::Migration),
             Box::new(m20261130_000013_search_index::Migration),
+            Box::new(m20261130_000014_saved_queries::Migration),
         ]
     }
 }

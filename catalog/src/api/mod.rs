@@ -8,6 +8,7 @@ mod loaders;
 mod objects;
 mod openlineage_http;
 mod quality;
+mod saved_queries;
 mod search;
 
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub struct QueryRoot(
     access::AccessQuery,
     alerts::AlertQuery,
     quality::QualityQuery,
+    saved_queries::SavedQueryQuery,
     search::SearchQuery,
 );
 
@@ -46,6 +48,7 @@ pub struct MutationRoot(
     access::AccessMutation,
     alerts::AlertMutation,
     quality::QualityMutation,
+    saved_queries::SavedQueryMutation,
 );
 
 /// The caller of a request (anonymous, named by the actor header, when the
