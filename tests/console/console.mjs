@@ -151,6 +151,25 @@ try {
   await page.getByTestId('webhooks').getByText('composition.failed').waitFor();
   await shot('alerts');
 
+  // Saved queries: the demo's is listed with its CSV URL, which answers a table.
+  await page.getByRole('link', { name: 'Queries', exact: true }).click();
+  await page.getByTestId('saved-queries').getByText('orders-by-date').waitFor();
+  await page.getByRole('button', { name: 'orders-by-date' }).click();
+  const urlText = await page.getByTestId('saved-query').innerText();
+  check(urlText.includes('/export/orders-by-date.csv?date=2026-11-24'), 'a saved query shows the one URL a BI tool opens');
+  // orders is restricted now: its URL refuses an anonymous caller (JSON, not a table).
+  const refusedCsv = await fetch(`${base}/export/orders-by-date.csv?date=2026-11-24`);
+  check(refusedCsv.headers.get('content-type').startsWith('application/json') && !!(await refusedCsv.json()).errors, 'the URL of a restricted domain\'s query refuses an anonymous caller');
+  await page.getByLabel('Query name').fill('all-products');
+  await page.getByLabel('Owner team').fill('platform');
+  await page.getByLabel('GraphQL query').fill('{ meshwork { dataProducts { name owner } } }');
+  await page.getByLabel('Rows (dotted path, optional)').fill('meshwork.dataProducts');
+  await page.getByRole('button', { name: 'Save query' }).click();
+  await page.getByTestId('saved-queries').getByText('all-products').waitFor();
+  const csv = await (await fetch(`${base}/export/all-products.csv`)).text();
+  check(csv.startsWith('name,owner') && csv.trim().split('\n').length === 5, 'a query saved in the console answers a table at its URL');
+  await shot('saved-queries');
+
   // The grant is missing: the gateway refuses the consumer's query.
   const mesh = async (credential) => {
     const r = await fetch(`${base}/graphql`, {

@@ -753,6 +753,56 @@ function AlertsPage({ me }) {
   </section>`;
 }
 
+// ---------------------------------------------------------------- saved queries
+
+function QueriesPage({ me }) {
+  const state = useQuery(`{ savedQueries { name ownerTeam description query variables variableTypes rows csvPath parquetPath jsonPath updatedBy updatedAt } }`, {}, [me?.name]);
+  const [open, setOpen] = useState(null);
+  return html`<section>
+    <h1>Saved queries</h1>
+    <p class="muted">A saved query is one URL a spreadsheet, Power BI or <code>pandas.read_csv</code> opens: it runs as the caller, with every check of the mesh; URL parameters set its variables.</p>
+    <${Loading} state=${state}>${(data) => html`
+      <section class="panel">
+        ${data.savedQueries.length === 0 ? html`<p class="muted">None yet.</p>` : html`<table data-testid="saved-queries"><thead><tr><th>name</th><th>owner</th><th>description</th><th>variables</th><th>as a table</th><th></th></tr></thead>
+          <tbody>${data.savedQueries.map((q) => html`<tr>
+            <td><button class="link" aria-expanded=${open === q.name} onClick=${() => setOpen(open === q.name ? null : q.name)}>${q.name}</button></td>
+            <td>${q.ownerTeam}</td><td>${q.description}</td>
+            <td>${Object.entries(q.variableTypes || {}).map(([n, t]) => html`<code>${n}: ${t}</code> `)}</td>
+            <td><a href=${q.csvPath} download>CSV</a> · <a href=${q.parquetPath} download>Parquet</a> · <a href=${q.jsonPath}>JSON</a> · <a href=${graphiql('/graphql', q.query, JSON.stringify(q.variables))}>GraphiQL</a></td>
+            <td><${ActionForm} class="inline" label="Delete" confirm=${`Stop serving ${q.name}? (The record is kept.)`} action=${async () => { await gql(`mutation($n: String!) { deleteSavedQuery(name: $n) }`, { n: q.name }); state.reload(); }} /></td>
+          </tr>`)}</tbody></table>`}
+        ${open && data.savedQueries.filter((q) => q.name === open).map((q) => html`<div data-testid="saved-query">
+          <h3>${q.name}</h3>
+          <p>URL: <code>${location.origin}${q.csvPath}${Object.keys(q.variables || {}).length ? '?' + new URLSearchParams(q.variables).toString() : ''}</code></p>
+          <pre><code>${q.query}</code></pre>
+          <p class="muted">Defaults: <code>${JSON.stringify(q.variables)}</code>${q.rows ? html` · rows: <code>${q.rows}</code>` : ''} · changed by ${q.updatedBy}, ${fmt(q.updatedAt)}</p>
+        </div>`)}
+      </section>
+      <section class="panel">
+        <h2>Save a query</h2>
+        <${ActionForm} label="Save query" action=${async (f, form) => {
+          const vars = f.get('variables').trim();
+          let variables = null;
+          if (vars) {
+            try { variables = JSON.parse(vars); } catch { throw new Error('Variables must be a JSON object, e.g. {"date": "2026-11-24"}'); }
+          }
+          await gql(`mutation($s: SavedQuerySpec!) { saveQuery(spec: $s) { name } }`, { s: {
+            name: f.get('name'), ownerTeam: f.get('owner'), description: f.get('description'),
+            query: f.get('query'), variables, rows: f.get('rows') || null } });
+          form.reset();
+          state.reload();
+        }}>
+          <${Field} label="Query name" name="name" required placeholder="e.g. orders-by-date" />
+          <${Field} label="Owner team" name="owner" required value=${me?.teams?.[0] || ''} />
+          <${Field} label="Description" name="description" />
+          <label class="field wide"><span>GraphQL query</span><textarea name="query" required rows="5" placeholder='query($date: String!) { ordersByDate(date: $date) { id total } }'></textarea></label>
+          <${Field} label="Default variables (JSON)" name="variables" placeholder='{"date": "2026-11-24"}' />
+          <${Field} label="Rows (dotted path, optional)" name="rows" placeholder="ordersByDate" />
+        <//>
+      </section>`}<//>
+  </section>`;
+}
+
 // ---------------------------------------------------------------- shell
 
 function App() {
@@ -772,6 +822,7 @@ function App() {
     ['', 'Domains'],
     ['composition', 'Composition'],
     ['access', 'Access'],
+    ['queries', 'Queries'],
     ['audit', 'Audit log'],
     ['alerts', 'Alerts'],
   ];
@@ -794,7 +845,8 @@ function App() {
       ${page === 'access' && html`<${AccessPage} me=${who} />`}
       ${page === 'audit' && html`<${AuditPage} params=${route.params} />`}
       ${page === 'alerts' && html`<${AlertsPage} me=${who} />`}
-      ${page && !['domain', 'composition', 'access', 'audit', 'alerts'].includes(page) && html`<p>No such page. <a href="#/">Domains</a></p>`}
+      ${page === 'queries' && html`<${QueriesPage} me=${who} />`}
+      ${page && !['domain', 'composition', 'access', 'audit', 'alerts', 'queries'].includes(page) && html`<p>No such page. <a href="#/">Domains</a></p>`}
     </main>
     <footer class="muted">Health: <a href="/health">/health</a> · <a href="/readiness">/readiness</a> · <a href="/ready">/ready</a> · metrics: <a href="/metrics">/metrics</a></footer>
   </div>`;
