@@ -17,14 +17,23 @@
 //!   by their values (all booleans: BOOLEAN, all integers: INT64, numbers:
 //!   DOUBLE, else UTF8);
 //! - an answer with errors is not a table: it is returned as JSON with its
-//!   status, so a partial result is never mistaken for the whole.
+//!   status, so a partial result is never mistaken for the whole;
+//! - the table streams: a thread of its own reads the engine's JSON answer
+//!   lazily (sonic-rs), one row at a time (a first pass finds the columns
+//!   and their types, a second writes), and sends 64 KiB chunks through a
+//!   bounded channel (8 in flight), Parquet a row group of 65,536 rows at a
+//!   time; beyond the engine's answer itself, memory stays bounded however
+//!   many rows, and a slow client holds the writer back.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use hive_router::ntex::http::body::{Body, MessageBody, ResponseBody};
+use std::io::Write;
+
+use hive_router::ntex::http::body::{Body, BodyStream, MessageBody, ResponseBody};
 use hive_router::ntex::http::header::{self, HeaderValue};
 use hive_router::ntex::service::{Service, ServiceCtx};
+use hive_router::ntex::util::{Bytes, BytesMut};
 use hive_router::ntex::web::{self, DefaultError};
 use hive_router::ntex::{Middleware, SharedCfg};
 use hive_router::sonic_rs::{self, JsonContainerTrait, JsonValueTrait};
@@ -45,13 +54,6 @@ pub const PARQUET: &str = "application/vnd.apache.parquet";
 pub(crate) enum Format {
     Csv,
     Parquet,
-}
-
-/// A table made from an answer.
-#[derive(Debug, Default, PartialEq)]
-pub(crate) struct Table {
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<Value>>,
 }
 
 /// Why an answer could not become a table.
@@ -96,66 +98,145 @@ pub(crate) fn requested(query: &str, accept: Option<&str>) -> Option<Format> {
     }
 }
 
-/// The rows of an answer's `data` at `path` (dotted), or the default list.
-pub(crate) fn table(data: &Answer, path: Option<&str>) -> Result<Table, ExportError> {
-    let target = match path.filter(|p| !p.is_empty()) {
-        Some(path) => {
-            let mut at = data;
-            for key in path.split('.') {
-                at = at
-                    .as_object()
-                    .and_then(|o| o.get(&key))
-                    .ok_or_else(|| ExportError::NoSuchPath(path.to_string()))?;
-            }
-            if !(at.is_array() || at.is_object()) {
-                return Err(ExportError::NoSuchPath(path.to_string()));
-            }
-            at
-        }
-        None => default_rows(data),
+/// The JSON text of what becomes the rows: the value at `path` (dotted)
+/// in `data`, or the default list. Nothing is parsed beyond the way there.
+fn rows_at<'a>(data: &'a str, path: Option<&str>) -> Result<&'a str, ExportError> {
+    let Some(path) = path.filter(|p| !p.is_empty()) else {
+        return Ok(default_rows(data));
     };
-    let items: Vec<&Answer> = match target.as_array() {
-        Some(items) => items.iter().collect(),
-        None if target.is_null() => Vec::new(),
-        None => vec![target],
-    };
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut columns: Vec<String> = Vec::new();
-    let mut rows = Vec::with_capacity(items.len());
-    for item in items {
-        let mut cells: Vec<(usize, Value)> = Vec::new();
-        flatten(item, "", &mut |name, value| {
-            let at = *index.entry(name.to_string()).or_insert_with(|| {
-                columns.push(name.to_string());
-                columns.len() - 1
-            });
-            cells.push((at, value));
-        });
-        let mut row = vec![Value::Null; columns.len()];
-        for (at, value) in cells {
-            row[at] = value;
-        }
-        rows.push(row);
+    let keys: Vec<&str> = path.split('.').collect();
+    let at = sonic_rs::get_from_str(data, keys.iter().copied())
+        .map_err(|_| ExportError::NoSuchPath(path.to_string()))?;
+    let raw = within(data, at.as_raw_str()).ok_or(ExportError::NotGraphql)?;
+    if !(raw.starts_with('[') || raw.starts_with('{')) {
+        return Err(ExportError::NoSuchPath(path.to_string()));
     }
-    for row in &mut rows {
-        row.resize(columns.len(), Value::Null);
-    }
-    Ok(Table { columns, rows })
+    Ok(raw)
+}
+
+/// `part` (the raw text of a value sonic-rs found in `parent`) as a slice
+/// of `parent` itself, so it outlives the lazy value that pointed at it.
+fn within<'a>(parent: &'a str, part: &str) -> Option<&'a str> {
+    let start = (part.as_ptr() as usize).checked_sub(parent.as_ptr() as usize)?;
+    parent
+        .get(start..start.checked_add(part.len())?)
+        .filter(|slice| slice.as_ptr() == part.as_ptr())
 }
 
 /// The first list reached by following each object's first field.
-fn default_rows(data: &Answer) -> &Answer {
+fn default_rows(data: &str) -> &str {
     let mut at = data;
-    while let Some(first) = at.as_object().and_then(|o| o.iter().next()).map(|(_, v)| v) {
-        if first.is_array() {
-            return first;
+    loop {
+        let first = sonic_rs::to_object_iter(at)
+            .next()
+            .and_then(|entry| entry.ok())
+            .and_then(|(_, v)| within(at, v.as_raw_str()));
+        match first {
+            Some(raw) if raw.starts_with('[') => return raw,
+            Some(raw) if raw.starts_with('{') => at = raw,
+            _ => return at,
         }
-        if !first.is_object() {
-            break;
-        }
-        at = first;
     }
-    at
+}
+
+/// Calls `f` with each row's value: each element of a list, an object
+/// as one row, none for null. One element is parsed at a time.
+fn each_row(
+    raw: &str,
+    mut f: impl FnMut(&Answer) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    if raw.starts_with('[') {
+        for item in sonic_rs::to_array_iter(raw) {
+            let item = item.map_err(|_| ExportError::NotGraphql)?;
+            let value: Answer =
+                sonic_rs::from_str(item.as_raw_str()).map_err(|_| ExportError::NotGraphql)?;
+            f(&value)?;
+        }
+        Ok(())
+    } else if raw.starts_with("null") {
+        Ok(())
+    } else {
+        let value: Answer = sonic_rs::from_str(raw).map_err(|_| ExportError::NotGraphql)?;
+        f(&value)
+    }
+}
+
+/// A column's type, from every value it holds (nulls aside).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Only nulls so far.
+    Empty,
+    Bool,
+    Int,
+    Float,
+    Text,
+}
+
+impl Kind {
+    fn with(self, value: &Value) -> Kind {
+        let of = match value {
+            Value::Null => return self,
+            Value::Bool(_) => Kind::Bool,
+            Value::Number(n) if n.is_i64() => Kind::Int,
+            Value::Number(_) => Kind::Float,
+            _ => Kind::Text,
+        };
+        match (self, of) {
+            (Kind::Empty, of) => of,
+            (a, b) if a == b => a,
+            (Kind::Int, Kind::Float) | (Kind::Float, Kind::Int) => Kind::Float,
+            _ => Kind::Text,
+        }
+    }
+}
+
+/// The columns of a table: their names in the order they first appear and
+/// their types (a first pass over the rows).
+#[derive(Debug, Default)]
+pub(crate) struct Layout {
+    pub columns: Vec<String>,
+    index: HashMap<String, usize>,
+    kinds: Vec<Kind>,
+}
+
+impl Layout {
+    fn of(rows: &str) -> Result<Layout, ExportError> {
+        let mut layout = Layout::default();
+        each_row(rows, |item| {
+            flatten(item, "", &mut |name, value| {
+                let at = match layout.index.get(name) {
+                    Some(at) => *at,
+                    None => {
+                        layout.index.insert(name.to_string(), layout.columns.len());
+                        layout.columns.push(name.to_string());
+                        layout.kinds.push(Kind::Empty);
+                        layout.columns.len() - 1
+                    }
+                };
+                layout.kinds[at] = layout.kinds[at].with(&value);
+            });
+            Ok(())
+        })?;
+        Ok(layout)
+    }
+
+    /// Calls `f` with each row's cells, in column order.
+    fn each_row(
+        &self,
+        rows: &str,
+        mut f: impl FnMut(&[Value]) -> Result<(), ExportError>,
+    ) -> Result<(), ExportError> {
+        let mut cells = vec![Value::Null; self.columns.len()];
+        each_row(rows, |item| {
+            cells.iter_mut().for_each(|c| *c = Value::Null);
+            flatten(item, "", &mut |name, value| {
+                if let Some(at) = self.index.get(name) {
+                    cells[*at] = value;
+                }
+            });
+            f(&cells)
+        })
+    }
 }
 
 /// A scalar of the answer as a cell value.
@@ -215,111 +296,265 @@ fn scalar_text(v: &Value) -> String {
     }
 }
 
-/// The table as CSV (RFC 4180, a header row).
-pub(crate) fn to_csv(table: &Table) -> Result<Vec<u8>, ExportError> {
-    let mut writer = csv::Writer::from_writer(Vec::with_capacity(table.rows.len() * 32));
+/// The rows as CSV (RFC 4180, a header row) into `out`.
+fn write_csv(rows: &str, layout: &Layout, out: impl Write) -> Result<(), ExportError> {
     let fail = |e: csv::Error| ExportError::Write(e.to_string());
-    writer.write_record(&table.columns).map_err(fail)?;
-    let mut record: Vec<String> = Vec::with_capacity(table.columns.len());
-    for row in &table.rows {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(&layout.columns).map_err(fail)?;
+    let mut record: Vec<String> = Vec::with_capacity(layout.columns.len());
+    layout.each_row(rows, |cells| {
         record.clear();
-        record.extend(row.iter().map(scalar_text));
-        writer.write_record(&record).map_err(fail)?;
-    }
+        record.extend(cells.iter().map(scalar_text));
+        writer.write_record(&record).map_err(fail)
+    })?;
     writer
-        .into_inner()
+        .flush()
         .map_err(|e| ExportError::Write(e.to_string()))
 }
 
-/// The table as one Apache Parquet file, columns typed by their values.
-pub(crate) fn to_parquet(table: &Table) -> Result<Vec<u8>, ExportError> {
-    use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder};
-    use arrow_array::{ArrayRef, RecordBatch};
+/// Rows per Parquet row group (and per Arrow batch built at a time).
+const ROW_GROUP: usize = 65_536;
+
+enum Column {
+    Bool(arrow_array::builder::BooleanBuilder),
+    Int(arrow_array::builder::Int64Builder),
+    Float(arrow_array::builder::Float64Builder),
+    Text(arrow_array::builder::StringBuilder),
+}
+
+impl Column {
+    fn new(kind: Kind) -> Self {
+        use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder};
+        match kind {
+            Kind::Bool => Column::Bool(BooleanBuilder::with_capacity(ROW_GROUP)),
+            Kind::Int => Column::Int(Int64Builder::with_capacity(ROW_GROUP)),
+            Kind::Float => Column::Float(Float64Builder::with_capacity(ROW_GROUP)),
+            Kind::Empty | Kind::Text => Column::Text(StringBuilder::new()),
+        }
+    }
+
+    fn push(&mut self, v: &Value) {
+        match self {
+            Column::Bool(b) => b.append_option(v.as_bool()),
+            Column::Int(b) => b.append_option(v.as_i64()),
+            Column::Float(b) => b.append_option(v.as_f64()),
+            Column::Text(b) => match v {
+                Value::Null => b.append_null(),
+                other => b.append_value(scalar_text(other)),
+            },
+        }
+    }
+
+    fn finish(&mut self) -> arrow_array::ArrayRef {
+        match self {
+            Column::Bool(b) => Arc::new(b.finish()),
+            Column::Int(b) => Arc::new(b.finish()),
+            Column::Float(b) => Arc::new(b.finish()),
+            Column::Text(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// The rows as one Apache Parquet file into `out`, columns typed by their
+/// values, written a row group at a time.
+fn write_parquet(rows: &str, layout: &Layout, out: impl Write + Send) -> Result<(), ExportError> {
+    use arrow_array::RecordBatch;
     use arrow_schema::{DataType, Field, Schema};
 
     let fail = |e: &dyn std::fmt::Display| ExportError::Write(e.to_string());
-    let mut fields = Vec::with_capacity(table.columns.len());
-    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(table.columns.len());
-    for (c, name) in table.columns.iter().enumerate() {
-        let values = table.rows.iter().map(|r| &r[c]);
-        let present = || values.clone().filter(|v| !v.is_null());
-        let kind = if present().clone().next().is_none() {
-            DataType::Utf8
-        } else if present().all(Value::is_boolean) {
-            DataType::Boolean
-        } else if present().all(|v| v.is_i64()) {
-            DataType::Int64
-        } else if present().all(Value::is_number) {
-            DataType::Float64
-        } else {
-            DataType::Utf8
-        };
-        let array: ArrayRef = match kind {
-            DataType::Boolean => {
-                let mut b = BooleanBuilder::with_capacity(table.rows.len());
-                values.for_each(|v| b.append_option(v.as_bool()));
-                Arc::new(b.finish())
-            }
-            DataType::Int64 => {
-                let mut b = Int64Builder::with_capacity(table.rows.len());
-                values.for_each(|v| b.append_option(v.as_i64()));
-                Arc::new(b.finish())
-            }
-            DataType::Float64 => {
-                let mut b = Float64Builder::with_capacity(table.rows.len());
-                values.for_each(|v| b.append_option(v.as_f64()));
-                Arc::new(b.finish())
-            }
-            _ => {
-                let mut b = StringBuilder::with_capacity(table.rows.len(), table.rows.len() * 8);
-                values.for_each(|v| match v {
-                    Value::Null => b.append_null(),
-                    other => b.append_value(scalar_text(other)),
-                });
-                Arc::new(b.finish())
-            }
-        };
-        fields.push(Field::new(name, kind, true));
-        arrays.push(array);
-    }
+    let fields: Vec<Field> = layout
+        .columns
+        .iter()
+        .zip(&layout.kinds)
+        .map(|(name, kind)| {
+            let ty = match kind {
+                Kind::Bool => DataType::Boolean,
+                Kind::Int => DataType::Int64,
+                Kind::Float => DataType::Float64,
+                Kind::Empty | Kind::Text => DataType::Utf8,
+            };
+            Field::new(name, ty, true)
+        })
+        .collect();
     let schema = Arc::new(Schema::new(fields));
-    let batch = if arrays.is_empty() {
-        RecordBatch::new_empty(schema.clone())
-    } else {
-        RecordBatch::try_new(schema.clone(), arrays).map_err(|e| fail(&e))?
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(ROW_GROUP))
+        .build();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(out, schema.clone(), Some(properties))
+        .map_err(|e| fail(&e))?;
+    let mut columns: Vec<Column> = layout.kinds.iter().map(|k| Column::new(*k)).collect();
+    let mut pending = 0usize;
+    let flush = |columns: &mut Vec<Column>,
+                 writer: &mut parquet::arrow::ArrowWriter<_>|
+     -> Result<(), ExportError> {
+        let arrays = columns.iter_mut().map(Column::finish).collect();
+        let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| fail(&e))?;
+        writer.write(&batch).map_err(|e| fail(&e))
     };
-    let mut out = Vec::new();
-    let mut writer =
-        parquet::arrow::ArrowWriter::try_new(&mut out, schema, None).map_err(|e| fail(&e))?;
-    writer.write(&batch).map_err(|e| fail(&e))?;
+    if !columns.is_empty() {
+        layout.each_row(rows, |cells| {
+            for (column, cell) in columns.iter_mut().zip(cells) {
+                column.push(cell);
+            }
+            pending += 1;
+            if pending == ROW_GROUP {
+                pending = 0;
+                flush(&mut columns, &mut writer)?;
+            }
+            Ok(())
+        })?;
+        if pending > 0 {
+            flush(&mut columns, &mut writer)?;
+        }
+    }
     writer.close().map_err(|e| fail(&e))?;
-    Ok(out)
+    Ok(())
 }
 
-/// Turns an answer (JSON bytes) into the requested table; `Err` keeps the
-/// JSON answer (errors, or no data) for the client to see.
+/// What an answer becomes.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// A table follows.
+    Table,
+    /// Errors, or no data: the JSON answer as it is.
+    Json,
+    /// The table cannot be made (a wrong rows path).
+    Refused(ExportError),
+}
+
+/// The rows' JSON text and columns of an answer, or why there is no table.
+fn prepare<'a>(body: &'a [u8], rows: Option<&str>) -> Result<(&'a str, Layout), Outcome> {
+    let Ok(body) = std::str::from_utf8(body) else {
+        return Err(Outcome::Refused(ExportError::NotGraphql));
+    };
+    if let Ok(errors) = sonic_rs::get_from_str(body, ["errors"]) {
+        let raw = errors.as_raw_str();
+        if raw.starts_with('[') && raw.trim_start_matches('[').trim_start() != "]" {
+            return Err(Outcome::Json);
+        }
+    }
+    let Ok(data) = sonic_rs::get_from_str(body, ["data"]) else {
+        return Err(Outcome::Json);
+    };
+    let Some(data) = within(body, data.as_raw_str()) else {
+        return Err(Outcome::Refused(ExportError::NotGraphql));
+    };
+    if !data.starts_with('{') {
+        return Err(Outcome::Json);
+    }
+    let at = rows_at(data, rows).map_err(Outcome::Refused)?;
+    let layout = Layout::of(at).map_err(Outcome::Refused)?;
+    Ok((at, layout))
+}
+
+/// Turns an answer into the requested table, written to `out`; `head` is
+/// told first whether a table follows (then nothing has been written yet
+/// when it says otherwise).
 pub(crate) fn convert(
     body: &[u8],
     format: Format,
     rows: Option<&str>,
-) -> Result<Vec<u8>, Option<ExportError>> {
-    let answer: Answer = sonic_rs::from_slice(body).map_err(|_| Some(ExportError::NotGraphql))?;
-    let has_errors = answer
-        .get("errors")
-        .and_then(|e| e.as_array().map(|a| !a.is_empty()))
-        .unwrap_or(false);
-    let Some(data) = answer.get("data").filter(|d| !d.is_null()) else {
-        return Err(None);
+    head: impl FnOnce(Outcome),
+    out: impl Write + Send,
+) -> Result<(), ExportError> {
+    let (at, layout) = match prepare(body, rows) {
+        Ok(prepared) => prepared,
+        Err(outcome) => {
+            head(outcome);
+            return Ok(());
+        }
     };
-    if has_errors {
-        return Err(None);
-    }
-    let table = table(data, rows).map_err(Some)?;
+    head(Outcome::Table);
     match format {
-        Format::Csv => to_csv(&table),
-        Format::Parquet => to_parquet(&table),
+        Format::Csv => write_csv(at, &layout, out),
+        Format::Parquet => write_parquet(at, &layout, out),
     }
-    .map_err(Some)
+}
+
+/// Bytes of the table per chunk sent to the client.
+const CHUNK: usize = 64 * 1024;
+/// Chunks that may wait for a slow client before the writer waits too.
+const CHUNKS_IN_FLIGHT: usize = 8;
+
+type Chunk = Result<Bytes, std::io::Error>;
+
+/// `Write` into the response body: chunks of [`CHUNK`] bytes through a
+/// bounded channel, so a slow client holds the writer back instead of the
+/// table piling up in memory.
+struct ChunkSink {
+    buffer: Vec<u8>,
+    tx: futures::channel::mpsc::Sender<Chunk>,
+}
+
+impl ChunkSink {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buffer,
+            Vec::with_capacity(CHUNK),
+        ));
+        futures::executor::block_on(futures::SinkExt::send(&mut self.tx, Ok(chunk))).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
+        })
+    }
+}
+
+impl Write for ChunkSink {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+/// Converts on a thread of its own (a large answer takes seconds of CPU,
+/// which must not stall the server's event loop): what the answer becomes,
+/// and the table's chunks.
+fn spawn_conversion(
+    body: Bytes,
+    format: Format,
+    rows: Option<String>,
+) -> std::io::Result<(
+    futures::channel::oneshot::Receiver<Outcome>,
+    futures::channel::mpsc::Receiver<Chunk>,
+)> {
+    let (head_tx, head_rx) = futures::channel::oneshot::channel();
+    let (tx, rx) = futures::channel::mpsc::channel(CHUNKS_IN_FLIGHT);
+    std::thread::Builder::new()
+        .name("meshwork-export".into())
+        .spawn(move || {
+            let mut sink = ChunkSink {
+                buffer: Vec::with_capacity(CHUNK),
+                tx: tx.clone(),
+            };
+            let result = convert(
+                &body,
+                format,
+                rows.as_deref(),
+                |outcome| {
+                    let _ = head_tx.send(outcome);
+                },
+                &mut sink,
+            )
+            .and_then(|()| sink.flush().map_err(|e| ExportError::Write(e.to_string())));
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "an export stopped part-way; the response is cut off");
+                let mut tx = tx;
+                let _ = futures::executor::block_on(futures::SinkExt::send(
+                    &mut tx,
+                    Err(std::io::Error::other(e.to_string())),
+                ));
+            }
+        })?;
+    Ok((head_rx, rx))
 }
 
 /// The middleware on the GraphQL path: asks the engine for JSON, answers
@@ -397,51 +632,79 @@ where
             return Ok(response);
         }
         let mut body = response.take_body();
-        let mut bytes = Vec::new();
+        let mut bytes = BytesMut::new();
         while let Some(chunk) = std::future::poll_fn(|cx| body.poll_next_chunk(cx)).await {
             match chunk {
                 Ok(chunk) => bytes.extend_from_slice(&chunk),
                 Err(e) => {
                     tracing::warn!(error = %e, "reading the answer for an export failed");
-                    let body = crate::request_id::error_body(
-                        "the answer could not be read for the export",
-                        "INTERNAL_SERVER_ERROR",
-                    );
-                    return Ok(replace(
+                    return Ok(internal(
                         response,
-                        500,
-                        "application/json",
-                        body.into_bytes(),
+                        "the answer could not be read for the export",
                     ));
                 }
             }
         }
-        let (status, content_type, out) = match convert(&bytes, format, rows.as_deref()) {
-            Ok(table) => (
-                200,
-                match format {
+        let bytes = bytes.freeze();
+        let (head, chunks) = match spawn_conversion(bytes.clone(), format, rows) {
+            Ok(started) => started,
+            Err(e) => {
+                tracing::error!(error = %e, "starting an export's conversion failed");
+                return Ok(internal(response, "the export could not be started"));
+            }
+        };
+        match head.await {
+            Ok(Outcome::Table) => {
+                let content_type = match format {
                     Format::Csv => "text/csv; charset=utf-8",
                     Format::Parquet => PARQUET,
-                },
-                table,
-            ),
+                };
+                Ok(replace(
+                    response,
+                    200,
+                    content_type,
+                    Body::from_message(BodyStream::new(chunks)),
+                ))
+            }
             // Errors or no data: the JSON answer as it is.
-            Err(None) => (response.status().as_u16(), "application/json", bytes),
-            Err(Some(e)) => (
+            Ok(Outcome::Json) => {
+                let status = response.status().as_u16();
+                Ok(replace(
+                    response,
+                    status,
+                    "application/json",
+                    Body::from(bytes),
+                ))
+            }
+            Ok(Outcome::Refused(e)) => Ok(replace(
+                response,
                 400,
                 "application/json",
-                crate::request_id::error_body(&format!("export: {e}"), "BAD_REQUEST").into_bytes(),
-            ),
-        };
-        Ok(replace(response, status, content_type, out))
+                Body::from(
+                    crate::request_id::error_body(&format!("export: {e}"), "BAD_REQUEST")
+                        .into_bytes(),
+                ),
+            )),
+            Err(_) => Ok(internal(response, "the export's conversion failed")),
+        }
     }
+}
+
+fn internal(response: web::WebResponse, message: &str) -> web::WebResponse {
+    let body = crate::request_id::error_body(message, "INTERNAL_SERVER_ERROR");
+    replace(
+        response,
+        500,
+        "application/json",
+        Body::from(body.into_bytes()),
+    )
 }
 
 fn replace(
     mut response: web::WebResponse,
     status: u16,
     content_type: &'static str,
-    body: Vec<u8>,
+    body: Body,
 ) -> web::WebResponse {
     if let Ok(code) = hive_router::ntex::http::StatusCode::from_u16(status) {
         *response.response_mut().status_mut() = code;
@@ -449,54 +712,57 @@ fn replace(
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.remove(header::CONTENT_LENGTH);
-    response.map_body(|_, _| ResponseBody::Other(Body::from(body)))
+    response.map_body(|_, _| ResponseBody::Other(body))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    fn table(body: &str, format: Format, rows: Option<&str>) -> (Option<Outcome>, Vec<u8>) {
+        let mut said = None;
+        let mut out = Vec::new();
+        convert(body.as_bytes(), format, rows, |o| said = Some(o), &mut out).expect("convert");
+        (said, out)
+    }
+
+    fn csv(body: &str, rows: Option<&str>) -> String {
+        let (said, out) = table(body, Format::Csv, rows);
+        assert!(matches!(said, Some(Outcome::Table)), "{said:?}");
+        String::from_utf8(out).expect("utf8")
+    }
 
     #[test]
     fn rows_flatten_nested_objects_and_join_scalar_lists() {
-        let data: Answer = sonic_rs::from_str(
-            r#"{ "ordersByDate": [
+        let body = r#"{ "data": { "ordersByDate": [
             { "id": "o1", "total": 10.5, "customer": { "name": "Ann", "tier": null }, "tags": ["a", "b"] },
             { "id": "o2", "total": 3, "lines": [{ "sku": "x" }] }
-        ]}"#,
-        )
-        .expect("json");
-        let t = table(&data, None).expect("table");
+        ]}}"#;
         assert_eq!(
-            t.columns,
-            [
-                "id",
-                "total",
-                "customer.name",
-                "customer.tier",
-                "tags",
-                "lines"
-            ]
-        );
-        assert_eq!(t.rows[0][4], json!("a; b"));
-        assert_eq!(t.rows[1][5], json!(r#"[{"sku":"x"}]"#));
-        assert_eq!(t.rows[1][2], Value::Null);
-        let csv = String::from_utf8(to_csv(&t).expect("csv")).expect("utf8");
-        assert_eq!(
-            csv,
+            csv(body, None),
             "id,total,customer.name,customer.tier,tags,lines\no1,10.5,Ann,,a; b,\no2,3,,,,\"[{\"\"sku\"\":\"\"x\"\"}]\"\n"
         );
     }
 
     #[test]
     fn a_path_chooses_the_rows_and_a_wrong_one_is_refused() {
-        let data: Answer =
-            sonic_rs::from_str(r#"{ "a": { "b": [{ "x": 1 }, { "x": 2 }] }, "c": 1 }"#)
-                .expect("json");
-        assert_eq!(table(&data, Some("a.b")).expect("rows").rows.len(), 2);
-        assert_eq!(table(&data, None).expect("rows").rows.len(), 2);
-        assert!(table(&data, Some("c")).is_err());
-        assert!(table(&data, Some("nope")).is_err());
+        let body = r#"{"data":{ "a": { "b": [{ "x": 1 }, { "x": 2 }] }, "c": 1 }}"#;
+        assert_eq!(csv(body, Some("a.b")), "x\n1\n2\n");
+        assert_eq!(csv(body, None), "x\n1\n2\n");
+        for wrong in ["c", "nope", "a.b.c"] {
+            let (said, out) = table(body, Format::Csv, Some(wrong));
+            assert!(
+                matches!(said, Some(Outcome::Refused(ExportError::NoSuchPath(_)))),
+                "{wrong}: {said:?}"
+            );
+            assert!(out.is_empty());
+        }
+        // One object is one row; an empty list, no row.
+        assert_eq!(
+            csv(r#"{"data":{"me":{"name":"a"}}}"#, Some("me")),
+            "name\na\n"
+        );
+        assert!(csv(r#"{"data":{"list":[]}}"#, None).lines().count() <= 1);
     }
 
     #[test]
@@ -519,11 +785,73 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_with_errors_is_not_a_table() {
-        let body = br#"{"data":{"a":[{"x":1}]},"errors":[{"message":"partial"}]}"#;
-        assert!(matches!(convert(body, Format::Csv, None), Err(None)));
-        let body = br#"{"data":{"a":[{"x":1},{"x":2.5}]}}"#;
-        let parquet = convert(body, Format::Parquet, None).expect("parquet");
-        assert_eq!(&parquet[..4], b"PAR1");
+    fn an_answer_with_errors_or_without_data_is_not_a_table() {
+        for body in [
+            r#"{"data":{"a":[{"x":1}]},"errors":[{"message":"partial"}]}"#,
+            r#"{"data":null,"errors":[{"message":"no"}]}"#,
+            r#"{"errors":[{"message":"no"}]}"#,
+        ] {
+            let (said, out) = table(body, Format::Csv, None);
+            assert!(matches!(said, Some(Outcome::Json)), "{body}: {said:?}");
+            assert!(out.is_empty());
+        }
+        // An empty error list is no error.
+        assert_eq!(
+            csv(r#"{"data":{"a":[{"x":1}]},"errors":[]}"#, None),
+            "x\n1\n"
+        );
+    }
+
+    #[test]
+    fn parquet_columns_are_typed_by_their_values_across_row_groups() {
+        let mut items = Vec::new();
+        for i in 0..(ROW_GROUP + 10) {
+            items.push(format!(
+                r#"{{"i":{i},"f":{},"b":{},"s":"r{i}","n":null,"mixed":{}}}"#,
+                if i == 3 {
+                    "2.5".to_string()
+                } else {
+                    i.to_string()
+                },
+                i % 2 == 0,
+                if i == 5 {
+                    "\"x\"".to_string()
+                } else {
+                    i.to_string()
+                },
+            ));
+        }
+        let body = format!(r#"{{"data":{{"rows":[{}]}}}}"#, items.join(","));
+        let (said, out) = table(&body, Format::Parquet, None);
+        assert!(matches!(said, Some(Outcome::Table)));
+        assert_eq!(&out[..4], b"PAR1");
+        let file = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            bytes::Bytes::from(out),
+        )
+        .expect("read back");
+        let types: Vec<String> = file
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| format!("{}:{}", f.name(), f.data_type()))
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "i:Int64",
+                "f:Float64",
+                "b:Boolean",
+                "s:Utf8",
+                "n:Utf8",
+                "mixed:Utf8"
+            ]
+        );
+        assert_eq!(file.metadata().num_row_groups(), 2);
+        let rows: usize = file
+            .build()
+            .expect("reader")
+            .map(|b| b.expect("batch").num_rows())
+            .sum();
+        assert_eq!(rows, ROW_GROUP + 10);
     }
 }
