@@ -13,13 +13,19 @@ use crate::{Output, Remote};
 pub enum AccessCommand {
     /// Register a consumer (a team, an app or a domain that reads data).
     AddConsumer {
+        /// A slug; the value the issuer's consumer claim carries for it.
         name: String,
+        /// The team that owns the consumer.
         #[arg(long)]
         team: String,
+        /// How to reach its owners (an e-mail address or a URL).
         #[arg(long)]
         contact: String,
+        /// A plan's name (requests per minute, burst, daily quota); none:
+        /// the gateway's default limits.
         #[arg(long)]
         plan: Option<String>,
+        /// What the consumer is, for people.
         #[arg(long, default_value = "")]
         description: String,
     },
@@ -27,6 +33,7 @@ pub enum AccessCommand {
     Consumers,
     /// Create an API key for a consumer; the key is printed once.
     CreateKey {
+        /// The consumer's name.
         consumer: String,
         /// What the key is for, e.g. `dashboard`.
         name: String,
@@ -35,17 +42,24 @@ pub enum AccessCommand {
         expires: Option<String>,
     },
     /// Revoke an API key by its prefix (`mk_<prefix>_…`).
-    RevokeKey { prefix: String },
+    RevokeKey {
+        /// The key's prefix, as `consumers` lists it.
+        prefix: String,
+    },
     /// Ask a domain's owner team for access on behalf of a consumer.
     Request {
+        /// The domain to read.
         domain: String,
+        /// The consumer that will read it.
         #[arg(long)]
         consumer: String,
+        /// Why, for the owner team deciding.
         #[arg(long)]
         reason: String,
         /// `Type.field` coordinates; none asks for the whole domain.
         #[arg(long, value_delimiter = ',')]
         fields: Vec<String>,
+        /// How many days the grant should last; none: until revoked.
         #[arg(long)]
         days: Option<i32>,
     },
@@ -57,7 +71,9 @@ pub enum AccessCommand {
     },
     /// Approve a pending request (the domain's owner team or an admin).
     Approve {
+        /// The request's id, as `requests` lists it.
         id: i32,
+        /// A note for the requester.
         #[arg(long, default_value = "")]
         note: String,
         /// RFC 3339 time the grant ends (overrides the requested days).
@@ -66,14 +82,19 @@ pub enum AccessCommand {
     },
     /// Deny a pending request.
     Deny {
+        /// The request's id, as `requests` lists it.
         id: i32,
+        /// Why, for the requester.
         #[arg(long, default_value = "")]
         note: String,
     },
     /// List grants.
     Grants,
     /// Revoke a grant by id.
-    RevokeGrant { id: i32 },
+    RevokeGrant {
+        /// The grant's id, as `grants` lists it.
+        id: i32,
+    },
 }
 
 const REQUEST_FIELDS: &str =
@@ -152,7 +173,7 @@ pub async fn run(remote: &Remote, command: AccessCommand) -> anyhow::Result<()> 
             match out {
                 Output::Json => print_json(created),
                 Output::Table => {
-                    println!("{}", text(&created["key"]));
+                    out!("{}", text(&created["key"]));
                     eprintln!(
                         "API key `{name}` of `{consumer}` (prefix {}); it is shown only now.",
                         text(&created["apiKey"]["prefix"])
@@ -299,7 +320,7 @@ async fn decide(
 fn done(out: Output, value: &Value, message: impl FnOnce() -> String) {
     match out {
         Output::Json => print_json(value),
-        Output::Table => println!("{}", message()),
+        Output::Table => out!("{}", message()),
     }
 }
 
@@ -311,7 +332,7 @@ fn rows(out: Output, list: &Value, header: &[&str], row: impl Fn(&Value) -> Vec<
             for item in list.as_array().into_iter().flatten() {
                 t.add_row(row(item));
             }
-            println!("{t}");
+            out!("{t}");
         }
     }
 }

@@ -17,13 +17,26 @@ pub struct Client {
 impl Client {
     pub fn new(server: &str, token: Option<&str>) -> anyhow::Result<Self> {
         let server = server.trim_end_matches('/').to_string();
+        if !server.contains("://") {
+            bail!(
+                "the server `{server}` has no scheme: add http:// or https:// (e.g. --server http://{server})"
+            );
+        }
+        match reqwest::Url::parse(&server) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
+            Ok(url) => bail!(
+                "the server `{server}` must be an http or https URL with a host, not `{}:`",
+                url.scheme()
+            ),
+            Err(e) => bail!("the server `{server}` is not a URL: {e}"),
+        }
         // Longer than the server's own waits (its database acquire timeout
         // is 5-15 s), so the server's reason reaches the user.
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
             .build()
             .context("building the HTTP client")?;
-        let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+        let user = login_name();
         Ok(Self {
             http,
             endpoint: format!("{server}/catalog/graphql"),
@@ -129,4 +142,15 @@ fn describe_errors(errors: &[Value]) -> String {
         }
     }
     out
+}
+
+/// Who runs the CLI, for the audit log: `$LOGNAME` or `$USER`, else the
+/// system's name for the process's user.
+fn login_name() -> String {
+    ["LOGNAME", "USER"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|name| !name.trim().is_empty())
+        .or_else(|| whoami::fallible::username().ok())
+        .unwrap_or_else(|| "unknown".into())
 }

@@ -1,9 +1,10 @@
 //! `meshwork domain …`: the catalog's registration and discovery from the
 //! command line, against a running server.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
 use serde_json::{json, Value};
 
@@ -34,7 +35,7 @@ pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> 
             let domain = first_pull(&client, &name, &data["registerDomain"]).await;
             print_domain(remote.output, &domain, "registered");
             if remote.output == Output::Table {
-                println!("{}", pull_outcome(&name, &domain["health"]));
+                out!("{}", pull_outcome(&name, &domain["health"]));
             }
         }
         DomainCommand::Update { name, file } => {
@@ -49,7 +50,7 @@ pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> 
             print_domain(remote.output, &data["updateDomain"], "updated");
             if remote.output == Output::Table && moved {
                 // The server pulled the new endpoint before answering.
-                println!("{}", pull_outcome(&name, &data["updateDomain"]["health"]));
+                out!("{}", pull_outcome(&name, &data["updateDomain"]["health"]));
             }
         }
         DomainCommand::List {
@@ -80,10 +81,10 @@ pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> 
                 Output::Json => print_json(result),
                 Output::Table => match result["status"].as_str() {
                     Some("NEW_VERSION") => {
-                        println!("`{name}`: new schema version {}", text(&result["hash"]))
+                        out!("`{name}`: new schema version {}", text(&result["hash"]))
                     }
                     Some("UNCHANGED") => {
-                        println!("`{name}`: schema unchanged ({})", text(&result["hash"]))
+                        out!("`{name}`: schema unchanged ({})", text(&result["hash"]))
                     }
                     _ => anyhow::bail!("`{name}`: {}", text(&result["reason"])),
                 },
@@ -96,7 +97,7 @@ pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> 
             match remote.output {
                 Output::Json => print_json(&data["deregisterDomain"]),
                 Output::Table => {
-                    println!("deregistered `{name}` (kept for audit and lineage history)")
+                    out!("deregistered `{name}` (kept for audit and lineage history)")
                 }
             }
         }
@@ -133,7 +134,7 @@ pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> 
                             text(&e["description"]),
                         ]);
                     }
-                    println!("{table}");
+                    out!("{table}");
                 }
             }
         }
@@ -142,12 +143,103 @@ pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> 
 }
 
 /// Reads a YAML (or JSON, which is YAML) file into a typed input, so
-/// mistakes are reported with their line before anything is sent.
+/// mistakes are reported before anything is sent: a syntax error with its
+/// line, and otherwise every field's problem at once, each with a code as
+/// the server's refusals have.
 fn read_file<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_norway::from_str(&text)
-        .with_context(|| format!("{} is not a valid domain file", path.display()))
+    let value: Value = serde_norway::from_str(&text)
+        .with_context(|| format!("{} is not valid YAML or JSON", path.display()))?;
+    let problems = match field_problems::<T>(value) {
+        Ok(typed) => return Ok(typed),
+        Err(problems) => problems,
+    };
+    let mut message = format!(
+        "{} is not a valid domain file; nothing was sent:",
+        path.display()
+    );
+    for (field, reason, code) in problems {
+        let at = line_of(&text, &field)
+            .map(|n| format!(" (line {n})"))
+            .unwrap_or_default();
+        let _ = write!(message, "\n  - {field}: {reason}{at} [{code}]");
+    }
+    bail!(message)
+}
+
+/// The line (from 1) where a field's top-level key is written, if found.
+fn line_of(text: &str, field: &str) -> Option<usize> {
+    let key = field.split(['.', '[']).next().filter(|k| !k.is_empty())?;
+    text.lines()
+        .position(|line| {
+            let line = line.trim_start().trim_start_matches('"');
+            line.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start_matches('"').trim_start().starts_with(':'))
+        })
+        .map(|i| i + 1)
+}
+
+/// Every problem of `value` as a `T`: (field, reason, code). Each round
+/// takes out the field serde stopped at and tries again, so one file's
+/// mistakes are listed together.
+fn field_problems<T: serde::de::DeserializeOwned>(
+    mut value: Value,
+) -> Result<T, Vec<(String, String, &'static str)>> {
+    let mut problems = Vec::new();
+    for _ in 0..64 {
+        let error = match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+            Ok(typed) if problems.is_empty() => return Ok(typed),
+            Ok(_) => return Err(problems),
+            Err(e) => e,
+        };
+        let path = error.path().to_string();
+        let message = error.inner().to_string();
+        let (field, code, remove) = if let Some(rest) = message.strip_prefix("unknown field `") {
+            let name = rest.split('`').next().unwrap_or_default().to_string();
+            let field = if path == "." {
+                name.clone()
+            } else {
+                format!("{path}.{name}")
+            };
+            (field, "UNKNOWN_FIELD", Some(name))
+        } else if let Some(rest) = message.strip_prefix("missing field `") {
+            let name = rest.split('`').next().unwrap_or_default().to_string();
+            let field = if path == "." {
+                name
+            } else {
+                format!("{path}.{name}")
+            };
+            (field, "REQUIRED", None)
+        } else {
+            let top = path
+                .split(['.', '['])
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            (path.clone(), "BAD_TYPE", Some(top))
+        };
+        let reason = message
+            .split(", expected one of")
+            .next()
+            .unwrap_or(&message)
+            .to_string();
+        let repeated = problems.iter().any(|(f, _, _)| *f == field);
+        if !repeated {
+            problems.push((field, reason, code));
+        }
+        // Take the field out (an unknown or mistyped one) and look further;
+        // a missing one cannot be taken out: the rest is still checked by
+        // the server.
+        let removed = match (remove, value.as_object_mut()) {
+            (Some(key), Some(object)) if !repeated => object.remove(&key).is_some(),
+            _ => false,
+        };
+        if !removed {
+            break;
+        }
+    }
+    Err(problems)
 }
 
 async fn list(client: &Client, output: Output, filter: Value) -> anyhow::Result<()> {
@@ -193,8 +285,8 @@ async fn list(client: &Client, output: Output, filter: Value) -> anyhow::Result<
                     join(&d["inputs"], |i| text(&i["name"])),
                 ]);
             }
-            println!("{table}");
-            println!("{} domain(s)", all.len());
+            out!("{table}");
+            out!("{} domain(s)", all.len());
         }
     }
     Ok(())
@@ -242,7 +334,7 @@ fn print_domain(output: Output, d: &Value, verb: &str) {
         return;
     }
     if !verb.is_empty() {
-        println!("{verb} `{}`", text(&d["name"]));
+        out!("{verb} `{}`", text(&d["name"]));
     }
     let mut table = table(&["field", "value"]);
     for (label, key) in [
@@ -364,7 +456,7 @@ fn print_domain(output: Output, d: &Value, verb: &str) {
             shown.join("\n"),
         ]);
     }
-    println!("{table}");
+    out!("{table}");
 }
 
 pub(crate) fn table(header: &[&str]) -> Table {
@@ -390,7 +482,7 @@ fn join(list: &Value, f: impl Fn(&Value) -> String) -> String {
 }
 
 pub(crate) fn print_json(v: &Value) {
-    println!(
+    out!(
         "{}",
         serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
     );

@@ -1,6 +1,30 @@
 //! The `meshwork` binary: command-line parsing, process start-up, and the
 //! only place that knows about config, environment variables and exit codes.
 
+/// `println!` for command output: a closed pipe (`meshwork … | head`)
+/// ends the command quietly instead of panicking.
+macro_rules! out {
+    () => {
+        $crate::emit("")
+    };
+    ($($arg:tt)*) => {
+        $crate::emit(&format!($($arg)*))
+    };
+}
+
+/// Writes one line of command output; see [`out!`].
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
 mod access_cmd;
 mod client;
 mod domain_cmd;
@@ -142,14 +166,21 @@ pub enum Output {
 
 #[derive(Subcommand)]
 pub enum DomainCommand {
-    /// Register a domain from a YAML (or JSON) file.
+    /// Register a domain from a YAML (or JSON) file. The fields are listed
+    /// in the README ("Run your own mesh": the domain file table) and
+    /// tests/fixtures/domains/ holds complete examples. Waits briefly for
+    /// the first schema pull and prints its outcome.
     Register {
+        /// The domain file (YAML or JSON).
         #[arg(long, short)]
         file: PathBuf,
     },
     /// Change fields of a domain from a YAML file holding only those fields.
     Update {
+        /// The domain's name.
         name: String,
+        /// A YAML (or JSON) file with the fields to change, e.g. `apiUrl:
+        /// http://…`.
         #[arg(long, short)]
         file: PathBuf,
     },
@@ -158,25 +189,40 @@ pub enum DomainCommand {
         /// Words to search in names, descriptions, tags and schema fields.
         #[arg(long)]
         text: Option<String>,
+        /// Only domains of this owner team.
         #[arg(long)]
         owner: Option<String>,
+        /// Only domains with this tag.
         #[arg(long)]
         tag: Option<String>,
         /// Include deregistered domains.
         #[arg(long)]
         all: bool,
     },
-    /// Show one domain with its inputs.
-    Show { name: String },
+    /// Show one domain with its inputs and health.
+    Show {
+        /// The domain's name.
+        name: String,
+    },
     /// Pull a domain's schema now instead of at its next poll.
-    Refresh { name: String },
+    Refresh {
+        /// The domain's name.
+        name: String,
+    },
     /// Deregister a domain (kept for audit and lineage history).
-    Deregister { name: String },
+    Deregister {
+        /// The domain's name.
+        name: String,
+    },
     /// Show the transitive lineage of a domain.
     Lineage {
+        /// The domain's name.
         name: String,
+        /// `upstream`: what the domain is computed from; `downstream`:
+        /// what is computed from it.
         #[arg(long, value_enum, default_value_t = LineageDirection::Upstream)]
         direction: LineageDirection,
+        /// How many hops to follow (at most 10).
         #[arg(long, default_value_t = 10)]
         depth: u32,
     },
@@ -360,14 +406,14 @@ fn compose(
             for warning in &s.warnings {
                 eprintln!("warning: {warning}");
             }
-            println!("{}", s.sdl)
+            out!("{}", s.sdl)
         }
-        (Ok(s), Output::Json) => println!(
+        (Ok(s), Output::Json) => out!(
             "{}",
             serde_json::json!({ "supergraph": s.sdl, "hash": s.hash, "warnings": s.warnings })
         ),
         (Err(failed), Output::Json) => {
-            println!("{}", serde_json::json!({ "errors": failed.0 }));
+            out!("{}", serde_json::json!({ "errors": failed.0 }));
             anyhow::bail!("composition failed");
         }
         (Err(failed), Output::Table) => {
@@ -399,6 +445,6 @@ fn secure(supergraph: &std::path::Path, rules: &std::path::Path) -> anyhow::Resu
         admin_scope: access::scopes::ADMIN.to_string(),
     };
     let secured = composition::apply_access(&sdl, &rules).map_err(|e| anyhow::anyhow!(e))?;
-    println!("{secured}");
+    out!("{secured}");
     Ok(())
 }

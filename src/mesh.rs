@@ -378,7 +378,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         }
     });
     let contracts = contract_reporting(
-        format!("http://{reports_addr}/control/contracts"),
+        format!("http://{reports_addr}{}", access::control::CONTRACTS_PATH),
         key.clone(),
         &args.gateway,
     );
@@ -428,7 +428,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         otlp_traces: otlp_endpoint(&args.gateway.otlp_endpoint)?,
         on_metrics: Some(Box::new(move || metrics_catalog.register_metrics())),
         usage: (!args.gateway.usage_flush_interval.is_zero()).then(|| gateway::UsageReporting {
-            endpoint: format!("http://{reports_addr}/control/usage"),
+            endpoint: format!("http://{reports_addr}{}", access::control::USAGE_PATH),
             token: usage_key,
             flush_interval: args.gateway.usage_flush_interval,
         }),
@@ -550,7 +550,11 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     };
     let contracts_reporting = match (&args.control_plane, &args.cdn_key) {
         (Some(url), Some(key)) => contract_reporting(
-            format!("{}/control/contracts", url.trim_end_matches('/')),
+            format!(
+                "{}{}",
+                url.trim_end_matches('/'),
+                access::control::CONTRACTS_PATH
+            ),
             key.clone(),
             &args.gateway,
         ),
@@ -560,7 +564,11 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     let usage_reporting = match (&args.control_plane, &args.cdn_key) {
         (Some(url), Some(key)) if !args.gateway.usage_flush_interval.is_zero() => {
             Some(gateway::UsageReporting {
-                endpoint: format!("{}/control/usage", url.trim_end_matches('/')),
+                endpoint: format!(
+                    "{}{}",
+                    url.trim_end_matches('/'),
+                    access::control::USAGE_PATH
+                ),
                 token: key.clone(),
                 flush_interval: args.gateway.usage_flush_interval,
             })

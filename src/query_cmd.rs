@@ -131,7 +131,7 @@ pub async fn run(remote: &Remote, command: QueryCommand) -> anyhow::Result<()> {
             if remote.output == Output::Json {
                 print_json(saved);
             } else {
-                println!(
+                out!(
                     "saved query `{}`: {}{} (CSV), {} (Parquet), {} (JSON)",
                     text(&saved["name"]),
                     remote.server.trim_end_matches('/'),
@@ -172,7 +172,7 @@ pub async fn run(remote: &Remote, command: QueryCommand) -> anyhow::Result<()> {
                     text(&q["csvPath"]),
                 ]);
             }
-            println!("{t}");
+            out!("{t}");
         }
         QueryCommand::Show { name } => {
             let data = client
@@ -206,7 +206,7 @@ pub async fn run(remote: &Remote, command: QueryCommand) -> anyhow::Result<()> {
             ] {
                 t.add_row(vec![key.to_string(), text(&saved[key])]);
             }
-            println!("{t}\n{}", text(&saved["query"]));
+            out!("{t}\n{}", text(&saved["query"]));
         }
         QueryCommand::Run {
             name,
@@ -262,7 +262,7 @@ pub async fn run(remote: &Remote, command: QueryCommand) -> anyhow::Result<()> {
                     json!({ "n": name }),
                 )
                 .await?;
-            println!("deleted saved query `{name}` (kept in the catalog's history)");
+            out!("deleted saved query `{name}` (kept in the catalog's history)");
         }
     }
     Ok(())

@@ -138,7 +138,7 @@ async fn review(
     if remote.output == Output::Json {
         print_json(v);
     } else {
-        println!(
+        out!(
             "version {} of `{domain}` is {}",
             text(&v["id"]),
             text(&v["status"]).to_lowercase()
@@ -169,20 +169,20 @@ fn print_check(c: &Value) {
     } else {
         "would NOT be accepted"
     };
-    println!(
+    out!(
         "`{}` ({} model, compatibility {}): {verdict}",
         text(&c["domain"]),
         text(&c["model"]).to_lowercase(),
         text(&c["compatibility"])
     );
     if let Some(error) = c["error"].as_str() {
-        println!("  cannot be checked: {error}");
+        out!("  cannot be checked: {error}");
     }
     if c["composes"] == true {
-        println!("  composes with the current graph");
+        out!("  composes with the current graph");
     } else {
         for e in c["compositionErrors"].as_array().into_iter().flatten() {
-            println!(
+            out!(
                 "  composition: [{}] {}",
                 text(&e["code"]),
                 text(&e["message"])
@@ -190,16 +190,16 @@ fn print_check(c: &Value) {
         }
     }
     let changes = changes_text(&c["changes"]);
-    println!("  changes: {}", changes.len());
+    out!("  changes: {}", changes.len());
     for line in changes {
-        println!("    {line}");
+        out!("    {line}");
     }
     for v in c["compatibilityViolations"]
         .as_array()
         .into_iter()
         .flatten()
     {
-        println!(
+        out!(
             "  compatibility ({} against version id {}): {}",
             text(&v["direction"]).to_lowercase(),
             v["againstVersionId"],
@@ -207,7 +207,7 @@ fn print_check(c: &Value) {
         );
     }
     for r in c["ruleViolations"].as_array().into_iter().flatten() {
-        println!(
+        out!(
             "  rule {} ({}): {}",
             text(&r["rule"]),
             text(&r["level"]).to_lowercase(),
@@ -215,13 +215,11 @@ fn print_check(c: &Value) {
         );
     }
     for w in c["derivationWarnings"].as_array().into_iter().flatten() {
-        println!("  derivation: {}", text(w));
+        out!("  derivation: {}", text(w));
     }
     let affected = c["affected"].as_array().cloned().unwrap_or_default();
     if !affected.is_empty() && c["usageComplete"] != true {
-        println!(
-            "  usage: not recorded over the whole window yet, so every breaking change counts"
-        );
+        out!("  usage: not recorded over the whole window yet, so every breaking change counts");
     }
     for a in affected {
         let uses = a["uses"].as_array().cloned().unwrap_or_default();
@@ -231,14 +229,14 @@ fn print_check(c: &Value) {
             } else {
                 "no recorded use"
             };
-            println!("  {}: {note}", text(&a["path"]));
+            out!("  {}: {note}", text(&a["path"]));
         }
         for u in uses {
             let client = match text(&u["client"]) {
                 c if c.is_empty() => "(unknown client)".to_string(),
                 c => c,
             };
-            println!(
+            out!(
                 "  {} breaks {client}, operation {} ({} uses, last {})",
                 text(&a["path"]),
                 text(&u["operation"]),
@@ -250,7 +248,7 @@ fn print_check(c: &Value) {
 }
 
 fn print_history(d: &Value) {
-    println!(
+    out!(
         "`{}` ({} model, compatibility {})",
         text(&d["name"]),
         text(&d["model"]).to_lowercase(),
@@ -288,5 +286,5 @@ fn print_history(d: &Value) {
             lines.join("\n"),
         ]);
     }
-    println!("{t}");
+    out!("{t}");
 }

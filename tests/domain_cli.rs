@@ -137,13 +137,68 @@ async fn cli_errors_print_the_servers_reason_and_exit_non_zero() {
 
         let dir = tempfile::tempdir().expect("temp dir");
         let bad = dir.path().join("typo.yaml");
-        std::fs::write(&bad, "name: x\nownr: y\n").expect("write file");
+        std::fs::write(
+            &bad,
+            "name: x\nownr: y\ntags: 3\ncontact: c@example.com\ninputz: []\n",
+        )
+        .expect("write file");
         let out = server.cli(&["register", "--file", &bad.to_string_lossy()]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success());
+        // Every problem at once, each with its line and a code.
+        for expected in [
+            "ownr: unknown field `ownr` (line 2) [UNKNOWN_FIELD]",
+            "tags: invalid type: integer `3`, expected a sequence (line 3) [BAD_TYPE]",
+            "inputz: unknown field `inputz` (line 5) [UNKNOWN_FIELD]",
+            "[REQUIRED]",
+            "nothing was sent",
+        ] {
+            assert!(stderr.contains(expected), "{expected}: {stderr}");
+        }
+        assert!(!stderr.contains("panicked"), "{stderr}");
+
+        // JSON output into a pipe closed early (`| head`) ends quietly.
+        let mut child = std::process::Command::new(common::binary())
+            .args([
+                "domain",
+                "--server",
+                &server.base,
+                "--output",
+                "json",
+                "list",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run cli");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+
+        // Without $USER and $LOGNAME, the audit names the system's login name.
+        let file = fixture("domains/customers.yaml");
+        let out = std::process::Command::new(common::binary())
+            .args(["domain", "--server", &server.base, "register", "--file"])
+            .arg(&file)
+            .env_remove("USER")
+            .env_remove("LOGNAME")
+            .output()
+            .expect("run cli");
+        assert!(out.status.success(), "{out:?}");
+        let audit = server
+            .graphql(
+                r#"{ auditLog(filter: { target: "domain:customers" }) { nodes { actor } } }"#,
+                serde_json::json!({}),
+            )
+            .await;
+        let actor = audit["data"]["auditLog"]["nodes"][0]["actor"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         assert!(
-            stderr.contains("unknown field `ownr`") && stderr.contains("line 2"),
-            "{stderr}"
+            actor.starts_with("cli:") && actor != "cli:unknown",
+            "{audit}"
         );
     }
     let out = std::process::Command::new(common::binary())
@@ -153,4 +208,15 @@ async fn cli_errors_print_the_servers_reason_and_exit_non_zero() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("cannot reach Meshwork at http://127.0.0.1:9"));
+    // A server without a scheme says what to add.
+    let out = std::process::Command::new(common::binary())
+        .args(["domain", "--server", "127.0.0.1:9", "list"])
+        .output()
+        .expect("run cli");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("add http:// or https://"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -13,6 +13,7 @@
 //!
 //! This crate knows nothing of SQL, HTTP servers or the federation engine.
 
+pub mod control;
 pub mod scopes;
 mod snapshot;
 mod verify;

@@ -340,6 +340,23 @@ impl Catalog {
             .await?)
     }
 
+    /// The API keys of each of these consumers (one query).
+    pub async fn api_keys_of_consumers(
+        &self,
+        consumer_ids: &[i32],
+    ) -> Result<HashMap<i32, Vec<api_key::Model>>, CatalogError> {
+        let mut by_consumer: HashMap<i32, Vec<api_key::Model>> = HashMap::new();
+        for key in api_key::Entity::find()
+            .filter(api_key::Column::ConsumerId.is_in(consumer_ids.iter().copied()))
+            .order_by_asc(api_key::Column::Id)
+            .all(&self.db)
+            .await?
+        {
+            by_consumer.entry(key.consumer_id).or_default().push(key);
+        }
+        Ok(by_consumer)
+    }
+
     pub async fn api_keys_of(&self, consumer_id: i32) -> Result<Vec<api_key::Model>, CatalogError> {
         Ok(api_key::Entity::find()
             .filter(api_key::Column::ConsumerId.eq(consumer_id))

@@ -344,8 +344,17 @@ impl Catalog {
                                 (Some(v), Some(t)) => v < t,
                                 _ => false,
                             };
+                            // A passing value older than the SLO's window
+                            // says little about the data now: at risk.
+                            let stale = slo
+                                .window
+                                .as_deref()
+                                .and_then(crate::validate::parse_window)
+                                .is_some_and(|w| m.measured_at < now - w);
                             let status = if m.passed == Some(false) || below {
                                 SloState::Breached
+                            } else if stale {
+                                SloState::AtRisk
                             } else {
                                 SloState::Ok
                             };
@@ -358,9 +367,14 @@ impl Catalog {
                                 status,
                                 m.value,
                                 format!(
-                                    "`{indicator}` was {what} at {}{}",
+                                    "`{indicator}` was {what} at {}{}{}",
                                     m.measured_at.format("%Y-%m-%d %H:%M UTC"),
-                                    slo.target.map(|t| format!(" (at least {t})")).unwrap_or_default()
+                                    slo.target.map(|t| format!(" (at least {t})")).unwrap_or_default(),
+                                    if stale && status == SloState::AtRisk {
+                                        format!(", longer ago than the SLO's window ({})", slo.window.as_deref().unwrap_or_default())
+                                    } else {
+                                        String::new()
+                                    }
                                 ),
                             )
                         }

@@ -13,18 +13,14 @@ use crate::error::CatalogError;
 use crate::Catalog;
 
 /// Headers passed on from the gateway to a REST domain's API.
-pub const FORWARDED_HEADERS: [&str; 3] = [
-    "x-meshwork-consumer",
-    "x-meshwork-subject",
-    "x-meshwork-scopes",
-];
+pub const FORWARDED_HEADERS: [&str; 3] = access::control::IDENTITY_HEADERS;
 
 /// How long a REST subgraph is served from memory before the database is
 /// asked again.
 const REST_CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The header gateways send REST subgraphs the key in.
-pub const REST_KEY_HEADER: &str = "x-meshwork-rest-key";
+pub const REST_KEY_HEADER: &str = access::control::REST_KEY_HEADER;
 
 /// Where REST subgraphs are served.
 #[derive(Clone, Debug)]

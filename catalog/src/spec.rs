@@ -333,7 +333,11 @@ pub struct QualityIndicator {
 /// (`target` percent of the gateways' fetches within `window` got an
 /// answer), `errorRate` (at most `target` percent of them answered with
 /// errors) or `quality` (the latest value of `indicator` is at least
-/// `target`, and its assertions hold). Without a kind it is declared only.
+/// `target`, and its assertions hold; older than `window`, when given, it
+/// is at risk). Without a kind it is declared only. Status: `ok`,
+/// `at_risk` (freshness past 75% of `maxAge`, 75% of the error budget
+/// used, or a stale quality value), `breached`, or `unknown` (nothing
+/// measured yet).
 #[derive(SimpleObject, Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Slo {
@@ -345,7 +349,9 @@ pub struct Slo {
     /// Percent for availability and error rate; the lowest value for quality.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<f64>,
-    /// A duration such as `30d`, `12h`, `4w`.
+    /// A duration such as `30d`, `12h`, `4w`: availability and error rate
+    /// over it; for quality, how old the latest value may be before the
+    /// SLO is at risk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<String>,
     /// Freshness: the oldest the data may be, a duration such as `26h`.

@@ -261,6 +261,9 @@ pub struct ContractReport {
     /// and error rate of the domains' APIs).
     #[serde(default)]
     pub traffic: HashMap<String, crate::quality::Traffic>,
+    /// The reporting gateway itself: which composition it serves.
+    #[serde(default)]
+    pub gateway: Option<access::control::GatewayReport>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -277,7 +280,14 @@ pub struct ContractFound {
 impl Catalog {
     /// Adds a gateway's contract-check findings to each domain's totals.
     pub async fn ingest_contracts(&self, report: ContractReport) -> Result<(), CatalogError> {
-        let ContractReport { domains, traffic } = report;
+        let ContractReport {
+            domains,
+            traffic,
+            gateway,
+        } = report;
+        if let Some(gateway) = &gateway {
+            self.record_gateway(gateway).await?;
+        }
         self.ingest_traffic(traffic).await?;
         let now = Utc::now();
         let txn = self.db.begin().await?;

@@ -84,6 +84,11 @@ pub(crate) fn http_url(problems: &mut Problems, field: &str, value: &str) {
                 url.scheme()
             ),
         ),
+        Err(url::ParseError::RelativeUrlWithoutBase) => problems.push(
+            field,
+            ProblemCode::BadUrl,
+            format!("`{value}` has no scheme: add http:// or https:// (e.g. `http://{value}`)"),
+        ),
         Err(e) => problems.push(
             field,
             ProblemCode::BadUrl,
@@ -348,7 +353,14 @@ pub(crate) fn slos(problems: &mut Problems, value: &serde_json::Value) {
                     problems.push(
                         at(field),
                         ProblemCode::OutOfRange,
-                        format!("a {kind} SLO has no `{field}`"),
+                        format!(
+                            "{} {kind} SLO has no `{field}`",
+                            if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                                "an"
+                            } else {
+                                "a"
+                            }
+                        ),
                     );
                 }
             };
@@ -387,7 +399,10 @@ pub(crate) fn slos(problems: &mut Problems, value: &serde_json::Value) {
                         ),
                         _ => {}
                     }
-                    unused(problems, "window", slo.window.is_some(), "quality");
+                    // Optional here: how old a value may be before at risk.
+                    if slo.window.is_some() {
+                        duration(problems, "window", &slo.window);
+                    }
                     unused(problems, "maxAge", slo.max_age.is_some(), "quality");
                 }
             }

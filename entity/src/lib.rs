@@ -18,6 +18,7 @@ pub mod domain_tag;
 pub mod domain_traffic;
 pub mod field_policy;
 pub mod field_usage;
+pub mod gateway_instance;
 pub mod jwt_issuer;
 pub mod lineage_input;
 pub mod lineage_run;

@@ -39,12 +39,12 @@ const MAX_CACHE: Duration = Duration::from_secs(60);
 
 /// Headers Meshwork sets for domains; whatever a client sends in them is
 /// dropped first.
-pub const CONSUMER_HEADER: &str = "x-meshwork-consumer";
+pub const CONSUMER_HEADER: &str = access::control::CONSUMER_HEADER;
 
 /// The engine's client-name header (usage reporting), default name.
 const CLIENT_NAME_HEADER: &str = "graphql-client-name";
-pub const SUBJECT_HEADER: &str = "x-meshwork-subject";
-pub const SCOPES_HEADER: &str = "x-meshwork-scopes";
+pub const SUBJECT_HEADER: &str = access::control::SUBJECT_HEADER;
+pub const SCOPES_HEADER: &str = access::control::SCOPES_HEADER;
 
 /// Where a gateway reads the access snapshot.
 pub enum AccessSource {
@@ -369,7 +369,7 @@ async fn fetch(
     key: &str,
     etag: Option<&str>,
 ) -> Result<Option<(AccessSnapshot, Option<String>)>, String> {
-    let mut request = http.get(url).header("x-hive-cdn-key", key);
+    let mut request = http.get(url).header(access::control::CDN_KEY_HEADER, key);
     if let Some(tag) = etag {
         request = request.header("if-none-match", tag);
     }

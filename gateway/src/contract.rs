@@ -261,10 +261,52 @@ impl Walker<'_> {
     }
 }
 
+/// The composition hash of the supergraph the engine loaded last (from
+/// the mark the control plane puts in it), and a wake-up for the reporter
+/// so the control plane hears of a new one at once.
+static SERVED: std::sync::LazyLock<Mutex<Option<String>>> =
+    std::sync::LazyLock::new(Mutex::default);
+static SERVED_CHANGED: std::sync::LazyLock<tokio::sync::Notify> =
+    std::sync::LazyLock::new(tokio::sync::Notify::new);
+
+/// The composition hash the control plane marked in a supergraph.
+pub(crate) fn composition_of(
+    doc: &hive_router::graphql_tools::static_graphql::schema::Document,
+) -> Option<String> {
+    use hive_router::graphql_tools::static_graphql::schema::{Definition, TypeDefinition};
+    doc.definitions.iter().find_map(|def| match def {
+        Definition::TypeDefinition(TypeDefinition::Enum(e)) if e.name == "join__Graph" => e
+            .description
+            .as_deref()
+            .and_then(access::control::composition_hash)
+            .map(str::to_string),
+        _ => None,
+    })
+}
+
+/// The engine built a new supergraph: remember its composition and
+/// report it now.
+pub(crate) fn served(composition: Option<String>) {
+    if let Ok(mut served) = SERVED.lock() {
+        *served = composition;
+    }
+    SERVED_CHANGED.notify_one();
+}
+
 /// Sends what was found every `interval` to `endpoint` (the control key as
-/// bearer token), on a thread of its own; what cannot be sent is kept for
-/// the next round.
-pub(crate) fn start_reporter(reporting: crate::ContractReporting) {
+/// bearer token), with what this gateway serves (at once when that
+/// changes), on a thread of its own; what cannot be sent is kept for the
+/// next round.
+pub(crate) fn start_reporter(
+    reporting: crate::ContractReporting,
+    address: String,
+    in_process: bool,
+) {
+    let instance = {
+        let mut bytes = [0u8; 8];
+        let _ = getrandom::fill(&mut bytes);
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
     let spawned = std::thread::Builder::new()
         .name("meshwork-contracts".into())
         .spawn(move || {
@@ -278,16 +320,23 @@ pub(crate) fn start_reporter(reporting: crate::ContractReporting) {
             let http = reqwest::Client::new();
             runtime.block_on(async move {
                 loop {
-                    tokio::time::sleep(reporting.interval).await;
+                    tokio::select! {
+                        () = tokio::time::sleep(reporting.interval) => {}
+                        () = SERVED_CHANGED.notified() => {}
+                    }
                     let found = take();
                     let traffic = crate::traffic::take();
-                    if found.is_empty() && traffic.is_empty() {
-                        continue;
-                    }
+                    let gateway = access::control::GatewayReport {
+                        instance: instance.clone(),
+                        role: if in_process { "in-process" } else { "replica" }.into(),
+                        address: address.clone(),
+                        served_hash: SERVED.lock().ok().and_then(|s| s.clone()),
+                    };
                     let sent = http
                         .post(&reporting.endpoint)
                         .bearer_auth(&reporting.token)
-                        .json(&serde_json::json!({ "domains": found, "traffic": traffic }))
+                        .timeout(std::time::Duration::from_secs(10))
+                        .json(&serde_json::json!({ "domains": found, "traffic": traffic, "gateway": gateway }))
                         .send()
                         .await
                         .is_ok_and(|r| r.status().is_success());

@@ -41,7 +41,12 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
             let _ = crate::engine_plugin::CONTRACTS.set(contracts.sample_every);
         }
         crate::traffic::ON.store(true, std::sync::atomic::Ordering::Relaxed);
-        crate::contract::start_reporter(contracts.clone());
+        let address = options
+            .listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        crate::contract::start_reporter(contracts.clone(), address, options.in_process.is_some());
     }
     if let Some(local) = &options.in_process {
         let _ = crate::engine_plugin::IN_PROCESS.set(local.clone());

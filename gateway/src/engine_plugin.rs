@@ -220,11 +220,18 @@ impl RouterPlugin for MeshworkPlugin {
         SUPERGRAPH_LOADED.store(true, Ordering::Relaxed);
         let sdl = payload.new_ast.to_string();
         PUBLIC_FIELDS.store(Arc::new(crate::errors::public_fields(&payload.new_ast)));
+        let composition = crate::contract::composition_of(&payload.new_ast);
         SCHEMA_HAS_POLICIES.store(sdl.contains("@policy("), Ordering::Relaxed);
         if CONTRACTS.get().is_some() {
             crate::contract::load_schema(&sdl);
         }
-        payload.proceed()
+        // Reported once the engine built the new supergraph (its end hook),
+        // never before: the control plane must not hear of a version this
+        // gateway does not serve yet.
+        payload.on_end(move |end| {
+            crate::contract::served(composition);
+            end.proceed()
+        })
     }
 
     /// The gate: no operation runs unless Meshwork's authentication

@@ -213,7 +213,7 @@ pub struct RestSubgraphs {
 }
 
 /// The header carrying that key.
-pub const REST_KEY_HEADER: &str = "x-meshwork-rest-key";
+pub const REST_KEY_HEADER: &str = access::control::REST_KEY_HEADER;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {

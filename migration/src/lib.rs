@@ -17,6 +17,7 @@ mod m20261130_000011_alert_webhooks;
 mod m20261130_000012_measured_quality;
 mod m20261130_000013_search_index;
 mod m20261130_000014_saved_queries;
+mod m20261130_000015_gateway_instances;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_measured_quality::Migration),
             Box::new(m20261130_000013_search_index::Migration),
             Box::new(m20261130_000014_saved_queries::Migration),
+            Box::new(m20261130_000015_gateway_instances::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::access_request::RequestStatus;
@@ -94,16 +95,22 @@ impl Consumer {
         let Some(id) = self.plan_id else {
             return Ok(None);
         };
-        let mut plans = catalog(ctx)?.plans_by_id(&[id]).await.map_err(fail)?;
-        Ok(plans.remove(&id).map(Plan::from))
+        let plans = ctx.data::<DataLoader<super::loaders::PlanById>>()?;
+        Ok(plans
+            .load_one(id)
+            .await
+            .map_err(super::fail_shared)?
+            .map(Plan::from))
     }
 
     /// The consumer's API keys (never the keys themselves).
     async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKey>> {
-        Ok(catalog(ctx)?
-            .api_keys_of(self.id)
+        let keys = ctx.data::<DataLoader<super::loaders::ApiKeysOf>>()?;
+        Ok(keys
+            .load_one(self.id)
             .await
-            .map_err(fail)?
+            .map_err(super::fail_shared)?
+            .unwrap_or_default()
             .into_iter()
             .map(ApiKey::from)
             .collect())

@@ -124,20 +124,23 @@ fn unauthenticated(reason: String) -> Response {
 
 /// Header carrying the key gateways use to read the supergraph (the Hive
 /// CDN protocol, so unmodified Hive Routers can follow Meshwork too).
-pub const CDN_KEY_HEADER: &str = "x-hive-cdn-key";
+pub const CDN_KEY_HEADER: &str = access::control::CDN_KEY_HEADER;
 
 /// The control-plane endpoint gateways poll: `GET /control/supergraph`
 /// with [`CDN_KEY_HEADER`]; `If-None-Match` with the last ETag answers 304
 /// while the served supergraph is unchanged.
 pub fn control_router(catalog: crate::Catalog, key: String) -> Router {
     Router::new()
-        .route("/control/supergraph", get(supergraph))
-        .route("/control/access", get(access_snapshot))
+        .route(access::control::SUPERGRAPH_PATH, get(supergraph))
+        .route(access::control::ACCESS_PATH, get(access_snapshot))
         .route("/rest/{domain}/graphql", axum::routing::post(rest_subgraph))
-        .route("/control/contracts", axum::routing::post(contracts))
-        .route("/control/metrics", get(metrics))
         .route(
-            "/control/usage",
+            access::control::CONTRACTS_PATH,
+            axum::routing::post(contracts),
+        )
+        .route(access::control::METRICS_PATH, get(metrics))
+        .route(
+            access::control::USAGE_PATH,
             axum::routing::post(usage)
                 .layer(axum::extract::DefaultBodyLimit::max(USAGE_BODY_LIMIT)),
         )
@@ -187,7 +190,8 @@ async fn supergraph(
     }
     match catalog.served_composition().await {
         Ok(Some(composition)) => {
-            let etag = format!("\"{}\"", composition.hash.unwrap_or_default());
+            let hash = composition.hash.unwrap_or_default();
+            let etag = format!("\"{hash}\"");
             let unchanged = headers
                 .get(header::IF_NONE_MATCH)
                 .and_then(|v| v.to_str().ok())
@@ -203,7 +207,11 @@ async fn supergraph(
                         "text/plain; charset=utf-8".to_string(),
                     ),
                 ],
-                composition.supergraph.unwrap_or_default(),
+                // Marked with its hash, so the gateway can say what it loaded.
+                access::control::mark_supergraph(
+                    composition.supergraph.as_deref().unwrap_or_default(),
+                    &hash,
+                ),
             )
                 .into_response()
         }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use entity::{domain, domain_health, lineage_input, schema_version};
+use entity::{api_key, domain, domain_health, lineage_input, plan, schema_version};
 
 use crate::{Catalog, CatalogError};
 
@@ -14,6 +14,8 @@ pub struct Inputs(pub Catalog);
 pub struct LatestSchema(pub Catalog);
 pub struct DomainById(pub Catalog);
 pub struct Health(pub Catalog);
+pub struct PlanById(pub Catalog);
+pub struct ApiKeysOf(pub Catalog);
 
 impl Loader<i32> for Tags {
     type Value = Vec<String>;
@@ -57,5 +59,24 @@ impl Loader<i32> for Health {
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
         Ok(self.0.health_of(keys).await?)
+    }
+}
+
+impl Loader<i32> for PlanById {
+    type Value = plan::Model;
+    type Error = Arc<CatalogError>;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
+        Ok(self.0.plans_by_id(keys).await?)
+    }
+}
+
+/// A consumer's API keys, by consumer id.
+impl Loader<i32> for ApiKeysOf {
+    type Value = Vec<api_key::Model>;
+    type Error = Arc<CatalogError>;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
+        Ok(self.0.api_keys_of_consumers(keys).await?)
     }
 }

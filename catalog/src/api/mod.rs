@@ -85,6 +85,8 @@ pub fn schema(catalog: Catalog) -> CatalogSchema {
     .data(loader(loaders::LatestSchema(catalog.clone())))
     .data(loader(loaders::DomainById(catalog.clone())))
     .data(loader(loaders::Health(catalog.clone())))
+    .data(loader(loaders::PlanById(catalog.clone())))
+    .data(loader(loaders::ApiKeysOf(catalog.clone())))
     .data(catalog)
     .limit_depth(32)
     .limit_complexity(50_000)
@@ -262,8 +264,15 @@ impl Query {
         let Some(latest) = catalog.latest_composition().await.map_err(fail)? else {
             return Ok(None);
         };
-        let served = catalog.served_composition().await.map_err(fail)?;
-        Ok(Some(CompositionView { latest, served }))
+        let ready = catalog.served_composition().await.map_err(fail)?;
+        let served = catalog.gateway_served_composition().await.map_err(fail)?;
+        let gateways = catalog.gateways().await.map_err(fail)?;
+        Ok(Some(CompositionView {
+            latest,
+            ready,
+            served,
+            gateways,
+        }))
     }
 
     /// Catalog changes, newest first.

@@ -120,9 +120,13 @@ impl Domain {
         let Some(id) = self.0.plan_id else {
             return Ok(None);
         };
-        let catalog = ctx.data::<crate::Catalog>()?;
-        let mut plans = catalog.plans_by_id(&[id]).await.map_err(super::fail)?;
-        Ok(plans.remove(&id).map(|p| p.name))
+        let plans =
+            ctx.data::<async_graphql::dataloader::DataLoader<super::loaders::PlanById>>()?;
+        Ok(plans
+            .load_one(id)
+            .await
+            .map_err(super::fail_shared)?
+            .map(|p| p.name))
     }
 
     /// `OPEN` or `RESTRICTED` (reading needs a grant).
@@ -776,7 +780,30 @@ pub struct CompositionWarning {
 
 pub struct CompositionView {
     pub latest: composition::Model,
+    /// The latest success: what gateways load next.
+    pub ready: Option<composition::Model>,
+    /// What the gateways report serving.
     pub served: Option<composition::Model>,
+    pub gateways: Vec<crate::GatewayState>,
+}
+
+/// A gateway as it reports itself (the control plane's own, or a replica).
+#[derive(SimpleObject)]
+pub struct GatewayInstance {
+    /// Random per gateway process.
+    instance: String,
+    /// `in-process` (this control plane's own gateway) or `replica`.
+    role: String,
+    address: String,
+    /// The composition version it serves (null: none loaded yet, or one
+    /// this catalog does not know).
+    served_version: Option<i32>,
+    served_hash: Option<String>,
+    /// Since when it serves that version.
+    served_since: Option<DateTime<Utc>>,
+    last_seen_at: DateTime<Utc>,
+    /// Heard from within the last minute.
+    live: bool,
 }
 
 fn stored_list<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<Vec<T>> {
@@ -810,16 +837,42 @@ impl CompositionView {
     async fn members(&self) -> Result<Vec<CompositionMember>> {
         stored_list(&self.latest.members)
     }
-    /// The version gateways serve: the latest successful one.
+    /// The version the gateways report serving: the control plane's own
+    /// gateway's, else the oldest a live replica serves. Null until a
+    /// gateway has loaded one (it never names a version no gateway serves).
     async fn served_version(&self) -> Option<i32> {
         self.served.as_ref().map(|c| c.id)
     }
     async fn served_hash(&self) -> Option<&str> {
         self.served.as_ref().and_then(|c| c.hash.as_deref())
     }
-    /// The served supergraph SDL.
+    /// The latest successful composition: what gateways load next (equal
+    /// to `servedVersion` once they have).
+    async fn ready_version(&self) -> Option<i32> {
+        self.ready.as_ref().map(|c| c.id)
+    }
+    async fn ready_hash(&self) -> Option<&str> {
+        self.ready.as_ref().and_then(|c| c.hash.as_deref())
+    }
+    /// The supergraph SDL of the ready version.
     async fn supergraph(&self) -> Option<&str> {
-        self.served.as_ref().and_then(|c| c.supergraph.as_deref())
+        self.ready.as_ref().and_then(|c| c.supergraph.as_deref())
+    }
+    /// Each gateway heard from within a day and what it serves.
+    async fn gateways(&self) -> Vec<GatewayInstance> {
+        self.gateways
+            .iter()
+            .map(|s| GatewayInstance {
+                instance: s.gateway.instance.clone(),
+                role: s.gateway.role.clone(),
+                address: s.gateway.address.clone(),
+                served_version: s.served_version,
+                served_hash: s.gateway.served_hash.clone(),
+                served_since: s.gateway.served_since,
+                last_seen_at: s.gateway.last_seen_at,
+                live: s.live,
+            })
+            .collect()
     }
 }
 

@@ -493,7 +493,8 @@ function DomainConsumers({ d, me, rootFields }) {
 // ---------------------------------------------------------------- composition
 
 function CompositionPage() {
-  const state = useQuery(`{ composition { status version hash createdAt servedVersion servedHash
+  const state = useQuery(`{ composition { status version hash createdAt servedVersion servedHash readyVersion
+    gateways { instance role address servedVersion lastSeenAt live }
     errors { domain message code line locations { domain line } }
     warnings { code coordinate domains message }
     members { domain schemaVersionId hash url builtin } } }`, {}, []);
@@ -505,7 +506,9 @@ function CompositionPage() {
         <section class="panel">
           <h2>Latest attempt: version ${c.version} <${Badge} tone=${c.status === 'SUCCESS' ? 'good' : 'bad'}>${c.status.toLowerCase()}<//></h2>
           <p class="muted">${fmt(c.createdAt)}</p>
-          <p>Served: version <strong data-testid="served-version">${c.servedVersion ?? 'none'}</strong>${c.servedHash ? html` <small class="muted">${c.servedHash.slice(0, 12)}</small>` : ''}</p>
+          <p>Served (as the gateways report): version <strong data-testid="served-version">${c.servedVersion ?? 'none yet'}</strong>${c.servedHash ? html` <small class="muted">${c.servedHash.slice(0, 12)}</small>` : ''}${c.readyVersion && c.readyVersion !== c.servedVersion ? html` · version ${c.readyVersion} is ready and loads at the gateways' next poll` : ''}</p>
+          ${c.gateways.length > 0 && html`<table data-testid="gateways"><thead><tr><th>gateway</th><th>serves</th><th>last heard</th></tr></thead>
+            <tbody>${c.gateways.map((g) => html`<tr><td>${g.role} <small class="muted">${g.address || g.instance}</small></td><td>${g.servedVersion ?? '?'}</td><td><${Badge} tone=${g.live ? 'good' : 'muted'}>${g.live ? 'live' : 'silent'}<//> ${fmt(g.lastSeenAt)}</td></tr>`)}</tbody></table>`}
           ${c.errors.length > 0 && html`<h3>Errors</h3><ul class="problems">${c.errors.map((e) => html`<li><strong>${e.domain || 'the mesh'}</strong>${e.line ? `:${e.line}` : ''} <code>${e.code || ''}</code> ${e.message}</li>`)}</ul>`}
         </section>
         <section class="panel">
