@@ -21,6 +21,12 @@ use crate::parse_duration;
 /// Settings of the gateway, whichever command runs it.
 #[derive(clap::Args)]
 pub struct GatewayFlags {
+    /// On SIGTERM or SIGINT: how long readiness answers 503 and every
+    /// answer closes its connection, while requests are still served,
+    /// before the listener stops and running requests finish (then exit
+    /// 0). A second signal stops at once.
+    #[arg(long, default_value = "2s", value_parser = crate::parse_duration)]
+    shutdown_drain: Duration,
     /// `text` or `json` (one JSON object per line, each request's with its
     /// request id) for the process's logs.
     #[arg(long, env = "MESHWORK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -403,6 +409,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         println!("\nTry a query joining the REST domain to the GraphQL ones:\n  curl -s http://{local}/graphql -H 'content-type: application/json' \\\n    -d '{{\"query\":\"{{ shipmentsByDate(date: \\\"2026-11-25\\\") {{ id carrier status order {{ id total customer {{ name }} }} }} }}\"}}'");
     }
     gateway::run(GatewayOptions {
+        shutdown_drain: args.gateway.shutdown_drain,
         listener,
         supergraph: SupergraphSource::ControlPlane {
             endpoint: format!("http://{}/control", loopback(local)),
@@ -624,6 +631,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     println!("  federated GraphQL (and GraphiQL): http://{local}/graphql");
     println!("  /health answers 200 once a supergraph is loaded");
     gateway::run(GatewayOptions {
+        shutdown_drain: args.gateway.shutdown_drain,
         listener,
         supergraph,
         rate_limit: args.gateway.rate_limit(),

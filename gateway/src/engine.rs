@@ -206,6 +206,7 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
         leeway_seconds: options.jwt_leeway.as_secs(),
     };
     let server_state = shared_state.clone();
+    let readiness_path: Arc<str> = paths.readiness.as_str().into();
     let mut server = web::HttpServer::new(async move || {
         let paths = paths.clone();
         let prometheus = prometheus.clone();
@@ -226,6 +227,11 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
             .middleware(crate::request_id::ResponseHeader)
             .middleware(RequestIdentifiersService)
             .middleware(compression.clone())
+            // Outermost: while stopping, readiness is 503 and every answer
+            // closes its connection.
+            .middleware(crate::shutdown::Drain {
+                readiness_path: readiness_path.clone(),
+            })
             .state(server_state.clone())
             .state(schema_state.clone())
             .state(server_state.telemetry_context.clone())
@@ -238,12 +244,20 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
         server = server.workers(workers.get());
     }
     let address = router_config.address();
-    let result = server
+    // Stop signals are Meshwork's (crate::shutdown): drain first, then stop.
+    let running = server
         .config(SharedCfg::new("MESHWORK_GATEWAY"))
         .shutdown_timeout(router_config.shutdown_timeout())
+        .disable_signals()
         .listen(listener)
         .map_err(|e| GatewayError::Start(format!("listening on {address}: {e}")))?
-        .run()
+        .run();
+    crate::shutdown::on_stop_signal(
+        &options.extra_routes.runtime,
+        running.clone(),
+        options.shutdown_drain,
+    );
+    let result = running
         .await
         .map_err(|e| GatewayError::Serve(e.to_string()));
     tasks.graceful_shutdown().await;

@@ -35,6 +35,7 @@
 //!     log_json: false,
 //!     on_metrics: None,
 //!     in_process: None,
+//!     shutdown_drain: std::time::Duration::from_secs(2),
 //! };
 //! gateway::run(options).unwrap();
 //! ```
@@ -59,6 +60,7 @@ mod redis_limit;
 pub mod request_id;
 mod route;
 mod saved_queries;
+mod shutdown;
 mod traffic;
 
 use std::net::TcpListener;
@@ -155,6 +157,10 @@ pub struct GatewayOptions {
     /// Subgraphs answered inside this process (REST domains' derived
     /// subgraphs, when the control plane runs here): no HTTP hop.
     pub in_process: Option<std::sync::Arc<dyn InProcessSubgraphs>>,
+    /// On SIGTERM or SIGINT: how long readiness answers 503 and answers
+    /// close their connections, while requests are still served, before
+    /// the listener stops ([`shutdown`]).
+    pub shutdown_drain: Duration,
 }
 
 /// A GraphQL request body and the headers the engine would send with it.

@@ -261,9 +261,21 @@ impl Server {
     /// up to `within` for the process to exit; its exit status.
     #[allow(dead_code)]
     pub fn terminate(&mut self, within: std::time::Duration) -> Option<std::process::ExitStatus> {
+        self.signal_term();
+        self.wait_exit(within)
+    }
+
+    /// Sends SIGTERM and returns at once.
+    #[allow(dead_code)]
+    pub fn signal_term(&self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
+    }
+
+    /// Waits up to `within` for the process to exit; its exit status.
+    #[allow(dead_code)]
+    pub fn wait_exit(&mut self, within: std::time::Duration) -> Option<std::process::ExitStatus> {
         let deadline = std::time::Instant::now() + within;
         while std::time::Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
