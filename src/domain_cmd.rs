@@ -20,6 +20,7 @@ const DOMAIN_FIELDS: &str =
     slos { name description target window } \
     compatibility schemaDrift latestSchemaVersion { hash fetchedAt warnings } \
     health { lastAttemptAt lastSuccessAt lastError consecutiveFailures } \
+    compositionProblems { code message line } \
     schemaHistory { version status fetchedAt changes { severity path } }";
 
 pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> {
@@ -417,6 +418,28 @@ fn print_domain(output: Output, d: &Value, verb: &str) {
     ]);
     if let Some(drift) = d["schemaDrift"].as_str() {
         table.add_row(vec!["schema drift".to_string(), drift.to_string()]);
+    }
+    let problems: Vec<String> = d["compositionProblems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            format!(
+                "{}{} {}",
+                text(&p["code"]),
+                p["line"]
+                    .as_i64()
+                    .map(|l| format!(" (line {l})"))
+                    .unwrap_or_default(),
+                text(&p["message"])
+            )
+        })
+        .collect();
+    if !problems.is_empty() {
+        table.add_row(vec![
+            "composition FAILS here".to_string(),
+            problems.join("\n"),
+        ]);
     }
     // The last versions with what changed (`meshwork schema history` has all).
     let history: Vec<String> = d["schemaHistory"]

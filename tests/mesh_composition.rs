@@ -259,6 +259,40 @@ async fn a_conflicting_schema_keeps_the_last_good_graph_until_the_domain_fixes_i
             "[{}] {problem}",
             db.label
         );
+        // The problem shows on the domains it lies in.
+        let shown = server
+            .graphql(
+                r#"{ shipping: domain(name: "shipping") { compositionProblems { message } }
+                     customers: domain(name: "customers") { compositionProblems { message } } }"#,
+                json!({}),
+            )
+            .await;
+        let involved: Vec<&str> = failed["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| {
+                p["locations"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|l| l["domain"].as_str())
+                    .chain(p["domain"].as_str())
+            })
+            .collect();
+        for name in ["shipping", "customers"] {
+            let problems = shown["data"][name]["compositionProblems"]
+                .as_array()
+                .map(Vec::len)
+                .unwrap_or_default();
+            assert_eq!(
+                problems > 0,
+                involved.contains(&name),
+                "[{}] {name}: {shown} (problems name {involved:?})",
+                db.label
+            );
+        }
+        assert!(involved.contains(&"shipping"), "[{}] {failed}", db.label);
         let answer = server.mesh("{ customers { name } }", json!({})).await;
         assert_eq!(
             answer["data"]["customers"][0]["name"], "Ada Lovelace",

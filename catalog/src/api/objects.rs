@@ -134,6 +134,26 @@ impl Domain {
         self.0.access.into()
     }
 
+    /// Problems of the latest composition attempt that lie in this domain
+    /// (its own schema, or a conflict with another domain's, which then
+    /// lists it too); empty when the latest attempt composed.
+    async fn composition_problems(&self, ctx: &Context<'_>) -> Result<Vec<CompositionProblem>> {
+        let catalog = ctx.data::<crate::Catalog>()?;
+        let Some(latest) = catalog.latest_composition().await.map_err(fail)? else {
+            return Ok(Vec::new());
+        };
+        if latest.status != composition::CompositionStatus::Failed {
+            return Ok(Vec::new());
+        }
+        let name = self.0.name.as_str();
+        Ok(stored_list::<CompositionProblem>(&latest.errors)?
+            .into_iter()
+            .filter(|p| {
+                p.domain.as_deref() == Some(name) || p.locations.iter().any(|l| l.domain == name)
+            })
+            .collect())
+    }
+
     /// How the schema endpoint answered lately; null before the first pull.
     async fn health(&self, ctx: &Context<'_>) -> Result<Option<DomainHealth>> {
         let loader = ctx.data::<DataLoader<loaders::Health>>()?;

@@ -258,6 +258,7 @@ const DOMAIN = `query($name: String!) {
     quality(first: 20) { indicator value passed source measuredAt }
     inputs { kind name description }
     health { lastAttemptAt lastSuccessAt lastError consecutiveFailures }
+    compositionProblems { code message line }
     latestSchemaVersion { id version document derivedSdl fetchedAt }
     schemaHistory { id version status fetchedAt hash reviewedBy reviewedAt checkError
       changes { severity kind path message }
@@ -340,6 +341,7 @@ function Overview({ d, data, owner, reload }) {
             ${d.schemaDrift && html`<dt>Drift</dt><dd class="warn">${d.schemaDrift}</dd>`}
           </dl>`
         : html`<p class="muted">Not pulled yet.</p>`}
+      ${d.compositionProblems?.length > 0 && html`<div role="alert" data-testid="composition-problems"><h3>The latest composition fails here</h3><ul class="problems">${d.compositionProblems.map((p) => html`<li><code>${p.code || ''}</code>${p.line ? ` line ${p.line}:` : ''} ${p.message}</li>`)}</ul><p class="muted">The last good graph keeps serving until this is fixed (see Composition).</p></div>`}
       ${owner && html`<${ActionForm} label="Pull the schema now" action=${async () => {
         const r = await gql(`mutation($name: String!) { refreshDomain(name: $name) { status reason } }`, { name: d.name });
         if (r.refreshDomain.status === 'FAILED') throw new Error(r.refreshDomain.reason);
