@@ -163,8 +163,10 @@ pub struct MeshArgs {
     /// roll-ups); older rows are deleted once an hour.
     #[arg(long, env = "MESHWORK_USAGE_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
     usage_retention_days: u32,
-    /// How often the gateway checks for a new composition.
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    /// How often this process's gateway checks for a new composition (over
+    /// loopback, answered from memory: a new composition is pushed there
+    /// when it is stored).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
     supergraph_poll_interval: Duration,
     /// Key gateway replicas present to read the supergraph (X-Hive-CDN-Key);
     /// a random one when not set.

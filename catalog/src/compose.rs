@@ -2,12 +2,14 @@
 //! accepted schema (a version held under the strict model is not served). Every attempt is stored; a failed one never replaces the
 //! last good supergraph, which is what gateways keep serving.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use entity::composition::{self, CompositionStatus};
 use entity::domain;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde_json::json;
 
@@ -187,6 +189,11 @@ impl Catalog {
             .insert(&txn)
             .await?;
         txn.commit().await?;
+        if status == CompositionStatus::Success {
+            // Pushed to what gateways poll: no database read before they
+            // see it.
+            self.remember_served(&stored);
+        }
         // A mesh that was empty is not any more (or the other way round).
         self.publish_after_change().await;
         match status {
@@ -208,6 +215,68 @@ impl Catalog {
             .await?)
     }
 
+    /// What gateways poll (`/control/supergraph`): the latest successful
+    /// composition, marked with its hash, from memory. Checked against the
+    /// database at most every [`SERVED_RECHECK`]; while the database cannot
+    /// be read, the last one known keeps being served.
+    pub async fn supergraph_for_gateways(
+        &self,
+    ) -> Result<Option<Arc<ServedSupergraph>>, CatalogError> {
+        let cached = self.served_supergraph.read().ok().and_then(|c| c.clone());
+        if let Some((checked, served)) = &cached {
+            if checked.elapsed() < SERVED_RECHECK {
+                return Ok(Some(served.clone()));
+            }
+        }
+        let latest = composition::Entity::find()
+            .select_only()
+            .column(composition::Column::Id)
+            .filter(composition::Column::Status.eq(CompositionStatus::Success))
+            .order_by_desc(composition::Column::Id)
+            .into_tuple::<i32>()
+            .one(&self.db)
+            .await;
+        match (latest, cached) {
+            (Ok(Some(id)), Some((_, served))) if id == served.id => {
+                if let Ok(mut c) = self.served_supergraph.write() {
+                    *c = Some((std::time::Instant::now(), served.clone()));
+                }
+                Ok(Some(served))
+            }
+            (Ok(Some(_)), _) => match self.served_composition().await {
+                Ok(Some(model)) => Ok(Some(self.remember_served(&model))),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            },
+            (Ok(None), _) => Ok(None),
+            (Err(e), Some((_, served))) => {
+                tracing::debug!(error = %e, "the database cannot be read; gateways keep getting the last supergraph known");
+                Ok(Some(served))
+            }
+            (Err(e), None) => Err(e.into()),
+        }
+    }
+
+    /// Keeps a successful composition as what gateways poll.
+    pub(crate) fn remember_served(&self, model: &composition::Model) -> Arc<ServedSupergraph> {
+        let hash = model.hash.clone().unwrap_or_default();
+        let served = Arc::new(ServedSupergraph {
+            id: model.id,
+            sdl: access::control::mark_supergraph(
+                model.supergraph.as_deref().unwrap_or_default(),
+                &hash,
+            ),
+            hash,
+        });
+        if let Ok(mut c) = self.served_supergraph.write() {
+            let newer = c.as_ref().is_none_or(|(_, s)| s.id <= served.id);
+            if newer {
+                *c = Some((std::time::Instant::now(), served.clone()));
+            }
+        }
+        served
+    }
+
     /// The supergraph gateways serve: the latest successful composition.
     pub async fn served_composition(&self) -> Result<Option<composition::Model>, CatalogError> {
         Ok(composition::Entity::find()
@@ -216,4 +285,16 @@ impl Catalog {
             .one(&self.db)
             .await?)
     }
+}
+
+/// How long the in-memory supergraph is served before the database is
+/// asked again whether a newer one exists.
+pub const SERVED_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A supergraph as gateways get it: marked with its composition hash.
+#[derive(Debug)]
+pub struct ServedSupergraph {
+    pub id: i32,
+    pub hash: String,
+    pub sdl: String,
 }

@@ -40,6 +40,12 @@ pub struct Catalog {
     /// Served derived subgraphs: domain id → (stamp of version and derivation, subgraph).
     /// Names of the REST domains in the latest composition.
     pub(crate) rest_members: Arc<std::sync::RwLock<std::collections::HashSet<String>>>,
+    /// The supergraph gateways poll, kept in memory: set by every successful
+    /// composition (pushed), checked against the database at most every
+    /// [`crate::compose::SERVED_RECHECK`] (another control plane may have
+    /// composed), and served from memory while the database is down.
+    pub(crate) served_supergraph:
+        Arc<std::sync::RwLock<Option<(std::time::Instant, Arc<crate::compose::ServedSupergraph>)>>>,
     /// Domain name → (when looked up, subgraph): the hot path.
     #[allow(clippy::type_complexity)]
     pub(crate) rest_by_name: Arc<
@@ -107,6 +113,7 @@ impl Catalog {
             rest_subgraphs: Arc::default(),
             rest_by_name: Arc::default(),
             rest_members: Arc::default(),
+            served_supergraph: Arc::default(),
             version_numbers: Arc::default(),
         })
     }

@@ -188,10 +188,9 @@ async fn supergraph(
     if let Some(refused) = refuse_without_cdn_key(&headers, &key) {
         return refused;
     }
-    match catalog.served_composition().await {
-        Ok(Some(composition)) => {
-            let hash = composition.hash.unwrap_or_default();
-            let etag = format!("\"{hash}\"");
+    match catalog.supergraph_for_gateways().await {
+        Ok(Some(served)) => {
+            let etag = format!("\"{}\"", served.hash);
             let unchanged = headers
                 .get(header::IF_NONE_MATCH)
                 .and_then(|v| v.to_str().ok())
@@ -208,10 +207,7 @@ async fn supergraph(
                     ),
                 ],
                 // Marked with its hash, so the gateway can say what it loaded.
-                access::control::mark_supergraph(
-                    composition.supergraph.as_deref().unwrap_or_default(),
-                    &hash,
-                ),
+                served.sdl.clone(),
             )
                 .into_response()
         }
