@@ -291,6 +291,10 @@ impl Catalog {
 /// asked again whether a newer one exists.
 pub const SERVED_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// The in-memory supergraph and when it was last checked.
+pub(crate) type ServedCache =
+    Arc<std::sync::RwLock<Option<(std::time::Instant, Arc<ServedSupergraph>)>>>;
+
 /// A supergraph as gateways get it: marked with its composition hash.
 #[derive(Debug)]
 pub struct ServedSupergraph {

@@ -44,8 +44,7 @@ pub struct Catalog {
     /// composition (pushed), checked against the database at most every
     /// [`crate::compose::SERVED_RECHECK`] (another control plane may have
     /// composed), and served from memory while the database is down.
-    pub(crate) served_supergraph:
-        Arc<std::sync::RwLock<Option<(std::time::Instant, Arc<crate::compose::ServedSupergraph>)>>>,
+    pub(crate) served_supergraph: crate::compose::ServedCache,
     /// Domain name → (when looked up, subgraph): the hot path.
     #[allow(clippy::type_complexity)]
     pub(crate) rest_by_name: Arc<
