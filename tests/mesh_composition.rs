@@ -487,6 +487,27 @@ async fn gateway_replicas_follow_the_control_plane_with_its_key() {
         .await
         .expect("supergraph");
     assert_eq!(again.status(), 304);
+
+    // The replica reports what it serves; the one with the wrong key
+    // reports nothing (its reports are refused too).
+    let state = wait_state(
+        &control,
+        "{ composition { readyVersion gateways { role live servedVersion } } }",
+        |c| {
+            c["gateways"].as_array().is_some_and(|g| {
+                g.iter().any(|g| {
+                    g["role"] == "replica"
+                        && g["live"] == true
+                        && g["servedVersion"] == c["readyVersion"]
+                })
+            })
+        },
+    )
+    .await;
+    let replicas = state["gateways"]
+        .as_array()
+        .map(|g| g.iter().filter(|g| g["role"] == "replica").count());
+    assert_eq!(replicas, Some(1), "{state}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
