@@ -58,31 +58,34 @@ async fn statements_for(
     (count, response)
 }
 
+/// A catalog on `url` whose SQL statements are counted, with two plans.
+async fn counted_catalog(url: &str) -> (Catalog, Arc<AtomicUsize>) {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let mut options = ConnectOptions::new(catalog::normalize_url(url).expect("url"));
+    options.max_connections(1).sqlx_logging(false);
+    let mut conn = Database::connect(options).await.expect("connect");
+    let seen = counter.clone();
+    conn.set_metric_callback(move |_| {
+        seen.fetch_add(1, Ordering::SeqCst);
+    });
+    let catalog = Catalog::with_connection(conn).await.expect("migrate");
+    for p in ["small", "large"] {
+        catalog
+            .create_plan(
+                &catalog::Caller::admin("test"),
+                serde_json::from_value(json!({ "name": p, "requestsPerMinute": 60, "burst": 10 }))
+                    .expect("plan"),
+            )
+            .await
+            .expect("create plan");
+    }
+    (catalog, counter)
+}
+
 #[tokio::test]
 async fn listing_fifty_domains_with_inputs_and_schemas_takes_a_constant_number_of_statements() {
     for db in common::databases().await {
-        let counter = Arc::new(AtomicUsize::new(0));
-        let mut options = ConnectOptions::new(catalog::normalize_url(&db.url).expect("url"));
-        options.max_connections(1).sqlx_logging(false);
-        let mut conn = Database::connect(options).await.expect("connect");
-        let seen = counter.clone();
-        conn.set_metric_callback(move |_| {
-            seen.fetch_add(1, Ordering::SeqCst);
-        });
-        let catalog = Catalog::with_connection(conn).await.expect("migrate");
-        let admin = catalog::Caller::admin("test");
-        for p in ["small", "large"] {
-            catalog
-                .create_plan(
-                    &admin,
-                    serde_json::from_value(
-                        json!({ "name": p, "requestsPerMinute": 60, "burst": 10 }),
-                    )
-                    .expect("plan"),
-                )
-                .await
-                .expect("create plan");
-        }
+        let (catalog, counter) = counted_catalog(&db.url).await;
 
         let mut previous: Option<String> = None;
         for i in 0..50 {
@@ -144,28 +147,8 @@ async fn listing_fifty_domains_with_inputs_and_schemas_takes_a_constant_number_o
 #[tokio::test]
 async fn listing_consumers_with_plans_and_keys_takes_a_constant_number_of_statements() {
     for db in common::databases().await {
-        let counter = Arc::new(AtomicUsize::new(0));
-        let mut options = ConnectOptions::new(catalog::normalize_url(&db.url).expect("url"));
-        options.max_connections(1).sqlx_logging(false);
-        let mut conn = Database::connect(options).await.expect("connect");
-        let seen = counter.clone();
-        conn.set_metric_callback(move |_| {
-            seen.fetch_add(1, Ordering::SeqCst);
-        });
-        let catalog = Catalog::with_connection(conn).await.expect("migrate");
+        let (catalog, counter) = counted_catalog(&db.url).await;
         let admin = catalog::Caller::admin("test");
-        for p in ["small", "large"] {
-            catalog
-                .create_plan(
-                    &admin,
-                    serde_json::from_value(
-                        json!({ "name": p, "requestsPerMinute": 60, "burst": 10 }),
-                    )
-                    .expect("plan"),
-                )
-                .await
-                .expect("create plan");
-        }
         let mut counts = Vec::new();
         for (from, to) in [(0, 5), (5, 30)] {
             for i in from..to {

@@ -245,12 +245,7 @@ impl Catalog {
         caller: &Caller,
         owner_team: &str,
     ) -> Result<(), CatalogError> {
-        if !self.secured() || caller.admin || caller.teams.iter().any(|t| t == owner_team) {
-            return Ok(());
-        }
-        Err(CatalogError::Forbidden(format!(
-            "this catalog is secured: only the owner team `{owner_team}` or a platform admin may change the saved query"
-        )))
+        self.may_change_owned(caller, owner_team, "the saved query")
     }
 
     /// Creates or replaces a saved query. Replacing one needs its owner

@@ -177,11 +177,23 @@ impl Catalog {
         caller: &Caller,
         owner_team: &str,
     ) -> Result<(), CatalogError> {
+        self.may_change_owned(caller, owner_team, "the domain")
+    }
+
+    /// Whether `caller` may change `what`, a record owned by `owner_team`:
+    /// anyone until the catalog is secured, then its owner team or a
+    /// platform admin.
+    pub(crate) fn may_change_owned(
+        &self,
+        caller: &Caller,
+        owner_team: &str,
+        what: &str,
+    ) -> Result<(), CatalogError> {
         if !self.secured() || caller.admin || caller.teams.iter().any(|t| t == owner_team) {
             return Ok(());
         }
         Err(CatalogError::Forbidden(format!(
-            "this catalog is secured: only the owner team `{owner_team}` or a platform admin may change the domain"
+            "this catalog is secured: only the owner team `{owner_team}` or a platform admin may change {what}"
         )))
     }
 
