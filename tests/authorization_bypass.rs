@@ -258,13 +258,6 @@ async fn mesh() -> Mesh {
         },
     ])
     .expect("composes");
-    for line in supergraph
-        .sdl
-        .lines()
-        .filter(|l| l.contains("policy") || l.contains("holder"))
-    {
-        eprintln!("SUPERGRAPH: {line}");
-    }
     let rules = composition::AccessRules {
         restricted: Default::default(),
         field_policies: vec![

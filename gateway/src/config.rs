@@ -491,6 +491,118 @@ mod tests {
         });
     }
 
+    /// Options as `meshwork gateway --supergraph FILE` builds them.
+    fn options(
+        runtime: &tokio::runtime::Runtime,
+        supergraph: crate::SupergraphSource,
+    ) -> crate::GatewayOptions {
+        crate::GatewayOptions {
+            listener: std::net::TcpListener::bind("127.0.0.1:0").expect("bind"),
+            supergraph,
+            router_config: None,
+            extra_routes: crate::ExtraRoutes {
+                router: axum::Router::new(),
+                runtime: runtime.handle().clone(),
+            },
+            health_requires_supergraph: true,
+            log_filter: "warn".into(),
+            log_json: false,
+            limits: crate::OperationLimits::default(),
+            jwt_leeway: std::time::Duration::from_secs(30),
+            rate_limit: None,
+            access: None,
+            redis_url: None,
+            when_redis_fails: crate::WhenRedisFails::Open,
+            rest_subgraphs: None,
+            usage: None,
+            contracts: None,
+            metrics_path: Some("/metrics".into()),
+            otlp_traces: None,
+            on_metrics: None,
+            in_process: None,
+            shutdown_drain: std::time::Duration::from_secs(2),
+        }
+    }
+
+    fn built(options: &crate::GatewayOptions) -> serde_json::Value {
+        let text = super::router_config_text(options, None).expect("config text");
+        serde_json::from_str(&text).expect("JSON")
+    }
+
+    #[test]
+    fn the_engine_config_follows_the_options_alone() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let file = options(
+            &runtime,
+            crate::SupergraphSource::File {
+                path: "/tmp/supergraph.graphql".into(),
+                poll_interval: Some(std::time::Duration::from_millis(1500)),
+            },
+        );
+        let port = file.listener.local_addr().expect("addr").port();
+        let config = built(&file);
+        assert_eq!(config["http"]["host"], "127.0.0.1");
+        assert_eq!(config["http"]["port"], port);
+        assert_eq!(config["supergraph"]["source"], "file");
+        assert_eq!(config["supergraph"]["poll_interval"], "1500ms");
+        // Safe defaults: CSRF prevention, a cost limit, metrics without the
+        // per-request histograms, the log level from the filter.
+        assert_eq!(config["csrf"]["enabled"], true);
+        assert!(config["csrf"]["required_headers"]
+            .as_array()
+            .is_some_and(|h| h.iter().any(|h| h == "x-meshwork-csrf")));
+        assert_eq!(config["log"]["level"], "warn");
+        assert_eq!(
+            config["telemetry"]["metrics"]["exporters"][0]["path"],
+            "/metrics"
+        );
+        // Following a control plane: few quick retries, bounded timeouts.
+        let replica = options(
+            &runtime,
+            crate::SupergraphSource::ControlPlane {
+                endpoint: "http://127.0.0.1:4000/control".into(),
+                key: "k".into(),
+                poll_interval: std::time::Duration::from_secs(1),
+            },
+        );
+        let config = built(&replica);
+        assert_eq!(config["supergraph"]["source"], "hive");
+        assert_eq!(config["supergraph"]["retry_policy"]["max_retries"], 2);
+        assert_eq!(config["supergraph"]["poll_interval"], "1s");
+        assert_eq!(config["supergraph"]["connect_timeout"], "3s");
+    }
+
+    #[test]
+    fn a_router_config_file_keeps_its_settings_and_refuses_non_mappings() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("router.yaml");
+        std::fs::write(&file, "log:\n  level: debug\ncsrf:\n  enabled: false\n").expect("write");
+        let mut opts = options(
+            &runtime,
+            crate::SupergraphSource::File {
+                path: "/tmp/s.graphql".into(),
+                poll_interval: None,
+            },
+        );
+        opts.router_config = Some(file.clone());
+        let config = built(&opts);
+        assert_eq!(config["log"]["level"], "debug");
+        assert_eq!(config["csrf"]["enabled"], false);
+        // The listen address is Meshwork's, whatever the file says.
+        assert_eq!(config["http"]["host"], "127.0.0.1");
+        std::fs::write(&file, "- a list\n").expect("write");
+        let refused = super::router_config_text(&opts, None).expect_err("a list");
+        assert!(
+            refused.to_string().contains("must hold a YAML mapping"),
+            "{refused}"
+        );
+    }
+
     #[test]
     fn plain_levels_and_bad_filters() {
         assert_eq!(log_settings("warn").expect("valid").0, "warn");
