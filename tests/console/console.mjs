@@ -107,6 +107,7 @@ try {
   await page.getByTestId('slos').waitFor();
   check((await page.getByTestId('freshness').innerText()).includes('demo-scheduler/orders.daily_load'), 'the overview says when the data was last written, and by which pipeline');
   check(/fresh[\s\S]*at most 26h old[\s\S]*ok/.test(await page.getByTestId('slos').innerText()), 'the overview shows each SLO with its measured status');
+  check((await page.getByTestId('runs').innerText()).includes('demo-scheduler/orders.daily_load'), 'the overview lists the pipeline runs that wrote the product');
   await shot('domain-slos');
   await page.getByRole('link', { name: 'history' }).click();
   await page.getByTestId('schema-history').waitFor();

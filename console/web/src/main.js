@@ -256,6 +256,7 @@ const DOMAIN = `query($name: String!) {
     sloStatus { name status value detail }
     freshness { lastProducedAt ageSeconds lastRun { runId jobNamespace jobName state } }
     quality(first: 20) { indicator value passed source measuredAt }
+    runs(first: 5) { runId jobNamespace jobName state startedAt endedAt errorMessage outputs { name } }
     inputs { kind name description }
     health { lastAttemptAt lastSuccessAt lastError consecutiveFailures }
     compositionProblems { code message line }
@@ -303,7 +304,7 @@ function DomainPage({ name, tab, me }) {
       ${tab === 'schema' && html`<${SchemaBrowser} parsed=${parsed} version=${d.latestSchemaVersion} />`}
       ${tab === 'history' && html`<${History} d=${d} canReview=${me?.admin} reload=${state.reload} />`}
       ${tab === 'lineage' && html`<${Lineage} name=${d.name} up=${data.up.edges} down=${data.down.edges} />`}
-      ${tab === 'consumers' && html`<${DomainConsumers} d=${d} me=${me} rootFields=${(parsed.types.find((t) => t.name === 'Query')?.fields || []).map((f) => f.name)} />`}
+      ${tab === 'consumers' && html`<${DomainConsumers} d=${d} me=${me} />`}
     </article>`;
   }}<//>`;
 }
@@ -363,6 +364,7 @@ function Overview({ d, data, owner, reload }) {
         const m = d.quality.find((x) => x.indicator === q.name);
         return html`<tr><td>${q.name}<br /><small class="muted">${q.description}</small></td><td>${q.target ?? ''} ${q.unit || ''}</td><td>${m ? html`${m.value ?? (m.passed ? 'passed' : 'failed')} <small class="muted">${fmt(m.measuredAt)} (${m.source})</small>` : html`<span class="muted">not measured</span>`}</td></tr>`;
       })}</tbody></table>` : html`<p class="muted">None declared.</p>`}
+      ${d.runs?.length > 0 && html`<h2>Pipeline runs</h2><table data-testid="runs"><thead><tr><th>job</th><th>state</th><th>ended</th><th>wrote</th></tr></thead><tbody>${d.runs.map((r) => html`<tr><td><code>${r.jobNamespace}/${r.jobName}</code></td><td><${Badge} tone=${r.state === 'COMPLETE' ? 'good' : r.state === 'FAIL' || r.state === 'ABORT' ? 'bad' : 'warn'}>${r.state.toLowerCase()}<//>${r.errorMessage ? html`<br /><small class="error">${r.errorMessage}</small>` : ''}</td><td>${fmt(r.endedAt || r.startedAt)}</td><td>${r.outputs.map((o) => o.name).join(', ')}</td></tr>`)}</tbody></table>`}
     </section>
     <section class="panel">
       <h2>Inputs</h2>
@@ -467,16 +469,14 @@ function Lineage({ name, up, down }) {
   </section>`;
 }
 
-function DomainConsumers({ d, me, rootFields }) {
+function DomainConsumers({ d, me }) {
   const grants = useQuery(GRANTS, {}, [me?.name]);
-  // Who read the domain's root fields (as the gateways reported, 30 days).
+  // Who read the domain's fields (observed lineage: what the gateways
+  // reported, 30 days), in one request.
   const usage = useQuery(
-    async () => {
-      const all = await Promise.all(rootFields.map((f) => gql(`query($c: String!) { fieldUsage(coordinate: $c) { coordinate client operation count lastSeen } }`, { c: `Query.${f}` })));
-      return all.flatMap((r) => r.fieldUsage).sort((a, b) => b.count - a.count);
-    },
+    async () => (await gql(`query($n: String!) { domain(name: $n) { readers { coordinate client operation count lastSeen } } }`, { n: d.name })).domain?.readers || [],
     {},
-    [d.name, rootFields.join(',')],
+    [d.name],
   );
   return html`<section>
     <h2>Grants</h2>
@@ -487,7 +487,7 @@ function DomainConsumers({ d, me, rootFields }) {
     <h2>Who reads it</h2>
     <${Loading} state=${usage}>${(uses) => (uses.length
       ? html`<table data-testid="usage"><thead><tr><th>client</th><th>operation</th><th>field</th><th>requests</th><th>last</th></tr></thead><tbody>${uses.map((u) => html`<tr><td>${u.client}</td><td>${u.operation}</td><td><code>${u.coordinate}</code></td><td>${u.count}</td><td>${fmt(u.lastSeen)}</td></tr>`)}</tbody></table>`
-      : html`<p class="muted">No recorded use of its root fields in the last 30 days.</p>`)}<//>
+      : html`<p class="muted">No recorded use of its fields in the last 30 days.</p>`)}<//>
     ${me?.consumer || me?.admin || me?.teams?.length ? html`<h2>Request access</h2><${RequestAccess} domains=${[d.name]} me=${me} />` : html`<p class="muted">Sign in as a consumer to request access.</p>`}
   </section>`;
 }
