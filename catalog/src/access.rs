@@ -1240,7 +1240,7 @@ impl Catalog {
             .map(|d| d.name.clone())
             .collect();
         let active_ids: Vec<i32> = active.iter().map(|d| d.id).collect();
-        let served = self.served_schema_of(&active_ids).await?;
+        let served = self.served_version_ids_of(&active_ids).await?;
         let mesh_empty = served.is_empty();
         let products = self.product_records(&active, &served).await?;
         let saved_queries = self.saved_query_records().await?;

@@ -598,7 +598,7 @@ impl Catalog {
     pub(crate) async fn product_records(
         &self,
         active: &[domain::Model],
-        served: &HashMap<i32, entity::schema_version::Model>,
+        served: &HashMap<i32, i32>,
     ) -> Result<std::collections::BTreeMap<String, access::ProductRecord>, CatalogError> {
         // A version's number never changes: counted once per served version.
         let known: HashMap<i32, u32> = self
@@ -607,19 +607,19 @@ impl Catalog {
             .map(|m| m.clone())
             .unwrap_or_default();
         let mut numbers: HashMap<i32, u32> = HashMap::new();
-        for (domain_id, version) in served {
-            let number = match known.get(&version.id) {
+        for (domain_id, version_id) in served {
+            let number = match known.get(version_id) {
                 Some(n) => *n,
                 None => {
                     use sea_orm::PaginatorTrait;
                     let n = entity::schema_version::Entity::find()
                         .filter(entity::schema_version::Column::DomainId.eq(*domain_id))
-                        .filter(entity::schema_version::Column::Id.lte(version.id))
+                        .filter(entity::schema_version::Column::Id.lte(*version_id))
                         .count(&self.db)
                         .await?;
                     let n = u32::try_from(n).unwrap_or(u32::MAX);
                     if let Ok(mut m) = self.version_numbers.lock() {
-                        m.insert(version.id, n);
+                        m.insert(*version_id, n);
                     }
                     n
                 }
