@@ -296,21 +296,18 @@ fn init_cli_logging() {
         .init();
 }
 
-/// Parses durations such as `30s`, `500ms`, `2m`.
+/// Parses durations such as `30s`, `500ms`, `2m`, `1h 30m` (the
+/// `humantime` crate's forms); a bare number is seconds.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let (number, unit) = text
-        .find(|c: char| !c.is_ascii_digit())
-        .map(|i| text.split_at(i))
-        .unwrap_or((text, "s"));
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 30s, 500ms or 2m"))?;
-    match unit {
-        "ms" => Ok(std::time::Duration::from_millis(n)),
-        "s" => Ok(std::time::Duration::from_secs(n)),
-        "m" => Ok(std::time::Duration::from_secs(n * 60)),
-        _ => Err(format!("`{text}`: unit must be ms, s or m")),
+    let text = text.trim();
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit()) {
+        return text
+            .parse()
+            .map(std::time::Duration::from_secs)
+            .map_err(|_| format!("`{text}` is too large a number of seconds"));
     }
+    humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is not a duration like 30s, 500ms or 2m ({e})"))
 }
 
 #[derive(serde::Deserialize)]

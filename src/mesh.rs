@@ -267,9 +267,7 @@ fn log_filter() -> String {
 }
 
 fn random_key() -> anyhow::Result<String> {
-    let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for a key: {e}"))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    access::random_hex(24).map_err(|e| anyhow::anyhow!("a key: {e}"))
 }
 
 /// Shortest CDN key accepted: the key guards the supergraph and the access

@@ -25,3 +25,10 @@ pub use snapshot::{
 pub use verify::{
     api_key_hash, check_issuer, Credential, Identity, Refusal, Verifier, VerifyError,
 };
+
+/// `bytes` random bytes as lower-case hex: keys, secrets, instance ids.
+pub fn random_hex(bytes: usize) -> Result<String, String> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| format!("no randomness: {e}"))?;
+    Ok(hex::encode(buf))
+}

@@ -243,9 +243,7 @@ fn scope_ok(scope: &str) -> bool {
 }
 
 fn random_hex(bytes: usize) -> Result<String, CatalogError> {
-    let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(|e| CatalogError::Internal(format!("no randomness: {e}")))?;
-    Ok(hex::encode(buf))
+    access::random_hex(bytes).map_err(CatalogError::Internal)
 }
 
 pub(crate) fn invalid(problems: Problems) -> Result<(), CatalogError> {

@@ -302,11 +302,7 @@ pub(crate) fn start_reporter(
     address: String,
     in_process: bool,
 ) {
-    let instance = {
-        let mut bytes = [0u8; 8];
-        let _ = getrandom::fill(&mut bytes);
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    };
+    let instance = access::random_hex(8).unwrap_or_else(|_| format!("pid-{}", std::process::id()));
     let spawned = std::thread::Builder::new()
         .name("meshwork-contracts".into())
         .spawn(move || {
