@@ -109,17 +109,31 @@ pub fn router(schema: CatalogSchema, auth: ApiAuth) -> Router {
         .merge(super::openlineage_http::router(auth))
 }
 
-fn unauthenticated(reason: String) -> Response {
+/// A GraphQL error answer: `{"errors": [{message, extensions: {code}}]}`
+/// with `status`.
+pub(crate) fn error_answer(
+    status: axum::http::StatusCode,
+    message: impl Into<String>,
+    code: &str,
+) -> Response {
     let body = serde_json::json!({ "errors": [{
-        "message": format!("credential refused: {reason}"),
-        "extensions": { "code": "UNAUTHENTICATED" }
+        "message": message.into(),
+        "extensions": { "code": code }
     }]});
     (
-        axum::http::StatusCode::UNAUTHORIZED,
+        status,
         [(header::CONTENT_TYPE, "application/json")],
         body.to_string(),
     )
         .into_response()
+}
+
+fn unauthenticated(reason: String) -> Response {
+    error_answer(
+        axum::http::StatusCode::UNAUTHORIZED,
+        format!("credential refused: {reason}"),
+        "UNAUTHENTICATED",
+    )
 }
 
 /// Header carrying the key gateways use to read the supergraph (the Hive
@@ -547,19 +561,14 @@ fn is_json_body(headers: &HeaderMap) -> bool {
 }
 
 fn csrf_refusal() -> Response {
-    let body = serde_json::json!({ "errors": [{
-        "message": format!(
+    error_answer(
+        axum::http::StatusCode::BAD_REQUEST,
+        format!(
             "This request could be a cross-site request forgery and was refused: send a JSON POST (content-type: application/json), or add one of the headers {}.",
             PREFLIGHT_HEADERS.join(", ")
         ),
-        "extensions": { "code": "CSRF_PREVENTION" }
-    }]});
-    (
-        axum::http::StatusCode::BAD_REQUEST,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
+        "CSRF_PREVENTION",
     )
-        .into_response()
 }
 
 /// Whether the operation a request would run is a mutation (or cannot be
@@ -623,19 +632,15 @@ async fn get_graphql(
     }
     match request {
         Ok(request) if runs_mutation(&request.0) => {
-            let body = serde_json::json!({ "errors": [{
-                "message": "Mutations are only accepted over POST.",
-                "extensions": { "code": "METHOD_NOT_ALLOWED" }
-            }]});
-            (
+            let mut refused = error_answer(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,
-                [
-                    (header::CONTENT_TYPE, "application/json"),
-                    (header::ALLOW, "POST"),
-                ],
-                body.to_string(),
-            )
-                .into_response()
+                "Mutations are only accepted over POST.",
+                "METHOD_NOT_ALLOWED",
+            );
+            refused
+                .headers_mut()
+                .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+            refused
         }
         Ok(request) => execute_as(&schema, &auth, &headers, request).await,
         Err(rejection) => rejection.into_response(),
