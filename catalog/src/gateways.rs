@@ -42,6 +42,14 @@ impl Catalog {
         let previous = gateway_instance::Entity::find_by_id(instance.clone())
             .one(&self.db)
             .await?;
+        if previous.is_none() {
+            // A new gateway process: forget those silent for a week, so
+            // restarts do not pile up rows.
+            gateway_instance::Entity::delete_many()
+                .filter(gateway_instance::Column::LastSeenAt.lt(now - Duration::days(7)))
+                .exec(&self.db)
+                .await?;
+        }
         let served_since = match &previous {
             Some(p) if p.served_hash == hash => p.served_since,
             _ => hash.as_ref().map(|_| now),
