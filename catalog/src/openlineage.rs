@@ -15,8 +15,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use entity::{domain, lineage_input, lineage_run, lineage_run_dataset, quality_measurement};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -448,7 +450,7 @@ impl Catalog {
                     _ => {}
                 }
                 if kind == EventType::Start || run.started_at.is_none_or(|s| at < s) {
-                    row.started_at = Set(Some(run.started_at.map_or(at, |s| s.min(at))));
+                    row.started_at = Set(Some(run.started_at.map_or(at, |s| Ord::min(s, at))));
                 }
                 if error_message.is_some() {
                     row.error_message = Set(error_message);
@@ -524,6 +526,37 @@ impl Catalog {
             domains,
             measurements: count,
         })
+    }
+
+    /// When each domain's data product was last produced (the end of the
+    /// newest completed run that wrote one of its datasets), for every
+    /// domain at once: one query, whatever the number of domains or runs.
+    pub(crate) async fn last_produced_by_domain(
+        &self,
+    ) -> Result<HashMap<i32, DateTime<Utc>>, CatalogError> {
+        let produced = Func::coalesce([
+            Expr::col((lineage_run::Entity, lineage_run::Column::EndedAt)),
+            Expr::col((lineage_run::Entity, lineage_run::Column::UpdatedAt)),
+        ]);
+        let rows: Vec<(Option<i32>, Option<DateTime<Utc>>)> = lineage_run_dataset::Entity::find()
+            .select_only()
+            .column(lineage_run_dataset::Column::DomainId)
+            .column_as(Expr::expr(produced).max(), "produced")
+            .join(
+                JoinType::InnerJoin,
+                lineage_run_dataset::Relation::Run.def(),
+            )
+            .filter(lineage_run_dataset::Column::DomainId.is_not_null())
+            .filter(lineage_run_dataset::Column::Role.eq("output"))
+            .filter(lineage_run::Column::State.eq("COMPLETE"))
+            .group_by(lineage_run_dataset::Column::DomainId)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(domain, at)| Some((domain?, at?)))
+            .collect())
     }
 
     /// When a completed run last wrote one of the domain's datasets, and

@@ -597,7 +597,7 @@ impl Catalog {
     /// evaluated status. A few bulk queries, whatever the number of domains.
     pub(crate) async fn product_records(
         &self,
-        active: &[domain::Model],
+        active: &[crate::access::SnapshotDomain],
         served: &HashMap<i32, i32>,
     ) -> Result<std::collections::BTreeMap<String, access::ProductRecord>, CatalogError> {
         // A version's number never changes: counted once per served version.
@@ -644,23 +644,25 @@ impl Catalog {
                 slos.entry(e.domain_id).or_default().insert(e.slo, e.status);
             }
         }
+        let produced = if active.iter().any(|d| d.has_datasets) {
+            self.last_produced_by_domain().await?
+        } else {
+            HashMap::new()
+        };
         let mut out = std::collections::BTreeMap::new();
         for d in active {
             if !served.contains_key(&d.id) {
                 continue;
             }
-            let last_produced_at = if d.datasets.is_some() {
-                self.last_produced(d.id)
-                    .await?
-                    .map(|run| run.ended_at.unwrap_or(run.updated_at))
-            } else {
-                None
-            };
             out.insert(
                 d.name.clone(),
                 access::ProductRecord {
                     schema_version: numbers.get(&d.id).copied(),
-                    last_produced_at,
+                    last_produced_at: if d.has_datasets {
+                        produced.get(&d.id).copied()
+                    } else {
+                        None
+                    },
                     slos: slos.remove(&d.id).unwrap_or_default(),
                 },
             );

@@ -18,6 +18,14 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The run that read or wrote the dataset.
+    #[sea_orm(
+        belongs_to = "super::lineage_run::Entity",
+        from = "Column::LineageRunId",
+        to = "super::lineage_run::Column::Id"
+    )]
+    Run,
+}
 
 impl ActiveModelBehavior for ActiveModel {}
