@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::codes;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -12,7 +14,6 @@ use async_graphql::{
     ComplexObject, Context, EmptyMutation, EmptySubscription, Interface, Object, Schema,
     SimpleObject, ID,
 };
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
 const SECRET: &str = "bypass-test-secret-0123456789abcdef";
@@ -148,16 +149,11 @@ impl PricingQuery {
 }
 
 fn token(scope: &str) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    encode(
-        &Header::new(Algorithm::HS256),
-        &json!({ "iss": "https://idp.test", "sub": "tester", "scope": scope, "exp": now + 600 }),
-        &EncodingKey::from_secret(SECRET.as_bytes()),
+    common::hs256(
+        SECRET,
+        json!({ "iss": "https://idp.test", "sub": "tester", "exp": common::now() + 600 }),
+        json!({ "scope": scope }),
     )
-    .expect("sign")
 }
 
 async fn ask(base: &str, scope: &str, query: &str) -> Value {
@@ -171,15 +167,6 @@ async fn ask(base: &str, scope: &str, query: &str) -> Value {
         .json()
         .await
         .expect("JSON")
-}
-
-fn codes(answer: &Value) -> Vec<String> {
-    answer["errors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["extensions"]["code"].as_str().map(str::to_string))
-        .collect()
 }
 
 /// The SDL a domain team would write to put `@policy` on a field.

@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use common::Server;
@@ -16,12 +15,7 @@ fn fixture(name: &str) -> PathBuf {
     common::fixture(&format!("jwt/{name}"))
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
-}
+use common::now;
 
 fn claims(extra: Value) -> Value {
     common::merged(
@@ -31,15 +25,7 @@ fn claims(extra: Value) -> Value {
 }
 
 fn rs256(claims: &Value) -> String {
-    let pem = std::fs::read(fixture("rsa-private.pem")).expect("private key");
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some("test-rsa-1".into());
-    encode(
-        &header,
-        claims,
-        &EncodingKey::from_rsa_pem(&pem).expect("RSA key"),
-    )
-    .expect("sign")
+    common::rs256("rsa-private.pem", "test-rsa-1", claims)
 }
 
 fn b64(value: &Value) -> String {

@@ -962,7 +962,7 @@ async fn the_shipped_dashboard_and_alert_rules_use_series_meshwork_exports() {
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
     // Exported from their first event only, and checked where a test makes
-    // one: refusals in tests/access_control.rs, contract checks in
+    // one: refusals in tests/access_control/, contract checks in
     // tests/schema_evolution.rs.
     let on_first_event = [
         "meshwork_refusals",

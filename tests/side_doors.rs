@@ -40,7 +40,7 @@ const PATHS: [&str; 16] = [
     "/graphq%6c/",
 ];
 
-use common::now;
+use common::{codes, now};
 
 fn token(claims: Value) -> String {
     common::hs256(
@@ -742,15 +742,6 @@ async fn ask(base: &str, bearer: &str, query: &str) -> (u16, Value) {
     (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
-fn codes(answer: &Value) -> Vec<String> {
-    answer["errors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["extensions"]["code"].as_str().map(str::to_string))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_introspection_is_refused_before_it_grows() {
     let mesh = static_mesh(json!([]), &[]).await;
@@ -874,10 +865,6 @@ async fn jwks_server(document: std::sync::Arc<std::sync::Mutex<String>>) -> Stri
     url
 }
 
-fn rs256(key_file: &str, kid: &str, claims: Value) -> String {
-    common::rs256(key_file, kid, &claims)
-}
-
 /// A static gateway over the echo domain trusting one RS256 issuer
 /// (`https://issuer.test`) whose keys are fetched from `jwks_url`.
 async fn rs256_mesh(issuer_name: &str, jwks_url: &str) -> Mesh {
@@ -921,20 +908,20 @@ async fn jwks_keys_expire_with_their_max_age() {
     let mesh = rs256_mesh("corp", &url).await;
     let claims =
         |sub: &str| json!({ "iss": "https://issuer.test", "sub": sub, "exp": now() + 600 });
-    let first = rs256("rsa-private.pem", "test-rsa-1", claims("before"));
+    let first = common::rs256("rsa-private.pem", "test-rsa-1", &claims("before"));
     let (status, answer) = ask(&mesh.base, &format!("Bearer {first}"), "{ open }").await;
     assert_eq!(status, 200, "{answer}");
     // The provider retires the key; nobody presents the new one.
     *document.lock().expect("lock") =
         std::fs::read_to_string(common::fixture("jwt/jwks-rotated.json")).expect("rotated");
-    let later = rs256("rsa-private.pem", "test-rsa-1", claims("within-max-age"));
+    let later = common::rs256("rsa-private.pem", "test-rsa-1", &claims("within-max-age"));
     let (status, _) = ask(&mesh.base, &format!("Bearer {later}"), "{ open }").await;
     assert_eq!(status, 200, "still within the document's max-age");
     tokio::time::sleep(std::time::Duration::from_secs(62)).await;
-    let expired = rs256("rsa-private.pem", "test-rsa-1", claims("after-max-age"));
+    let expired = common::rs256("rsa-private.pem", "test-rsa-1", &claims("after-max-age"));
     let (status, answer) = ask(&mesh.base, &format!("Bearer {expired}"), "{ open }").await;
     assert_eq!(status, 401, "a retired key after max-age: {answer}");
-    let rotated = rs256("rsa2-private.pem", "test-rsa-2", claims("new-key"));
+    let rotated = common::rs256("rsa2-private.pem", "test-rsa-2", &claims("new-key"));
     let (status, answer) = ask(&mesh.base, &format!("Bearer {rotated}"), "{ open }").await;
     assert_eq!(status, 200, "{answer}");
 }
@@ -1429,10 +1416,10 @@ async fn rules_on_types_and_fields_never_take_authorized_siblings_down() {
 async fn an_unreachable_jwks_is_not_named_to_callers() {
     let internal = "http://127.0.0.1:9/internal/keys.json";
     let mesh = rs256_mesh("corp-idp", internal).await;
-    let jwt = rs256(
+    let jwt = common::rs256(
         "rsa-private.pem",
         "test-rsa-1",
-        json!({ "iss": "https://issuer.test", "sub": "x", "exp": now() + 60 }),
+        &json!({ "iss": "https://issuer.test", "sub": "x", "exp": now() + 60 }),
     );
     let (status, answer) = ask(&mesh.base, &format!("Bearer {jwt}"), "{ open }").await;
     assert_eq!(status, 401, "{answer}");

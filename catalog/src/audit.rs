@@ -32,6 +32,11 @@ impl AuditEntry {
         }
     }
 
+    /// Who made the change.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
     pub fn before(mut self, value: Option<serde_json::Value>) -> Self {
         self.before = value;
         self

@@ -227,31 +227,47 @@ struct FieldInfo {
 }
 
 /// Applies `rules` to `supergraph`; returns the new supergraph text.
+///
+/// The passes, in order: read the rules written on types; read every
+/// field's graphs, `@requires` and requirement (with the catalog's field
+/// policies and restricted domains); spread type rules to fields; spread
+/// interface rules both ways; carry rules through `@requires`; decide which
+/// fields become nullable; write the result back.
 pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, String> {
     let mut doc: Document<'static, String> = graphql_parser::parse_schema::<String>(supergraph)
         .map_err(|e| format!("the supergraph does not parse: {e}"))?
         .into_static();
-    let policies: BTreeMap<&str, &Vec<Vec<String>>> = rules
-        .field_policies
-        .iter()
-        .map(|(c, s)| (c.as_str(), s))
-        .collect();
+    let (type_rules, union_members) = type_rules(&doc)?;
+    let Fields {
+        mut fields,
+        implementations,
+    } = read_fields(&doc, rules)?;
+    apply_type_rules(&mut fields, &type_rules)?;
+    spread_interface_rules(&mut fields, &implementations)?;
+    carry_through_requires(&mut fields)?;
+    let nullable = nullable_fields(&fields, &implementations, &union_members);
+    if write_back(&mut doc, &fields, &nullable) {
+        add_definitions(&mut doc)?;
+    }
+    Ok(doc.to_string())
+}
 
-    // join__Graph enum values -> subgraph names.
-    let graph_names: BTreeMap<String, String> = crate::join_graphs(&doc).into_iter().collect();
-    let graph_of = |d: &Directive<'static, String>| match arg(d, "graph") {
-        Some(Value::Enum(g)) => graph_names.get(g).cloned(),
-        _ => None,
-    };
+type TypeRules = BTreeMap<String, Requirement>;
+type UnionMembers = BTreeMap<String, Vec<String>>;
+type FieldMap = BTreeMap<(String, String), FieldInfo>;
 
-    // Every object and interface field: who serves it and what it requires.
-    let mut fields: BTreeMap<(String, String), FieldInfo> = BTreeMap::new();
-    let mut implementations: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut known_policies = BTreeSet::new();
-    // Rules written on a type (`type Movie @requiresScopes(…)`, or on a
-    // scalar or enum), and the members of each union.
-    let mut type_rules: BTreeMap<String, Requirement> = BTreeMap::new();
-    let mut union_members: BTreeMap<String, Vec<String>> = BTreeMap::new();
+/// Every object and interface field, and the implementations of each
+/// interface.
+struct Fields {
+    fields: FieldMap,
+    implementations: BTreeMap<String, Vec<String>>,
+}
+
+/// Rules written on a type (`type Movie @requiresScopes(…)`, or on a
+/// scalar or enum), and the members of each union.
+fn type_rules(doc: &Document<'static, String>) -> Result<(TypeRules, UnionMembers), String> {
+    let mut type_rules: TypeRules = BTreeMap::new();
+    let mut union_members: UnionMembers = BTreeMap::new();
     for def in &doc.definitions {
         let (name, directives) = match def {
             Definition::TypeDefinition(TypeDefinition::Object(o)) => (&o.name, &o.directives),
@@ -269,6 +285,27 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
             type_rules.insert(name.clone(), rule);
         }
     }
+    Ok((type_rules, union_members))
+}
+
+/// Every object and interface field: who serves it, what it `@requires`,
+/// and what it requires of the caller (its own directives, the catalog's
+/// field policy, a grant when only restricted domains serve it).
+fn read_fields(doc: &Document<'static, String>, rules: &AccessRules) -> Result<Fields, String> {
+    let policies: BTreeMap<&str, &Vec<Vec<String>>> = rules
+        .field_policies
+        .iter()
+        .map(|(c, s)| (c.as_str(), s))
+        .collect();
+    // join__Graph enum values -> subgraph names.
+    let graph_names: BTreeMap<String, String> = crate::join_graphs(doc).into_iter().collect();
+    let graph_of = |d: &Directive<'static, String>| match arg(d, "graph") {
+        Some(Value::Enum(g)) => graph_names.get(g).cloned(),
+        _ => None,
+    };
+    let mut fields: FieldMap = BTreeMap::new();
+    let mut implementations: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut known_policies = BTreeSet::new();
     for def in &doc.definitions {
         let (type_name, type_directives, field_defs, interfaces) = match def {
             Definition::TypeDefinition(TypeDefinition::Object(o)) => {
@@ -350,10 +387,17 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
         ));
     }
 
-    // A rule on a type holds on each of its fields and on every field that
-    // returns it: the engine then decides field by field (and the fields
-    // become nullable below), instead of nulling whole objects, and with
-    // them authorized data beside them.
+    Ok(Fields {
+        fields,
+        implementations,
+    })
+}
+
+/// A rule on a type holds on each of its fields and on every field that
+/// returns it: the engine then decides field by field (and the fields
+/// become nullable), instead of nulling whole objects, and with them
+/// authorized data beside them.
+fn apply_type_rules(fields: &mut FieldMap, type_rules: &TypeRules) -> Result<(), String> {
     if !type_rules.is_empty() {
         for ((type_name, field), info) in fields.iter_mut() {
             for owner in [type_name, &info.output] {
@@ -367,6 +411,15 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
         }
     }
 
+    Ok(())
+}
+
+/// An interface field's requirement holds on every implementation, and the
+/// interface field needs what every implementation's field needs.
+fn spread_interface_rules(
+    fields: &mut FieldMap,
+    implementations: &BTreeMap<String, Vec<String>>,
+) -> Result<(), String> {
     // An interface field's requirement holds on every implementation.
     let interface_rules: Vec<(String, String, Requirement)> = fields
         .iter()
@@ -410,6 +463,11 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
         }
     }
 
+    Ok(())
+}
+
+/// A field computed from `@requires` fields needs what they need.
+fn carry_through_requires(fields: &mut FieldMap) -> Result<(), String> {
     // A field computed from `@requires` fields needs what they need. Each
     // round carries rules one `@requires` step further, so chains settle
     // within as many rounds as there are fields; one that has not settled
@@ -429,7 +487,7 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
             for requires in &info.requires {
                 let selection = parse_selection(requires)
                     .map_err(|e| format!("{}.{}: @requires(\"{requires}\"): {e}", key.0, key.1))?;
-                collect_required(&fields, &key.0, &selection, &mut needed);
+                collect_required(fields, &key.0, &selection, &mut needed);
             }
             let mut combined = info.requirement.clone();
             for r in &needed {
@@ -455,6 +513,15 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
         );
     }
 
+    Ok(())
+}
+
+/// The fields served as nullable.
+fn nullable_fields(
+    fields: &FieldMap,
+    implementations: &BTreeMap<String, Vec<String>>,
+    union_members: &UnionMembers,
+) -> BTreeSet<(String, String)> {
     // Protected fields are served as nullable: a refused field is null
     // where it stands, instead of nulling its parent and with it the
     // authorized siblings other fragments selected under the same key.
@@ -465,7 +532,7 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
         .filter(|(_, info)| !info.requirement.is_empty())
         .map(|(key, _)| key.clone())
         .collect();
-    for (interface, implementers) in &implementations {
+    for (interface, implementers) in implementations {
         let names: Vec<String> = fields
             .keys()
             .filter(|(t, _)| t == interface)
@@ -487,9 +554,17 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
     // nullability, or a valid query selecting both under one key would be
     // refused (`OverlappingFieldsCanBeMerged`). So a field made nullable
     // makes its same-named siblings nullable too.
-    close_over_siblings(&mut nullable, &fields, &implementations, &union_members);
+    close_over_siblings(&mut nullable, fields, implementations, union_members);
+    nullable
+}
 
-    // Write the requirements back.
+/// Writes the requirements (and nullability) back into the document;
+/// true if any rule was written.
+fn write_back(
+    doc: &mut Document<'static, String>,
+    fields: &FieldMap,
+    nullable: &BTreeSet<(String, String)>,
+) -> bool {
     let mut any = false;
     let is_rule = |d: &Directive<'static, String>| {
         d.name == "requiresScopes" || d.name == "authenticated" || d.name == "policy"
@@ -543,10 +618,7 @@ pub fn apply_access(supergraph: &str, rules: &AccessRules) -> Result<String, Str
             }
         }
     }
-    if any {
-        add_definitions(&mut doc)?;
-    }
-    Ok(doc.to_string())
+    any
 }
 
 /// Adds to `nullable` every field that can share a response key with one

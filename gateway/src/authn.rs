@@ -400,7 +400,11 @@ pub(crate) fn read_file(path: &std::path::Path) -> Result<AccessSnapshot, String
 
 /// The ntex middleware.
 #[derive(Clone)]
-pub(crate) struct Authn(pub Option<Arc<Shared>>);
+pub(crate) struct Authn {
+    pub shared: Option<Arc<Shared>>,
+    /// The engine this gateway runs (whether it has a supergraph yet).
+    pub instance: Arc<crate::engine_plugin::Instance>,
+}
 
 impl<S> Middleware<S, SharedCfg> for Authn {
     type Service = AuthnService<S>;
@@ -408,7 +412,8 @@ impl<S> Middleware<S, SharedCfg> for Authn {
     fn create(&self, service: S, _cfg: SharedCfg) -> Self::Service {
         AuthnService {
             service,
-            shared: self.0.clone(),
+            shared: self.shared.clone(),
+            instance: self.instance.clone(),
         }
     }
 }
@@ -416,6 +421,7 @@ impl<S> Middleware<S, SharedCfg> for Authn {
 pub(crate) struct AuthnService<S> {
     service: S,
     shared: Option<Arc<Shared>>,
+    instance: Arc<crate::engine_plugin::Instance>,
 }
 
 fn refuse(req: web::WebRequest<DefaultError>, message: String) -> web::WebResponse {
@@ -486,11 +492,11 @@ where
         // Before the first supergraph: anything but a plain GET (a browser
         // opening GraphiQL) gets the empty mesh's answer here, however its
         // operation is spelled (the engine would log an error per request).
-        if !crate::engine_plugin::supergraph_loaded()
+        if !self.instance.supergraph_loaded()
             && (req.method() != hive_router::ntex::http::Method::GET
                 || !req.query_string().is_empty())
         {
-            crate::engine_plugin::warn_empty_once();
+            self.instance.warn_empty_once();
             return Ok(req.into_response(crate::engine_plugin::no_domains()));
         }
         // Copied out: the request's headers are changed below.

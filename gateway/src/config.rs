@@ -31,8 +31,9 @@ const OWNED_BY_MESHWORK: [&str; 9] = [
 pub(crate) fn router_config(
     options: &GatewayOptions,
     internal_jwks: Option<(&std::path::Path, &crate::AccessOptions)>,
+    plugin_instance: u64,
 ) -> Result<HiveRouterConfig, GatewayError> {
-    let text = router_config_text(options, internal_jwks)?;
+    let text = router_config_text(options, internal_jwks, plugin_instance)?;
     match &options.router_config {
         Some(path) => {
             let set: Vec<&str> = OWNED_BY_MESHWORK
@@ -198,6 +199,7 @@ const UNVERIFIABLE_TOKEN_HEADER: &str = "x-meshwork-no-authentication";
 pub(crate) fn router_config_text(
     options: &GatewayOptions,
     internal_jwks: Option<(&std::path::Path, &crate::AccessOptions)>,
+    plugin_instance: u64,
 ) -> Result<String, GatewayError> {
     let mut root = match &options.router_config {
         Some(path) => {
@@ -364,7 +366,7 @@ pub(crate) fn router_config_text(
         if let Value::Object(plugins) = root.entry("plugins").or_insert_with(|| json!({})) {
             plugins.insert(
                 crate::engine_plugin::PLUGIN_NAME.into(),
-                json!({ "enabled": true, "config": {} }),
+                json!({ "enabled": true, "config": { "instance": plugin_instance } }),
             );
         }
     }
@@ -525,7 +527,7 @@ mod tests {
     }
 
     fn built(options: &crate::GatewayOptions) -> serde_json::Value {
-        let text = super::router_config_text(options, None).expect("config text");
+        let text = super::router_config_text(options, None, 7).expect("config text");
         serde_json::from_str(&text).expect("JSON")
     }
 
@@ -596,7 +598,7 @@ mod tests {
         // The listen address is Meshwork's, whatever the file says.
         assert_eq!(config["http"]["host"], "127.0.0.1");
         std::fs::write(&file, "- a list\n").expect("write");
-        let refused = super::router_config_text(&opts, None).expect_err("a list");
+        let refused = super::router_config_text(&opts, None, 7).expect_err("a list");
         assert!(
             refused.to_string().contains("must hold a YAML mapping"),
             "{refused}"

@@ -7,18 +7,31 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwapOption;
 use cynic_parser::executable::{ExecutableDefinition, Selection};
 use evolution::model::{Kind, Schema, TypeRef};
 use serde_json::Value;
 
-/// The served supergraph's types, replaced on every supergraph load.
-static SCHEMA: LazyLock<ArcSwapOption<Schema>> = LazyLock::new(ArcSwapOption::empty);
-
-/// Fetches seen, for sampling.
-static FETCHES: AtomicU64 = AtomicU64::new(0);
+/// What one gateway reports to its control plane: contract findings of
+/// sampled fetches, traffic counts, the composition it serves. Held by the
+/// gateway's engine instance (two gateways in one process report apart).
+#[derive(Default)]
+pub(crate) struct Reports {
+    /// The served supergraph's types, replaced on every supergraph load.
+    schema: ArcSwapOption<Schema>,
+    /// Fetches seen, for sampling.
+    fetches: AtomicU64,
+    /// What was found since the last report, per domain.
+    found: Mutex<HashMap<String, Found>>,
+    /// The composition hash of the supergraph the engine loaded last (from
+    /// the mark the control plane puts in it).
+    served: Mutex<Option<String>>,
+    /// Wakes the reporter so the control plane hears of a new one at once.
+    served_changed: tokio::sync::Notify,
+    pub traffic: crate::traffic::Traffic,
+}
 
 /// What was found since the last report, per domain.
 #[derive(Default, Clone, Debug, PartialEq, serde::Serialize)]
@@ -29,56 +42,66 @@ pub(crate) struct Found {
     pub last_violation: Option<String>,
 }
 
-static FOUND: LazyLock<Mutex<HashMap<String, Found>>> = LazyLock::new(Mutex::default);
-
-/// Takes the served supergraph's types (its SDL).
-pub(crate) fn load_schema(sdl: &str) {
-    SCHEMA.store(Schema::parse(sdl).ok().map(Arc::new));
-}
-
-/// Whether this fetch is one of the sampled ones.
-pub(crate) fn sampled(every: u64) -> bool {
-    every > 0
-        && FETCHES
-            .fetch_add(1, Ordering::Relaxed)
-            .is_multiple_of(every)
-}
-
-/// Validates one answer of `domain` to `query`, and counts it.
-pub(crate) fn check(domain: &str, query: &str, body: &[u8]) {
-    let Some(schema) = SCHEMA.load_full() else {
-        return;
-    };
-    let violations = violations(&schema, query, body);
-    if let Ok(mut found) = FOUND.lock() {
-        let entry = found.entry(domain.to_string()).or_default();
-        entry.sampled += 1;
-        entry.violations += violations.len() as u64;
-        if let Some(last) = violations.into_iter().next() {
-            entry.last_violation = Some(last);
-        }
+impl Reports {
+    /// Takes the served supergraph's types (its SDL).
+    pub(crate) fn load_schema(&self, sdl: &str) {
+        self.schema.store(Schema::parse(sdl).ok().map(Arc::new));
     }
-}
 
-/// What was found since the last call, emptied.
-pub(crate) fn take() -> HashMap<String, Found> {
-    FOUND
-        .lock()
-        .map(|mut f| std::mem::take(&mut *f))
-        .unwrap_or_default()
-}
+    /// Whether this fetch is one of the sampled ones.
+    pub(crate) fn sampled(&self, every: u64) -> bool {
+        every > 0
+            && self
+                .fetches
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(every)
+    }
 
-/// Puts back what could not be reported.
-pub(crate) fn put_back(unsent: HashMap<String, Found>) {
-    if let Ok(mut found) = FOUND.lock() {
-        for (domain, f) in unsent {
-            let entry = found.entry(domain).or_default();
-            entry.sampled += f.sampled;
-            entry.violations += f.violations;
-            if entry.last_violation.is_none() {
-                entry.last_violation = f.last_violation;
+    /// Validates one answer of `domain` to `query`, and counts it.
+    pub(crate) fn check(&self, domain: &str, query: &str, body: &[u8]) {
+        let Some(schema) = self.schema.load_full() else {
+            return;
+        };
+        let violations = violations(&schema, query, body);
+        if let Ok(mut found) = self.found.lock() {
+            let entry = found.entry(domain.to_string()).or_default();
+            entry.sampled += 1;
+            entry.violations += violations.len() as u64;
+            if let Some(last) = violations.into_iter().next() {
+                entry.last_violation = Some(last);
             }
         }
+    }
+
+    /// What was found since the last call, emptied.
+    fn take(&self) -> HashMap<String, Found> {
+        self.found
+            .lock()
+            .map(|mut f| std::mem::take(&mut *f))
+            .unwrap_or_default()
+    }
+
+    /// Puts back what could not be reported.
+    fn put_back(&self, unsent: HashMap<String, Found>) {
+        if let Ok(mut found) = self.found.lock() {
+            for (domain, f) in unsent {
+                let entry = found.entry(domain).or_default();
+                entry.sampled += f.sampled;
+                entry.violations += f.violations;
+                if entry.last_violation.is_none() {
+                    entry.last_violation = f.last_violation;
+                }
+            }
+        }
+    }
+
+    /// The engine built a new supergraph: remember its composition and
+    /// report it now.
+    pub(crate) fn served(&self, composition: Option<String>) {
+        if let Ok(mut served) = self.served.lock() {
+            *served = composition;
+        }
+        self.served_changed.notify_one();
     }
 }
 
@@ -261,14 +284,6 @@ impl Walker<'_> {
     }
 }
 
-/// The composition hash of the supergraph the engine loaded last (from
-/// the mark the control plane puts in it), and a wake-up for the reporter
-/// so the control plane hears of a new one at once.
-static SERVED: std::sync::LazyLock<Mutex<Option<String>>> =
-    std::sync::LazyLock::new(Mutex::default);
-static SERVED_CHANGED: std::sync::LazyLock<tokio::sync::Notify> =
-    std::sync::LazyLock::new(tokio::sync::Notify::new);
-
 /// The composition hash the control plane marked in a supergraph.
 pub(crate) fn composition_of(
     doc: &hive_router::graphql_tools::static_graphql::schema::Document,
@@ -284,20 +299,12 @@ pub(crate) fn composition_of(
     })
 }
 
-/// The engine built a new supergraph: remember its composition and
-/// report it now.
-pub(crate) fn served(composition: Option<String>) {
-    if let Ok(mut served) = SERVED.lock() {
-        *served = composition;
-    }
-    SERVED_CHANGED.notify_one();
-}
-
 /// Sends what was found every `interval` to `endpoint` (the control key as
 /// bearer token), with what this gateway serves (at once when that
 /// changes), on a thread of its own; what cannot be sent is kept for the
 /// next round.
 pub(crate) fn start_reporter(
+    reports: Arc<Reports>,
     reporting: crate::ContractReporting,
     address: String,
     in_process: bool,
@@ -318,15 +325,15 @@ pub(crate) fn start_reporter(
                 loop {
                     tokio::select! {
                         () = tokio::time::sleep(reporting.interval) => {}
-                        () = SERVED_CHANGED.notified() => {}
+                        () = reports.served_changed.notified() => {}
                     }
-                    let found = take();
-                    let traffic = crate::traffic::take();
+                    let found = reports.take();
+                    let traffic = reports.traffic.take();
                     let gateway = access::control::GatewayReport {
                         instance: instance.clone(),
                         role: if in_process { "in-process" } else { "replica" }.into(),
                         address: address.clone(),
-                        served_hash: SERVED.lock().ok().and_then(|s| s.clone()),
+                        served_hash: reports.served.lock().ok().and_then(|s| s.clone()),
                     };
                     let sent = http
                         .post(&reporting.endpoint)
@@ -338,8 +345,8 @@ pub(crate) fn start_reporter(
                         .is_ok_and(|r| r.status().is_success());
                     if !sent {
                         tracing::warn!(endpoint = %reporting.endpoint, "contract checks and traffic not reported; kept for the next round");
-                        put_back(found);
-                        crate::traffic::put_back(traffic);
+                        reports.put_back(found);
+                        reports.traffic.put_back(traffic);
                     }
                 }
             });

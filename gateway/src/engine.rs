@@ -33,23 +33,34 @@ pub fn run(options: GatewayOptions) -> Result<(), GatewayError> {
 }
 
 async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
-    if let Some(rest) = &options.rest_subgraphs {
-        let _ = crate::engine_plugin::REST.set(rest.clone());
-    }
-    if let Some(contracts) = &options.contracts {
-        if contracts.sample_every > 0 {
-            let _ = crate::engine_plugin::CONTRACTS.set(contracts.sample_every);
-        }
-        crate::traffic::ON.store(true, std::sync::atomic::Ordering::Relaxed);
+    // This engine's plugin state (see `engine_plugin::Instance`).
+    let reports = options
+        .contracts
+        .as_ref()
+        .map(|_| Arc::new(crate::contract::Reports::default()));
+    let instance = Arc::new(crate::engine_plugin::Instance::new(
+        options.rest_subgraphs.clone(),
+        options
+            .contracts
+            .as_ref()
+            .map(|c| c.sample_every)
+            .filter(|every| *every > 0),
+        reports.clone(),
+        options.in_process.clone(),
+    ));
+    let plugin_instance = instance.register();
+    if let (Some(contracts), Some(reports)) = (&options.contracts, reports) {
         let address = options
             .listener
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
-        crate::contract::start_reporter(contracts.clone(), address, options.in_process.is_some());
-    }
-    if let Some(local) = &options.in_process {
-        let _ = crate::engine_plugin::IN_PROCESS.set(local.clone());
+        crate::contract::start_reporter(
+            reports,
+            contracts.clone(),
+            address,
+            options.in_process.is_some(),
+        );
     }
     // Meshwork's own authentication: the engine trusts only the tokens it
     // mints, through a JWKS file readable by this process alone.
@@ -75,13 +86,14 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
         .as_ref()
         .map(|(path, _, access)| (path.as_path(), access));
     // The telemetry's configuration, metrics exporters included.
-    let telemetry_config = config::router_config(&options, internal_jwks)?.into_static();
+    let telemetry_config =
+        config::router_config(&options, internal_jwks, plugin_instance)?.into_static();
     // The application's, without them: with metrics on, the engine keeps a
     // clone of its shared state for its cache-size gauges, and Meshwork
     // could no longer install its validation rules and IDE page in it. The
     // request, subgraph and supergraph series come from the telemetry set
     // up above; only those cache-size gauges are not exported.
-    let mut app_config = config::router_config(&options, internal_jwks)?;
+    let mut app_config = config::router_config(&options, internal_jwks, plugin_instance)?;
     app_config.telemetry.metrics.exporters.clear();
     let router_config = app_config.into_static();
     let telemetry =
@@ -106,6 +118,8 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
     )
     .await
     .map_err(|e| GatewayError::Start(e.to_string()))?;
+    // Taken by the plugin when the configuration enables it; else dropped.
+    crate::engine_plugin::Instance::forget(plugin_instance);
     // Nothing else holds the shared state before the server starts; if the
     // engine ever shares it earlier, refuse to start without the limits.
     let state = Arc::get_mut(&mut shared_state).ok_or_else(|| {
@@ -196,12 +210,16 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
         None => None,
     };
     if let Some(shared) = &authn {
-        let _ = crate::engine_plugin::STATE.set(crate::engine_plugin::PluginState {
+        let _ = instance.state.set(crate::engine_plugin::PluginState {
             access: shared.clone(),
             limiter: rate_limiter.clone(),
         });
     }
-    let authn = crate::authn::Authn(authn);
+    let export_access = authn.clone();
+    let authn = crate::authn::Authn {
+        shared: authn,
+        instance: instance.clone(),
+    };
     let jwt_not_before = crate::jwt_time::JwtNotBefore {
         leeway_seconds: options.jwt_leeway.as_secs(),
     };
@@ -223,6 +241,7 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
             // Outside every check: it only changes what the answer looks like.
             .middleware(crate::export::Export {
                 graphql_path: graphql_path.as_str().into(),
+                access: export_access.clone(),
             })
             .middleware(crate::request_id::ResponseHeader)
             .middleware(RequestIdentifiersService)

@@ -15,8 +15,8 @@
 //! 14 %).
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use hive_router::executor::response::graphql_error::GraphQLError;
 use hive_router::plugins::hooks::on_execute::{
@@ -50,30 +50,99 @@ use crate::rate_limit::{Decision, RateLimiter};
 
 pub(crate) const PLUGIN_NAME: &str = "meshwork";
 
-/// What the plugin needs, set once before the engine starts (one gateway
-/// per process).
+/// What the plugin needs once authentication is ready.
 pub(crate) struct PluginState {
     pub access: Arc<Shared>,
     pub limiter: RateLimiter,
 }
 
-pub(crate) static STATE: OnceLock<PluginState> = OnceLock::new();
+/// One engine's plugin state. The gateway builds it before its engine
+/// starts and the engine's plugin finds it by the number in its
+/// configuration ([`Instance::register`]): two gateways in one process
+/// never share it.
+#[derive(Default)]
+pub(crate) struct Instance {
+    /// Set once authentication is ready (after the engine built its
+    /// plugins).
+    pub state: OnceLock<PluginState>,
+    /// Where REST domains' derived subgraphs are served, and their key.
+    pub rest: Option<crate::RestSubgraphs>,
+    /// One fetch in this many to a strict domain has its answer checked
+    /// against the served schema (none: no contract check).
+    pub contracts: Option<u64>,
+    /// What is reported to a control plane, when one is known.
+    pub reports: Option<Arc<crate::contract::Reports>>,
+    /// Subgraphs answered inside this process.
+    pub in_process: Option<Arc<dyn crate::InProcessSubgraphs>>,
+    /// Whether the served supergraph uses `@policy` at all (most do not):
+    /// only then is a request's policy state read.
+    schema_has_policies: AtomicBool,
+    /// The served supergraph's public fields by type, for suggestions.
+    public_fields: hive_router::ArcSwap<HashMap<String, Vec<String>>>,
+    /// A supergraph reached the engine (its load hook ran).
+    supergraph_loaded: AtomicBool,
+    /// "No domain yet" was said in the log.
+    said_empty: AtomicBool,
+}
 
-/// Where REST domains' derived subgraphs are served, and their key.
-pub(crate) static REST: OnceLock<crate::RestSubgraphs> = OnceLock::new();
+/// Instances built but not yet taken by their engine's plugin.
+static WAITING: LazyLock<Mutex<HashMap<u64, Arc<Instance>>>> = LazyLock::new(Mutex::default);
+static NEXT_INSTANCE: AtomicU64 = AtomicU64::new(1);
 
-/// One fetch in this many to a strict domain has its answer checked
-/// against the served schema (unset: no contract check).
-pub(crate) static CONTRACTS: OnceLock<u64> = OnceLock::new();
+/// The plugin's configuration: which instance it serves.
+#[derive(serde::Deserialize)]
+pub(crate) struct PluginConfig {
+    instance: u64,
+}
 
-/// Subgraphs answered inside this process.
-pub(crate) static IN_PROCESS: OnceLock<Arc<dyn crate::InProcessSubgraphs>> = OnceLock::new();
+impl Instance {
+    pub(crate) fn new(
+        rest: Option<crate::RestSubgraphs>,
+        contracts: Option<u64>,
+        reports: Option<Arc<crate::contract::Reports>>,
+        in_process: Option<Arc<dyn crate::InProcessSubgraphs>>,
+    ) -> Self {
+        Self {
+            rest,
+            contracts,
+            reports,
+            in_process,
+            ..Self::default()
+        }
+    }
 
-/// Whether the served supergraph uses `@policy` at all (most do not): only
-/// then is a request's policy state read.
-static SCHEMA_HAS_POLICIES: AtomicBool = AtomicBool::new(false);
+    /// Leaves the instance for the plugin of the engine about to start;
+    /// the number goes into that engine's plugin configuration.
+    pub(crate) fn register(self: &Arc<Self>) -> u64 {
+        let number = NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut waiting) = WAITING.lock() {
+            waiting.insert(number, self.clone());
+        }
+        number
+    }
 
-pub(crate) struct MeshworkPlugin;
+    /// Drops a registered instance no plugin took.
+    pub(crate) fn forget(number: u64) {
+        if let Ok(mut waiting) = WAITING.lock() {
+            waiting.remove(&number);
+        }
+    }
+
+    pub(crate) fn supergraph_loaded(&self) -> bool {
+        self.supergraph_loaded.load(Ordering::Relaxed)
+    }
+
+    /// Says once in the log that operations are answered "empty mesh".
+    pub(crate) fn warn_empty_once(&self) {
+        if !self.said_empty.swap(true, Ordering::Relaxed) {
+            tracing::warn!("the mesh has no domain with a schema yet: operations are answered 503 NO_SUPERGRAPH_AVAILABLE until one is composed (said once)");
+        }
+    }
+}
+
+pub(crate) struct MeshworkPlugin {
+    instance: Arc<Instance>,
+}
 
 /// Domains refused for this request, with the error to answer their
 /// fetches with.
@@ -118,10 +187,17 @@ impl RouterPlugin for MeshworkPlugin {
         PLUGIN_NAME
     }
 
-    type Config = serde_json::Value;
+    type Config = PluginConfig;
 
     fn on_plugin_init(payload: OnPluginInitPayload<Self>) -> OnPluginInitResult<Self> {
-        payload.initialize_plugin(MeshworkPlugin)
+        let number = payload.config()?.instance;
+        // Fails the engine's start rather than run without the checks.
+        let instance = WAITING
+            .lock()
+            .ok()
+            .and_then(|mut waiting| waiting.remove(&number))
+            .ok_or_else(|| format!("the Meshwork plugin's instance {number} was not registered"))?;
+        payload.initialize_plugin(MeshworkPlugin { instance })
     }
 
     /// Fetches to the control plane's REST subgraphs carry its key; no
@@ -130,7 +206,7 @@ impl RouterPlugin for MeshworkPlugin {
         &'exec self,
         mut payload: OnSubgraphHttpRequestHookPayload<'exec>,
     ) -> OnSubgraphHttpRequestHookResult<'exec> {
-        if let Some(rest) = REST.get() {
+        if let Some(rest) = &self.instance.rest {
             if payload.endpoint.to_string().starts_with(&rest.url_prefix) {
                 if let Ok(value) = hive_router::http::HeaderValue::from_str(&rest.key) {
                     payload
@@ -183,9 +259,10 @@ impl RouterPlugin for MeshworkPlugin {
                     _ => true,
                 };
                 if rule == "FieldsOnCorrectType" && may_introspect {
-                    if let Some(hint) =
-                        crate::errors::did_you_mean(&payload.error.message, &PUBLIC_FIELDS.load())
-                    {
+                    if let Some(hint) = crate::errors::did_you_mean(
+                        &payload.error.message,
+                        &self.instance.public_fields.load(),
+                    ) {
                         payload.error.message.push_str(&hint);
                     }
                 }
@@ -217,19 +294,27 @@ impl RouterPlugin for MeshworkPlugin {
         &'exec self,
         payload: OnSupergraphLoadStartHookPayload,
     ) -> OnSupergraphLoadStartHookResult<'exec> {
-        SUPERGRAPH_LOADED.store(true, Ordering::Relaxed);
+        let instance = &self.instance;
+        instance.supergraph_loaded.store(true, Ordering::Relaxed);
         let sdl = payload.new_ast.to_string();
-        PUBLIC_FIELDS.store(Arc::new(crate::errors::public_fields(&payload.new_ast)));
+        instance
+            .public_fields
+            .store(Arc::new(crate::errors::public_fields(&payload.new_ast)));
         let composition = crate::contract::composition_of(&payload.new_ast);
-        SCHEMA_HAS_POLICIES.store(sdl.contains("@policy("), Ordering::Relaxed);
-        if CONTRACTS.get().is_some() {
-            crate::contract::load_schema(&sdl);
+        instance
+            .schema_has_policies
+            .store(sdl.contains("@policy("), Ordering::Relaxed);
+        let reports = instance.reports.clone();
+        if let (Some(reports), Some(_)) = (&reports, instance.contracts) {
+            reports.load_schema(&sdl);
         }
         // Reported once the engine built the new supergraph (its end hook),
         // never before: the control plane must not hear of a version this
         // gateway does not serve yet.
         payload.on_end(move |end| {
-            crate::contract::served(composition);
+            if let Some(reports) = reports {
+                reports.served(composition);
+            }
             end.proceed()
         })
     }
@@ -243,7 +328,11 @@ impl RouterPlugin for MeshworkPlugin {
         &'exec self,
         payload: OnGraphQLParamsStartHookPayload<'exec>,
     ) -> OnGraphQLParamsStartHookResult<'exec> {
-        let allow_anonymous = STATE.get().map(|s| s.access.allows_anonymous());
+        let allow_anonymous = self
+            .instance
+            .state
+            .get()
+            .map(|s| s.access.allows_anonymous());
         let refusal = match (
             payload.context.get_ref::<Caller>().as_deref(),
             allow_anonymous,
@@ -260,7 +349,8 @@ impl RouterPlugin for MeshworkPlugin {
                 );
                 Some(format!(
                     "Send GraphQL requests to `{}`; this request was not authenticated and is refused.",
-                    STATE
+                    self.instance
+                        .state
                         .get()
                         .map(|s| s.access.graphql_path().to_string())
                         .unwrap_or_else(|| "/graphql".into())
@@ -277,7 +367,12 @@ impl RouterPlugin for MeshworkPlugin {
         }
         // Every domain is gone: the engine still holds the last supergraph,
         // but nothing behind it may be served any more.
-        if STATE.get().is_some_and(|s| s.access.mesh_empty()) {
+        if self
+            .instance
+            .state
+            .get()
+            .is_some_and(|s| s.access.mesh_empty())
+        {
             return payload.end_with_response(no_domains());
         }
         payload.proceed()
@@ -289,7 +384,7 @@ impl RouterPlugin for MeshworkPlugin {
         &'exec self,
         payload: &mut OnGraphqlAnalysisHookPayload<'exec>,
     ) -> OnGraphqlAnalysisHookResult {
-        if !SCHEMA_HAS_POLICIES.load(Ordering::Relaxed) {
+        if !self.instance.schema_has_policies.load(Ordering::Relaxed) {
             return OnGraphqlAnalysisHookResult::Proceed;
         }
         let Some(caller) = payload.context.get_ref::<Caller>() else {
@@ -330,7 +425,7 @@ impl RouterPlugin for MeshworkPlugin {
         &'exec self,
         payload: OnExecuteStartHookPayload<'exec>,
     ) -> OnExecuteStartHookResult<'exec> {
-        let Some(state) = STATE.get() else {
+        let Some(state) = self.instance.state.get() else {
             return payload.proceed();
         };
         let label = consumer_label(payload.context);
@@ -380,25 +475,31 @@ impl RouterPlugin for MeshworkPlugin {
             .get_ref::<RefusedDomains>()
             .and_then(|r| r.0.get(payload.subgraph_name).cloned());
         // The runtime contract check: a sample of strict domains' answers.
-        let contract = CONTRACTS
-            .get()
-            .filter(|_| refusal.is_none())
-            .filter(|_| {
-                STATE
-                    .get()
-                    .is_some_and(|s| s.access.is_strict(payload.subgraph_name))
-            })
-            .is_some_and(|every| crate::contract::sampled(*every))
-            .then(|| {
-                (
-                    payload.subgraph_name.to_string(),
-                    payload.execution_request.query.to_string(),
-                )
-            });
+        let instance = &self.instance;
+        let contract = match (&instance.reports, instance.contracts) {
+            (Some(reports), Some(every))
+                if refusal.is_none()
+                    && instance
+                        .state
+                        .get()
+                        .is_some_and(|s| s.access.is_strict(payload.subgraph_name))
+                    && reports.sampled(every) =>
+            {
+                Some(Sample {
+                    reports: reports.clone(),
+                    domain: payload.subgraph_name.to_string(),
+                    query: payload.execution_request.query.to_string(),
+                })
+            }
+            _ => None,
+        };
         match refusal {
             None => {
-                let fetch = crate::traffic::Fetch::start(payload.subgraph_name);
-                match IN_PROCESS.get() {
+                let fetch = instance
+                    .reports
+                    .as_ref()
+                    .and_then(|r| r.traffic.start(payload.subgraph_name));
+                match &instance.in_process {
                     Some(local) => {
                         answer_in_process(local.as_ref(), payload, contract, fetch).await
                     }
@@ -414,12 +515,25 @@ impl RouterPlugin for MeshworkPlugin {
     }
 }
 
+/// A fetch whose answer is checked against the served schema.
+struct Sample {
+    reports: Arc<crate::contract::Reports>,
+    domain: String,
+    query: String,
+}
+
+impl Sample {
+    fn check(&self, body: &[u8]) {
+        self.reports.check(&self.domain, &self.query, body);
+    }
+}
+
 /// What runs when the engine's fetch ends: the contract check of a
 /// sampled answer, and the traffic count (a fetch whose end never comes
 /// counts as failed when its guard is dropped).
 fn on_end_checks<'exec>(
     payload: OnSubgraphExecuteStartHookPayload<'exec>,
-    contract: Option<(String, String)>,
+    contract: Option<Sample>,
     fetch: Option<crate::traffic::Fetch>,
 ) -> OnSubgraphExecuteStartHookResult<'exec> {
     if contract.is_none() && fetch.is_none() {
@@ -427,8 +541,8 @@ fn on_end_checks<'exec>(
     }
     payload.on_end(move |end| {
         let result = &end.execution_result;
-        if let (Some((domain, query)), Some(bytes)) = (&contract, &result.bytes) {
-            crate::contract::check(domain, query, bytes);
+        if let (Some(sample), Some(bytes)) = (&contract, &result.bytes) {
+            sample.check(bytes);
         }
         if let Some(fetch) = fetch {
             fetch.answered(
@@ -471,7 +585,7 @@ fn products_extension(access: &Shared, domains: &BTreeSet<String>) -> hive_route
 async fn answer_in_process<'exec>(
     local: &dyn crate::InProcessSubgraphs,
     payload: OnSubgraphExecuteStartHookPayload<'exec>,
-    contract: Option<(String, String)>,
+    contract: Option<Sample>,
     fetch: Option<crate::traffic::Fetch>,
 ) -> OnSubgraphExecuteStartHookResult<'exec> {
     let answer =
@@ -479,8 +593,8 @@ async fn answer_in_process<'exec>(
             None => return on_end_checks(payload, contract, fetch),
             Some(answer) => answer.await,
         };
-    if let (Some((domain, query)), Ok(bytes)) = (&contract, &answer) {
-        crate::contract::check(domain, query, bytes);
+    if let (Some(sample), Ok(bytes)) = (&contract, &answer) {
+        sample.check(bytes);
     }
     let parsed = answer.and_then(|bytes| {
         hive_router::executor::response::subgraph_response::SubgraphResponse::deserialize_from_bytes(
@@ -615,25 +729,6 @@ pub(crate) fn no_domains() -> hive_router::ntex::web::HttpResponse {
 
 /// The request body, kept when it carries variables (see `on_graphql_params`).
 struct RawBody(hive_router::ntex::util::Bytes);
-
-/// The served supergraph's public fields by type, for suggestions.
-static PUBLIC_FIELDS: std::sync::LazyLock<hive_router::ArcSwap<HashMap<String, Vec<String>>>> =
-    std::sync::LazyLock::new(Default::default);
-
-/// A supergraph reached the engine (its load hook ran).
-static SUPERGRAPH_LOADED: AtomicBool = AtomicBool::new(false);
-
-pub(crate) fn supergraph_loaded() -> bool {
-    SUPERGRAPH_LOADED.load(Ordering::Relaxed)
-}
-
-/// Says once in the log that operations are answered "empty mesh".
-pub(crate) fn warn_empty_once() {
-    static SAID: AtomicBool = AtomicBool::new(false);
-    if !SAID.swap(true, Ordering::Relaxed) {
-        tracing::warn!("the mesh has no domain with a schema yet: operations are answered 503 NO_SUPERGRAPH_AVAILABLE until one is composed (said once)");
-    }
-}
 
 /// The metrics label of a request's caller: its consumer, else `anonymous`
 /// (a bounded set: registered consumers only).

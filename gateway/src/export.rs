@@ -562,6 +562,8 @@ fn spawn_conversion(
 #[derive(Clone)]
 pub(crate) struct Export {
     pub graphql_path: Arc<str>,
+    /// The access snapshot (its saved queries), on a gateway that has one.
+    pub access: Option<Arc<crate::authn::Shared>>,
 }
 
 impl<S> Middleware<S, SharedCfg> for Export {
@@ -571,6 +573,7 @@ impl<S> Middleware<S, SharedCfg> for Export {
         ExportService {
             service,
             graphql_path: self.graphql_path.clone(),
+            access: self.access.clone(),
         }
     }
 }
@@ -578,6 +581,7 @@ impl<S> Middleware<S, SharedCfg> for Export {
 pub(crate) struct ExportService<S> {
     service: S,
     graphql_path: Arc<str>,
+    access: Option<Arc<crate::authn::Shared>>,
 }
 
 impl<S> Service<web::WebRequest<DefaultError>> for ExportService<S>
@@ -596,7 +600,7 @@ where
     ) -> Result<Self::Response, Self::Error> {
         let (format, rows) = if let Some(file) = req.path().strip_prefix(EXPORT_PREFIX) {
             let file = file.to_string();
-            match saved_query_request(&mut req, &file, &self.graphql_path) {
+            match saved_query_request(&mut req, &file, &self.graphql_path, self.access.as_deref()) {
                 Ok(chosen) => chosen,
                 Err(refusal) => return Ok(refusal.respond(req)),
             }

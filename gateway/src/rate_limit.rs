@@ -296,3 +296,99 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(per_minute: u32, burst: u32, daily_quota: Option<u64>) -> PlanRecord {
+        PlanRecord {
+            name: "p".into(),
+            requests_per_minute: per_minute,
+            burst,
+            daily_quota,
+            max_cost: None,
+        }
+    }
+
+    fn limit(per_minute: u32, burst: u32) -> Option<RateLimit> {
+        Some(RateLimit {
+            per_minute: NonZeroU32::new(per_minute)?,
+            burst: NonZeroU32::new(burst)?,
+        })
+    }
+
+    #[test]
+    fn the_default_limit_admits_the_burst_then_says_when_to_retry() {
+        let limiter = RateLimiter::new(limit(60, 3), None, "/graphql");
+        for _ in 0..3 {
+            assert_eq!(limiter.check_local("a", None, None), Decision::Allow);
+        }
+        // 60 per minute: the next token comes within a second.
+        assert_eq!(limiter.check_local("a", None, None), Decision::Limited(1));
+        // Another caller has a bucket of its own.
+        assert_eq!(limiter.check_local("b", None, None), Decision::Allow);
+    }
+
+    #[test]
+    fn without_a_limit_everything_is_admitted() {
+        let limiter = RateLimiter::new(None, None, "/graphql");
+        for _ in 0..1000 {
+            assert_eq!(limiter.check_local("a", None, None), Decision::Allow);
+        }
+    }
+
+    #[test]
+    fn a_plan_counts_apart_from_the_default_and_a_daily_quota_holds() {
+        let limiter = RateLimiter::new(limit(60, 1), None, "/graphql");
+        let gold = plan(6000, 100, Some(5));
+        for _ in 0..5 {
+            assert_eq!(
+                limiter.check_local("a", Some(&gold), gold.daily_quota),
+                Decision::Allow
+            );
+        }
+        assert_eq!(
+            limiter.check_local("a", Some(&gold), gold.daily_quota),
+            Decision::QuotaUsed(5)
+        );
+        // The default bucket of the same caller is untouched.
+        assert_eq!(limiter.check_local("a", None, None), Decision::Allow);
+    }
+
+    #[test]
+    fn a_zero_plan_limit_is_no_rate_limit_never_a_panic() {
+        // Stored plans are checked (1 or more), but a zero read from a
+        // corrupt snapshot must not panic the gateway.
+        let limiter = RateLimiter::new(None, None, "/graphql");
+        let broken = plan(0, 0, None);
+        assert_eq!(
+            limiter.check_local("a", Some(&broken), None),
+            Decision::Allow
+        );
+    }
+
+    #[tokio::test]
+    async fn decide_many_answers_each_domain_in_order() {
+        let limiter = RateLimiter::new(None, None, "/graphql");
+        let tight = plan(60, 1, None);
+        let loose = plan(6000, 100, None);
+        let checks = vec![
+            ("a@orders".to_string(), tight.clone()),
+            ("a@customers".to_string(), loose.clone()),
+        ];
+        assert_eq!(
+            limiter.decide_many(&checks).await,
+            [Decision::Allow, Decision::Allow]
+        );
+        let second = limiter.decide_many(&checks).await;
+        assert!(matches!(second[0], Decision::Limited(_)), "{second:?}");
+        assert_eq!(second[1], Decision::Allow);
+    }
+
+    #[test]
+    fn midnight_is_at_most_a_day_away() {
+        let s = seconds_to_midnight();
+        assert!((1..=86_400).contains(&s), "{s}");
+    }
+}

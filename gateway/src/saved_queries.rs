@@ -64,6 +64,7 @@ pub(crate) fn saved_query_request(
     req: &mut web::WebRequest<DefaultError>,
     file: &str,
     graphql_path: &str,
+    access: Option<&crate::authn::Shared>,
 ) -> Result<(Option<Format>, Option<String>), Refusal> {
     if req.method() != hive_router::ntex::http::Method::GET {
         return Err(Refusal::new(
@@ -84,14 +85,14 @@ pub(crate) fn saved_query_request(
             ))
         }
     };
-    let Some(state) = crate::engine_plugin::STATE.get() else {
+    let Some(access) = access else {
         return Err(Refusal::new(
             404,
             "NOT_FOUND",
             "this gateway has no catalog: saved queries are served by a gateway that takes its access snapshot from a catalog",
         ));
     };
-    let Some(saved) = state.access.saved_query(name) else {
+    let Some(saved) = access.saved_query(name) else {
         return Err(Refusal::new(
             404,
             "NOT_FOUND",

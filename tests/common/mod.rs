@@ -517,3 +517,13 @@ pub fn rs256(key_file: &str, kid: &str, claims: &Value) -> String {
     )
     .expect("sign")
 }
+
+/// The `extensions.code` of each error of a GraphQL answer, in order.
+pub fn codes(answer: &Value) -> Vec<String> {
+    answer["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["extensions"]["code"].as_str().map(str::to_string))
+        .collect()
+}

@@ -198,6 +198,11 @@ try {
   await page.getByRole('button', { name: 'Request access' }).click();
   await page.getByRole('status').getByText(/Request \d+ sent/).waitFor();
   await shot('consumer-request');
+  // What breaks if a field of the domain goes: the domain serving it.
+  await page.getByLabel('Field (Type.field)').fill('Order.total');
+  await page.getByRole('button', { name: 'Show the impact' }).click();
+  await page.getByTestId('impact').waitFor();
+  check(/Served by orders/.test(await page.getByTestId('impact').innerText()), 'the impact of removing a field names the domain serving it');
 
   // 5. As the owner team (sales): approve. Its identity provider is
   // registered through the API (the console signs in with its tokens).

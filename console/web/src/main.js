@@ -488,8 +488,29 @@ function DomainConsumers({ d, me }) {
     <${Loading} state=${usage}>${(uses) => (uses.length
       ? html`<table data-testid="usage"><thead><tr><th>client</th><th>operation</th><th>field</th><th>requests</th><th>last</th></tr></thead><tbody>${uses.map((u) => html`<tr><td>${u.client}</td><td>${u.operation}</td><td><code>${u.coordinate}</code></td><td>${u.count}</td><td>${fmt(u.lastSeen)}</td></tr>`)}</tbody></table>`
       : html`<p class="muted">No recorded use of its fields in the last 30 days.</p>`)}<//>
+    <h2>What breaks if a field goes</h2>
+    <${Impact} />
     ${me?.consumer || me?.admin || me?.teams?.length ? html`<h2>Request access</h2><${RequestAccess} domains=${[d.name]} me=${me} />` : html`<p class="muted">Sign in as a consumer to request access.</p>`}
   </section>`;
+}
+
+// The impact of removing one field: the domains serving it, who read it in
+// the last 30 days (observed), and the domains downstream (declared).
+function Impact() {
+  const [impact, setImpact] = useState(null);
+  return html`<${ActionForm} label="Show the impact" action=${async (f) => {
+      const data = await gql(`query($c: String!) { impact(coordinate: $c) { coordinate servedBy { name } consumers { client operation count lastSeen } downstream { name } } }`, { c: f.get('coordinate') });
+      setImpact(data.impact);
+    }}>
+      <${Field} label="Field (Type.field)" name="coordinate" required placeholder="Order.total" />
+    <//>
+    ${impact && html`<div data-testid="impact">
+      <p>Served by ${impact.servedBy.length ? impact.servedBy.map((d) => html`<a href=${link('domain', d.name)}>${d.name}</a> `) : html`<span class="muted">no domain (no such field in the served schemas)</span>`}</p>
+      ${impact.consumers.length
+        ? html`<table><thead><tr><th>client</th><th>operation</th><th>requests</th><th>last</th></tr></thead><tbody>${impact.consumers.map((u) => html`<tr><td>${u.client || html`<span class="muted">unknown</span>`}</td><td>${u.operation}</td><td>${u.count}</td><td>${fmt(u.lastSeen)}</td></tr>`)}</tbody></table>`
+        : html`<p class="muted">No one read <code>${impact.coordinate}</code> in the last 30 days.</p>`}
+      <p>Downstream domains: ${impact.downstream.length ? impact.downstream.map((d) => html`<a href=${link('domain', d.name)}>${d.name}</a> `) : html`<span class="muted">none declared</span>`}</p>
+    </div>`}`;
 }
 
 // ---------------------------------------------------------------- composition
