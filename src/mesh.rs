@@ -18,6 +18,16 @@ use gateway::{ExtraRoutes, GatewayOptions, SupergraphSource};
 
 use crate::parse_duration;
 
+impl GatewayFlags {
+    fn subgraph_cache(&self) -> Option<gateway::SubgraphCacheOptions> {
+        (self.subgraph_cache_mib > 0).then(|| gateway::SubgraphCacheOptions {
+            max_bytes: self.subgraph_cache_mib.saturating_mul(1 << 20),
+            default_ttl: self.subgraph_cache_default_ttl,
+            max_ttl: self.subgraph_cache_max_ttl,
+        })
+    }
+}
+
 /// Settings of the gateway, whichever command runs it.
 #[derive(clap::Args)]
 pub struct GatewayFlags {
@@ -27,6 +37,20 @@ pub struct GatewayFlags {
     /// 0). A second signal stops at once.
     #[arg(long, default_value = "2s", value_parser = crate::parse_duration)]
     shutdown_drain: Duration,
+    /// Memory for the subgraph answer cache, in MiB: domains' answers to
+    /// queries are kept and served again, keyed by everything the domain
+    /// sees (query, variables, the caller's identity headers), for as long
+    /// as the domain's `Cache-Control` allows. `0` (the default) turns it
+    /// off.
+    #[arg(long, env = "MESHWORK_SUBGRAPH_CACHE_MIB", default_value_t = 0)]
+    subgraph_cache_mib: u64,
+    /// How long the cache keeps an answer whose domain sends no
+    /// `Cache-Control` (`0s`: such answers are not kept).
+    #[arg(long, default_value = "0s", value_parser = crate::parse_duration)]
+    subgraph_cache_default_ttl: Duration,
+    /// The longest any answer is kept, whatever its domain says.
+    #[arg(long, default_value = "1h", value_parser = crate::parse_duration)]
+    subgraph_cache_max_ttl: Duration,
     /// `text` or `json` (one JSON object per line, each request's with its
     /// request id) for the process's logs.
     #[arg(long, env = "MESHWORK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -410,6 +434,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
     }
     gateway::run(GatewayOptions {
         shutdown_drain: args.gateway.shutdown_drain,
+        subgraph_cache: args.gateway.subgraph_cache(),
         listener,
         supergraph: SupergraphSource::ControlPlane {
             endpoint: format!("http://{}/control", loopback(local)),
@@ -632,6 +657,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     println!("  /health answers 200 once a supergraph is loaded");
     gateway::run(GatewayOptions {
         shutdown_drain: args.gateway.shutdown_drain,
+        subgraph_cache: args.gateway.subgraph_cache(),
         listener,
         supergraph,
         rate_limit: args.gateway.rate_limit(),

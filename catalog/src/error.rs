@@ -132,6 +132,21 @@ fn join(problems: &[Problem]) -> String {
         .join("; ")
 }
 
+/// The one shape of a GraphQL error answer the catalog builds outside
+/// async-graphql: `{"errors": [{"message", "extensions": {"code", ...}}]}`.
+/// `extensions` is an object holding at least the code.
+pub(crate) fn graphql_errors(
+    message: impl Into<String>,
+    extensions: serde_json::Value,
+) -> serde_json::Value {
+    serde_json::json!({ "errors": [{ "message": message.into(), "extensions": extensions }] })
+}
+
+/// [`graphql_errors`] with only a code.
+pub(crate) fn graphql_error(message: impl Into<String>, code: &str) -> serde_json::Value {
+    graphql_errors(message, serde_json::json!({ "code": code }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::CatalogError;

@@ -112,7 +112,7 @@ impl Catalog {
         };
         match self.answer_rest(name, &map, request).await {
             Ok(v) => v,
-            Err(e) => serde_json::json!({ "errors": [{ "message": e.to_string() }] }),
+            Err(e) => crate::error::graphql_error(e.to_string(), e.code()),
         }
     }
 
@@ -233,8 +233,9 @@ fn parse_body(
     }
     match serde_json::from_slice(body) {
         Ok(request) => Ok((map, request)),
-        Err(e) => Err(
-            serde_json::json!({ "errors": [{ "message": format!("not a GraphQL request: {e}") }] }),
-        ),
+        Err(e) => Err(crate::error::graphql_error(
+            format!("not a GraphQL request: {e}"),
+            "BAD_REQUEST",
+        )),
     }
 }

@@ -360,6 +360,7 @@ pub(crate) fn router_config_text(
         || options.rest_subgraphs.is_some()
         || options.in_process.is_some()
         || options.contracts.is_some()
+        || options.subgraph_cache.is_some()
     {
         // Plan limits only the engine can check (cost, per-domain plans),
         // and the key of REST subgraphs.
@@ -523,6 +524,7 @@ mod tests {
             on_metrics: None,
             in_process: None,
             shutdown_drain: std::time::Duration::from_secs(2),
+            subgraph_cache: None,
         }
     }
 

@@ -47,6 +47,11 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
             .filter(|every| *every > 0),
         reports.clone(),
         options.in_process.clone(),
+        options.access.is_some(),
+        options
+            .subgraph_cache
+            .clone()
+            .map(|c| Arc::new(crate::cache::SubgraphCache::new(c))),
     ));
     let plugin_instance = instance.register();
     if let (Some(contracts), Some(reports)) = (&options.contracts, reports) {

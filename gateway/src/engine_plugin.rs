@@ -74,6 +74,11 @@ pub(crate) struct Instance {
     pub reports: Option<Arc<crate::contract::Reports>>,
     /// Subgraphs answered inside this process.
     pub in_process: Option<Arc<dyn crate::InProcessSubgraphs>>,
+    /// Meshwork's access control is on: operations need the
+    /// authentication middleware's mark (the gate fails closed).
+    pub access_control: bool,
+    /// Subgraph answers kept and served again (see `cache`).
+    pub cache: Option<Arc<crate::cache::SubgraphCache>>,
     /// Whether the served supergraph uses `@policy` at all (most do not):
     /// only then is a request's policy state read.
     schema_has_policies: AtomicBool,
@@ -101,12 +106,16 @@ impl Instance {
         contracts: Option<u64>,
         reports: Option<Arc<crate::contract::Reports>>,
         in_process: Option<Arc<dyn crate::InProcessSubgraphs>>,
+        access_control: bool,
+        cache: Option<Arc<crate::cache::SubgraphCache>>,
     ) -> Self {
         Self {
             rest,
             contracts,
             reports,
             in_process,
+            access_control,
+            cache,
             ..Self::default()
         }
     }
@@ -296,6 +305,9 @@ impl RouterPlugin for MeshworkPlugin {
     ) -> OnSupergraphLoadStartHookResult<'exec> {
         let instance = &self.instance;
         instance.supergraph_loaded.store(true, Ordering::Relaxed);
+        if let Some(cache) = &instance.cache {
+            cache.clear();
+        }
         let sdl = payload.new_ast.to_string();
         instance
             .public_fields
@@ -328,6 +340,11 @@ impl RouterPlugin for MeshworkPlugin {
         &'exec self,
         payload: OnGraphQLParamsStartHookPayload<'exec>,
     ) -> OnGraphQLParamsStartHookResult<'exec> {
+        if !self.instance.access_control {
+            // No access control on this gateway (the plugin serves the
+            // cache, contracts or in-process subgraphs): nothing to gate.
+            return payload.proceed();
+        }
         let allow_anonymous = self
             .instance
             .state
@@ -425,8 +442,30 @@ impl RouterPlugin for MeshworkPlugin {
         &'exec self,
         payload: OnExecuteStartHookPayload<'exec>,
     ) -> OnExecuteStartHookResult<'exec> {
+        // `x-meshwork-cache-debug: 1`: the response tells which domain
+        // answers came from the cache.
+        let cache_trace = (self.instance.cache.is_some()
+            && payload
+                .router_http_request
+                .headers
+                .get(CACHE_DEBUG_HEADER)
+                .is_some_and(|v| matches!(v.as_bytes(), b"1" | b"true")))
+        .then(|| {
+            let trace = CacheTrace::default();
+            payload.context.insert(trace.clone());
+            trace
+        });
         let Some(state) = self.instance.state.get() else {
-            return payload.proceed();
+            return match cache_trace {
+                None => payload.proceed(),
+                Some(trace) => payload.on_end(move |mut end| {
+                    end.extensions.insert(
+                        "meshwork".to_string(),
+                        meshwork_extension(None, Some(&trace)),
+                    );
+                    end.proceed()
+                }),
+            };
         };
         let label = consumer_label(payload.context);
         // `x-meshwork-products: 1`: the response tells each domain's schema
@@ -450,10 +489,13 @@ impl RouterPlugin for MeshworkPlugin {
                 let payload = result.payload;
                 payload.on_end(move |mut end| {
                     crate::mesh_metrics::request(&label, end.errors.is_empty());
-                    if let Some(domains) = products {
+                    if products.is_some() || cache_trace.is_some() {
+                        let products = products
+                            .as_ref()
+                            .map(|domains| products_of(&state.access, domains));
                         end.extensions.insert(
                             "meshwork".to_string(),
-                            products_extension(&state.access, &domains),
+                            meshwork_extension(products, cache_trace.as_ref()),
                         );
                     }
                     end.proceed()
@@ -495,15 +537,48 @@ impl RouterPlugin for MeshworkPlugin {
         };
         match refusal {
             None => {
-                let fetch = instance
-                    .reports
-                    .as_ref()
-                    .and_then(|r| r.traffic.start(payload.subgraph_name));
-                match &instance.in_process {
-                    Some(local) => {
-                        answer_in_process(local.as_ref(), payload, contract, fetch).await
+                // The cache first: a hit calls no domain (and is no fetch
+                // for the traffic counts or the contract check).
+                let mut store = None;
+                if let Some(cache) = &instance.cache {
+                    let request = &payload.execution_request;
+                    if let Some(key) = crate::cache::SubgraphCache::key(
+                        payload.subgraph_name,
+                        request.query,
+                        request.operation_name.as_deref(),
+                        request.variables.as_ref(),
+                        &request.headers,
+                    ) {
+                        let trace = payload.context.get_ref::<CacheTrace>();
+                        if let Some(hit) = cache.get(&key) {
+                            let age = hit.age();
+                            if let Ok(response) = hive_router::executor::response::subgraph_response::SubgraphResponse::deserialize_from_bytes(
+                                hit.bytes,
+                                request.custom_scalar_paths,
+                            ) {
+                                if let Some(trace) = trace {
+                                    trace.push(payload.subgraph_name, Some(age));
+                                }
+                                return payload.end_with_response(response);
+                            }
+                        }
+                        if let Some(trace) = trace {
+                            trace.push(payload.subgraph_name, None);
+                        }
+                        store = Some((cache.clone(), key));
                     }
-                    None => on_end_checks(payload, contract, fetch),
+                }
+                let after = AfterFetch {
+                    contract,
+                    fetch: instance
+                        .reports
+                        .as_ref()
+                        .and_then(|r| r.traffic.start(payload.subgraph_name)),
+                    store,
+                };
+                match &instance.in_process {
+                    Some(local) => answer_in_process(local.as_ref(), payload, after).await,
+                    None => on_end_checks(payload, after),
                 }
             }
             Some((code, message)) => {
@@ -528,41 +603,69 @@ impl Sample {
     }
 }
 
-/// What runs when the engine's fetch ends: the contract check of a
-/// sampled answer, and the traffic count (a fetch whose end never comes
-/// counts as failed when its guard is dropped).
-fn on_end_checks<'exec>(
-    payload: OnSubgraphExecuteStartHookPayload<'exec>,
+/// What follows a fetch: the contract check of a sampled answer, the
+/// traffic count (a fetch whose end never comes counts as failed when its
+/// guard is dropped), and keeping the answer in the cache.
+struct AfterFetch {
     contract: Option<Sample>,
     fetch: Option<crate::traffic::Fetch>,
+    store: Option<(Arc<crate::cache::SubgraphCache>, Arc<str>)>,
+}
+
+impl AfterFetch {
+    fn is_empty(&self) -> bool {
+        self.contract.is_none() && self.fetch.is_none() && self.store.is_none()
+    }
+
+    fn answered(
+        self,
+        status: Option<hive_router::http::StatusCode>,
+        has_errors: bool,
+        headers: Option<&hive_router::http::HeaderMap>,
+        bytes: Option<&bytes::Bytes>,
+    ) {
+        if let (Some(sample), Some(bytes)) = (&self.contract, bytes) {
+            sample.check(bytes);
+        }
+        let ok = status.is_none_or(|s| !s.is_server_error());
+        if let Some(fetch) = self.fetch {
+            fetch.answered(ok, has_errors);
+        }
+        if let (Some((cache, key)), Some(bytes)) = (self.store, bytes) {
+            cache.store(key, status, has_errors, headers, bytes);
+        }
+    }
+}
+
+/// What runs when the engine's fetch ends (see [`AfterFetch`]).
+fn on_end_checks<'exec>(
+    payload: OnSubgraphExecuteStartHookPayload<'exec>,
+    after: AfterFetch,
 ) -> OnSubgraphExecuteStartHookResult<'exec> {
-    if contract.is_none() && fetch.is_none() {
+    if after.is_empty() {
         return payload.proceed();
     }
     payload.on_end(move |end| {
         let result = &end.execution_result;
-        if let (Some(sample), Some(bytes)) = (&contract, &result.bytes) {
-            sample.check(bytes);
-        }
-        if let Some(fetch) = fetch {
-            fetch.answered(
-                result.status.is_none_or(|s| !s.is_server_error()),
-                result.errors.as_ref().is_some_and(|e| !e.is_empty()),
-            );
-        }
+        after.answered(
+            result.status,
+            result.errors.as_ref().is_some_and(|e| !e.is_empty()),
+            result.headers.as_deref(),
+            result.bytes.as_ref(),
+        );
         end.proceed()
     })
 }
 
-/// The request header that asks for [`products_extension`].
+/// The request header that asks for the products part of `extensions.meshwork`.
 const PRODUCTS_HEADER: &str = "x-meshwork-products";
 
-/// `{"products": [{domain, schemaVersion, lastProducedAt,
-/// freshnessSeconds, slos: {name: status}}]}` for the domains an operation's
-/// plan fetched from (the catalog's own subgraph left out).
-fn products_extension(access: &Shared, domains: &BTreeSet<String>) -> hive_router::sonic_rs::Value {
+/// `[{domain, schemaVersion, lastProducedAt, freshnessSeconds, slos:
+/// {name: status}}]` for the domains an operation's plan fetched from (the
+/// catalog's own subgraph left out).
+fn products_of(access: &Shared, domains: &BTreeSet<String>) -> serde_json::Value {
     let now = chrono::Utc::now();
-    let products: Vec<serde_json::Value> = domains
+    domains
         .iter()
         .filter(|d| d.as_str() != "meshwork")
         .map(|d| {
@@ -575,9 +678,42 @@ fn products_extension(access: &Shared, domains: &BTreeSet<String>) -> hive_route
                 "slos": p.slos,
             })
         })
-        .collect();
-    let value = serde_json::json!({ "products": products });
-    hive_router::sonic_rs::from_str(&value.to_string()).unwrap_or_default()
+        .collect()
+}
+
+/// The request header that asks for the cache's part of the extension.
+const CACHE_DEBUG_HEADER: &str = "x-meshwork-cache-debug";
+
+/// Which subgraph fetches of one request the cache answered, in order:
+/// `{domain, hit, ageSeconds}`.
+#[derive(Clone, Default)]
+struct CacheTrace(Arc<std::sync::Mutex<Vec<serde_json::Value>>>);
+
+impl CacheTrace {
+    fn push(&self, domain: &str, age: Option<u64>) {
+        if let Ok(mut seen) = self.0.lock() {
+            seen.push(
+                serde_json::json!({ "domain": domain, "hit": age.is_some(), "ageSeconds": age }),
+            );
+        }
+    }
+}
+
+/// `extensions.meshwork`: `products` and/or `cache`, as asked.
+fn meshwork_extension(
+    products: Option<serde_json::Value>,
+    cache: Option<&CacheTrace>,
+) -> hive_router::sonic_rs::Value {
+    let mut value = serde_json::Map::new();
+    if let Some(products) = products {
+        value.insert("products".into(), products);
+    }
+    if let Some(trace) = cache {
+        let fetches = trace.0.lock().map(|f| f.clone()).unwrap_or_default();
+        value.insert("cache".into(), serde_json::Value::Array(fetches));
+    }
+    hive_router::sonic_rs::from_str(&serde_json::Value::Object(value).to_string())
+        .unwrap_or_default()
 }
 
 /// Answers a fetch inside this process when the subgraph lives here,
@@ -585,37 +721,34 @@ fn products_extension(access: &Shared, domains: &BTreeSet<String>) -> hive_route
 async fn answer_in_process<'exec>(
     local: &dyn crate::InProcessSubgraphs,
     payload: OnSubgraphExecuteStartHookPayload<'exec>,
-    contract: Option<Sample>,
-    fetch: Option<crate::traffic::Fetch>,
+    after: AfterFetch,
 ) -> OnSubgraphExecuteStartHookResult<'exec> {
     let answer =
         match crate::in_process::fetch(local, payload.subgraph_name, &payload.execution_request) {
-            None => return on_end_checks(payload, contract, fetch),
+            None => return on_end_checks(payload, after),
             Some(answer) => answer.await,
         };
-    if let (Some(sample), Ok(bytes)) = (&contract, &answer) {
-        sample.check(bytes);
-    }
     let parsed = answer.and_then(|bytes| {
         hive_router::executor::response::subgraph_response::SubgraphResponse::deserialize_from_bytes(
-            bytes,
+            bytes.clone(),
             payload.execution_request.custom_scalar_paths,
         )
+        .map(|response| (response, bytes))
         .map_err(|e| format!("the in-process subgraph answered what the engine cannot read: {e}"))
     });
     match parsed {
-        Ok(response) => {
-            if let Some(fetch) = fetch {
-                fetch.answered(
-                    true,
-                    response.errors.as_ref().is_some_and(|e| !e.is_empty()),
-                );
-            }
+        Ok((response, bytes)) => {
+            after.answered(
+                None,
+                response.errors.as_ref().is_some_and(|e| !e.is_empty()),
+                None,
+                Some(&bytes),
+            );
             payload.end_with_response(response)
         }
         Err(message) => {
-            // `fetch`, dropped unanswered, counts this as failed.
-            drop(fetch);
+            // `after.fetch`, dropped unanswered, counts this as failed.
+            drop(after);
             let error = GraphQLError::from_message_and_code(message, "SUBREQUEST_HTTP_ERROR")
                 .add_subgraph_name(payload.subgraph_name);
             payload.end_with_graphql_error(error, hive_router::http::StatusCode::OK)

@@ -36,6 +36,7 @@
 //!     on_metrics: None,
 //!     in_process: None,
 //!     shutdown_drain: std::time::Duration::from_secs(2),
+//!     subgraph_cache: None,
 //! };
 //! gateway::run(options).unwrap();
 //! ```
@@ -45,6 +46,7 @@
 
 mod authn;
 pub mod bridge;
+mod cache;
 mod config;
 mod contract;
 pub mod engine;
@@ -69,6 +71,7 @@ use std::time::Duration;
 
 pub use authn::{AccessOptions, AccessSource, CONSUMER_HEADER, SCOPES_HEADER, SUBJECT_HEADER};
 pub use bridge::ExtraRoutes;
+pub use cache::SubgraphCacheOptions;
 pub use engine::run;
 /// The engine's global allocator (mimalloc), for binaries that run the
 /// gateway: the engine is tuned with it.
@@ -161,6 +164,9 @@ pub struct GatewayOptions {
     /// close their connections, while requests are still served, before
     /// the listener stops ([`shutdown`]).
     pub shutdown_drain: Duration,
+    /// Keep domains' answers and serve them again (identity-safe; see the
+    /// `cache` module); none: every fetch goes to its domain.
+    pub subgraph_cache: Option<SubgraphCacheOptions>,
 }
 
 /// A GraphQL request body and the headers the engine would send with it.

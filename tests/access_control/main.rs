@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod cache;
 mod cli;
 mod credentials;
 mod grants;

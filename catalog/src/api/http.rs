@@ -116,10 +116,7 @@ pub(crate) fn error_answer(
     message: impl Into<String>,
     code: &str,
 ) -> Response {
-    let body = serde_json::json!({ "errors": [{
-        "message": message.into(),
-        "extensions": { "code": code }
-    }]});
+    let body = crate::error::graphql_error(message, code);
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
@@ -269,16 +266,16 @@ async fn rest_subgraph(
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
-            let body = serde_json::json!({ "errors": [{ "message": format!("not a GraphQL request: {e}") }] });
-            return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+            return error_answer(
+                StatusCode::BAD_REQUEST,
+                format!("not a GraphQL request: {e}"),
+                "BAD_REQUEST",
+            );
         }
     };
     match catalog.answer_rest(&domain, &headers, request).await {
         Ok(answer) => axum::Json(answer).into_response(),
-        Err(e) => {
-            let body = serde_json::json!({ "errors": [{ "message": e.to_string() }] });
-            (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
-        }
+        Err(e) => error_answer(StatusCode::NOT_FOUND, e.to_string(), e.code()),
     }
 }
 

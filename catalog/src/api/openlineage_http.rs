@@ -51,7 +51,7 @@ fn error_response(headers: &HeaderMap, e: &CatalogError) -> Response {
     if let Some(id) = headers.get("x-request-id").and_then(|v| v.to_str().ok()) {
         extensions["requestId"] = id.into();
     }
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": extensions }] });
+    let body = crate::error::graphql_errors(message, extensions);
     let mut response = (status, axum::Json(body)).into_response();
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response
@@ -69,7 +69,7 @@ fn unauthenticated(headers: &HeaderMap, reason: String) -> Response {
         extensions["requestId"] = id.into();
     }
     *response.body_mut() = axum::body::Body::from(
-        serde_json::json!({ "errors": [{ "message": format!("credential refused: {reason}"), "extensions": extensions }] })
+        crate::error::graphql_errors(format!("credential refused: {reason}"), extensions)
             .to_string(),
     );
     response

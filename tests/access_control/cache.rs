@@ -1,0 +1,205 @@
+//! The subgraph answer cache under access control: two consumers holding
+//! different grants, under concurrent load, never receive each other's
+//! cached answers, and the domain is not called again while its
+//! `Cache-Control` allows.
+
+use super::*;
+
+/// A domain whose answer depends on the calling consumer, allows shared
+/// caches to keep it for a minute, and counts the requests it serves.
+mod ledger {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Schema};
+    use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+    use axum::extract::State;
+    use axum::http::HeaderMap;
+    use axum::response::IntoResponse;
+
+    pub struct Caller(pub String);
+    pub struct Query;
+
+    #[Object]
+    impl Query {
+        /// The caller's own balance: what a cache must never show another.
+        async fn balance(&self, ctx: &Context<'_>) -> String {
+            let who = ctx
+                .data::<Caller>()
+                .map(|c| c.0.clone())
+                .unwrap_or_default();
+            format!("balance of {who}")
+        }
+
+        async fn currency(&self) -> &'static str {
+            "EUR"
+        }
+    }
+
+    type LedgerSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+    async fn handle(
+        State((schema, calls)): State<(LedgerSchema, Arc<AtomicUsize>)>,
+        headers: HeaderMap,
+        request: GraphQLRequest,
+    ) -> axum::response::Response {
+        calls.fetch_add(1, Ordering::SeqCst);
+        let consumer = headers
+            .get("x-meshwork-consumer")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("nobody")
+            .to_string();
+        let response: GraphQLResponse = schema
+            .execute(request.into_inner().data(Caller(consumer)))
+            .await
+            .into();
+        ([("cache-control", "public, max-age=60")], response).into_response()
+    }
+
+    pub fn router(calls: Arc<AtomicUsize>) -> axum::Router {
+        let schema = Schema::build(Query, EmptyMutation, EmptySubscription)
+            .enable_federation()
+            .finish();
+        axum::Router::new()
+            .route("/graphql", axum::routing::post(handle))
+            .with_state((schema, calls))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_answers_never_cross_consumers_with_different_grants_under_load() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let calls = Arc::new(AtomicUsize::new(0));
+    let domain = domains::serve(ledger::router(calls.clone()))
+        .await
+        .expect("ledger domain");
+    let (server, _domains) = start_mesh_with(
+        &common::databases().await[0].url,
+        &["--subgraph-cache-mib", "16"],
+    )
+    .await;
+    admin(
+        &server,
+        "mutation($s: DomainSpec!) { registerDomain(spec: $s) { name } }",
+        json!({ "s": { "name": "ledger", "ownerTeam": "finance", "contact": "f@example.com",
+                       "apiUrl": domain.url, "access": "RESTRICTED" } }),
+    )
+    .await;
+    let (whole, _) = consumer_with_key(&server, "whole-ledger", json!({})).await;
+    let (balance_only, _) = consumer_with_key(&server, "balance-only", json!({})).await;
+    let (no_grant, _) = consumer_with_key(&server, "no-grant", json!({})).await;
+    admin(
+        &server,
+        "mutation { grantAccess(spec: {consumer: \"whole-ledger\", domain: \"ledger\"}) { id } }",
+        json!({}),
+    )
+    .await;
+    admin(
+        &server,
+        "mutation { grantAccess(spec: {consumer: \"balance-only\", domain: \"ledger\", fields: [\"Query.balance\"]}) { id } }",
+        json!({}),
+    )
+    .await;
+    let query = "{ balance }";
+    for (key, want) in [
+        (&whole, "balance of whole-ledger"),
+        (&balance_only, "balance of balance-only"),
+    ] {
+        until(&server, &[("x-api-key", key)], query, |s, a| {
+            s == 200 && a["data"]["balance"] == want
+        })
+        .await;
+    }
+
+    // Until each consumer's answer is served from the cache (the
+    // supergraph may still be reloaded once after the registration, and a
+    // new supergraph empties the cache).
+    for key in [&whole, &balance_only] {
+        until(
+            &server,
+            &[("x-api-key", key), ("x-meshwork-cache-debug", "1")],
+            query,
+            |s, a| s == 200 && a["extensions"]["meshwork"]["cache"][0]["hit"] == true,
+        )
+        .await;
+    }
+
+    // 200 requests, both consumers interleaved, 16 at a time: each answer
+    // is the caller's own, and the domain is not called again.
+    let before = calls.load(Ordering::SeqCst);
+    let client = reqwest::Client::new();
+    let mut wrong = Vec::new();
+    for batch in 0..(200 / 16 + 1) {
+        let mut running = Vec::new();
+        for i in 0..16 {
+            let n = batch * 16 + i;
+            if n >= 200 {
+                break;
+            }
+            let (key, want) = if n % 2 == 0 {
+                (whole.clone(), "balance of whole-ledger")
+            } else {
+                (balance_only.clone(), "balance of balance-only")
+            };
+            let request = client
+                .post(format!("{}/graphql", server.base))
+                .header("x-api-key", key)
+                .json(&json!({ "query": query }))
+                .send();
+            running.push(tokio::spawn(async move {
+                let answer: Value = request.await.expect("POST").json().await.expect("JSON");
+                (want, answer)
+            }));
+        }
+        for task in running {
+            let (want, answer) = task.await.expect("task");
+            if answer["data"]["balance"] != want {
+                wrong.push(answer);
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "answers served across identities: {wrong:?}"
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        before,
+        "every answer after the first of each consumer came from the cache"
+    );
+
+    // The debug header says so.
+    let (_, traced) = mesh_as(
+        &server,
+        &[("x-api-key", &whole), ("x-meshwork-cache-debug", "1")],
+        query,
+    )
+    .await;
+    assert_eq!(
+        traced["data"]["balance"], "balance of whole-ledger",
+        "{traced}"
+    );
+    let cache = &traced["extensions"]["meshwork"]["cache"];
+    assert_eq!(cache[0]["domain"], "ledger", "{traced}");
+    assert_eq!(cache[0]["hit"], true, "{traced}");
+
+    // Without a grant, or without a credential, nothing cached is served:
+    // the refusal comes before any fetch.
+    for headers in [vec![("x-api-key", no_grant.as_str())], vec![]] {
+        let (_, refused) = mesh_as(&server, &headers, query).await;
+        assert!(refused["data"]["balance"].is_null(), "{refused}");
+        assert!(
+            codes(&refused)
+                .iter()
+                .any(|c| c == "UNAUTHORIZED_FIELD_OR_TYPE"),
+            "{refused}"
+        );
+    }
+    // A field the narrower grant does not cover stays refused to it, while
+    // the wider grant reads it (a different query: its own cache entry).
+    let (_, narrow) = mesh_as(&server, &[("x-api-key", &balance_only)], "{ currency }").await;
+    assert!(narrow["data"]["currency"].is_null(), "{narrow}");
+    let (_, wide) = mesh_as(&server, &[("x-api-key", &whole)], "{ currency }").await;
+    assert_eq!(wide["data"]["currency"], "EUR", "{wide}");
+}
