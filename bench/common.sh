@@ -64,9 +64,12 @@ cpu_ticks() { # pid
 measure() { # label pid url
   local label=$1 pid=$2 url=$3 rps p50 p99 rss errors before after requests cpu
   check_answer "$url"
-  wrk -t1 -c"$connections" -d3s -s bench/post.lua "$url" >/dev/null
+  local script=${bench_script:-bench/post.lua}
+  cp "$work/answer.json" "$work/expected-bytes.json"
+  export MESHWORK_BENCH_ANSWER="$work/expected-bytes.json"
+  wrk -t1 -c"$connections" -d3s -s "$script" "$url" >/dev/null
   before=$(cpu_ticks "$pid")
-  wrk -t1 -c"$connections" -d"${duration}s" --latency -s bench/post.lua "$url" >"$work/run.wrk"
+  wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$script" "$url" >"$work/run.wrk"
   after=$(cpu_ticks "$pid")
   requests=$(awk '/requests in/ {print $1}' "$work/run.wrk")
   cpu=$(awk -v b="$before" -v a="$after" -v n="$requests" -v hz="$(getconf CLK_TCK)" \
@@ -75,7 +78,10 @@ measure() { # label pid url
   p50=$(awk '$1=="50%" {print $2}' "$work/run.wrk")
   p99=$(awk '$1=="99%" {print $2}' "$work/run.wrk")
   rss=$(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' "/proc/$pid/status")
-  errors=$(grep -E "Non-2xx|Socket errors" "$work/run.wrk" | tr '\n' ' ' || true)
+  errors=$(grep -E "Non-2xx|Socket errors|wrong answers: [1-9]" "$work/run.wrk" | tr '\n' ' ' || true)
+  if grep -q "checked answers" "$work/run.wrk"; then
+    errors="${errors:-none} ($(awk '/checked answers/ {print $3}' "$work/run.wrk") answers checked)"
+  fi
   echo "| $label | $rps | $p50 | $p99 | $rss | $cpu | ${errors:-none} |" | tee -a "$work/rows"
 }
 

@@ -102,6 +102,27 @@ pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> 
                 }
             }
         }
+        DomainCommand::CachePurge {
+            name,
+            type_name,
+            key,
+        } => {
+            let query = "mutation($name: String!, $type: String, $key: String) { \
+                         purgeDomainCache(domain: $name, typeName: $type, key: $key) }";
+            let data = client
+                .run(
+                    query,
+                    json!({ "name": name, "type": type_name, "key": key }),
+                )
+                .await?;
+            match remote.output {
+                Output::Json => print_json(&data),
+                Output::Table => out!(
+                    "purge {} of `{name}`'s cached answers recorded; gateways drop them with their next access snapshot",
+                    data["purgeDomainCache"]
+                ),
+            }
+        }
         DomainCommand::Lineage {
             name,
             direction,

@@ -214,6 +214,19 @@ pub enum DomainCommand {
         /// The domain's name.
         name: String,
     },
+    /// Drop the gateways' cached answers of a domain (all of them, or only
+    /// those naming a type and/or an entity key value); every gateway
+    /// applies it with its next access snapshot.
+    CachePurge {
+        /// The domain's name.
+        name: String,
+        /// Only answers about this type (e.g. `Order`).
+        #[arg(long = "type")]
+        type_name: Option<String>,
+        /// Only answers that mention this entity key value (e.g. `o42`).
+        #[arg(long)]
+        key: Option<String>,
+    },
     /// Show the transitive lineage of a domain.
     Lineage {
         /// The domain's name.

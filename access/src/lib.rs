@@ -19,8 +19,8 @@ mod snapshot;
 mod verify;
 
 pub use snapshot::{
-    AccessSnapshot, ApiKeyRecord, ConsumerRecord, GrantRecord, IssuerRecord, PlanRecord,
-    ProductRecord, SavedQueryRecord,
+    AccessSnapshot, ApiKeyRecord, CachePurgeRecord, ConsumerRecord, GrantRecord, IssuerRecord,
+    PlanRecord, ProductRecord, SavedQueryRecord,
 };
 pub use verify::{
     api_key_hash, check_issuer, Credential, Identity, Refusal, Verifier, VerifyError,

@@ -30,6 +30,27 @@ pub struct AccessSnapshot {
     /// caller's own credentials, like any request).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub saved_queries: std::collections::BTreeMap<String, SavedQueryRecord>,
+    /// Domains' own cache lifetimes in seconds, for answers that carry no
+    /// `Cache-Control` (gateways with the subgraph cache).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub cache_ttls: std::collections::BTreeMap<String, u32>,
+    /// Recent purges of cached answers, oldest first: a gateway applies
+    /// each one it has not applied yet (by id).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cache_purges: Vec<CachePurgeRecord>,
+}
+
+/// Cached answers of one domain to drop: all of them, or those that name
+/// a type (`__typename`) and/or an entity key value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CachePurgeRecord {
+    pub id: i64,
+    pub domain: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// A saved query as gateways run it.

@@ -20,6 +20,7 @@ mod access;
 mod alerts;
 pub mod api;
 mod audit;
+mod cache_purge;
 mod compose;
 mod db;
 mod error;

@@ -580,6 +580,7 @@ impl Catalog {
             slos: Some(d.slos.clone()),
             datasets: crate::openlineage::datasets_of(d),
             poll_interval_seconds: d.poll_interval_seconds,
+            cache_ttl_seconds: d.cache_ttl_seconds,
             access: Some(d.access.into()),
             plan,
             rest_mutations: settings.rest_mutations.then_some(true),
@@ -643,6 +644,15 @@ impl Catalog {
                     "pollIntervalSeconds",
                     ProblemCode::OutOfRange,
                     format!("{seconds} is not between 5 and 86400 seconds"),
+                );
+            }
+        }
+        if let Some(seconds) = spec.cache_ttl_seconds {
+            if !(0..=2_592_000).contains(&seconds) {
+                problems.push(
+                    "cacheTtlSeconds",
+                    ProblemCode::OutOfRange,
+                    format!("{seconds} is not between 0 and 2592000 seconds (30 days)"),
                 );
             }
         }
@@ -767,6 +777,7 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
         slos,
         datasets,
         poll_interval_seconds,
+        cache_ttl_seconds,
         access,
         plan,
         rest_mutations,
@@ -803,6 +814,7 @@ fn apply(patch: DomainPatch, mut spec: DomainSpec) -> DomainSpec {
     spec.slos = slos.or(spec.slos);
     spec.datasets = datasets.unwrap_or(spec.datasets);
     spec.poll_interval_seconds = poll_interval_seconds.or(spec.poll_interval_seconds);
+    spec.cache_ttl_seconds = cache_ttl_seconds.or(spec.cache_ttl_seconds);
     spec.access = access.or(spec.access);
     spec.plan = match plan.as_deref() {
         None => spec.plan,
@@ -894,6 +906,7 @@ async fn write_domain<C: ConnectionTrait>(
         search_text: Set(search_text(spec, &field_names)),
         status: Set(domain::DomainStatus::Active),
         poll_interval_seconds: Set(spec.poll_interval_seconds),
+        cache_ttl_seconds: Set(spec.cache_ttl_seconds),
         access: Set(spec.access.unwrap_or(DomainAccess::Open).into()),
         plan_id: Set(checked.plan_id),
         rest_settings: Set(crate::rest::settings_json(spec)),

@@ -147,6 +147,11 @@ pub struct DomainSpec {
     /// the server's default when absent.
     #[serde(default)]
     pub poll_interval_seconds: Option<i32>,
+    /// How long gateways with the subgraph cache keep this domain's answers
+    /// when it sends no `Cache-Control`, in seconds (0 to 2592000; 0: not
+    /// kept); the gateway's `--subgraph-cache-default-ttl` when absent.
+    #[serde(default)]
+    pub cache_ttl_seconds: Option<i32>,
     /// `OPEN` (default) or `RESTRICTED`: reading needs a grant.
     #[serde(default)]
     pub access: Option<DomainAccess>,
@@ -288,6 +293,8 @@ pub struct DomainPatch {
     pub datasets: Option<Vec<DatasetRef>>,
     #[serde(default)]
     pub poll_interval_seconds: Option<i32>,
+    #[serde(default)]
+    pub cache_ttl_seconds: Option<i32>,
     #[serde(default)]
     pub access: Option<DomainAccess>,
     /// A plan's name, or `""` for none.

@@ -42,6 +42,9 @@ pub struct Model {
     /// OpenLineage datasets this domain's data product is (`[{namespace,
     /// name}]`, a name may end in `*`): runs writing them make it fresh.
     pub datasets: Option<Json>,
+    /// How long gateways keep this domain's answers when it sends no
+    /// `Cache-Control` (none: the gateway's default).
+    pub cache_ttl_seconds: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

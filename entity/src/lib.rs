@@ -9,6 +9,7 @@ pub mod alert_delivery;
 pub mod alert_webhook;
 pub mod api_key;
 pub mod audit_log;
+pub mod cache_purge;
 pub mod composition;
 pub mod consumer;
 pub mod contract_check;

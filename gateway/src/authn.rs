@@ -201,6 +201,11 @@ impl Shared {
             .cloned()
     }
 
+    /// The access snapshot in force.
+    pub fn snapshot(&self) -> Arc<AccessSnapshot> {
+        self.verifier.load().snapshot().clone()
+    }
+
     /// Whether any domain has a plan of its own.
     pub fn has_domain_plans(&self) -> bool {
         !self.verifier.load().snapshot().domain_plans.is_empty()

@@ -78,6 +78,13 @@ impl moka::Expiry<Arc<str>, Cached> for Expiry {
 pub(crate) struct SubgraphCache {
     entries: moka::sync::Cache<Arc<str>, Cached>,
     options: SubgraphCacheOptions,
+    /// The id of the last catalog purge applied.
+    applied: std::sync::atomic::AtomicI64,
+}
+
+/// Whether a cached answer's request or body mentions `needle`.
+fn mentions(key: &str, value: &Cached, needle: &str) -> bool {
+    key.contains(needle) || memchr::memmem::find(&value.bytes, needle.as_bytes()).is_some()
 }
 
 /// The domain a key belongs to (its first line).
@@ -111,13 +118,54 @@ impl SubgraphCache {
                 u32::try_from(key.len() + value.bytes.len() + 96).unwrap_or(u32::MAX)
             })
             .expire_after(Expiry)
+            .support_invalidation_closures()
             .eviction_listener(|key: Arc<Arc<str>>, _value, cause| {
                 if cause == moka::notification::RemovalCause::Size {
                     count(domain_of(&key), "eviction");
                 }
             })
             .build();
-        Self { entries, options }
+        Self {
+            entries,
+            options,
+            applied: std::sync::atomic::AtomicI64::new(0),
+        }
+    }
+
+    /// Applies the catalog's purges not applied yet: drops the cached
+    /// answers of each purge's domain that mention its type name and/or
+    /// key value (in the request or the answer: a purge may drop more
+    /// than it names, never less).
+    pub(crate) fn apply_purges(&self, purges: &[access::CachePurgeRecord]) {
+        use std::sync::atomic::Ordering;
+        let applied = self.applied.load(Ordering::Acquire);
+        let Some(last) = purges.last().filter(|p| p.id > applied) else {
+            return;
+        };
+        for purge in purges.iter().filter(|p| p.id > applied) {
+            let domain = purge.domain.clone();
+            let type_name = purge.type_name.as_ref().map(|t| format!("\"{t}\""));
+            let key = purge.key.clone();
+            let dropped = self.entries.invalidate_entries_if(move |k, v| {
+                domain_of(k) == domain
+                    && type_name.as_deref().is_none_or(|n| mentions(k, v, n))
+                    && key.as_deref().is_none_or(|n| mentions(k, v, n))
+            });
+            if let Err(e) = dropped {
+                // Cannot purge selectively: drop everything (never serve
+                // what the domain asked to drop).
+                tracing::warn!(error = %e, "selective cache purge failed; the whole cache is emptied");
+                self.entries.invalidate_all();
+            }
+            count(&purge.domain, "purge");
+        }
+        self.applied.fetch_max(last.id, Ordering::AcqRel);
+    }
+
+    /// The purge epoch to pass to [`Self::store`]: an answer fetched
+    /// before a purge applied during the fetch is not stored.
+    pub(crate) fn epoch(&self) -> i64 {
+        self.applied.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The key of a subgraph request, or none when it must not be cached
@@ -179,15 +227,20 @@ impl SubgraphCache {
     }
 
     /// Stores an answer if the domain allows it; true when stored.
+    /// `domain_ttl` is the domain's own lifetime for answers without
+    /// `Cache-Control` (else the gateway's default).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn store(
         &self,
         key: Arc<str>,
+        epoch: i64,
         status: Option<http::StatusCode>,
         has_errors: bool,
         headers: Option<&http::HeaderMap>,
+        domain_ttl: Option<Duration>,
         bytes: &Bytes,
     ) -> bool {
-        if has_errors || status.is_some_and(|s| !s.is_success()) {
+        if has_errors || status.is_some_and(|s| !s.is_success()) || self.epoch() != epoch {
             return false;
         }
         let control = headers.and_then(|h| {
@@ -203,7 +256,7 @@ impl SubgraphCache {
                 Some(ttl) => ttl,
                 None => return false,
             },
-            None => self.options.default_ttl,
+            None => domain_ttl.unwrap_or(self.options.default_ttl),
         }
         .min(self.options.max_ttl);
         if ttl.is_zero() {
@@ -376,25 +429,78 @@ mod tests {
         let k = || key("{ orders { id } }", &[]).expect("key");
         let ok = Some(http::StatusCode::OK);
         // No Cache-Control and no default TTL: not kept.
-        assert!(!cache.store(k(), ok, false, None, &body));
+        assert!(!cache.store(k(), 0, ok, false, None, None, &body));
         let allowed = headers(&[("cache-control", "max-age=60")]);
-        assert!(!cache.store(k(), ok, true, Some(&allowed), &body), "errors");
+        assert!(
+            !cache.store(k(), 0, ok, true, Some(&allowed), None, &body),
+            "errors"
+        );
         assert!(!cache.store(
             k(),
+            0,
             Some(http::StatusCode::BAD_GATEWAY),
             false,
             Some(&allowed),
+            None,
             &body
         ));
         let private = headers(&[("cache-control", "private, max-age=60")]);
-        assert!(!cache.store(k(), ok, false, Some(&private), &body));
+        assert!(!cache.store(k(), 0, ok, false, Some(&private), None, &body));
         assert!(cache.get(&k()).is_none());
-        assert!(cache.store(k(), ok, false, Some(&allowed), &body));
+        assert!(cache.store(k(), 0, ok, false, Some(&allowed), None, &body));
         assert_eq!(cache.get(&k()).map(|c| c.bytes), Some(body.clone()));
         cache.clear();
         assert!(cache.get(&k()).is_none());
         // With a default TTL an answer without Cache-Control is kept.
         let cache = SubgraphCache::new(options(30));
-        assert!(cache.store(k(), ok, false, None, &body));
+        assert!(cache.store(k(), 0, ok, false, None, None, &body));
+    }
+
+    #[test]
+    fn a_domains_own_lifetime_and_purges_apply() {
+        let cache = SubgraphCache::new(options(0));
+        let ok = Some(http::StatusCode::OK);
+        let order =
+            Bytes::from_static(br#"{"data":{"_entities":[{"__typename":"Order","id":"o1"}]}}"#);
+        let customer = Bytes::from_static(br#"{"data":{"customer":{"id":"c9"}}}"#);
+        let k1 = key(
+            "query($r:[_Any!]!){_entities(representations:$r){...on Order{id}}}",
+            &[],
+        )
+        .expect("key");
+        let k2 = key("{ customer(id: \"c9\") { id } }", &[]).expect("key");
+        // The domain's own lifetime keeps answers without Cache-Control.
+        let ttl = Some(Duration::from_secs(60));
+        assert!(cache.store(k1.clone(), 0, ok, false, None, ttl, &order));
+        assert!(cache.store(k2.clone(), 0, ok, false, None, ttl, &customer));
+        let purge = |id, type_name: Option<&str>, key: Option<&str>| access::CachePurgeRecord {
+            id,
+            domain: "orders".into(),
+            type_name: type_name.map(str::to_string),
+            key: key.map(str::to_string),
+        };
+        // A purge of another type's key leaves both.
+        cache.apply_purges(&[purge(1, Some("Invoice"), None)]);
+        cache.entries.run_pending_tasks();
+        assert!(cache.get(&k1).is_some() && cache.get(&k2).is_some());
+        // A purge of one key drops the answers that mention it.
+        cache.apply_purges(&[purge(1, Some("Invoice"), None), purge(2, None, Some("c9"))]);
+        cache.entries.run_pending_tasks();
+        assert!(cache.get(&k1).is_some());
+        assert!(cache.get(&k2).is_none());
+        // An answer fetched before a purge is not stored after it.
+        let before = cache.epoch();
+        cache.apply_purges(&[purge(3, None, None)]);
+        assert!(!cache.store(k2.clone(), before, ok, false, None, ttl, &customer));
+        cache.entries.run_pending_tasks();
+        assert!(
+            cache.get(&k1).is_none(),
+            "a whole-domain purge drops everything"
+        );
+        // Applied purges are not applied again.
+        assert!(cache.store(k2.clone(), cache.epoch(), ok, false, None, ttl, &customer));
+        cache.apply_purges(&[purge(3, None, None)]);
+        cache.entries.run_pending_tasks();
+        assert!(cache.get(&k2).is_some());
     }
 }

@@ -541,6 +541,17 @@ impl RouterPlugin for MeshworkPlugin {
                 // for the traffic counts or the contract check).
                 let mut store = None;
                 if let Some(cache) = &instance.cache {
+                    // The catalog's purges first, and the domain's own
+                    // lifetime for answers without Cache-Control.
+                    let domain_ttl = instance.state.get().and_then(|state| {
+                        let snapshot = state.access.snapshot();
+                        cache.apply_purges(&snapshot.cache_purges);
+                        snapshot
+                            .cache_ttls
+                            .get(payload.subgraph_name)
+                            .map(|s| std::time::Duration::from_secs(u64::from(*s)))
+                    });
+                    let epoch = cache.epoch();
                     let request = &payload.execution_request;
                     if let Some(key) = crate::cache::SubgraphCache::key(
                         payload.subgraph_name,
@@ -565,7 +576,12 @@ impl RouterPlugin for MeshworkPlugin {
                         if let Some(trace) = trace {
                             trace.push(payload.subgraph_name, None);
                         }
-                        store = Some((cache.clone(), key));
+                        store = Some(Store {
+                            cache: cache.clone(),
+                            key,
+                            epoch,
+                            domain_ttl,
+                        });
                     }
                 }
                 let after = AfterFetch {
@@ -609,7 +625,16 @@ impl Sample {
 struct AfterFetch {
     contract: Option<Sample>,
     fetch: Option<crate::traffic::Fetch>,
-    store: Option<(Arc<crate::cache::SubgraphCache>, Arc<str>)>,
+    store: Option<Store>,
+}
+
+/// Where a fetch's answer goes in the cache.
+struct Store {
+    cache: Arc<crate::cache::SubgraphCache>,
+    key: Arc<str>,
+    /// The purge epoch when the fetch started.
+    epoch: i64,
+    domain_ttl: Option<std::time::Duration>,
 }
 
 impl AfterFetch {
@@ -631,8 +656,16 @@ impl AfterFetch {
         if let Some(fetch) = self.fetch {
             fetch.answered(ok, has_errors);
         }
-        if let (Some((cache, key)), Some(bytes)) = (self.store, bytes) {
-            cache.store(key, status, has_errors, headers, bytes);
+        if let (Some(store), Some(bytes)) = (self.store, bytes) {
+            store.cache.store(
+                store.key,
+                store.epoch,
+                status,
+                has_errors,
+                headers,
+                store.domain_ttl,
+                bytes,
+            );
         }
     }
 }

@@ -18,6 +18,7 @@ mod m20261130_000012_measured_quality;
 mod m20261130_000013_search_index;
 mod m20261130_000014_saved_queries;
 mod m20261130_000015_gateway_instances;
+mod m20261130_000016_subgraph_cache;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_search_index::Migration),
             Box::new(m20261130_000014_saved_queries::Migration),
             Box::new(m20261130_000015_gateway_instances::Migration),
+            Box::new(m20261130_000016_subgraph_cache::Migration),
         ]
     }
 }

@@ -202,4 +202,80 @@ async fn cached_answers_never_cross_consumers_with_different_grants_under_load()
     assert!(narrow["data"]["currency"].is_null(), "{narrow}");
     let (_, wide) = mesh_as(&server, &[("x-api-key", &whole)], "{ currency }").await;
     assert_eq!(wide["data"]["currency"], "EUR", "{wide}");
+
+    // Purges: a key purge drops the answers that mention it (the whole
+    // ledger's), not the other consumer's; a whole-domain purge drops all.
+    // Each is applied by the gateway with the next access snapshot.
+    let hit_for = |key: String| {
+        let server = &server;
+        async move {
+            let (_, answer) = mesh_as(
+                server,
+                &[("x-api-key", &key), ("x-meshwork-cache-debug", "1")],
+                query,
+            )
+            .await;
+            answer["extensions"]["meshwork"]["cache"][0]["hit"] == true
+        }
+    };
+    let purged = admin(
+        &server,
+        "mutation { purgeDomainCache(domain: \"ledger\", key: \"whole-ledger\") }",
+        json!({}),
+    )
+    .await;
+    assert!(
+        purged["data"]["purgeDomainCache"].as_i64().is_some(),
+        "{purged}"
+    );
+    assert!(
+        !hit_for(whole.clone()).await,
+        "the purged answer is fetched again"
+    );
+    assert!(hit_for(whole.clone()).await, "and cached again");
+    assert!(
+        hit_for(balance_only.clone()).await,
+        "the other consumer's answer stays"
+    );
+    admin(
+        &server,
+        "mutation { purgeDomainCache(domain: \"ledger\") }",
+        json!({}),
+    )
+    .await;
+    assert!(!hit_for(balance_only.clone()).await);
+    // Only the domain's owner team or an admin purges.
+    register_issuer(&server).await;
+    let refused = catalog_as(
+        &server,
+        &format!(
+            "Bearer {}",
+            token(json!({ "sub": "mallory", "groups": ["sales"] }))
+        ),
+        "mutation { purgeDomainCache(domain: \"ledger\") }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(codes(&refused), ["FORBIDDEN"], "{refused}");
+
+    // A domain's own lifetime for answers without Cache-Control: checked,
+    // stored, shown.
+    let bad = catalog_as(
+        &server,
+        &format!("Bearer {ADMIN}"),
+        "mutation { updateDomain(name: \"ledger\", patch: { cacheTtlSeconds: -1 }) { name } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(common::problems(&bad)[0].0, "cacheTtlSeconds", "{bad}");
+    let set = admin(
+        &server,
+        "mutation { updateDomain(name: \"ledger\", patch: { cacheTtlSeconds: 3600 }) { cacheTtlSeconds } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        set["data"]["updateDomain"]["cacheTtlSeconds"], 3600,
+        "{set}"
+    );
 }

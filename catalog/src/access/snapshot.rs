@@ -49,6 +49,7 @@ impl Catalog {
                 domain::Column::Name,
                 domain::Column::PlanId,
                 domain::Column::Model,
+                domain::Column::CacheTtlSeconds,
             ])
             .column_as(domain::Column::Datasets.is_not_null(), "has_datasets")
             .filter(domain::Column::Status.eq(domain::DomainStatus::Active))
@@ -70,7 +71,12 @@ impl Catalog {
         let mesh_empty = served.is_empty();
         let products = self.product_records(&active, &served).await?;
         let saved_queries = self.saved_query_records().await?;
+        let cache_ttls = active
+            .iter()
+            .filter_map(|d| Some((d.name.clone(), u32::try_from(d.cache_ttl_seconds?).ok()?)))
+            .collect();
         let domains: HashMap<i32, String> = active.into_iter().map(|d| (d.id, d.name)).collect();
+        let cache_purges = self.recent_cache_purges(&domains).await?;
         let mut grants: HashMap<i32, Vec<GrantRecord>> = HashMap::new();
         for g in access_grant::Entity::find()
             .filter(access_grant::Column::RevokedAt.is_null())
@@ -159,6 +165,8 @@ impl Catalog {
             mesh_empty,
             products,
             saved_queries,
+            cache_ttls,
+            cache_purges,
             issuers,
             api_keys,
             consumers: consumers
@@ -238,4 +246,5 @@ pub(crate) struct SnapshotDomain {
     pub model: domain::GovernanceModel,
     /// It maps OpenLineage datasets, so it has a "last produced" time.
     pub has_datasets: bool,
+    pub cache_ttl_seconds: Option<i32>,
 }

@@ -403,4 +403,23 @@ impl Mutation {
             .map_err(fail)?;
         Ok(Domain(model))
     }
+
+    /// Drops the gateways' cached answers of a domain (every gateway, at
+    /// its next access snapshot): all of them, or only those naming
+    /// `typeName` and/or the entity key value `key`. The domain's owner
+    /// team (the domain itself, with a credential of that team) or an
+    /// admin; the id of the recorded purge.
+    async fn purge_domain_cache(
+        &self,
+        ctx: &Context<'_>,
+        domain: String,
+        type_name: Option<String>,
+        key: Option<String>,
+    ) -> Result<i32> {
+        Ok(catalog(ctx)?
+            .purge_cache(&caller(ctx), &domain, type_name.as_deref(), key.as_deref())
+            .await
+            .map_err(fail)?
+            .id)
+    }
 }

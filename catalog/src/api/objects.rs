@@ -115,6 +115,12 @@ impl Domain {
         self.0.poll_interval_seconds
     }
 
+    /// How long gateways keep its answers when it sends no `Cache-Control`
+    /// (none: each gateway's default).
+    async fn cache_ttl_seconds(&self) -> Option<i32> {
+        self.0.cache_ttl_seconds
+    }
+
     /// The plan limiting each consumer's requests to this domain.
     async fn plan(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         let Some(id) = self.0.plan_id else {

@@ -348,6 +348,9 @@ function Overview({ d, data, owner, reload }) {
         if (r.refreshDomain.status === 'FAILED') throw new Error(r.refreshDomain.reason);
         reload();
       }} />`}
+      ${owner && html`<${ActionForm} label="Drop cached answers" confirm=${`Every gateway drops the cached answers of ${d.name} and asks it again. Go on?`} action=${async () => {
+        await gql(`mutation($name: String!) { purgeDomainCache(domain: $name) }`, { name: d.name });
+      }} />`}
       ${d.contractCheck && html`<h3>Contract check</h3><p>${d.contractCheck.sampled} answers sampled, ${d.contractCheck.violations} broke the schema${d.contractCheck.lastViolation ? `: ${d.contractCheck.lastViolation}` : ''}</p>`}
     </section>
     <section class="panel">
