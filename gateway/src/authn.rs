@@ -563,3 +563,141 @@ where
 pub(crate) fn identity_of(req: &web::WebRequest<DefaultError>) -> Option<Arc<Admitted>> {
     req.extensions().get::<Arc<Admitted>>().cloned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "mk_abc123_0123456789abcdef0123456789abcdef";
+
+    fn snapshot(with_key: bool, grants: &[&str]) -> Arc<AccessSnapshot> {
+        Arc::new(AccessSnapshot {
+            api_keys: if with_key {
+                vec![access::ApiKeyRecord {
+                    prefix: "abc123".into(),
+                    hash: access::api_key_hash(KEY),
+                    consumer: "dashboard".into(),
+                    expires_at: None,
+                }]
+            } else {
+                Vec::new()
+            },
+            consumers: vec![access::ConsumerRecord {
+                name: "dashboard".into(),
+                introspection: false,
+                plan: None,
+                grants: vec![access::GrantRecord {
+                    scopes: grants.iter().map(|s| s.to_string()).collect(),
+                    expires_at: None,
+                }],
+            }],
+            ..AccessSnapshot::default()
+        })
+    }
+
+    fn shared(initial: Arc<AccessSnapshot>) -> Arc<Shared> {
+        let keys = InternalKeys::generate().expect("keys");
+        Shared::new(
+            keys,
+            false,
+            Duration::from_secs(30),
+            initial,
+            None,
+            "/graphql",
+        )
+    }
+
+    /// The HS256 secret of the internal JWKS, as the engine reads it.
+    fn jwks_secret(jwks: &str) -> Vec<u8> {
+        use base64::Engine;
+        let doc: serde_json::Value = serde_json::from_str(jwks).expect("JWKS");
+        let k = doc["keys"][0]["k"].as_str().expect("k");
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(k)
+            .expect("base64")
+    }
+
+    #[tokio::test]
+    async fn a_key_is_admitted_once_and_forwarded_as_a_token_the_engine_trusts() {
+        let shared = shared(snapshot(true, &["grant:orders"]));
+        let admitted = shared
+            .admit(Credential::ApiKey(KEY))
+            .await
+            .expect("admitted");
+        assert_eq!(admitted.identity.consumer.as_deref(), Some("dashboard"));
+        assert!(admitted.identity.scopes.iter().any(|s| s == "grant:orders"));
+        // The second request is served from the cache: the same token.
+        let again = shared.admit(Credential::ApiKey(KEY)).await.expect("again");
+        assert!(Arc::ptr_eq(&admitted, &again));
+        // The forwarded token verifies with the JWKS handed to the engine,
+        // and carries the caller's consumer and scopes.
+        let token = admitted
+            .authorization
+            .to_str()
+            .expect("text")
+            .strip_prefix("Bearer ")
+            .expect("bearer")
+            .to_string();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.set_issuer(&[INTERNAL_ISSUER]);
+        let decoded = jsonwebtoken::decode::<serde_json::Value>(
+            &token,
+            &jsonwebtoken::DecodingKey::from_secret(&jwks_secret(&shared.keys.jwks)),
+            &validation,
+        )
+        .expect("the engine's key verifies the internal token");
+        assert_eq!(decoded.claims["consumer"], "dashboard");
+        assert!(decoded.claims["scope"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s == "grant:orders")));
+        // A token minted with another gateway's key is not trusted.
+        let other = InternalKeys::generate().expect("keys");
+        assert!(jsonwebtoken::decode::<serde_json::Value>(
+            &token,
+            &jsonwebtoken::DecodingKey::from_secret(&jwks_secret(&other.jwks)),
+            &validation,
+        )
+        .is_err());
+    }
+
+    #[tokio::test]
+    async fn a_new_snapshot_drops_cached_identities_and_a_revoked_key_is_refused() {
+        let shared = shared(snapshot(true, &["grant:orders"]));
+        shared
+            .admit(Credential::ApiKey(KEY))
+            .await
+            .expect("admitted");
+        // The key is revoked: the very next request is refused, cache or not.
+        shared.install(snapshot(false, &["grant:orders"]));
+        assert!(shared.admit(Credential::ApiKey(KEY)).await.is_err());
+        // A changed grant is seen at once.
+        shared.install(snapshot(true, &[]));
+        let admitted = shared
+            .admit(Credential::ApiKey(KEY))
+            .await
+            .expect("admitted");
+        assert!(!admitted.identity.scopes.iter().any(|s| s == "grant:orders"));
+        // Unknown and malformed keys are refused.
+        assert!(shared
+            .admit(Credential::ApiKey("mk_abc123_wrong"))
+            .await
+            .is_err());
+        assert!(shared.admit(Credential::ApiKey("not-a-key")).await.is_err());
+        assert!(shared.admit(Credential::Jwt("a.b.c")).await.is_err());
+    }
+
+    #[test]
+    fn the_snapshot_answers_what_the_plugin_asks() {
+        let mut snap = (*snapshot(true, &[])).clone();
+        snap.strict_domains.insert("orders".into());
+        snap.cache_ttls.insert("orders".into(), 60);
+        let shared = shared(Arc::new(snap));
+        assert!(shared.is_strict("orders"));
+        assert!(!shared.is_strict("customers"));
+        assert!(!shared.allows_anonymous());
+        assert!(!shared.mesh_empty());
+        assert_eq!(shared.snapshot().cache_ttls.get("orders"), Some(&60));
+        assert!(shared.domain_plan("orders").is_none());
+        assert_eq!(shared.graphql_path(), "/graphql");
+    }
+}

@@ -907,3 +907,57 @@ fn consumer_label(context: &hive_router::plugins::plugin_context::PluginContext)
         })
         .unwrap_or_else(|| "anonymous".to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instances_are_found_by_their_number_and_never_shared() {
+        let one = Arc::new(Instance::new(None, Some(10), None, None, true, None));
+        let two = Arc::new(Instance::new(None, None, None, None, false, None));
+        let (a, b) = (one.register(), two.register());
+        assert_ne!(a, b);
+        let taken = WAITING.lock().ok().and_then(|mut w| w.remove(&a));
+        assert!(taken.is_some_and(|t| Arc::ptr_eq(&t, &one)));
+        // Taken once: a second engine cannot take the same state.
+        assert!(WAITING.lock().ok().and_then(|mut w| w.remove(&a)).is_none());
+        Instance::forget(b);
+        assert!(WAITING.lock().ok().is_some_and(|w| !w.contains_key(&b)));
+        // State set on one instance is not seen by another.
+        one.supergraph_loaded.store(true, Ordering::Relaxed);
+        assert!(one.supergraph_loaded());
+        assert!(!two.supergraph_loaded());
+    }
+
+    #[test]
+    fn the_extension_carries_what_was_asked() {
+        let trace = CacheTrace::default();
+        trace.push("orders", Some(3));
+        trace.push("customers", None);
+        let value: serde_json::Value = serde_json::from_str(
+            &hive_router::sonic_rs::to_string(&meshwork_extension(None, Some(&trace)))
+                .expect("json"),
+        )
+        .expect("json");
+        assert_eq!(
+            value,
+            serde_json::json!({ "cache": [
+                { "domain": "orders", "hit": true, "ageSeconds": 3 },
+                { "domain": "customers", "hit": false, "ageSeconds": null }
+            ] })
+        );
+        let products: serde_json::Value = serde_json::from_str(
+            &hive_router::sonic_rs::to_string(&meshwork_extension(
+                Some(serde_json::json!([{ "domain": "orders" }])),
+                None,
+            ))
+            .expect("json"),
+        )
+        .expect("json");
+        assert_eq!(
+            products,
+            serde_json::json!({ "products": [{ "domain": "orders" }] })
+        );
+    }
+}

@@ -169,16 +169,17 @@ impl RedisLimiter {
                     format!("within {} ms", CHECK_TIMEOUT.as_millis()),
                 ))),
             };
+        let result = result.and_then(|codes| {
+            decisions(checks, &codes).ok_or_else(|| {
+                redis::RedisError::from((
+                    redis::ErrorKind::TypeError,
+                    "the rate-limit script answered",
+                    format!("{} numbers for {} checks", codes.len(), checks.len()),
+                ))
+            })
+        });
         match result {
-            Ok(codes) => checks
-                .iter()
-                .zip(codes.chunks(2))
-                .map(|((_, _, daily), pair)| match pair {
-                    [1, wait_us] => Decision::Limited((*wait_us as u64).div_ceil(1_000_000).max(1)),
-                    [2, _] => Decision::QuotaUsed(daily.unwrap_or(0)),
-                    _ => Decision::Allow,
-                })
-                .collect(),
+            Ok(decisions) => decisions,
             Err(e) => {
                 self.failed(&e);
                 let decision = || match self.when_failing {
@@ -188,5 +189,62 @@ impl RedisLimiter {
                 checks.iter().map(|_| decision()).collect()
             }
         }
+    }
+}
+
+/// The script's answer, two numbers per check (`0`: allowed; `1, wait in
+/// µs`: over the rate; `2, _`: quota used up), as decisions; none when it
+/// does not have two numbers for every check (then the checks count as
+/// failed, never as allowed).
+fn decisions(
+    checks: &[(&str, Option<RateLimit>, Option<u64>)],
+    codes: &[i64],
+) -> Option<Vec<Decision>> {
+    if codes.len() != checks.len() * 2 {
+        return None;
+    }
+    Some(
+        checks
+            .iter()
+            .zip(codes.chunks(2))
+            .map(|((_, _, daily), pair)| match pair {
+                [1, wait_us] => {
+                    Decision::Limited((*wait_us).max(0).unsigned_abs().div_ceil(1_000_000).max(1))
+                }
+                [2, _] => Decision::QuotaUsed(daily.unwrap_or(0)),
+                _ => Decision::Allow,
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scripts_answer_becomes_one_decision_per_check() {
+        let checks = [("a", None, None), ("b", None, Some(100)), ("c", None, None)];
+        assert_eq!(
+            decisions(&checks, &[0, 0, 2, 0, 1, 1_500_000]),
+            Some(vec![
+                Decision::Allow,
+                Decision::QuotaUsed(100),
+                Decision::Limited(2)
+            ])
+        );
+        // A wait under a second still says "retry after 1 s"; a negative
+        // wait (clock skew) too.
+        assert_eq!(
+            decisions(&checks[..1], &[1, 10]),
+            Some(vec![Decision::Limited(1)])
+        );
+        assert_eq!(
+            decisions(&checks[..1], &[1, -5]),
+            Some(vec![Decision::Limited(1)])
+        );
+        // A short or long answer is no answer: never read as "allowed".
+        assert_eq!(decisions(&checks, &[0, 0, 0, 0]), None);
+        assert_eq!(decisions(&checks[..1], &[0, 0, 0]), None);
     }
 }
