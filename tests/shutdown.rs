@@ -127,6 +127,13 @@ async fn sigterm_under_load_cuts_off_no_request() {
         .await
         .expect("readiness while draining");
     assert_eq!(readiness.status(), 503);
+    // However the path is spelled, a draining gateway never says ready.
+    for path in ["/%72eadiness", "/readines%73", "/%2Freadiness"] {
+        let disguised = reqwest::get(format!("{}{path}", server.base))
+            .await
+            .expect("disguised readiness while draining");
+        assert_ne!(disguised.status(), 200, "{path} said ready while draining");
+    }
     let status = tokio::task::spawn_blocking(move || {
         let status = server.wait_exit(Duration::from_secs(30));
         (server, status)

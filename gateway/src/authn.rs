@@ -491,7 +491,7 @@ where
         for name in OWN_HEADERS {
             req.headers_mut().remove(name);
         }
-        if !crate::route::may_reach_engine(req.path(), &shared.graphql_path) {
+        if !crate::route::may_reach(req.path(), &shared.graphql_path) {
             return ctx.call(&self.service, req).await;
         }
         // Before the first supergraph: anything but a plain GET (a browser

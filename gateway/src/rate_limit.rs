@@ -259,7 +259,7 @@ where
         req: web::WebRequest<DefaultError>,
         ctx: ServiceCtx<'_, Self>,
     ) -> Result<Self::Response, Self::Error> {
-        if !crate::route::may_reach_engine(req.path(), &self.limits.graphql_path) {
+        if !crate::route::may_reach(req.path(), &self.limits.graphql_path) {
             return ctx.call(&self.service, req).await;
         }
         let plan = crate::authn::identity_of(&req).and_then(|a| a.identity.plan.clone());

@@ -12,8 +12,9 @@
 //! path this function misjudged is refused, never served unauthenticated.
 
 /// Whether a request with this raw path (as sent, before any decoding)
-/// may be routed to the GraphQL handler mounted at `graphql_path`.
-pub(crate) fn may_reach_engine(raw_path: &str, graphql_path: &str) -> bool {
+/// may be routed to the handler mounted at `graphql_path` (the GraphQL
+/// endpoint; the readiness path for the drain, the same way).
+pub(crate) fn may_reach(raw_path: &str, graphql_path: &str) -> bool {
     if !is_literal(raw_path) {
         return true;
     }
@@ -39,7 +40,7 @@ fn is_literal(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::may_reach_engine;
+    use super::may_reach;
 
     #[test]
     fn graphql_path_and_every_disguise_of_it_are_checked() {
@@ -61,7 +62,7 @@ mod tests {
             "/graphql?",
             "/GRAPHQL%20",
         ] {
-            assert!(may_reach_engine(path, "/graphql"), "{path}");
+            assert!(may_reach(path, "/graphql"), "{path}");
         }
     }
 
@@ -76,8 +77,8 @@ mod tests {
             "/graphqlx",
             "/GRAPHQL",
         ] {
-            assert!(!may_reach_engine(path, "/graphql"), "{path}");
+            assert!(!may_reach(path, "/graphql"), "{path}");
         }
-        assert!(may_reach_engine("/anything", "/"));
+        assert!(may_reach("/anything", "/"));
     }
 }

@@ -97,7 +97,10 @@ where
         if !draining() {
             return ctx.call(&self.service, req).await;
         }
-        let mut response = if req.path() == &*self.readiness_path {
+        // Every spelling of the readiness path answers 503 (the router
+        // decodes `/%72eadiness` to it); while draining, any path that is
+        // not plainly another one is taken for it.
+        let mut response = if crate::route::may_reach(req.path(), &self.readiness_path) {
             req.into_response(
                 HttpResponse::ServiceUnavailable()
                     .header("retry-after", "5")
