@@ -31,10 +31,8 @@ start_hive_default() {
   echo $!
 }
 start_meshwork_cached() {
-  MESHWORK_LOG=error "$meshwork" gateway --supergraph "$work/supergraph.graphql" --listen 127.0.0.1:4002 \
-    --router-config "$work/router.yaml" --subgraph-cache-mib 64 --subgraph-cache-default-ttl 60s \
-    >"$work/meshwork.log" 2>&1 &
-  echo $!
+  start_meshwork_static 4002 --router-config "$work/router.yaml" --subgraph-cache-mib 64 \
+    --subgraph-cache-default-ttl 60s
 }
 
 for round in 1 2; do

@@ -103,3 +103,14 @@ start_hive() {
   ROUTER_CONFIG_FILE_PATH="$work/hive.yaml" "$hive" >"$work/hive.log" 2>&1 &
   echo $!
 }
+
+# Starts Meshwork's static gateway over the benchmark's supergraph on
+# 127.0.0.1:PORT with Meshwork's router config ($work/router.yaml, unless
+# the extra arguments give another) and prints its pid.
+start_meshwork_static() { # port extra-args...
+  local port=$1
+  shift
+  MESHWORK_LOG=error "$meshwork" gateway --supergraph "$work/supergraph.graphql" --listen "127.0.0.1:$port" \
+    "$@" >"$work/meshwork.log" 2>&1 &
+  echo $!
+}

@@ -30,9 +30,8 @@ demand_control:
 YAML
 
 run() { # label config
-  MESHWORK_LOG=error "$meshwork" gateway --supergraph "$work/supergraph.graphql" --listen 127.0.0.1:4002 \
-    --router-config "$2" >"$work/meshwork.log" 2>&1 &
-  local pid=$!
+  local pid
+  pid=$(start_meshwork_static 4002 --router-config "$2")
   pids+=($pid)
   measure "$1" "$pid" http://127.0.0.1:4002/graphql
   stop "$pid"

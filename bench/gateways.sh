@@ -21,11 +21,7 @@ source bench/common.sh
 bench_init "$hive"
 bench_setup
 bench_hive_setup
-start_meshwork() {
-  MESHWORK_LOG=error "$meshwork" gateway --supergraph "$work/supergraph.graphql" --listen 127.0.0.1:4002 \
-    --router-config "$work/router.yaml" >"$work/meshwork.log" 2>&1 &
-  echo $!
-}
+start_meshwork() { start_meshwork_static 4002 --router-config "$work/router.yaml"; }
 
 # Alternate the two gateways (A B A B) so drift on a shared machine falls
 # on both alike.

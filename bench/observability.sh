@@ -19,9 +19,7 @@ bench_init "$hive"
 bench_setup
 bench_hive_setup
 start_meshwork() { # metrics path
-  MESHWORK_LOG=error "$meshwork" gateway --supergraph "$work/supergraph.graphql" --listen 127.0.0.1:4002 \
-    --router-config "$work/router.yaml" --metrics-path "$1" >"$work/meshwork.log" 2>&1 &
-  echo $!
+  start_meshwork_static 4002 --router-config "$work/router.yaml" --metrics-path "$1"
 }
 
 for round in $(seq 1 "$rounds"); do

@@ -44,11 +44,7 @@ start_replica() { # extra-args...
     --poll-interval 1s --listen 127.0.0.1:4002 "$@" >"$work/replica.log" 2>&1 &
   echo $!
 }
-start_static() {
-  MESHWORK_LOG=error "$meshwork" gateway --supergraph "$work/supergraph.graphql" --listen 127.0.0.1:4003 \
-    --router-config "$work/router.yaml" >"$work/meshwork.log" 2>&1 &
-  echo $!
-}
+start_static() { start_meshwork_static 4003 --router-config "$work/router.yaml"; }
 
 for round in 1 2; do
   pid=$(start_hive); pids+=("$pid")
