@@ -13,7 +13,9 @@
 # counted on every subgraph fetch too (Meshwork's engine plugin).
 # With BENCH_REDIS_URL=redis://… the policies-on gateway counts its limits
 # in that Redis (--redis-url) instead of in-process; BENCH_NO_DOMAIN_PLANS=1
-# leaves the domains without plans of their own.
+# leaves the domains without plans of their own; BENCH_CACHE=1 turns the
+# subgraph answer cache on in the policies-on gateway (64 MiB, 60 s for
+# answers without Cache-Control: the benchmark's subgraphs send none).
 # Usage: bench/policies.sh [seconds per run, default 15] [connections, default 50]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,6 +80,10 @@ if [ -n "${BENCH_REDIS_URL:-}" ]; then
   redis=(--redis-url "$BENCH_REDIS_URL")
   label="policies on, limits in Redis"
 fi
+if [ -n "${BENCH_CACHE:-}" ]; then
+  redis+=(--subgraph-cache-mib 64 --subgraph-cache-default-ttl 60s)
+  label="$label, subgraph cache on"
+fi
 for round in 1 2; do
   run "policies off (run $round)" "$work/supergraph.graphql"
   run "$label (run $round)" "$work/secured.graphql" --access "$work/access.json" --anonymous deny \
@@ -89,7 +95,7 @@ ratio=$(awk -F'|' '/policies off/ {o+=$3; no++} /policies on/ {p+=$3; np++} END 
   echo
   echo "### Mesh policies on vs off: $(date -u +%Y-%m-%d\ %H:%M) UTC, $(nproc) cores, wrk -t1 -c$connections -d${duration}s"
   echo
-  echo "Command: \`${BENCH_REDIS_URL:+BENCH_REDIS_URL=$BENCH_REDIS_URL }${BENCH_NO_DOMAIN_PLANS:+BENCH_NO_DOMAIN_PLANS=1 }bench/policies.sh $duration $connections\` (Meshwork gateway, static mode; on: RS256 JWT verified by Meshwork, consumer grant on a restricted domain, 3 field policies, anonymous refused, per-consumer rate limit, per-domain plans)."
+  echo "Command: \`${BENCH_REDIS_URL:+BENCH_REDIS_URL=$BENCH_REDIS_URL }${BENCH_NO_DOMAIN_PLANS:+BENCH_NO_DOMAIN_PLANS=1 }${BENCH_CACHE:+BENCH_CACHE=1 }bench/policies.sh $duration $connections\` (Meshwork gateway, static mode; on: RS256 JWT verified by Meshwork, consumer grant on a restricted domain, 3 field policies, anonymous refused, per-consumer rate limit, per-domain plans)."
   echo
   echo "| Meshwork gateway | requests/s | p50 | p99 | peak RSS | CPU per request | errors |"
   echo "| --- | --- | --- | --- | --- | --- | --- |"
