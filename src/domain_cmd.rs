@@ -18,7 +18,7 @@ const DOMAIN_FIELDS: &str =
     processingSteps { name description tool } \
     qualityIndicators { name description unit target } \
     slos { name description target window } \
-    compatibility schemaDrift latestSchemaVersion { hash fetchedAt warnings } \
+    compatibility cacheTtlSeconds schemaDrift latestSchemaVersion { hash fetchedAt warnings } \
     health { lastAttemptAt lastSuccessAt lastError consecutiveFailures } \
     compositionProblems { code message line } \
     schemaHistory { version status fetchedAt changes { severity path } }";
@@ -416,6 +416,14 @@ fn print_domain(output: Output, d: &Value, verb: &str) {
             .collect(),
     ]);
     table.add_row(vec!["compatibility".to_string(), text(&d["compatibility"])]);
+    table.add_row(vec![
+        "cache lifetime".to_string(),
+        match d["cacheTtlSeconds"].as_i64() {
+            Some(0) => "not kept without Cache-Control".to_string(),
+            Some(seconds) => format!("{seconds} s without Cache-Control"),
+            None => "the gateway's default".to_string(),
+        },
+    ]);
     let health = &d["health"];
     table.add_row(vec![
         "schema endpoint health".to_string(),

@@ -61,6 +61,7 @@ async fn three_domains_from_yaml_are_listed_shown_and_traced_through_lineage() {
             "crm-database (external)",
             "deduplicate",
             "availability 99.9% / 30d",
+            "300 s without Cache-Control",
         ] {
             assert!(
                 text.contains(expected),
