@@ -10,7 +10,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
-use crate::access::{invalid, Then};
+use crate::access::{graphql_name_ok, invalid, Then};
 use crate::audit::AuditEntry;
 use crate::error::{CatalogError, ProblemCode};
 use crate::validate::Problems;
@@ -34,19 +34,12 @@ impl Catalog {
         let mut problems = Problems::default();
         let type_name = type_name.map(str::trim).filter(|t| !t.is_empty());
         let key = key.map(str::trim).filter(|k| !k.is_empty());
-        if let Some(t) = type_name {
-            let mut chars = t.chars();
-            let ok = chars
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !ok {
-                problems.push(
-                    "typeName",
-                    ProblemCode::MalformedJson,
-                    format!("`{t}` is not a GraphQL type name"),
-                );
-            }
+        if let Some(t) = type_name.filter(|t| !graphql_name_ok(t)) {
+            problems.push(
+                "typeName",
+                ProblemCode::MalformedJson,
+                format!("`{t}` is not a GraphQL type name"),
+            );
         }
         if key.is_some_and(|k| k.len() > 500) {
             problems.push("key", ProblemCode::TooLong, "at most 500 characters");

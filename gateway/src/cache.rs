@@ -210,10 +210,19 @@ impl SubgraphCache {
         for name in names {
             for value in headers.get_all(name) {
                 key.push_str(name);
-                key.push(':');
-                // A value that is not text keeps its bytes' escape form:
-                // two different values never read the same.
-                key.push_str(&format!("{:?}", value.as_bytes()));
+                // A header value holds no line break; one that is not text
+                // is kept as its bytes' escape form after another marker,
+                // so two different values never read the same.
+                match value.to_str() {
+                    Ok(text) => {
+                        key.push(':');
+                        key.push_str(text);
+                    }
+                    Err(_) => {
+                        key.push('#');
+                        key.push_str(&format!("{:?}", value.as_bytes()));
+                    }
+                }
                 key.push('\n');
             }
         }

@@ -516,25 +516,7 @@ impl RouterPlugin for MeshworkPlugin {
             .context
             .get_ref::<RefusedDomains>()
             .and_then(|r| r.0.get(payload.subgraph_name).cloned());
-        // The runtime contract check: a sample of strict domains' answers.
         let instance = &self.instance;
-        let contract = match (&instance.reports, instance.contracts) {
-            (Some(reports), Some(every))
-                if refusal.is_none()
-                    && instance
-                        .state
-                        .get()
-                        .is_some_and(|s| s.access.is_strict(payload.subgraph_name))
-                    && reports.sampled(every) =>
-            {
-                Some(Sample {
-                    reports: reports.clone(),
-                    domain: payload.subgraph_name.to_string(),
-                    query: payload.execution_request.query.to_string(),
-                })
-            }
-            _ => None,
-        };
         match refusal {
             None => {
                 // The cache first: a hit calls no domain (and is no fetch
@@ -584,6 +566,24 @@ impl RouterPlugin for MeshworkPlugin {
                         });
                     }
                 }
+                // The runtime contract check: a sample of strict domains'
+                // answers (fetches the cache answered are not sampled).
+                let contract = match (&instance.reports, instance.contracts) {
+                    (Some(reports), Some(every))
+                        if instance
+                            .state
+                            .get()
+                            .is_some_and(|s| s.access.is_strict(payload.subgraph_name))
+                            && reports.sampled(every) =>
+                    {
+                        Some(Sample {
+                            reports: reports.clone(),
+                            domain: payload.subgraph_name.to_string(),
+                            query: payload.execution_request.query.to_string(),
+                        })
+                    }
+                    _ => None,
+                };
                 let after = AfterFetch {
                     contract,
                     fetch: instance

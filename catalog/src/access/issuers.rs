@@ -60,6 +60,17 @@ impl Catalog {
             .await?)
     }
 
+    async fn issuer_required(&self, name: &str) -> Result<jwt_issuer::Model, CatalogError> {
+        jwt_issuer::Entity::find()
+            .filter(jwt_issuer::Column::Name.eq(name))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| CatalogError::NotFound {
+                what: "JWT issuer",
+                name: name.to_string(),
+            })
+    }
+
     pub async fn register_issuer(
         &self,
         caller: &Caller,
@@ -122,14 +133,7 @@ impl Catalog {
         spec: IssuerSpec,
     ) -> Result<jwt_issuer::Model, CatalogError> {
         caller.require_admin("changing a JWT issuer")?;
-        let existing = jwt_issuer::Entity::find()
-            .filter(jwt_issuer::Column::Name.eq(name))
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| CatalogError::NotFound {
-                what: "JWT issuer",
-                name: name.to_string(),
-            })?;
+        let existing = self.issuer_required(name).await?;
         if spec.name != name {
             return Err(CatalogError::invalid(
                 "name",
@@ -185,14 +189,7 @@ impl Catalog {
 
     pub async fn remove_issuer(&self, caller: &Caller, name: &str) -> Result<(), CatalogError> {
         caller.require_admin("removing a JWT issuer")?;
-        let existing = jwt_issuer::Entity::find()
-            .filter(jwt_issuer::Column::Name.eq(name))
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| CatalogError::NotFound {
-                what: "JWT issuer",
-                name: name.to_string(),
-            })?;
+        let existing = self.issuer_required(name).await?;
         let change = self.change().await?;
         jwt_issuer::Entity::delete_by_id(existing.id)
             .exec(change.txn())

@@ -80,17 +80,19 @@ impl Caller {
     }
 }
 
+/// A GraphQL name: a letter or `_`, then letters, digits or `_`.
+pub(crate) fn graphql_name_ok(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 fn coordinate_ok(value: &str) -> bool {
-    let name = |s: &str| {
-        let mut chars = s.chars();
-        chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-    };
     value
         .split_once('.')
-        .is_some_and(|(t, f)| name(t) && name(f))
+        .is_some_and(|(t, f)| graphql_name_ok(t) && graphql_name_ok(f))
 }
 
 fn check_fields(problems: &mut Problems, fields: &[String]) {
