@@ -19,6 +19,18 @@
 //! none, the gateway's default TTL (zero: not cached). A new supergraph
 //! empties the cache. Bounded by size in bytes (keys and answers), with
 //! W-TinyLFU admission and eviction (`moka`).
+//!
+//! Whole operations too: when every fetch of a query was answered by this
+//! cache or stored in it, the operation's final answer is kept as well
+//! (key: the request's method, path, query string, body, headers and the
+//! caller's identity; lifetime: the shortest of its fetches'), so the
+//! next identical request skips planning's execution, the fetches and the
+//! response's assembly. It is looked up only after every check of the
+//! request (authentication, rate limits, the consumer's cost limit and
+//! the per-domain plans) has passed, is dropped by a purge of any domain
+//! it fetched from, and is never served when the caller asked for
+//! `extensions.meshwork` (cache trace or products), which are computed
+//! per request.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -60,7 +72,22 @@ pub(crate) struct Cached {
     pub bytes: Bytes,
     ttl: Duration,
     stored: Instant,
+    /// For a whole operation: the domains it fetched from (a purge of
+    /// any of them drops it).
+    domains: Option<Arc<[String]>>,
 }
+
+/// The state an answer is fetched under: a purge or a new supergraph
+/// during the fetch means the answer is not stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Epoch {
+    purge: i64,
+    generation: u64,
+}
+
+/// The first line of every whole-operation key (no domain is named so:
+/// domain names are GraphQL-like identifiers).
+const OPERATION: &str = "\u{1}operation";
 
 struct Expiry;
 
@@ -80,6 +107,8 @@ pub(crate) struct SubgraphCache {
     options: SubgraphCacheOptions,
     /// The id of the last catalog purge applied.
     applied: std::sync::atomic::AtomicI64,
+    /// Bumped by every [`SubgraphCache::clear`].
+    generation: std::sync::atomic::AtomicU64,
 }
 
 /// Whether a cached answer's request or body mentions `needle`.
@@ -93,6 +122,9 @@ fn domain_of(key: &str) -> &str {
 }
 
 fn count(domain: &str, outcome: &'static str) {
+    if domain == OPERATION {
+        return count_operation(outcome);
+    }
     static COUNTER: std::sync::LazyLock<Counter<u64>> = std::sync::LazyLock::new(|| {
         opentelemetry::global::meter("meshwork")
             .u64_counter("meshwork.subgraph_cache")
@@ -108,6 +140,49 @@ fn count(domain: &str, outcome: &'static str) {
             KeyValue::new("outcome", outcome),
         ],
     );
+}
+
+fn count_operation(outcome: &'static str) {
+    static COUNTER: std::sync::LazyLock<Counter<u64>> = std::sync::LazyLock::new(|| {
+        opentelemetry::global::meter("meshwork")
+            .u64_counter("meshwork.operation_cache")
+            .with_description(
+                "Whole-operation answer cache by outcome (hit, miss, store, eviction)",
+            )
+            .build()
+    });
+    COUNTER.add(1, &[KeyValue::new("outcome", outcome)]);
+}
+
+/// Appends every header but the per-request ones, in name order, each
+/// value of each: `name:value` lines.
+fn push_headers(key: &mut String, headers: &http::HeaderMap) {
+    let mut names: Vec<&str> = headers
+        .keys()
+        .map(http::HeaderName::as_str)
+        .filter(|n| !PER_REQUEST_HEADERS.contains(n))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        for value in headers.get_all(name) {
+            key.push_str(name);
+            // A header value holds no line break; one that is not text
+            // is kept as its bytes' escape form after another marker,
+            // so two different values never read the same.
+            match value.to_str() {
+                Ok(text) => {
+                    key.push(':');
+                    key.push_str(text);
+                }
+                Err(_) => {
+                    key.push('#');
+                    key.push_str(&format!("{:?}", value.as_bytes()));
+                }
+            }
+            key.push('\n');
+        }
+    }
 }
 
 impl SubgraphCache {
@@ -129,6 +204,7 @@ impl SubgraphCache {
             entries,
             options,
             applied: std::sync::atomic::AtomicI64::new(0),
+            generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -147,6 +223,10 @@ impl SubgraphCache {
             let type_name = purge.type_name.as_ref().map(|t| format!("\"{t}\""));
             let key = purge.key.clone();
             let dropped = self.entries.invalidate_entries_if(move |k, v| {
+                if let Some(domains) = &v.domains {
+                    // A whole operation: dropped when it used the domain.
+                    return domains.contains(&domain);
+                }
                 domain_of(k) == domain
                     && type_name.as_deref().is_none_or(|n| mentions(k, v, n))
                     && key.as_deref().is_none_or(|n| mentions(k, v, n))
@@ -162,10 +242,92 @@ impl SubgraphCache {
         self.applied.fetch_max(last.id, Ordering::AcqRel);
     }
 
-    /// The purge epoch to pass to [`Self::store`]: an answer fetched
-    /// before a purge applied during the fetch is not stored.
-    pub(crate) fn epoch(&self) -> i64 {
-        self.applied.load(std::sync::atomic::Ordering::Acquire)
+    /// The epoch to pass to [`Self::store`]: an answer fetched before a
+    /// purge or a new supergraph that came during the fetch is not stored.
+    pub(crate) fn epoch(&self) -> Epoch {
+        use std::sync::atomic::Ordering;
+        Epoch {
+            purge: self.applied.load(Ordering::Acquire),
+            generation: self.generation.load(Ordering::Acquire),
+        }
+    }
+
+    /// The key of a whole operation: everything of the request the
+    /// engine reads (method, path, query string, body, every header but
+    /// the per-request ones) and the caller's identity as Meshwork
+    /// admitted it; none when the body is not text (no lossy key).
+    pub(crate) fn operation_key(
+        method: &str,
+        path: &str,
+        query_string: &str,
+        body: &[u8],
+        headers: &hive_router::ntex::http::HeaderMap,
+        identity: &str,
+    ) -> Option<Arc<str>> {
+        let body = std::str::from_utf8(body).ok()?;
+        let mut key = String::with_capacity(body.len() + query_string.len() + 512);
+        key.push_str(OPERATION);
+        key.push('\n');
+        key.push_str(identity);
+        key.push('\n');
+        key.push_str(method);
+        key.push(' ');
+        key.push_str(path);
+        key.push('?');
+        key.push_str(query_string);
+        key.push('\n');
+        key.push_str(&body.len().to_string());
+        key.push('\n');
+        key.push_str(body);
+        key.push('\n');
+        // Headers in name order, every value of each (as for a fetch).
+        let mut pairs: Vec<(&str, &hive_router::ntex::http::header::HeaderValue)> = headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value))
+            .filter(|(name, _)| !PER_REQUEST_HEADERS.contains(name))
+            .collect();
+        pairs.sort_by_key(|(name, _)| *name);
+        for (name, value) in pairs {
+            key.push_str(name);
+            match value.to_str() {
+                Ok(text) => {
+                    key.push(':');
+                    key.push_str(text);
+                }
+                Err(_) => {
+                    key.push('#');
+                    key.push_str(&format!("{:?}", value.as_bytes()));
+                }
+            }
+            key.push('\n');
+        }
+        Some(key.into())
+    }
+
+    /// Keeps a whole operation's answer for `ttl` (see [`OperationTrack`]).
+    pub(crate) fn store_operation(
+        &self,
+        key: Arc<str>,
+        epoch: Epoch,
+        bytes: Bytes,
+        ttl: Duration,
+        domains: Vec<String>,
+    ) -> bool {
+        let ttl = ttl.min(self.options.max_ttl);
+        if ttl.is_zero() || self.epoch() != epoch {
+            return false;
+        }
+        count_operation("store");
+        self.entries.insert(
+            key,
+            Cached {
+                bytes,
+                ttl,
+                stored: Instant::now(),
+                domains: Some(domains.into()),
+            },
+        );
+        true
     }
 
     /// The key of a subgraph request, or none when it must not be cached
@@ -200,32 +362,7 @@ impl SubgraphCache {
             }
         }
         // Headers in name order, every value of each.
-        let mut names: Vec<&str> = headers
-            .keys()
-            .map(http::HeaderName::as_str)
-            .filter(|n| !PER_REQUEST_HEADERS.contains(n))
-            .collect();
-        names.sort_unstable();
-        names.dedup();
-        for name in names {
-            for value in headers.get_all(name) {
-                key.push_str(name);
-                // A header value holds no line break; one that is not text
-                // is kept as its bytes' escape form after another marker,
-                // so two different values never read the same.
-                match value.to_str() {
-                    Ok(text) => {
-                        key.push(':');
-                        key.push_str(text);
-                    }
-                    Err(_) => {
-                        key.push('#');
-                        key.push_str(&format!("{:?}", value.as_bytes()));
-                    }
-                }
-                key.push('\n');
-            }
-        }
+        push_headers(&mut key, headers);
         Some(key.into())
     }
 
@@ -235,22 +372,22 @@ impl SubgraphCache {
         found
     }
 
-    /// Stores an answer if the domain allows it; true when stored.
+    /// Stores an answer if the domain allows it; its lifetime when stored.
     /// `domain_ttl` is the domain's own lifetime for answers without
     /// `Cache-Control` (else the gateway's default).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn store(
         &self,
         key: Arc<str>,
-        epoch: i64,
+        epoch: Epoch,
         status: Option<http::StatusCode>,
         has_errors: bool,
         headers: Option<&http::HeaderMap>,
         domain_ttl: Option<Duration>,
         bytes: &Bytes,
-    ) -> bool {
+    ) -> Option<Duration> {
         if has_errors || status.is_some_and(|s| !s.is_success()) || self.epoch() != epoch {
-            return false;
+            return None;
         }
         let control = headers.and_then(|h| {
             let values: Vec<&str> = h
@@ -261,15 +398,12 @@ impl SubgraphCache {
             (!values.is_empty()).then(|| values.join(","))
         });
         let ttl = match control {
-            Some(control) => match ttl_of(&control) {
-                Some(ttl) => ttl,
-                None => return false,
-            },
+            Some(control) => ttl_of(&control)?,
             None => domain_ttl.unwrap_or(self.options.default_ttl),
         }
         .min(self.options.max_ttl);
         if ttl.is_zero() {
-            return false;
+            return None;
         }
         count(domain_of(&key), "store");
         self.entries.insert(
@@ -278,13 +412,16 @@ impl SubgraphCache {
                 bytes: bytes.clone(),
                 ttl,
                 stored: Instant::now(),
+                domains: None,
             },
         );
-        true
+        Some(ttl)
     }
 
     /// Empties the cache (a new supergraph: answers may have changed shape).
     pub(crate) fn clear(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.entries.invalidate_all();
     }
 }
@@ -294,6 +431,72 @@ impl Cached {
     pub(crate) fn age(&self) -> u64 {
         self.stored.elapsed().as_secs()
     }
+
+    /// How much longer the answer is kept.
+    pub(crate) fn remaining(&self) -> Duration {
+        self.ttl.saturating_sub(self.stored.elapsed())
+    }
+}
+
+/// What one operation's fetches allow: its whole answer may be kept only
+/// when every fetch it started was answered by the cache or stored in
+/// it, and no longer than the shortest of their remaining lifetimes.
+#[derive(Default)]
+pub(crate) struct OperationTrack(std::sync::Mutex<TrackState>);
+
+#[derive(Default)]
+struct TrackState {
+    started: u32,
+    kept: u32,
+    refused: bool,
+    ttl: Option<Duration>,
+    domains: std::collections::BTreeSet<String>,
+}
+
+impl OperationTrack {
+    /// A fetch of the operation begins.
+    pub(crate) fn started(&self) {
+        if let Ok(mut s) = self.0.lock() {
+            s.started += 1;
+        }
+    }
+
+    /// A fetch was answered by the cache or stored for `ttl`.
+    pub(crate) fn kept(&self, domain: &str, ttl: Duration) {
+        if let Ok(mut s) = self.0.lock() {
+            s.kept += 1;
+            s.ttl = Some(s.ttl.map_or(ttl, |t| t.min(ttl)));
+            if !s.domains.contains(domain) {
+                s.domains.insert(domain.to_string());
+            }
+        }
+    }
+
+    /// Something of the operation cannot be kept (a fetch not stored, an
+    /// error in the answer).
+    pub(crate) fn refuse(&self) {
+        if let Ok(mut s) = self.0.lock() {
+            s.refused = true;
+        }
+    }
+
+    /// The lifetime and domains of the whole answer, when it may be kept
+    /// (at least one fetch, every one kept, nothing refused).
+    pub(crate) fn verdict(&self) -> Option<(Duration, Vec<String>)> {
+        let s = self.0.lock().ok()?;
+        if s.refused || s.started == 0 || s.kept != s.started {
+            return None;
+        }
+        Some((s.ttl?, s.domains.iter().cloned().collect()))
+    }
+}
+
+/// A whole operation looked up and missed: stored when its answer is
+/// complete (see `engine_plugin`'s HTTP hook).
+pub(crate) struct PendingOperation {
+    pub key: Arc<str>,
+    pub epoch: Epoch,
+    pub track: OperationTrack,
 }
 
 /// The time a `Cache-Control` value allows a shared cache to keep an
@@ -438,31 +641,43 @@ mod tests {
         let k = || key("{ orders { id } }", &[]).expect("key");
         let ok = Some(http::StatusCode::OK);
         // No Cache-Control and no default TTL: not kept.
-        assert!(!cache.store(k(), 0, ok, false, None, None, &body));
+        assert!(cache
+            .store(k(), cache.epoch(), ok, false, None, None, &body)
+            .is_none());
         let allowed = headers(&[("cache-control", "max-age=60")]);
         assert!(
-            !cache.store(k(), 0, ok, true, Some(&allowed), None, &body),
+            cache
+                .store(k(), cache.epoch(), ok, true, Some(&allowed), None, &body)
+                .is_none(),
             "errors"
         );
-        assert!(!cache.store(
-            k(),
-            0,
-            Some(http::StatusCode::BAD_GATEWAY),
-            false,
-            Some(&allowed),
-            None,
-            &body
-        ));
+        assert!(cache
+            .store(
+                k(),
+                cache.epoch(),
+                Some(http::StatusCode::BAD_GATEWAY),
+                false,
+                Some(&allowed),
+                None,
+                &body
+            )
+            .is_none());
         let private = headers(&[("cache-control", "private, max-age=60")]);
-        assert!(!cache.store(k(), 0, ok, false, Some(&private), None, &body));
+        assert!(cache
+            .store(k(), cache.epoch(), ok, false, Some(&private), None, &body)
+            .is_none());
         assert!(cache.get(&k()).is_none());
-        assert!(cache.store(k(), 0, ok, false, Some(&allowed), None, &body));
+        assert!(cache
+            .store(k(), cache.epoch(), ok, false, Some(&allowed), None, &body)
+            .is_some());
         assert_eq!(cache.get(&k()).map(|c| c.bytes), Some(body.clone()));
         cache.clear();
         assert!(cache.get(&k()).is_none());
         // With a default TTL an answer without Cache-Control is kept.
         let cache = SubgraphCache::new(options(30));
-        assert!(cache.store(k(), 0, ok, false, None, None, &body));
+        assert!(cache
+            .store(k(), cache.epoch(), ok, false, None, None, &body)
+            .is_some());
     }
 
     #[test]
@@ -480,8 +695,12 @@ mod tests {
         let k2 = key("{ customer(id: \"c9\") { id } }", &[]).expect("key");
         // The domain's own lifetime keeps answers without Cache-Control.
         let ttl = Some(Duration::from_secs(60));
-        assert!(cache.store(k1.clone(), 0, ok, false, None, ttl, &order));
-        assert!(cache.store(k2.clone(), 0, ok, false, None, ttl, &customer));
+        assert!(cache
+            .store(k1.clone(), cache.epoch(), ok, false, None, ttl, &order)
+            .is_some());
+        assert!(cache
+            .store(k2.clone(), cache.epoch(), ok, false, None, ttl, &customer)
+            .is_some());
         let purge = |id, type_name: Option<&str>, key: Option<&str>| access::CachePurgeRecord {
             id,
             domain: "orders".into(),
@@ -500,16 +719,147 @@ mod tests {
         // An answer fetched before a purge is not stored after it.
         let before = cache.epoch();
         cache.apply_purges(&[purge(3, None, None)]);
-        assert!(!cache.store(k2.clone(), before, ok, false, None, ttl, &customer));
+        assert!(cache
+            .store(k2.clone(), before, ok, false, None, ttl, &customer)
+            .is_none());
         cache.entries.run_pending_tasks();
         assert!(
             cache.get(&k1).is_none(),
             "a whole-domain purge drops everything"
         );
         // Applied purges are not applied again.
-        assert!(cache.store(k2.clone(), cache.epoch(), ok, false, None, ttl, &customer));
+        assert!(cache
+            .store(k2.clone(), cache.epoch(), ok, false, None, ttl, &customer)
+            .is_some());
         cache.apply_purges(&[purge(3, None, None)]);
         cache.entries.run_pending_tasks();
         assert!(cache.get(&k2).is_some());
+    }
+
+    fn ntex_headers(pairs: &[(&'static str, &'static str)]) -> hive_router::ntex::http::HeaderMap {
+        let mut map = hive_router::ntex::http::HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(
+                hive_router::ntex::http::header::HeaderName::from_static(k),
+                hive_router::ntex::http::header::HeaderValue::from_static(v),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn whole_operations_are_kept_apart_by_caller_body_and_headers() {
+        let op = |identity: &str, body: &[u8], pairs: &[(&'static str, &'static str)]| {
+            SubgraphCache::operation_key(
+                "POST",
+                "/graphql",
+                "",
+                body,
+                &ntex_headers(pairs),
+                identity,
+            )
+        };
+        let body = br#"{"query":"{ orders { id } }"}"#;
+        let a = op("consumer=a", body, &[("x-api-key", "k1")]);
+        let all = [
+            a.clone(),
+            op("consumer=b", body, &[("x-api-key", "k1")]),
+            op("consumer=a", body, &[("x-api-key", "k2")]),
+            op(
+                "consumer=a",
+                br#"{"query":"{ orders { total } }"}"#,
+                &[("x-api-key", "k1")],
+            ),
+            op(
+                "consumer=a",
+                body,
+                &[("x-api-key", "k1"), ("accept", "text/csv")],
+            ),
+            SubgraphCache::operation_key(
+                "GET",
+                "/graphql",
+                "query=%7Borders%7Bid%7D%7D",
+                body,
+                &ntex_headers(&[("x-api-key", "k1")]),
+                "consumer=a",
+            ),
+        ];
+        for (i, x) in all.iter().enumerate() {
+            assert!(x.is_some());
+            for y in &all[i + 1..] {
+                assert_ne!(x, y);
+            }
+        }
+        // Request ids and trace context do not split it.
+        assert_eq!(
+            a,
+            op(
+                "consumer=a",
+                body,
+                &[("x-api-key", "k1"), ("x-request-id", "r7")]
+            )
+        );
+        // A body that is not text has no key (no lossy key).
+        assert!(op("consumer=a", &[0xff, 0xfe], &[]).is_none());
+    }
+
+    #[test]
+    fn a_whole_operation_is_kept_only_when_every_fetch_was() {
+        let ttl = |s| Duration::from_secs(s);
+        // No fetch at all: not kept (nothing says how long it is true).
+        assert!(OperationTrack::default().verdict().is_none());
+        // Two fetches kept: the shorter lifetime, both domains.
+        let track = OperationTrack::default();
+        track.started();
+        track.started();
+        track.kept("orders", ttl(60));
+        track.kept("customers", ttl(20));
+        assert_eq!(
+            track.verdict(),
+            Some((ttl(20), vec!["customers".to_string(), "orders".to_string()]))
+        );
+        // A fetch that never reported (dropped, failed): not kept.
+        let track = OperationTrack::default();
+        track.started();
+        track.started();
+        track.kept("orders", ttl(60));
+        assert!(track.verdict().is_none());
+        // Anything refused (an uncacheable fetch, an error): not kept.
+        let track = OperationTrack::default();
+        track.started();
+        track.kept("orders", ttl(60));
+        track.refuse();
+        assert!(track.verdict().is_none());
+    }
+
+    #[test]
+    fn whole_operations_go_with_a_purge_of_any_of_their_domains_and_a_new_supergraph() {
+        let cache = SubgraphCache::new(options(0));
+        let body = Bytes::from_static(br#"{"data":{"orders":[]}}"#);
+        let k = SubgraphCache::operation_key("POST", "/graphql", "", b"{}", &ntex_headers(&[]), "")
+            .expect("key");
+        let ttl = Duration::from_secs(60);
+        let both = vec!["customers".to_string(), "orders".to_string()];
+        assert!(cache.store_operation(k.clone(), cache.epoch(), body.clone(), ttl, both.clone()));
+        let purge = |id, domain: &str| access::CachePurgeRecord {
+            id,
+            domain: domain.into(),
+            type_name: Some("Invoice".into()),
+            key: None,
+        };
+        // A purge of a domain it did not use leaves it.
+        cache.apply_purges(&[purge(1, "billing")]);
+        cache.entries.run_pending_tasks();
+        assert!(cache.get(&k).is_some());
+        // A purge of any of its domains drops it (whatever type it names).
+        cache.apply_purges(&[purge(1, "billing"), purge(2, "customers")]);
+        cache.entries.run_pending_tasks();
+        assert!(cache.get(&k).is_none());
+        // Fetched before a new supergraph: not stored after it.
+        let before = cache.epoch();
+        cache.clear();
+        assert!(!cache.store_operation(k.clone(), before, body.clone(), ttl, both.clone()));
+        assert!(cache.store_operation(k.clone(), cache.epoch(), body, ttl, both));
+        assert!(cache.get(&k).is_some());
     }
 }

@@ -6,7 +6,8 @@
 use super::*;
 
 /// A domain whose answer depends on the calling consumer, allows shared
-/// caches to keep it for a minute, and counts the requests it serves.
+/// caches to keep it for a minute, and counts the consumers' requests it
+/// serves.
 mod ledger {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
@@ -43,7 +44,11 @@ mod ledger {
         headers: HeaderMap,
         request: GraphQLRequest,
     ) -> axum::response::Response {
-        calls.fetch_add(1, Ordering::SeqCst);
+        // Consumers' requests only: the catalog's schema polls (no
+        // consumer) come at any time.
+        if headers.contains_key("x-meshwork-consumer") {
+            calls.fetch_add(1, Ordering::SeqCst);
+        }
         let consumer = headers
             .get("x-meshwork-consumer")
             .and_then(|v| v.to_str().ok())
@@ -182,6 +187,10 @@ async fn cached_answers_never_cross_consumers_with_different_grants_under_load()
         before,
         "every answer after the first of each consumer came from the cache"
     );
+    // Whole answers were served: after each consumer's first request the
+    // engine did not even assemble the answer again.
+    let hits = metric(&server, "meshwork_operation_cache", "outcome=\"hit\"").await;
+    assert!(hits >= 150.0, "whole-operation hits under load: {hits}");
 
     // The debug header says so.
     let (_, traced) = mesh_as(
@@ -258,6 +267,15 @@ async fn cached_answers_never_cross_consumers_with_different_grants_under_load()
     )
     .await;
     assert!(!hit_for(balance_only.clone()).await);
+    // The purge dropped whole answers of the domain as well: the next
+    // plain request calls the domain again.
+    let before = calls.load(Ordering::SeqCst);
+    let (_, again) = mesh_as(&server, &[("x-api-key", &whole)], query).await;
+    assert_eq!(
+        again["data"]["balance"], "balance of whole-ledger",
+        "{again}"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), before + 1);
     // Only the domain's owner team or an admin purges.
     register_issuer(&server).await;
     let refused = catalog_as(
@@ -292,4 +310,19 @@ async fn cached_answers_never_cross_consumers_with_different_grants_under_load()
         set["data"]["updateDomain"]["cacheTtlSeconds"], 3600,
         "{set}"
     );
+}
+
+/// The sum of a Prometheus series' samples on `/metrics` whose labels
+/// include `label` (0 when there is none).
+async fn metric(server: &Server, name: &str, label: &str) -> f64 {
+    let text = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics");
+    text.lines()
+        .filter(|l| l.starts_with(name) && l.contains(label))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }
