@@ -6,7 +6,8 @@
 # through the consumer's grant, field policies (scopes) on fields the query
 # reads, enforced by the engine from the supergraph, and a per-consumer rate
 # limit (high enough never to refuse, so every request pays for the check).
-# Runs alternate (off, on, off, on).
+# Runs alternate (plain Hive Router, off, on; twice): plain Hive Router
+# 0.2.19 in the benchmark's setting (every dedupe on) side by side.
 #
 # Needs the same binaries as bench/gateways.sh, plus openssl.
 # Every domain has a (roomy) plan of its own, so per-domain limits are
@@ -21,9 +22,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-15}
 connections=${2:-50}
+hive=${HIVE_ROUTER_BIN:-$(command -v hive-router || echo "${CARGO_TARGET_DIR:-target}/release/hive-router-plain")}
 source bench/common.sh
-bench_init
+bench_init "$hive"
 bench_setup
+bench_hive_setup
 
 # An RS256 token of the test issuer (tests/fixtures/jwt) for consumer
 # `bench`, with the scopes the field policies ask for; valid 1 hour.
@@ -85,21 +88,28 @@ if [ -n "${BENCH_CACHE:-}" ]; then
   label="$label, subgraph cache on"
 fi
 for round in 1 2; do
+  pid=$(start_hive); pids+=("$pid")
+  measure "plain Hive Router 0.2.19, benchmark setting (run $round)" "$pid" "http://127.0.0.1:4001/graphql"
+  stop "$pid"
   run "policies off (run $round)" "$work/supergraph.graphql"
   run "$label (run $round)" "$work/secured.graphql" --access "$work/access.json" --anonymous deny \
     --rate-limit-per-minute 100000000 --rate-limit-burst 1000000 "${redis[@]}"
 done
 ratio=$(awk -F'|' '/policies off/ {o+=$3; no++} /policies on/ {p+=$3; np++} END {printf "%.3f", (p/np)/(o/no)}' "$work/rows")
+vs_hive=$(awk -F'|' '/plain Hive Router/ {h+=$3; nh++} /policies on/ {p+=$3; np++} END {printf "%.3f", (p/np)/(h/nh)}' "$work/rows")
+off_vs_hive=$(awk -F'|' '/plain Hive Router/ {h+=$3; nh++} /policies off/ {p+=$3; np++} END {printf "%.3f", (p/np)/(h/nh)}' "$work/rows")
 
 {
   echo
   echo "### Mesh policies on vs off: $(date -u +%Y-%m-%d\ %H:%M) UTC, $(nproc) cores, wrk -t1 -c$connections -d${duration}s"
   echo
-  echo "Command: \`${BENCH_REDIS_URL:+BENCH_REDIS_URL=$BENCH_REDIS_URL }${BENCH_NO_DOMAIN_PLANS:+BENCH_NO_DOMAIN_PLANS=1 }${BENCH_CACHE:+BENCH_CACHE=1 }bench/policies.sh $duration $connections\` (Meshwork gateway, static mode; on: RS256 JWT verified by Meshwork, consumer grant on a restricted domain, 3 field policies, anonymous refused, per-consumer rate limit, per-domain plans)."
+  echo "Command: \`${BENCH_REDIS_URL:+BENCH_REDIS_URL=$BENCH_REDIS_URL }${BENCH_NO_DOMAIN_PLANS:+BENCH_NO_DOMAIN_PLANS=1 }${BENCH_CACHE:+BENCH_CACHE=1 }bench/policies.sh $duration $connections\` (Meshwork gateway, static mode; on: RS256 JWT verified by Meshwork, consumer grant on a restricted domain, 3 field policies, anonymous refused, per-consumer rate limit, per-domain plans; plain Hive Router 0.2.19 side by side)."
   echo
-  echo "| Meshwork gateway | requests/s | p50 | p99 | peak RSS | CPU per request | errors |"
+  echo "| gateway | requests/s | p50 | p99 | peak RSS | CPU per request | errors |"
   echo "| --- | --- | --- | --- | --- | --- | --- |"
   cat "$work/rows"
   echo
   echo "Mean requests/s, policies on / off: $ratio"
+  echo "Mean requests/s, policies on / plain Hive Router: $vs_hive"
+  echo "Mean requests/s, policies off / plain Hive Router: $off_vs_hive"
 } | tee -a bench/RESULTS.md
