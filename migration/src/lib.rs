@@ -19,6 +19,7 @@ mod m20261130_000013_search_index;
 mod m20261130_000014_saved_queries;
 mod m20261130_000015_gateway_instances;
 mod m20261130_000016_subgraph_cache;
+mod m20261130_000017_search_prefixes;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000014_saved_queries::Migration),
             Box::new(m20261130_000015_gateway_instances::Migration),
             Box::new(m20261130_000016_subgraph_cache::Migration),
+            Box::new(m20261130_000017_search_prefixes::Migration),
         ]
     }
 }

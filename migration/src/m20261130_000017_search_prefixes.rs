@@ -1,0 +1,46 @@
+//! The search index, rebuilt for ranked search at 10,000 domains: on
+//! SQLite the FTS5 table gets prefix indexes (a prefix query such as
+//! `invoices*` reads one doclist instead of merging every term that starts
+//! so) and an indexed `kind` column (queries pick domains, types or fields
+//! inside the index). The catalog refills the empty table at start, from
+//! the domains and their latest schemas (nothing registered is lost: the
+//! index is derived data). PostgreSQL's table needs no change.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DatabaseBackend;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+/// The SQLite table as of this migration.
+const SQLITE_TABLE: &str = "CREATE VIRTUAL TABLE search_entry USING fts5(\
+     domain_id UNINDEXED, kind, coordinate, words, body, \
+     tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4 5 6 8 10')";
+
+/// The SQLite table before it.
+const SQLITE_TABLE_BEFORE: &str = "CREATE VIRTUAL TABLE search_entry USING fts5(\
+     domain_id UNINDEXED, kind UNINDEXED, coordinate, words, body, \
+     tokenize = 'unicode61 remove_diacritics 2')";
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() == DatabaseBackend::Sqlite {
+            let db = manager.get_connection();
+            db.execute_unprepared("DROP TABLE IF EXISTS search_entry")
+                .await?;
+            db.execute_unprepared(SQLITE_TABLE).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.get_database_backend() == DatabaseBackend::Sqlite {
+            let db = manager.get_connection();
+            db.execute_unprepared("DROP TABLE IF EXISTS search_entry")
+                .await?;
+            db.execute_unprepared(SQLITE_TABLE_BEFORE).await?;
+        }
+        Ok(())
+    }
+}
