@@ -328,6 +328,22 @@ pub(crate) async fn reindex<C: ConnectionTrait>(
         ),
     })
     .await?;
+    if backend == DatabaseBackend::Sqlite {
+        // The listing's trigram index holds every domain's search text,
+        // deregistered ones too (the listing can include them).
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "DELETE FROM domain_text WHERE rowid = ?",
+            [d.id.into()],
+        ))
+        .await?;
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO domain_text (rowid, text) VALUES (?, ?)",
+            [d.id.into(), d.search_text.clone().into()],
+        ))
+        .await?;
+    }
     if d.status != domain::DomainStatus::Active {
         return Ok(());
     }
@@ -412,6 +428,24 @@ impl Catalog {
     /// migration that created it, on a catalog that already has domains).
     pub(crate) async fn backfill_search(&self) -> Result<(), CatalogError> {
         let backend = self.db.get_database_backend();
+        if backend == DatabaseBackend::Sqlite {
+            let has_text = self
+                .db
+                .query_one_raw(Statement::from_string(
+                    backend,
+                    "SELECT rowid FROM domain_text LIMIT 1",
+                ))
+                .await?
+                .is_some();
+            if !has_text {
+                self.db
+                    .execute_raw(Statement::from_string(
+                        backend,
+                        "INSERT INTO domain_text (rowid, text) SELECT id, search_text FROM domain",
+                    ))
+                    .await?;
+            }
+        }
         let has_entries = self
             .db
             .query_one_raw(Statement::from_string(

@@ -5,6 +5,10 @@
 //! inside the index). The catalog refills the empty table at start, from
 //! the domains and their latest schemas (nothing registered is lost: the
 //! index is derived data). PostgreSQL's table needs no change.
+//!
+//! Also on SQLite: `domain_text`, a trigram index of each domain's search
+//! text (rowid: the domain's id), so the listing's text filter finds the
+//! few domains holding a rare word without reading every domain's text.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
@@ -30,6 +34,10 @@ impl MigrationTrait for Migration {
             db.execute_unprepared("DROP TABLE IF EXISTS search_entry")
                 .await?;
             db.execute_unprepared(SQLITE_TABLE).await?;
+            db.execute_unprepared(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS domain_text USING fts5(text, tokenize = 'trigram')",
+            )
+            .await?;
         }
         Ok(())
     }
@@ -40,6 +48,8 @@ impl MigrationTrait for Migration {
             db.execute_unprepared("DROP TABLE IF EXISTS search_entry")
                 .await?;
             db.execute_unprepared(SQLITE_TABLE_BEFORE).await?;
+            db.execute_unprepared("DROP TABLE IF EXISTS domain_text")
+                .await?;
         }
         Ok(())
     }
