@@ -165,13 +165,30 @@ fn tier_statement(
                 .map(|t| format!("\"{t}\"*"))
                 .collect::<Vec<_>>()
                 .join(" ");
-            let kinds = format!("kind : ({})", kind_names.join(" OR "));
+            // The kind inside the index, by its smaller side: fields are
+            // nearly every entry, so a set holding them is said by what
+            // it leaves out (a short doclist), and every kind needs no
+            // clause at all.
+            let clause = |names: &[&str]| format!("kind : ({})", names.join(" OR "));
+            let all = [SearchKind::Domain, SearchKind::Type, SearchKind::Field];
+            let left_out: Vec<&str> = all
+                .iter()
+                .filter(|k| !kinds.contains(k))
+                .map(|k| k.as_str())
+                .collect();
+            let kind_filter = if left_out.is_empty() {
+                String::new()
+            } else if kinds.contains(&SearchKind::Field) {
+                format!(" NOT ({})", clause(&left_out))
+            } else {
+                format!(" AND ({})", clause(&kind_names))
+            };
             let query = match tier {
                 Tier::DomainName | Tier::Name => {
-                    format!("{{coordinate words}} : ({phrase}) AND {kinds}")
+                    format!("({{coordinate words}} : ({phrase})){kind_filter}")
                 }
                 Tier::Description => format!(
-                    "({{coordinate words body}} : ({phrase}) AND {kinds}) NOT {{coordinate words}} : ({phrase})"
+                    "(({{coordinate words body}} : ({phrase})) NOT ({{coordinate words}} : ({phrase}))){kind_filter}"
                 ),
             };
             Statement::from_sql_and_values(
