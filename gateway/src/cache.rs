@@ -166,23 +166,31 @@ fn push_headers(key: &mut String, headers: &http::HeaderMap) {
     names.dedup();
     for name in names {
         for value in headers.get_all(name) {
-            key.push_str(name);
-            // A header value holds no line break; one that is not text
-            // is kept as its bytes' escape form after another marker,
-            // so two different values never read the same.
-            match value.to_str() {
-                Ok(text) => {
-                    key.push(':');
-                    key.push_str(text);
-                }
-                Err(_) => {
-                    key.push('#');
-                    key.push_str(&format!("{:?}", value.as_bytes()));
-                }
-            }
-            key.push('\n');
+            push_header(key, name, value.as_bytes());
         }
     }
+}
+
+/// Appends one `name:value` line. A header value holds no line break; one
+/// that is not text is kept as its bytes' escape form after another
+/// marker, so two different values never read the same.
+fn push_header(key: &mut String, name: &str, value: &[u8]) {
+    key.push_str(name);
+    match std::str::from_utf8(value) {
+        Ok(text)
+            if value
+                .iter()
+                .all(|b| (*b >= 0x20 && *b != 0x7f) || *b == b'\t') =>
+        {
+            key.push(':');
+            key.push_str(text);
+        }
+        _ => {
+            key.push('#');
+            key.push_str(&format!("{value:?}"));
+        }
+    }
+    key.push('\n');
 }
 
 impl SubgraphCache {
@@ -288,18 +296,7 @@ impl SubgraphCache {
             .collect();
         pairs.sort_by_key(|(name, _)| *name);
         for (name, value) in pairs {
-            key.push_str(name);
-            match value.to_str() {
-                Ok(text) => {
-                    key.push(':');
-                    key.push_str(text);
-                }
-                Err(_) => {
-                    key.push('#');
-                    key.push_str(&format!("{:?}", value.as_bytes()));
-                }
-            }
-            key.push('\n');
+            push_header(&mut key, name, value.as_bytes());
         }
         Some(key.into())
     }

@@ -6,6 +6,14 @@
 //! the domains and their latest schemas (nothing registered is lost: the
 //! index is derived data). PostgreSQL's table needs no change.
 //!
+//! Prefix queries of 2 to 12 characters read one doclist each (a length
+//! without its own prefix index merges the doclists of every term that
+//! starts so: 2-5 ms, spikes to 45 ms, at 10,000 domains).
+//!
+//! On both databases: an index on `domain (status, name)`, so the
+//! listing's first page (active domains by name) reads 21 rows in order
+//! instead of sorting every active domain (10 ms at 10,000 domains).
+//!
 //! Also on SQLite: `domain_text`, a trigram index of each domain's search
 //! text (rowid: the domain's id), so the listing's text filter finds the
 //! few domains holding a rare word without reading every domain's text.
@@ -19,7 +27,7 @@ pub struct Migration;
 /// The SQLite table as of this migration.
 const SQLITE_TABLE: &str = "CREATE VIRTUAL TABLE search_entry USING fts5(\
      domain_id UNINDEXED, kind, coordinate, words, body, \
-     tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4 5 6 8 10')";
+     tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4 5 6 7 8 9 10 11 12')";
 
 /// The SQLite table before it.
 const SQLITE_TABLE_BEFORE: &str = "CREATE VIRTUAL TABLE search_entry USING fts5(\
@@ -29,6 +37,12 @@ const SQLITE_TABLE_BEFORE: &str = "CREATE VIRTUAL TABLE search_entry USING fts5(
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX IF NOT EXISTS idx_domain_status_name ON domain (status, name)",
+            )
+            .await?;
         if manager.get_database_backend() == DatabaseBackend::Sqlite {
             let db = manager.get_connection();
             db.execute_unprepared("DROP TABLE IF EXISTS search_entry")
@@ -43,6 +57,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared("DROP INDEX IF EXISTS idx_domain_status_name")
+            .await?;
         if manager.get_database_backend() == DatabaseBackend::Sqlite {
             let db = manager.get_connection();
             db.execute_unprepared("DROP TABLE IF EXISTS search_entry")
