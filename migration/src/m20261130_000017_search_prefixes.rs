@@ -10,8 +10,9 @@
 //! without its own prefix index merges the doclists of every term that
 //! starts so: 2-5 ms, spikes to 45 ms, at 10,000 domains).
 //!
-//! On both databases: an index on `domain (status, name)`, so the
-//! listing's first page (active domains by name) reads 21 rows in order
+//! On both databases: indexes on `domain (status, name)` and `domain
+//! (status, owner_team, name)`, so the listing's first page (active
+//! domains by name, of one owner team or all) reads its rows in order
 //! instead of sorting every active domain (10 ms at 10,000 domains).
 //!
 //! Also on SQLite: `domain_text`, a trigram index of each domain's search
@@ -37,14 +38,16 @@ const SQLITE_TABLE_BEFORE: &str = "CREATE VIRTUAL TABLE search_entry USING fts5(
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "CREATE INDEX IF NOT EXISTS idx_domain_status_name ON domain (status, name)",
-            )
-            .await?;
+        let db = manager.get_connection();
+        db.execute_unprepared(
+            "CREATE INDEX IF NOT EXISTS idx_domain_status_name ON domain (status, name)",
+        )
+        .await?;
+        db.execute_unprepared(
+            "CREATE INDEX IF NOT EXISTS idx_domain_status_owner_name ON domain (status, owner_team, name)",
+        )
+        .await?;
         if manager.get_database_backend() == DatabaseBackend::Sqlite {
-            let db = manager.get_connection();
             db.execute_unprepared("DROP TABLE IF EXISTS search_entry")
                 .await?;
             db.execute_unprepared(SQLITE_TABLE).await?;
@@ -57,12 +60,12 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("DROP INDEX IF EXISTS idx_domain_status_name")
+        let db = manager.get_connection();
+        db.execute_unprepared("DROP INDEX IF EXISTS idx_domain_status_name")
+            .await?;
+        db.execute_unprepared("DROP INDEX IF EXISTS idx_domain_status_owner_name")
             .await?;
         if manager.get_database_backend() == DatabaseBackend::Sqlite {
-            let db = manager.get_connection();
             db.execute_unprepared("DROP TABLE IF EXISTS search_entry")
                 .await?;
             db.execute_unprepared(SQLITE_TABLE_BEFORE).await?;
