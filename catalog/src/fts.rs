@@ -557,23 +557,30 @@ impl Catalog {
                 .then_with(|| a.2.cmp(&b.2))
                 .then_with(|| a.0.cmp(&b.0))
         });
-        // Owners of every matched domain (two columns), full models only
-        // for the hits returned.
+        // Owners of every matched active domain (three columns), full
+        // models only for the hits returned. The status is checked here,
+        // not in SQL: with it in the query, SQLite (without statistics)
+        // reads every active domain through the `(status, owner_team,
+        // name)` index instead of looking the ids up.
         let mut ids: Vec<i32> = found.iter().map(|f| f.0).collect();
         ids.sort_unstable();
         ids.dedup();
         let mut owners: HashMap<i32, String> = HashMap::new();
         for chunk in ids.chunks(500) {
-            let rows: Vec<(i32, String)> = domain::Entity::find()
+            let rows: Vec<(i32, String, domain::DomainStatus)> = domain::Entity::find()
                 .select_only()
                 .column(domain::Column::Id)
                 .column(domain::Column::OwnerTeam)
+                .column(domain::Column::Status)
                 .filter(domain::Column::Id.is_in(chunk.to_vec()))
-                .filter(domain::Column::Status.eq(domain::DomainStatus::Active))
                 .into_tuple()
                 .all(&self.db)
                 .await?;
-            owners.extend(rows);
+            owners.extend(
+                rows.into_iter()
+                    .filter(|(_, _, status)| *status == domain::DomainStatus::Active)
+                    .map(|(id, owner, _)| (id, owner)),
+            );
         }
         let mut results = SearchResults::default();
         let mut top: Vec<(i32, SearchKind, String, f64)> = Vec::new();
