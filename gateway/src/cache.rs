@@ -117,7 +117,7 @@ fn mentions(key: &str, value: &Cached, needle: &str) -> bool {
 }
 
 /// The domain a key belongs to (its first line).
-fn domain_of(key: &str) -> &str {
+pub(crate) fn domain_of(key: &str) -> &str {
     key.split_once('\n').map_or(key, |(d, _)| d)
 }
 

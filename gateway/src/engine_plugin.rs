@@ -638,7 +638,6 @@ impl RouterPlugin for MeshworkPlugin {
                             key,
                             epoch,
                             domain_ttl,
-                            domain: payload.subgraph_name.to_string(),
                         });
                     }
                 }
@@ -721,7 +720,6 @@ struct Store {
     /// The cache's epoch when the fetch started.
     epoch: crate::cache::Epoch,
     domain_ttl: Option<std::time::Duration>,
-    domain: String,
 }
 
 impl AfterFetch {
@@ -744,6 +742,8 @@ impl AfterFetch {
             fetch.answered(ok, has_errors);
         }
         if let Some((store, operation)) = self.store {
+            // The key names its domain (its first line).
+            let key = Arc::clone(&store.key);
             let kept = bytes.and_then(|bytes| {
                 store.cache.store(
                     store.key,
@@ -757,7 +757,7 @@ impl AfterFetch {
             });
             if let Some(operation) = operation {
                 match kept {
-                    Some(ttl) => operation.track.kept(&store.domain, ttl),
+                    Some(ttl) => operation.track.kept(crate::cache::domain_of(&key), ttl),
                     None => operation.track.refuse(),
                 }
             }
