@@ -3,10 +3,11 @@
 
 use anyhow::bail;
 use clap::Subcommand;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::client::Client;
-use crate::domain_cmd::{print_json, table, text};
+use crate::domain_cmd::{graphql_name, print_json, table};
+use crate::operations as ops;
 use crate::{Output, Remote};
 
 #[derive(Subcommand)]
@@ -97,10 +98,6 @@ pub enum AccessCommand {
     },
 }
 
-const REQUEST_FIELDS: &str =
-    "id consumer domain fields reason durationDays status requestedBy decidedBy decisionNote";
-const GRANT_FIELDS: &str = "id consumer domain fields expiresAt revokedAt active grantedBy";
-
 pub async fn run(remote: &Remote, command: AccessCommand) -> anyhow::Result<()> {
     let client = Client::new(&remote.server, remote.token.as_deref())?;
     let out = remote.output;
@@ -112,28 +109,29 @@ pub async fn run(remote: &Remote, command: AccessCommand) -> anyhow::Result<()> 
             plan,
             description,
         } => {
-            let spec = json!({ "name": name, "ownerTeam": team, "contact": contact,
-                               "plan": plan, "description": description });
+            let spec = ops::create_consumer::ConsumerSpec {
+                name: name.clone(),
+                owner_team: team,
+                contact,
+                plan,
+                description,
+                introspection: None,
+            };
             let data = client
-                .run(
-                    "mutation($s: ConsumerSpec!) { createConsumer(spec: $s) { name ownerTeam contact plan { name } } }",
-                    json!({ "s": spec }),
-                )
+                .call::<ops::CreateConsumer>(ops::create_consumer::Variables { spec })
                 .await?;
-            done(out, &data["createConsumer"], || {
+            done(out, &data.create_consumer, || {
                 format!("consumer `{name}` registered")
             });
         }
         AccessCommand::Consumers => {
-            let data = client
-                .run(
-                    "{ consumers { name ownerTeam contact disabled plan { name } apiKeys { prefix revokedAt } } }",
-                    json!({}),
-                )
-                .await?;
+            let consumers = client
+                .call::<ops::Consumers>(ops::consumers::Variables)
+                .await?
+                .consumers;
             rows(
                 out,
-                &data["consumers"],
+                &consumers,
                 &[
                     "name",
                     "owner team",
@@ -143,17 +141,14 @@ pub async fn run(remote: &Remote, command: AccessCommand) -> anyhow::Result<()> 
                     "disabled",
                 ],
                 |c| {
-                    let keys = c["apiKeys"]
-                        .as_array()
-                        .map(|k| k.iter().filter(|k| k["revokedAt"].is_null()).count())
-                        .unwrap_or(0);
+                    let keys = c.api_keys.iter().filter(|k| k.revoked_at.is_none()).count();
                     vec![
-                        text(&c["name"]),
-                        text(&c["ownerTeam"]),
-                        text(&c["contact"]),
-                        text(&c["plan"]["name"]),
+                        c.name.clone(),
+                        c.owner_team.clone(),
+                        c.contact.clone(),
+                        c.plan.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
                         keys.to_string(),
-                        text(&c["disabled"]),
+                        c.disabled.to_string(),
                     ]
                 },
             );
@@ -163,32 +158,32 @@ pub async fn run(remote: &Remote, command: AccessCommand) -> anyhow::Result<()> 
             name,
             expires,
         } => {
-            let data = client
-                .run(
-                    "mutation($c: String!, $n: String!, $e: DateTime) { createApiKey(consumer: $c, name: $n, expiresAt: $e) { key apiKey { prefix expiresAt } } }",
-                    json!({ "c": consumer, "n": name, "e": expires }),
-                )
-                .await?;
-            let created = &data["createApiKey"];
+            let created = client
+                .call::<ops::CreateApiKey>(ops::create_api_key::Variables {
+                    consumer: consumer.clone(),
+                    name: name.clone(),
+                    expires,
+                })
+                .await?
+                .create_api_key;
             match out {
-                Output::Json => print_json(created),
+                Output::Json => print_json(&created),
                 Output::Table => {
-                    out!("{}", text(&created["key"]));
+                    out!("{}", created.key);
                     eprintln!(
                         "API key `{name}` of `{consumer}` (prefix {}); it is shown only now.",
-                        text(&created["apiKey"]["prefix"])
+                        created.api_key.prefix
                     );
                 }
             }
         }
         AccessCommand::RevokeKey { prefix } => {
             let data = client
-                .run(
-                    "mutation($p: String!) { revokeApiKey(prefix: $p) { prefix revokedAt } }",
-                    json!({ "p": prefix }),
-                )
+                .call::<ops::RevokeApiKey>(ops::revoke_api_key::Variables {
+                    prefix: prefix.clone(),
+                })
                 .await?;
-            done(out, &data["revokeApiKey"], || {
+            done(out, &data.revoke_api_key, || {
                 format!("API key {prefix} revoked")
             });
         }
@@ -199,28 +194,40 @@ pub async fn run(remote: &Remote, command: AccessCommand) -> anyhow::Result<()> 
             fields,
             days,
         } => {
-            let spec = json!({ "consumer": consumer, "domain": domain, "reason": reason,
-                               "fields": fields, "durationDays": days });
-            let query = format!(
-                "mutation($s: AccessRequestSpec!) {{ requestAccess(spec: $s) {{ {REQUEST_FIELDS} }} }}"
-            );
-            let data = client.run(&query, json!({ "s": spec })).await?;
-            let request = &data["requestAccess"];
-            done(out, request, || {
+            let spec = ops::request_access::AccessRequestSpec {
+                consumer: consumer.clone(),
+                domain: domain.clone(),
+                reason,
+                fields,
+                duration_days: days.map(i64::from),
+            };
+            let request = client
+                .call::<ops::RequestAccess>(ops::request_access::Variables { spec })
+                .await?
+                .request_access;
+            done(out, &request, || {
                 format!(
                     "request {} of `{consumer}` for `{domain}` is pending with the owner team",
-                    text(&request["id"])
+                    request.id
                 )
             });
         }
         AccessCommand::Requests { status } => {
-            let status = status.map(|s| s.to_uppercase());
-            let query =
-                format!("query($s: AccessRequestStatus) {{ accessRequests(status: $s) {{ {REQUEST_FIELDS} }} }}");
-            let data = client.run(&query, json!({ "s": status })).await?;
+            use ops::access_requests::AccessRequestStatus as Status;
+            let status = match status.map(|s| s.to_lowercase()).as_deref() {
+                None => None,
+                Some("pending") => Some(Status::PENDING),
+                Some("approved") => Some(Status::APPROVED),
+                Some("denied") => Some(Status::DENIED),
+                Some(other) => bail!("--status `{other}`: use pending, approved or denied"),
+            };
+            let requests = client
+                .call::<ops::AccessRequests>(ops::access_requests::Variables { status })
+                .await?
+                .access_requests;
             rows(
                 out,
-                &data["accessRequests"],
+                &requests,
                 &[
                     "id",
                     "consumer",
@@ -232,52 +239,54 @@ pub async fn run(remote: &Remote, command: AccessCommand) -> anyhow::Result<()> 
                 ],
                 |r| {
                     vec![
-                        text(&r["id"]),
-                        text(&r["consumer"]),
-                        text(&r["domain"]),
-                        text(&r["status"]),
-                        text(&r["reason"]),
-                        text(&r["requestedBy"]),
-                        text(&r["decidedBy"]),
+                        r.id.to_string(),
+                        r.consumer.clone(),
+                        r.domain.clone(),
+                        graphql_name(&r.status),
+                        r.reason.clone(),
+                        r.requested_by.clone(),
+                        r.decided_by.clone().unwrap_or_default(),
                     ]
                 },
             );
         }
         AccessCommand::Approve { id, note, expires } => {
-            decide(&client, out, id, true, &note, expires).await?;
+            decide(&client, out, id, true, note, expires).await?;
         }
         AccessCommand::Deny { id, note } => {
-            decide(&client, out, id, false, &note, None).await?;
+            decide(&client, out, id, false, note, None).await?;
         }
         AccessCommand::Grants => {
-            let query = format!("{{ grants {{ {GRANT_FIELDS} }} }}");
-            let data = client.run(&query, json!({})).await?;
+            let grants = client
+                .call::<ops::Grants>(ops::grants::Variables)
+                .await?
+                .grants;
             rows(
                 out,
-                &data["grants"],
+                &grants,
                 &["id", "consumer", "domain", "fields", "expires", "active"],
                 |g| {
-                    let fields = g["fields"]
-                        .as_array()
-                        .map(|f| f.iter().map(text).collect::<Vec<_>>().join(", "))
-                        .filter(|f| !f.is_empty())
-                        .unwrap_or_else(|| "(all)".into());
+                    let fields = if g.fields.is_empty() {
+                        "(all)".to_string()
+                    } else {
+                        g.fields.join(", ")
+                    };
                     vec![
-                        text(&g["id"]),
-                        text(&g["consumer"]),
-                        text(&g["domain"]),
+                        g.id.to_string(),
+                        g.consumer.clone(),
+                        g.domain.clone(),
                         fields,
-                        text(&g["expiresAt"]),
-                        text(&g["active"]),
+                        g.expires_at.clone().unwrap_or_default(),
+                        g.active.to_string(),
                     ]
                 },
             );
         }
         AccessCommand::RevokeGrant { id } => {
-            let query =
-                format!("mutation($id: Int!) {{ revokeGrant(id: $id) {{ {GRANT_FIELDS} }} }}");
-            let data = client.run(&query, json!({ "id": id })).await?;
-            done(out, &data["revokeGrant"], || format!("grant {id} revoked"));
+            let data = client
+                .call::<ops::RevokeGrant>(ops::revoke_grant::Variables { id: id.into() })
+                .await?;
+            done(out, &data.revoke_grant, || format!("grant {id} revoked"));
         }
     }
     Ok(())
@@ -288,23 +297,19 @@ async fn decide(
     out: Output,
     id: i32,
     approve: bool,
-    note: &str,
+    note: String,
     expires: Option<String>,
 ) -> anyhow::Result<()> {
-    let query = format!(
-        "mutation($id: Int!, $a: Boolean!, $n: String!, $e: DateTime) {{ decideAccessRequest(id: $id, approve: $a, note: $n, expiresAt: $e) {{ {REQUEST_FIELDS} }} }}"
-    );
-    let data = client
-        .run(
-            &query,
-            json!({ "id": id, "a": approve, "n": note, "e": expires }),
-        )
-        .await?;
-    let request = &data["decideAccessRequest"];
-    if request.is_null() {
-        bail!("request {id} was not decided");
-    }
-    done(out, request, || {
+    let request = client
+        .call::<ops::DecideAccessRequest>(ops::decide_access_request::Variables {
+            id: id.into(),
+            approve,
+            note,
+            expires,
+        })
+        .await?
+        .decide_access_request;
+    done(out, &request, || {
         format!(
             "request {id} {}",
             if approve {
@@ -317,19 +322,19 @@ async fn decide(
     Ok(())
 }
 
-fn done(out: Output, value: &Value, message: impl FnOnce() -> String) {
+fn done<T: Serialize>(out: Output, value: &T, message: impl FnOnce() -> String) {
     match out {
         Output::Json => print_json(value),
         Output::Table => out!("{}", message()),
     }
 }
 
-fn rows(out: Output, list: &Value, header: &[&str], row: impl Fn(&Value) -> Vec<String>) {
+fn rows<T: Serialize>(out: Output, list: &[T], header: &[&str], row: impl Fn(&T) -> Vec<String>) {
     match out {
-        Output::Json => print_json(list),
+        Output::Json => print_json(&list),
         Output::Table => {
             let mut t = table(header);
-            for item in list.as_array().into_iter().flatten() {
+            for item in list {
                 t.add_row(row(item));
             }
             out!("{t}");

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use anyhow::{anyhow, bail, Context};
+use graphql_client::GraphQLQuery;
 use serde_json::Value;
 
 pub struct Client {
@@ -76,8 +77,26 @@ impl Client {
         Ok((status, content_type, body.to_vec()))
     }
 
-    /// Runs one operation and returns its `data`, or the server's errors.
-    pub async fn run(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
+    /// Runs one typed operation (see `crate::operations`) and returns its
+    /// answer, or the server's errors.
+    pub async fn call<Q: GraphQLQuery>(
+        &self,
+        variables: Q::Variables,
+    ) -> anyhow::Result<Q::ResponseData> {
+        let body = Q::build_query(variables);
+        let data = self.post(&body).await?;
+        serde_json::from_value(data).with_context(|| {
+            format!(
+                "the answer of {} to `{}` does not match the CLI's catalog schema \
+                 (is the server another Meshwork version?)",
+                self.endpoint, body.operation_name
+            )
+        })
+    }
+
+    /// POSTs one GraphQL request and returns its `data`, or the server's
+    /// errors.
+    async fn post(&self, body: &impl serde::Serialize) -> anyhow::Result<Value> {
         let mut request = self
             .http
             .post(&self.endpoint)
@@ -86,7 +105,7 @@ impl Client {
             request = request.bearer_auth(token);
         }
         let response = request
-            .json(&serde_json::json!({ "query": query, "variables": variables }))
+            .json(body)
             .send()
             .await
             .with_context(|| format!("cannot reach Meshwork at {}", self.server))?;

@@ -6,52 +6,44 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::client::Client;
+use crate::operations as ops;
 use crate::{DomainCommand, LineageDirection, Output, Remote};
-
-const DOMAIN_FIELDS: &str =
-    "name displayName description ownerTeam contact tags model kind apiUrl \
-    schemaEndpoint dataFormat status createdAt updatedAt \
-    inputs { kind name description } \
-    processingSteps { name description tool } \
-    qualityIndicators { name description unit target } \
-    slos { name description target window } \
-    compatibility cacheTtlSeconds schemaDrift latestSchemaVersion { hash fetchedAt warnings } \
-    health { lastAttemptAt lastSuccessAt lastError consecutiveFailures } \
-    compositionProblems { code message line } \
-    schemaHistory { version status fetchedAt changes { severity path } }";
 
 pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> {
     let client = Client::new(&remote.server, remote.token.as_deref())?;
     match command {
         DomainCommand::Register { file } => {
             let spec: catalog::DomainSpec = read_file(&file)?;
-            let query = format!("mutation($spec: DomainSpec!) {{ registerDomain(spec: $spec) {{ {DOMAIN_FIELDS} }} }}");
-            let data = client.run(&query, json!({ "spec": spec })).await?;
-            let name = text(&data["registerDomain"]["name"]);
+            let name = client
+                .call::<ops::RegisterDomain>(ops::register_domain::Variables { spec })
+                .await?
+                .register_domain
+                .name;
             // The schema puller takes a new domain at once: wait briefly for
             // that first pull so its outcome is seen here.
-            let domain = first_pull(&client, &name, &data["registerDomain"]).await;
+            let domain = first_pull(&client, &name).await?;
             print_domain(remote.output, &domain, "registered");
             if remote.output == Output::Table {
-                out!("{}", pull_outcome(&name, &domain["health"]));
+                out!("{}", pull_outcome(&name, domain.health.as_ref()));
             }
         }
         DomainCommand::Update { name, file } => {
             let patch: catalog::DomainPatch = read_file(&file)?;
             let moved = patch.api_url.is_some() || patch.schema_endpoint.is_some();
-            let query = format!(
-                "mutation($name: String!, $patch: DomainPatch!) {{ updateDomain(name: $name, patch: $patch) {{ {DOMAIN_FIELDS} }} }}"
-            );
-            let data = client
-                .run(&query, json!({ "name": name, "patch": patch }))
+            client
+                .call::<ops::UpdateDomain>(ops::update_domain::Variables {
+                    name: name.clone(),
+                    patch,
+                })
                 .await?;
-            print_domain(remote.output, &data["updateDomain"], "updated");
+            let domain = show(&client, &name).await?;
+            print_domain(remote.output, &domain, "updated");
             if remote.output == Output::Table && moved {
                 // The server pulled the new endpoint before answering.
-                out!("{}", pull_outcome(&name, &data["updateDomain"]["health"]));
+                out!("{}", pull_outcome(&name, domain.health.as_ref()));
             }
         }
         DomainCommand::List {
@@ -60,43 +52,49 @@ pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> 
             tag,
             all,
         } => {
-            let filter =
-                json!({ "text": text, "ownerTeam": owner, "tag": tag, "includeDeregistered": all });
+            let filter = ops::list_domains::DomainFilter {
+                text,
+                owner_team: owner,
+                tag,
+                model: None,
+                kind: None,
+                include_deregistered: all,
+            };
             list(&client, remote.output, filter).await?;
         }
         DomainCommand::Show { name } => {
-            let query =
-                format!("query($name: String!) {{ domain(name: $name) {{ {DOMAIN_FIELDS} }} }}");
-            let data = client.run(&query, json!({ "name": name })).await?;
-            if data["domain"].is_null() {
-                anyhow::bail!("domain `{name}` is not registered");
-            }
-            print_domain(remote.output, &data["domain"], "");
+            let domain = show(&client, &name).await?;
+            print_domain(remote.output, &domain, "");
         }
         DomainCommand::Refresh { name } => {
-            let query =
-                "mutation($name: String!) { refreshDomain(name: $name) { status hash reason } }";
-            let data = client.run(query, json!({ "name": name })).await?;
-            let result = &data["refreshDomain"];
+            let result = client
+                .call::<ops::RefreshDomain>(ops::refresh_domain::Variables { name: name.clone() })
+                .await?
+                .refresh_domain;
             match remote.output {
-                Output::Json => print_json(result),
-                Output::Table => match result["status"].as_str() {
-                    Some("NEW_VERSION") => {
-                        out!("`{name}`: new schema version {}", text(&result["hash"]))
+                Output::Json => print_json(&result),
+                Output::Table => {
+                    let hash = result.hash.unwrap_or_default();
+                    match result.status {
+                        ops::refresh_domain::PullStatus::NEW_VERSION => {
+                            out!("`{name}`: new schema version {hash}")
+                        }
+                        ops::refresh_domain::PullStatus::UNCHANGED => {
+                            out!("`{name}`: schema unchanged ({hash})")
+                        }
+                        _ => bail!("`{name}`: {}", result.reason.unwrap_or_default()),
                     }
-                    Some("UNCHANGED") => {
-                        out!("`{name}`: schema unchanged ({})", text(&result["hash"]))
-                    }
-                    _ => anyhow::bail!("`{name}`: {}", text(&result["reason"])),
-                },
+                }
             }
         }
         DomainCommand::Deregister { name } => {
-            let query =
-                "mutation($name: String!) { deregisterDomain(name: $name) { name status } }";
-            let data = client.run(query, json!({ "name": name })).await?;
+            let data = client
+                .call::<ops::DeregisterDomain>(ops::deregister_domain::Variables {
+                    name: name.clone(),
+                })
+                .await?;
             match remote.output {
-                Output::Json => print_json(&data["deregisterDomain"]),
+                Output::Json => print_json(&data.deregister_domain),
                 Output::Table => {
                     out!("deregistered `{name}` (kept for audit and lineage history)")
                 }
@@ -107,19 +105,18 @@ pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> 
             type_name,
             key,
         } => {
-            let query = "mutation($name: String!, $type: String, $key: String) { \
-                         purgeDomainCache(domain: $name, typeName: $type, key: $key) }";
             let data = client
-                .run(
-                    query,
-                    json!({ "name": name, "type": type_name, "key": key }),
-                )
+                .call::<ops::PurgeDomainCache>(ops::purge_domain_cache::Variables {
+                    name: name.clone(),
+                    type_: type_name,
+                    key,
+                })
                 .await?;
             match remote.output {
                 Output::Json => print_json(&data),
                 Output::Table => out!(
                     "purge {} of `{name}`'s cached answers recorded; gateways drop them with their next access snapshot",
-                    data["purgeDomainCache"]
+                    data.purge_domain_cache
                 ),
             }
         }
@@ -128,32 +125,32 @@ pub async fn run(remote: &Remote, command: DomainCommand) -> anyhow::Result<()> 
             direction,
             depth,
         } => {
+            use ops::domain_lineage::Direction;
             let direction = match direction {
-                LineageDirection::Upstream => "UPSTREAM",
-                LineageDirection::Downstream => "DOWNSTREAM",
+                LineageDirection::Upstream => Direction::UPSTREAM,
+                LineageDirection::Downstream => Direction::DOWNSTREAM,
             };
-            let query = "query($name: String!, $direction: Direction!, $depth: Int!) { \
-                lineage(name: $name, direction: $direction, depth: $depth) { \
-                  edges { depth description upstream { kind name } downstream { kind name } } } }";
-            let data = client
-                .run(
-                    query,
-                    json!({ "name": name, "direction": direction, "depth": depth }),
-                )
-                .await?;
-            let edges = &data["lineage"]["edges"];
+            let edges = client
+                .call::<ops::DomainLineage>(ops::domain_lineage::Variables {
+                    name,
+                    direction,
+                    depth: depth.into(),
+                })
+                .await?
+                .lineage
+                .edges;
             match remote.output {
-                Output::Json => print_json(edges),
+                Output::Json => print_json(&edges),
                 Output::Table => {
                     let mut table =
                         table(&["depth", "upstream", "kind", "downstream", "description"]);
-                    for e in edges.as_array().into_iter().flatten() {
+                    for e in edges {
                         table.add_row(vec![
-                            e["depth"].to_string(),
-                            text(&e["upstream"]["name"]),
-                            text(&e["upstream"]["kind"]).to_lowercase(),
-                            text(&e["downstream"]["name"]),
-                            text(&e["description"]),
+                            e.depth.to_string(),
+                            e.upstream.name,
+                            label(&e.upstream.kind),
+                            e.downstream.name,
+                            e.description,
                         ]);
                     }
                     out!("{table}");
@@ -219,8 +216,11 @@ fn field_problems<T: serde::de::DeserializeOwned>(
         let message = error.inner().to_string();
         let (field, code, remove) = if let Some(rest) = message.strip_prefix("unknown field `") {
             let name = rest.split('`').next().unwrap_or_default().to_string();
+            // The path already ends at the unknown key (`inputs[0].bogus`).
             let field = if path == "." {
                 name.clone()
+            } else if path == name || path.ends_with(&format!(".{name}")) {
+                path.clone()
             } else {
                 format!("{path}.{name}")
             };
@@ -264,26 +264,35 @@ fn field_problems<T: serde::de::DeserializeOwned>(
     Err(problems)
 }
 
-async fn list(client: &Client, output: Output, filter: Value) -> anyhow::Result<()> {
-    let query = "query($filter: DomainFilter!, $after: String) { \
-        domains(filter: $filter, first: 100, after: $after) { \
-          nodes { name displayName ownerTeam model kind status tags inputs { name } } \
-          pageInfo { hasNextPage endCursor } } }";
+async fn list(
+    client: &Client,
+    output: Output,
+    filter: ops::list_domains::DomainFilter,
+) -> anyhow::Result<()> {
     let mut all = Vec::new();
-    let mut after = Value::Null;
+    let mut after = None;
     loop {
-        let data = client
-            .run(query, json!({ "filter": filter, "after": after }))
-            .await?;
-        let page = &data["domains"];
-        all.extend(page["nodes"].as_array().cloned().unwrap_or_default());
-        if page["pageInfo"]["hasNextPage"] != Value::Bool(true) {
+        let page = client
+            .call::<ops::ListDomains>(ops::list_domains::Variables {
+                filter: filter.clone(),
+                after: after.take(),
+            })
+            .await?
+            .domains;
+        all.extend(page.nodes);
+        if !page.page_info.has_next_page {
             break;
         }
-        after = page["pageInfo"]["endCursor"].clone();
+        // A page that says more follow but gives no cursor would repeat
+        // the first page for ever.
+        after = Some(
+            page.page_info
+                .end_cursor
+                .context("the server said more domains follow but gave no cursor")?,
+        );
     }
     match output {
-        Output::Json => print_json(&Value::Array(all)),
+        Output::Json => print_json(&all),
         Output::Table => {
             let mut table = table(&[
                 "name",
@@ -297,14 +306,14 @@ async fn list(client: &Client, output: Output, filter: Value) -> anyhow::Result<
             ]);
             for d in &all {
                 table.add_row(vec![
-                    text(&d["name"]),
-                    text(&d["displayName"]),
-                    text(&d["ownerTeam"]),
-                    text(&d["model"]).to_lowercase(),
-                    text(&d["kind"]).to_lowercase(),
-                    text(&d["status"]).to_lowercase(),
-                    join(&d["tags"], text),
-                    join(&d["inputs"], |i| text(&i["name"])),
+                    d.name.clone(),
+                    d.display_name.clone(),
+                    d.owner_team.clone(),
+                    label(&d.model),
+                    label(&d.kind),
+                    label(&d.status),
+                    d.tags.join(", "),
+                    join(&d.inputs, |i| i.name.clone()),
                 ]);
             }
             out!("{table}");
@@ -314,154 +323,135 @@ async fn list(client: &Client, output: Output, filter: Value) -> anyhow::Result<
     Ok(())
 }
 
-/// The domain once its first schema pull was recorded, or as registered
-/// after 6 seconds without one.
-async fn first_pull(client: &Client, name: &str, registered: &Value) -> Value {
-    let query = format!("query($name: String!) {{ domain(name: $name) {{ {DOMAIN_FIELDS} }} }}");
+/// One domain with everything `show` prints, or an error naming it when
+/// it is not registered.
+async fn show(client: &Client, name: &str) -> anyhow::Result<Domain> {
+    client
+        .call::<ops::ShowDomain>(ops::show_domain::Variables {
+            name: name.to_string(),
+        })
+        .await?
+        .domain
+        .with_context(|| format!("domain `{name}` is not registered"))
+}
+
+/// The domain once its first schema pull was recorded, or as it is after
+/// 6 seconds without one.
+async fn first_pull(client: &Client, name: &str) -> anyhow::Result<Domain> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(6);
-    let mut latest = registered.clone();
-    while std::time::Instant::now() < deadline {
-        if let Ok(data) = client.run(&query, json!({ "name": name })).await {
-            if !data["domain"].is_null() {
-                latest = data["domain"].clone();
-            }
-            if !latest["health"].is_null() {
-                break;
-            }
+    loop {
+        let domain = show(client, name).await;
+        let done = std::time::Instant::now() >= deadline;
+        match domain {
+            Ok(domain) if domain.health.is_some() || done => return Ok(domain),
+            Err(e) if done => return Err(e),
+            _ => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
         }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
-    latest
 }
 
 /// One line on the domain's last schema pull.
-fn pull_outcome(name: &str, health: &Value) -> String {
-    if health.is_null() {
+fn pull_outcome(name: &str, health: Option<&ops::show_domain::ShowDomainDomainHealth>) -> String {
+    let Some(health) = health else {
         return format!("schema pull: pending (see `meshwork domain show {name}`)");
-    }
-    let failures = health["consecutiveFailures"].as_i64().unwrap_or(0);
-    if failures == 0 {
-        format!("schema pull: ok ({})", text(&health["lastSuccessAt"]))
+    };
+    if health.consecutive_failures == 0 {
+        format!(
+            "schema pull: ok ({})",
+            health.last_success_at.clone().unwrap_or_default()
+        )
     } else {
         format!(
-            "schema pull FAILED ({failures} in a row): {}\n  the domain is registered; fix its API or `schemaEndpoint` (`meshwork domain update {name} --file …`), then `meshwork domain refresh {name}`",
-            text(&health["lastError"])
+            "schema pull FAILED ({} in a row): {}\n  the domain is registered; fix its API or `schemaEndpoint` (`meshwork domain update {name} --file …`), then `meshwork domain refresh {name}`",
+            health.consecutive_failures,
+            health.last_error.clone().unwrap_or_default()
         )
     }
 }
 
-fn print_domain(output: Output, d: &Value, verb: &str) {
+type Domain = ops::show_domain::ShowDomainDomain;
+
+fn print_domain(output: Output, d: &Domain, verb: &str) {
     if output == Output::Json {
         print_json(d);
         return;
     }
     if !verb.is_empty() {
-        out!("{verb} `{}`", text(&d["name"]));
+        out!("{verb} `{}`", d.name);
     }
     let mut table = table(&["field", "value"]);
-    for (label, key) in [
-        ("name", "name"),
-        ("display name", "displayName"),
-        ("description", "description"),
-        ("owner team", "ownerTeam"),
-        ("contact", "contact"),
-        ("model", "model"),
-        ("kind", "kind"),
-        ("api url", "apiUrl"),
-        ("schema endpoint", "schemaEndpoint"),
-        ("data format", "dataFormat"),
-        ("status", "status"),
-        ("created", "createdAt"),
-        ("updated", "updatedAt"),
+    for (label, value) in [
+        ("name", d.name.clone()),
+        ("display name", d.display_name.clone()),
+        ("description", d.description.clone()),
+        ("owner team", d.owner_team.clone()),
+        ("contact", d.contact.clone()),
+        ("model", label(&d.model)),
+        ("kind", label(&d.kind)),
+        ("api url", d.api_url.clone()),
+        (
+            "schema endpoint",
+            d.schema_endpoint.clone().unwrap_or_default(),
+        ),
+        ("data format", d.data_format.clone()),
+        ("status", label(&d.status)),
+        ("created", d.created_at.clone()),
+        ("updated", d.updated_at.clone()),
+        ("tags", d.tags.join(", ")),
+        (
+            "inputs",
+            join(&d.inputs, |i| format!("{} ({})", i.name, label(&i.kind))),
+        ),
+        (
+            "processing steps",
+            join(&d.processing_steps, |s| s.name.clone()),
+        ),
+        (
+            "quality indicators",
+            join(&d.quality_indicators, |q| q.name.clone()),
+        ),
+        (
+            "SLOs",
+            join(&d.slos, |s| {
+                let mut text = s.name.clone();
+                if let Some(target) = s.target {
+                    text.push_str(&format!(" {target}%"));
+                }
+                if let Some(window) = &s.window {
+                    text.push_str(&format!(" / {window}"));
+                }
+                text
+            }),
+        ),
+        (
+            "latest schema",
+            d.latest_schema_version
+                .as_ref()
+                .map(|v| v.hash.chars().take(12).collect())
+                .unwrap_or_default(),
+        ),
+        ("compatibility", graphql_name(&d.compatibility)),
+        (
+            "cache lifetime",
+            match d.cache_ttl_seconds {
+                Some(0) => "not kept without Cache-Control".to_string(),
+                Some(seconds) => format!("{seconds} s without Cache-Control"),
+                None => "the gateway's default".to_string(),
+            },
+        ),
+        ("schema endpoint health", health_text(d.health.as_ref())),
     ] {
-        let value = text(&d[key]);
-        let value = if matches!(key, "model" | "kind" | "status") {
-            value.to_lowercase()
-        } else {
-            value
-        };
         table.add_row(vec![label.to_string(), value]);
     }
-    table.add_row(vec!["tags".to_string(), join(&d["tags"], text)]);
-    table.add_row(vec![
-        "inputs".to_string(),
-        join(&d["inputs"], |i| {
-            format!("{} ({})", text(&i["name"]), text(&i["kind"]).to_lowercase())
-        }),
-    ]);
-    table.add_row(vec![
-        "processing steps".to_string(),
-        join(&d["processingSteps"], |s| text(&s["name"])),
-    ]);
-    table.add_row(vec![
-        "quality indicators".to_string(),
-        join(&d["qualityIndicators"], |q| text(&q["name"])),
-    ]);
-    table.add_row(vec![
-        "SLOs".to_string(),
-        join(&d["slos"], |s| {
-            format!(
-                "{} {}% / {}",
-                text(&s["name"]),
-                s["target"],
-                text(&s["window"])
-            )
-        }),
-    ]);
-    table.add_row(vec![
-        "latest schema".to_string(),
-        text(&d["latestSchemaVersion"]["hash"])
-            .chars()
-            .take(12)
-            .collect(),
-    ]);
-    table.add_row(vec!["compatibility".to_string(), text(&d["compatibility"])]);
-    table.add_row(vec![
-        "cache lifetime".to_string(),
-        match d["cacheTtlSeconds"].as_i64() {
-            Some(0) => "not kept without Cache-Control".to_string(),
-            Some(seconds) => format!("{seconds} s without Cache-Control"),
-            None => "the gateway's default".to_string(),
-        },
-    ]);
-    let health = &d["health"];
-    table.add_row(vec![
-        "schema endpoint health".to_string(),
-        if health.is_null() {
-            "not pulled yet".to_string()
-        } else {
-            let failures = health["consecutiveFailures"].as_i64().unwrap_or(0);
-            let success = match health["lastSuccessAt"].as_str() {
-                Some(at) => format!("last success {at}"),
-                None => "never pulled successfully".to_string(),
-            };
-            if failures == 0 {
-                format!("ok, {success}")
-            } else {
-                format!(
-                    "FAILING, {failures} failed pulls in a row ({success})\nlast error: {}",
-                    text(&health["lastError"])
-                )
-            }
-        },
-    ]);
-    if let Some(drift) = d["schemaDrift"].as_str() {
-        table.add_row(vec!["schema drift".to_string(), drift.to_string()]);
+    if let Some(drift) = &d.schema_drift {
+        table.add_row(vec!["schema drift".to_string(), drift.clone()]);
     }
-    let problems: Vec<String> = d["compositionProblems"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let problems: Vec<String> = d
+        .composition_problems
+        .iter()
         .map(|p| {
-            format!(
-                "{}{} {}",
-                text(&p["code"]),
-                p["line"]
-                    .as_i64()
-                    .map(|l| format!(" (line {l})"))
-                    .unwrap_or_default(),
-                text(&p["message"])
-            )
+            let line = p.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+            format!("{}{line} {}", p.code.as_deref().unwrap_or(""), p.message)
         })
         .collect();
     if !problems.is_empty() {
@@ -471,32 +461,29 @@ fn print_domain(output: Output, d: &Value, verb: &str) {
         ]);
     }
     // The last versions with what changed (`meshwork schema history` has all).
-    let history: Vec<String> = d["schemaHistory"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let history: Vec<String> = d
+        .schema_history
+        .iter()
         .take(5)
         .map(|v| {
-            let changes = v["changes"].as_array().cloned().unwrap_or_default();
-            let count = |s: &str| changes.iter().filter(|c| c["severity"] == s).count();
+            let count = |s: &str| v.changes.iter().filter(|c| label(&c.severity) == s).count();
             format!(
                 "v{} {} {}: {} breaking, {} dangerous, {} safe",
-                text(&v["version"]),
-                text(&v["status"]).to_lowercase(),
-                text(&v["fetchedAt"]),
-                count("BREAKING"),
-                count("DANGEROUS"),
-                count("SAFE")
+                v.version.map(|n| n.to_string()).unwrap_or_default(),
+                label(&v.status),
+                v.fetched_at,
+                count("breaking"),
+                count("dangerous"),
+                count("safe")
             )
         })
         .collect();
     table.add_row(vec!["schema history".to_string(), history.join("\n")]);
-    let warnings: Vec<String> = d["latestSchemaVersion"]["warnings"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|w| w.as_str().map(str::to_string))
-        .collect();
+    let warnings = d
+        .latest_schema_version
+        .as_ref()
+        .map(|v| v.warnings.as_slice())
+        .unwrap_or_default();
     if !warnings.is_empty() {
         // The first few; `--output json` has them all.
         let mut shown: Vec<String> = warnings.iter().take(10).cloned().collect();
@@ -509,6 +496,25 @@ fn print_domain(output: Output, d: &Value, verb: &str) {
         ]);
     }
     out!("{table}");
+}
+
+fn health_text(health: Option<&ops::show_domain::ShowDomainDomainHealth>) -> String {
+    let Some(health) = health else {
+        return "not pulled yet".to_string();
+    };
+    let success = match &health.last_success_at {
+        Some(at) => format!("last success {at}"),
+        None => "never pulled successfully".to_string(),
+    };
+    if health.consecutive_failures == 0 {
+        format!("ok, {success}")
+    } else {
+        format!(
+            "FAILING, {} failed pulls in a row ({success})\nlast error: {}",
+            health.consecutive_failures,
+            health.last_error.clone().unwrap_or_default()
+        )
+    }
 }
 
 pub(crate) fn table(header: &[&str]) -> Table {
@@ -527,15 +533,26 @@ pub(crate) fn text(v: &Value) -> String {
     }
 }
 
-fn join(list: &Value, f: impl Fn(&Value) -> String) -> String {
-    list.as_array()
-        .map(|items| items.iter().map(f).collect::<Vec<_>>().join(", "))
+/// An enum value's GraphQL name (`BACKWARD`).
+pub(crate) fn graphql_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .map(|v| text(&v))
         .unwrap_or_default()
 }
 
-pub(crate) fn print_json(v: &Value) {
-    out!(
-        "{}",
-        serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
-    );
+/// An enum value as tables show it: its GraphQL name in lower case
+/// (`AGGREGATE` → `aggregate`).
+pub(crate) fn label<T: serde::Serialize>(value: &T) -> String {
+    graphql_name(value).to_lowercase()
+}
+
+pub(crate) fn join<T>(list: &[T], f: impl Fn(&T) -> String) -> String {
+    list.iter().map(f).collect::<Vec<_>>().join(", ")
+}
+
+pub(crate) fn print_json<T: serde::Serialize>(v: &T) {
+    match serde_json::to_string_pretty(v) {
+        Ok(text) => out!("{text}"),
+        Err(e) => eprintln!("error: the answer cannot be written as JSON: {e}"),
+    }
 }

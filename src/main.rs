@@ -29,6 +29,7 @@ mod access_cmd;
 mod client;
 mod domain_cmd;
 mod mesh;
+mod operations;
 mod query_cmd;
 mod schema_cmd;
 

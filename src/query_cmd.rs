@@ -8,10 +8,11 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Subcommand, ValueEnum};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::client::Client;
 use crate::domain_cmd::{print_json, table, text};
+use crate::operations as ops;
 use crate::{Output, Remote};
 
 #[derive(Subcommand)]
@@ -92,9 +93,6 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("`{text}` is not NAME=VALUE"))
 }
 
-const FIELDS: &str = "name ownerTeam description query operationName variables variableTypes \
-                      rows csvPath parquetPath jsonPath createdBy createdAt updatedBy updatedAt";
-
 pub async fn run(remote: &Remote, command: QueryCommand) -> anyhow::Result<()> {
     let client = Client::new(&remote.server, remote.token.as_deref())?;
     match command {
@@ -115,47 +113,45 @@ pub async fn run(remote: &Remote, command: QueryCommand) -> anyhow::Result<()> {
                 )?),
                 None => None,
             };
-            let data = client
-                .run(
-                    &format!(
-                        "mutation($s: SavedQuerySpec!) {{ saveQuery(spec: $s) {{ {FIELDS} }} }}"
-                    ),
-                    json!({ "s": {
-                        "name": name, "ownerTeam": owner, "description": description,
-                        "query": document, "variables": variables, "rows": rows,
-                        "operationName": operation_name,
-                    } }),
-                )
-                .await?;
-            let saved = &data["saveQuery"];
+            let spec = ops::save_query::SavedQuerySpec {
+                name,
+                owner_team: owner,
+                description,
+                query: document,
+                variables,
+                rows,
+                operation_name,
+            };
+            let saved = client
+                .call::<ops::SaveQuery>(ops::save_query::Variables { spec })
+                .await?
+                .save_query;
             if remote.output == Output::Json {
-                print_json(saved);
+                print_json(&saved);
             } else {
                 out!(
                     "saved query `{}`: {}{} (CSV), {} (Parquet), {} (JSON)",
-                    text(&saved["name"]),
+                    saved.name,
                     remote.server.trim_end_matches('/'),
-                    text(&saved["csvPath"]),
-                    text(&saved["parquetPath"]),
-                    text(&saved["jsonPath"]),
+                    saved.csv_path,
+                    saved.parquet_path,
+                    saved.json_path,
                 );
             }
         }
         QueryCommand::List { owner } => {
-            let data = client
-                .run(
-                    &format!("query($o: String) {{ savedQueries(ownerTeam: $o) {{ {FIELDS} }} }}"),
-                    json!({ "o": owner }),
-                )
-                .await?;
-            let list = &data["savedQueries"];
+            let list = client
+                .call::<ops::SavedQueries>(ops::saved_queries::Variables { owner })
+                .await?
+                .saved_queries;
             if remote.output == Output::Json {
-                print_json(list);
+                print_json(&list);
                 return Ok(());
             }
             let mut t = table(&["name", "owner", "description", "variables", "csv"]);
-            for q in list.as_array().into_iter().flatten() {
-                let vars = q["variableTypes"]
+            for q in list {
+                let vars = q
+                    .variable_types
                     .as_object()
                     .map(|m| {
                         m.iter()
@@ -164,49 +160,42 @@ pub async fn run(remote: &Remote, command: QueryCommand) -> anyhow::Result<()> {
                             .join(", ")
                     })
                     .unwrap_or_default();
-                t.add_row(vec![
-                    text(&q["name"]),
-                    text(&q["ownerTeam"]),
-                    text(&q["description"]),
-                    vars,
-                    text(&q["csvPath"]),
-                ]);
+                t.add_row(vec![q.name, q.owner_team, q.description, vars, q.csv_path]);
             }
             out!("{t}");
         }
         QueryCommand::Show { name } => {
-            let data = client
-                .run(
-                    &format!("query($n: String!) {{ savedQuery(name: $n) {{ {FIELDS} }} }}"),
-                    json!({ "n": name }),
-                )
-                .await?;
-            let saved = &data["savedQuery"];
-            if saved.is_null() {
+            let Some(saved) = client
+                .call::<ops::ShowSavedQuery>(ops::show_saved_query::Variables {
+                    name: name.clone(),
+                })
+                .await?
+                .saved_query
+            else {
                 bail!("no saved query named `{name}` (see `meshwork query list`)");
-            }
+            };
             if remote.output == Output::Json {
-                print_json(saved);
+                print_json(&saved);
                 return Ok(());
             }
             let mut t = table(&["field", "value"]);
-            for key in [
-                "name",
-                "ownerTeam",
-                "description",
-                "operationName",
-                "variables",
-                "variableTypes",
-                "rows",
-                "csvPath",
-                "parquetPath",
-                "jsonPath",
-                "updatedBy",
-                "updatedAt",
+            for (key, value) in [
+                ("name", saved.name),
+                ("ownerTeam", saved.owner_team),
+                ("description", saved.description),
+                ("operationName", saved.operation_name.unwrap_or_default()),
+                ("variables", text(&saved.variables)),
+                ("variableTypes", text(&saved.variable_types)),
+                ("rows", saved.rows.unwrap_or_default()),
+                ("csvPath", saved.csv_path),
+                ("parquetPath", saved.parquet_path),
+                ("jsonPath", saved.json_path),
+                ("updatedBy", saved.updated_by),
+                ("updatedAt", saved.updated_at),
             ] {
-                t.add_row(vec![key.to_string(), text(&saved[key])]);
+                t.add_row(vec![key.to_string(), value]);
             }
-            out!("{t}\n{}", text(&saved["query"]));
+            out!("{t}\n{}", saved.query);
         }
         QueryCommand::Run {
             name,
@@ -257,10 +246,9 @@ pub async fn run(remote: &Remote, command: QueryCommand) -> anyhow::Result<()> {
         }
         QueryCommand::Delete { name } => {
             client
-                .run(
-                    "mutation($n: String!) { deleteSavedQuery(name: $n) }",
-                    json!({ "n": name }),
-                )
+                .call::<ops::DeleteSavedQuery>(ops::delete_saved_query::Variables {
+                    name: name.clone(),
+                })
                 .await?;
             out!("deleted saved query `{name}` (kept in the catalog's history)");
         }

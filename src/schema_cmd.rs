@@ -7,10 +7,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use crate::client::Client;
-use crate::domain_cmd::{print_json, table, text};
+use crate::domain_cmd::{graphql_name, label, print_json, table};
+use crate::operations as ops;
 use crate::{Output, Remote};
 
 #[derive(Subcommand)]
@@ -46,8 +47,6 @@ pub enum SchemaCommand {
     },
 }
 
-const CHANGE: &str = "severity kind path message";
-
 /// Runs a schema command; the exit code is the check's verdict.
 pub async fn run(remote: &Remote, command: SchemaCommand) -> ExitCode {
     match run_inner(remote, command).await {
@@ -65,223 +64,183 @@ async fn run_inner(remote: &Remote, command: SchemaCommand) -> anyhow::Result<Ex
         SchemaCommand::Check { domain, sdl } => {
             let document = std::fs::read_to_string(&sdl)
                 .with_context(|| format!("reading {}", sdl.display()))?;
-            let query = format!(
-                "query($d: String!, $doc: String!) {{ checkSchema(domain: $d, document: $doc) {{ \
-                 domain accepted model compatibility composes error derivationWarnings \
-                 compositionErrors {{ domain message code line }} \
-                 changes {{ {CHANGE} }} \
-                 compatibilityViolations {{ againstVersionId direction change {{ {CHANGE} }} }} \
-                 ruleViolations {{ rule level path message }} usageComplete \
-                 affected {{ path safeByUsage uses {{ client operation count lastSeen }} }} }} }}"
-            );
-            let data = client
-                .run(&query, json!({ "d": domain, "doc": document }))
-                .await?;
-            let check = &data["checkSchema"];
+            let check = client
+                .call::<ops::CheckSchema>(ops::check_schema::Variables { domain, document })
+                .await?
+                .check_schema;
             if remote.output == Output::Json {
-                print_json(check);
+                print_json(&check);
             } else {
-                print_check(check);
+                print_check(&check);
             }
-            Ok(if check["accepted"] == true {
+            Ok(if check.accepted {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
             })
         }
         SchemaCommand::History { domain } => {
-            let query = format!(
-                "query($d: String!) {{ domain(name: $d) {{ name model compatibility schemaHistory {{ \
-                 version id fetchedAt status reviewedBy checkError changes {{ {CHANGE} }} \
-                 compatibilityViolations {{ againstVersionId direction change {{ {CHANGE} }} }} \
-                 ruleViolations {{ rule level path message }} }} }} }}"
-            );
-            let data = client.run(&query, json!({ "d": domain })).await?;
-            if data["domain"].is_null() {
+            let Some(history) = client
+                .call::<ops::SchemaHistory>(ops::schema_history::Variables {
+                    domain: domain.clone(),
+                })
+                .await?
+                .domain
+            else {
                 anyhow::bail!("domain `{domain}` is not registered");
-            }
+            };
             if remote.output == Output::Json {
-                print_json(&data["domain"]);
+                print_json(&history);
             } else {
-                print_history(&data["domain"]);
+                print_history(&history);
             }
             Ok(ExitCode::SUCCESS)
         }
         SchemaCommand::Approve { domain, version } => {
-            review(&client, remote, &domain, version, true).await
+            let v = client
+                .call::<ops::ApproveSchemaVersion>(ops::approve_schema_version::Variables {
+                    domain: domain.clone(),
+                    version: version.into(),
+                })
+                .await?
+                .approve_schema_version;
+            reviewed(remote, &domain, &v, v.id, &v.status);
+            Ok(ExitCode::SUCCESS)
         }
         SchemaCommand::Reject { domain, version } => {
-            review(&client, remote, &domain, version, false).await
+            let v = client
+                .call::<ops::RejectSchemaVersion>(ops::reject_schema_version::Variables {
+                    domain: domain.clone(),
+                    version: version.into(),
+                })
+                .await?
+                .reject_schema_version;
+            reviewed(remote, &domain, &v, v.id, &v.status);
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-async fn review(
-    client: &Client,
+/// Prints a reviewed version: the whole answer as JSON, or one line.
+fn reviewed(
     remote: &Remote,
     domain: &str,
-    version: i32,
-    approve: bool,
-) -> anyhow::Result<ExitCode> {
-    let mutation = if approve {
-        "approveSchemaVersion"
-    } else {
-        "rejectSchemaVersion"
-    };
-    let query = format!(
-        "mutation($d: String!, $v: Int!) {{ {mutation}(domain: $d, versionId: $v) {{ id status reviewedBy reviewedAt }} }}"
-    );
-    let data = client
-        .run(&query, json!({ "d": domain, "v": version }))
-        .await?;
-    let v = &data[mutation];
+    answer: &impl Serialize,
+    id: i64,
+    status: &impl Serialize,
+) {
     if remote.output == Output::Json {
-        print_json(v);
+        print_json(answer);
     } else {
-        out!(
-            "version {} of `{domain}` is {}",
-            text(&v["id"]),
-            text(&v["status"]).to_lowercase()
-        );
+        out!("version {id} of `{domain}` is {}", label(status));
     }
-    Ok(ExitCode::SUCCESS)
 }
 
-fn changes_text(changes: &Value) -> Vec<String> {
-    changes
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            format!(
-                "{:<9} {}: {}",
-                text(&c["severity"]).to_lowercase(),
-                text(&c["path"]),
-                text(&c["message"])
-            )
-        })
-        .collect()
+/// One change as a line: severity, path and message.
+fn change_line(severity: &impl Serialize, path: &str, message: &str) -> String {
+    format!("{:<9} {path}: {message}", label(severity))
 }
 
-fn print_check(c: &Value) {
-    let verdict = if c["accepted"] == true {
+fn print_check(c: &ops::check_schema::CheckSchemaCheckSchema) {
+    let verdict = if c.accepted {
         "would be accepted"
     } else {
         "would NOT be accepted"
     };
     out!(
         "`{}` ({} model, compatibility {}): {verdict}",
-        text(&c["domain"]),
-        text(&c["model"]).to_lowercase(),
-        text(&c["compatibility"])
+        c.domain,
+        label(&c.model),
+        graphql_name(&c.compatibility)
     );
-    if let Some(error) = c["error"].as_str() {
+    if let Some(error) = &c.error {
         out!("  cannot be checked: {error}");
     }
-    if c["composes"] == true {
+    if c.composes {
         out!("  composes with the current graph");
     } else {
-        for e in c["compositionErrors"].as_array().into_iter().flatten() {
+        for e in &c.composition_errors {
             out!(
                 "  composition: [{}] {}",
-                text(&e["code"]),
-                text(&e["message"])
+                e.code.as_deref().unwrap_or(""),
+                e.message
             );
         }
     }
-    let changes = changes_text(&c["changes"]);
-    out!("  changes: {}", changes.len());
-    for line in changes {
-        out!("    {line}");
+    out!("  changes: {}", c.changes.len());
+    for ch in &c.changes {
+        out!("    {}", change_line(&ch.severity, &ch.path, &ch.message));
     }
-    for v in c["compatibilityViolations"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
+    for v in &c.compatibility_violations {
         out!(
             "  compatibility ({} against version id {}): {}",
-            text(&v["direction"]).to_lowercase(),
-            v["againstVersionId"],
-            text(&v["change"]["message"])
+            label(&v.direction),
+            v.against_version_id,
+            v.change.message
         );
     }
-    for r in c["ruleViolations"].as_array().into_iter().flatten() {
-        out!(
-            "  rule {} ({}): {}",
-            text(&r["rule"]),
-            text(&r["level"]).to_lowercase(),
-            text(&r["message"])
-        );
+    for r in &c.rule_violations {
+        out!("  rule {} ({}): {}", r.rule, label(&r.level), r.message);
     }
-    for w in c["derivationWarnings"].as_array().into_iter().flatten() {
-        out!("  derivation: {}", text(w));
+    for w in &c.derivation_warnings {
+        out!("  derivation: {w}");
     }
-    let affected = c["affected"].as_array().cloned().unwrap_or_default();
-    if !affected.is_empty() && c["usageComplete"] != true {
+    if !c.affected.is_empty() && !c.usage_complete {
         out!("  usage: not recorded over the whole window yet, so every breaking change counts");
     }
-    for a in affected {
-        let uses = a["uses"].as_array().cloned().unwrap_or_default();
-        if uses.is_empty() {
-            let note = if a["safeByUsage"] == true {
+    for a in &c.affected {
+        if a.uses.is_empty() {
+            let note = if a.safe_by_usage {
                 "no consumer used it in the window: safe by usage"
             } else {
                 "no recorded use"
             };
-            out!("  {}: {note}", text(&a["path"]));
+            out!("  {}: {note}", a.path);
         }
-        for u in uses {
-            let client = match text(&u["client"]) {
-                c if c.is_empty() => "(unknown client)".to_string(),
+        for u in &a.uses {
+            let client = match u.client.as_str() {
+                "" => "(unknown client)",
                 c => c,
             };
             out!(
                 "  {} breaks {client}, operation {} ({} uses, last {})",
-                text(&a["path"]),
-                text(&u["operation"]),
-                u["count"],
-                text(&u["lastSeen"])
+                a.path,
+                u.operation,
+                u.count,
+                u.last_seen
             );
         }
     }
 }
 
-fn print_history(d: &Value) {
+fn print_history(d: &ops::schema_history::SchemaHistoryDomain) {
     out!(
         "`{}` ({} model, compatibility {})",
-        text(&d["name"]),
-        text(&d["model"]).to_lowercase(),
-        text(&d["compatibility"])
+        d.name,
+        label(&d.model),
+        graphql_name(&d.compatibility)
     );
     let mut t = table(&["version", "id", "fetched", "status", "changes"]);
-    for v in d["schemaHistory"].as_array().into_iter().flatten() {
-        let mut lines = changes_text(&v["changes"]);
-        for x in v["compatibilityViolations"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            lines.push(format!(
-                "refused by compatibility: {}",
-                text(&x["change"]["message"])
-            ));
+    for v in &d.schema_history {
+        let mut lines: Vec<String> = v
+            .changes
+            .iter()
+            .map(|c| change_line(&c.severity, &c.path, &c.message))
+            .collect();
+        for x in &v.compatibility_violations {
+            lines.push(format!("refused by compatibility: {}", x.change.message));
         }
-        for r in v["ruleViolations"].as_array().into_iter().flatten() {
-            lines.push(format!(
-                "rule {}: {}",
-                text(&r["rule"]),
-                text(&r["message"])
-            ));
+        for r in &v.rule_violations {
+            lines.push(format!("rule {}: {}", r.rule, r.message));
         }
-        let mut status = text(&v["status"]).to_lowercase();
-        if let Some(by) = v["reviewedBy"].as_str() {
+        let mut status = label(&v.status);
+        if let Some(by) = &v.reviewed_by {
             status.push_str(&format!(" by {by}"));
         }
         t.add_row(vec![
-            text(&v["version"]),
-            text(&v["id"]),
-            text(&v["fetchedAt"]),
+            v.version.map(|n| n.to_string()).unwrap_or_default(),
+            v.id.to_string(),
+            v.fetched_at.clone(),
             status,
             lines.join("\n"),
         ]);

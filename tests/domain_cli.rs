@@ -157,6 +157,16 @@ async fn cli_errors_print_the_servers_reason_and_exit_non_zero() {
             assert!(stderr.contains(expected), "{expected}: {stderr}");
         }
         assert!(!stderr.contains("panicked"), "{stderr}");
+        // The same for a patch: the unknown field is named once, by its path.
+        std::fs::write(&bad, "bogus: 1\napiUrl: 3\n").expect("write file");
+        let out = server.cli(&["update", "x", "--file", &bad.to_string_lossy()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            stderr.contains("  - bogus: unknown field `bogus` (line 1) [UNKNOWN_FIELD]"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("  - apiUrl: invalid type"), "{stderr}");
 
         // JSON output into a pipe closed early (`| head`) ends quietly.
         let mut child = std::process::Command::new(common::binary())

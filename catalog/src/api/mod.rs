@@ -93,6 +93,18 @@ pub fn schema(catalog: Catalog) -> CatalogSchema {
     .finish()
 }
 
+/// The discovery API's schema as SDL, without a catalog behind it: what
+/// typed clients (the CLI's, a consumer's codegen) are generated against.
+pub fn sdl() -> String {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
+}
+
 impl ErrorExtensions for CatalogError {
     fn extend(&self) -> async_graphql::Error {
         let message = match self {
