@@ -84,6 +84,8 @@ pub(crate) struct Instance {
     pub access_control: bool,
     /// Subgraph answers kept and served again (see `cache`).
     pub cache: Option<Arc<crate::cache::SubgraphCache>>,
+    /// In-process fetches in flight, shared by identical requests.
+    in_flight: crate::in_process::InFlight,
     /// Whether the served supergraph uses `@policy` at all (most do not):
     /// only then is a request's policy state read.
     schema_has_policies: AtomicBool,
@@ -673,7 +675,9 @@ impl RouterPlugin for MeshworkPlugin {
                     store: store.map(|store| (store, operation)),
                 };
                 match &instance.in_process {
-                    Some(local) => answer_in_process(local.as_ref(), payload, after).await,
+                    Some(local) => {
+                        answer_in_process(&instance.in_flight, local.as_ref(), payload, after).await
+                    }
                     None => on_end_checks(payload, after),
                 }
             }
@@ -970,15 +974,20 @@ fn meshwork_extension(
 /// Answers a fetch inside this process when the subgraph lives here,
 /// else lets the engine send it over HTTP.
 async fn answer_in_process<'exec>(
+    in_flight: &crate::in_process::InFlight,
     local: &dyn crate::InProcessSubgraphs,
     payload: OnSubgraphExecuteStartHookPayload<'exec>,
     after: AfterFetch,
 ) -> OnSubgraphExecuteStartHookResult<'exec> {
-    let answer =
-        match crate::in_process::fetch(local, payload.subgraph_name, &payload.execution_request) {
-            None => return on_end_checks(payload, after),
-            Some(answer) => answer.await,
-        };
+    let answer = match crate::in_process::fetch(
+        in_flight,
+        local,
+        payload.subgraph_name,
+        &payload.execution_request,
+    ) {
+        None => return on_end_checks(payload, after),
+        Some(answer) => answer.await,
+    };
     let parsed = answer.and_then(|bytes| {
         hive_router::executor::response::subgraph_response::SubgraphResponse::deserialize_from_bytes(
             bytes.clone(),

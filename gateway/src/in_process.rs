@@ -13,7 +13,7 @@
 //! request, so a hash collision can never hand one caller another's answer.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt, Shared};
@@ -26,12 +26,15 @@ use crate::{InProcessRequest, InProcessSubgraphs};
 type Key = (String, Vec<u8>, Vec<(String, String)>);
 type Answer = Result<Bytes, String>;
 
-static IN_FLIGHT: LazyLock<Mutex<HashMap<Key, Shared<BoxFuture<'static, Answer>>>>> =
-    LazyLock::new(Mutex::default);
+/// One engine instance's fetches in flight (each gateway has its own: two
+/// gateways in one process never share an answer).
+#[derive(Default)]
+pub(crate) struct InFlight(Arc<Mutex<HashMap<Key, Shared<BoxFuture<'static, Answer>>>>>);
 
 /// `None` when `subgraph` is not served in this process; else its answer
 /// (the subgraph's JSON body) or why there is none.
 pub(crate) fn fetch(
+    in_flight_fetches: &InFlight,
     local: &dyn InProcessSubgraphs,
     subgraph: &str,
     request: &SubgraphExecutionRequest<'_>,
@@ -56,7 +59,7 @@ pub(crate) fn fetch(
         return Some(answer.map(|bytes| Ok(Bytes::from(bytes))).boxed());
     }
     let key: Key = (subgraph.to_string(), body, headers);
-    let Ok(mut in_flight) = IN_FLIGHT.lock() else {
+    let Ok(mut in_flight) = in_flight_fetches.0.lock() else {
         return Some(
             futures::future::ready(Err("in-process fetches are unavailable".into())).boxed(),
         );
@@ -72,9 +75,10 @@ pub(crate) fn fetch(
         },
     );
     let leader_key = key.clone();
+    let map = Arc::clone(&in_flight_fetches.0);
     let shared = async move {
         let bytes = answer.await;
-        if let Ok(mut in_flight) = IN_FLIGHT.lock() {
+        if let Ok(mut in_flight) = map.lock() {
             in_flight.remove(&leader_key);
         }
         Ok(Bytes::from(bytes))
