@@ -2,14 +2,16 @@
 # benchmark's subgraphs and fixtures, the answer check, and one measured
 # wrk run. Source it from the repository root.
 
-# Sets $meshwork, $subgraphs (release builds under $CARGO_TARGET_DIR, or
-# MESHWORK_BIN / BENCH_SUBGRAPHS_BIN), checks them and any extra binaries
+# Sets $meshwork, $meshwork_gateway (the gateway alone, what replicas and
+# static gateways run), $subgraphs (release builds under $CARGO_TARGET_DIR,
+# or MESHWORK_BIN / MESHWORK_GATEWAY_BIN / BENCH_SUBGRAPHS_BIN), checks them and any extra binaries
 # given, makes $work and the pids array, and stops those on exit.
 bench_init() { # extra-binaries...
   local target=${CARGO_TARGET_DIR:-target}
   meshwork=${MESHWORK_BIN:-$target/release/meshwork}
+  meshwork_gateway=${MESHWORK_GATEWAY_BIN:-$target/release/meshwork-gateway}
   subgraphs=${BENCH_SUBGRAPHS_BIN:-$target/release/bench-subgraphs}
-  for bin in "$meshwork" "$subgraphs" "$@"; do
+  for bin in "$meshwork" "$meshwork_gateway" "$subgraphs" "$@"; do
     [ -x "$bin" ] || { echo "missing binary: '$bin' (see the header of bench/gateways.sh)"; exit 1; }
   done
   command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
@@ -110,7 +112,7 @@ start_hive() {
 start_meshwork_static() { # port extra-args...
   local port=$1
   shift
-  MESHWORK_LOG=error "$meshwork" gateway --supergraph "$work/supergraph.graphql" --listen "127.0.0.1:$port" \
+  MESHWORK_LOG=error "$meshwork_gateway" --supergraph "$work/supergraph.graphql" --listen "127.0.0.1:$port" \
     "$@" >"$work/meshwork.log" 2>&1 &
   echo $!
 }

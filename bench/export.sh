@@ -7,7 +7,7 @@
 # peak RSS, checks the row count of each table, and appends the table to
 # bench/RESULTS.md.
 #
-# Needs release builds: cargo build --release --bin meshwork && cargo build --release -p domains --bins
+# Needs release builds: cargo build --release --bin meshwork --bin meshwork-gateway && cargo build --release -p domains --bins
 # Usage: bench/export.sh [rows, default 1000000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +32,7 @@ printf '{"query":"{ rows(count: %d) { id name amount quantity active day } }"}' 
 
 run() { # label accept
   local label=$1 accept=$2 pid out status
-  MESHWORK_LOG=error "$meshwork" gateway --supergraph "$work/supergraph.graphql" --listen 127.0.0.1:4402 \
+  MESHWORK_LOG=error "$meshwork_gateway" --supergraph "$work/supergraph.graphql" --listen 127.0.0.1:4402 \
     >"$work/gateway.log" 2>&1 &
   pid=$!
   pids+=("$pid")

@@ -10,8 +10,10 @@
 # (the engine started by its own crate's entry point, built with Meshwork),
 # or set HIVE_ROUTER_BIN to one installed with
 #   cargo install hive-router --version =0.2.19 --features graphiql --locked --root DIR
-#   cargo build --release --bin meshwork --bin hive-router-plain && cargo build --release -p domains --bins
+#   cargo build --release --bin meshwork --bin meshwork-gateway --bin hive-router-plain && cargo build --release -p domains --bins
 # Usage: bench/gateways.sh [seconds per run, default 20] [connections, default 50]
+# BENCH_DEDUPE=incoming-off (the router's incoming dedupe off) or off (every
+# dedupe off) sets both gateways alike; default: the engine's (all on).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-20}
@@ -21,6 +23,15 @@ source bench/common.sh
 bench_init "$hive"
 bench_setup
 bench_hive_setup
+dedupe=${BENCH_DEDUPE:-default}
+case "$dedupe" in
+  default) shaping='' ;;
+  incoming-off) shaping='traffic_shaping:\n  router:\n    dedupe:\n      enabled: false\n' ;;
+  off) shaping='traffic_shaping:\n  all:\n    dedupe_enabled: false\n  router:\n    dedupe:\n      enabled: false\n' ;;
+  *) echo "BENCH_DEDUPE must be default, incoming-off or off"; exit 1 ;;
+esac
+printf "$shaping" >>"$work/router.yaml"
+printf "$shaping" >>"$work/hive.yaml"
 start_meshwork() { start_meshwork_static 4002 --router-config "$work/router.yaml"; }
 
 # Alternate the two gateways (A B A B) so drift on a shared machine falls
@@ -39,7 +50,11 @@ ratio=$(awk -F'|' '/Hive Router/ {h+=$3; nh++} /Meshwork/ {m+=$3; nm++} END {pri
   echo
   echo "### $(date -u +%Y-%m-%d\ %H:%M) UTC, $(nproc) cores, wrk -t1 -c$connections -d${duration}s"
   echo
-  echo "Command: \`bench/gateways.sh $duration $connections\` (engine defaults for both, incl. deduplication)."
+  if [ "$dedupe" = default ]; then
+    echo "Command: \`bench/gateways.sh $duration $connections\` (engine defaults for both, incl. deduplication); Meshwork as \`meshwork-gateway\`."
+  else
+    echo "Command: \`BENCH_DEDUPE=$dedupe bench/gateways.sh $duration $connections\` (dedupe: $dedupe, both alike); Meshwork as \`meshwork-gateway\`."
+  fi
   echo
   echo "| gateway | requests/s | p50 | p99 | peak RSS | CPU per request | errors |"
   echo "| --- | --- | --- | --- | --- | --- | --- |"

@@ -69,7 +69,7 @@ PY
 run() { # label supergraph extra-args...
   local label=$1 supergraph=$2
   shift 2
-  MESHWORK_LOG=error "$meshwork" gateway --supergraph "$supergraph" --listen 127.0.0.1:4002 \
+  MESHWORK_LOG=error "$meshwork_gateway" --supergraph "$supergraph" --listen 127.0.0.1:4002 \
     "$@" >"$work/meshwork.log" 2>&1 &
   local pid=$!
   pids+=($pid)

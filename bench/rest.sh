@@ -6,7 +6,7 @@
 # gateway. Runs alternate (REST, GraphQL, REST, GraphQL); the answers must
 # be equal. Issue 10 asks REST/GraphQL >= 0.9.
 #
-# Needs release builds: cargo build --release --bin meshwork && cargo build --release -p domains --bin bench-shipments
+# Needs release builds: cargo build --release --bin meshwork --bin meshwork-gateway && cargo build --release -p domains --bin bench-shipments
 # Usage: bench/rest.sh [seconds per run, default 10] [connections, default 50]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -40,7 +40,7 @@ done
 [ "$members" -ge 5 ] || { echo "the control plane never composed the four bench domains"; cat "$work/control.log"; exit 1; }
 
 start_replica() { # extra-args...
-  MESHWORK_LOG=error "$meshwork" gateway --control-plane http://127.0.0.1:4000 --cdn-key "$key" \
+  MESHWORK_LOG=error "$meshwork_gateway" --control-plane http://127.0.0.1:4000 --cdn-key "$key" \
     --poll-interval 1s --listen 127.0.0.1:4002 "$@" >"$work/replica.log" 2>&1 &
   echo $!
 }

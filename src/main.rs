@@ -72,7 +72,7 @@ enum Command {
     /// following a Meshwork control plane (a replica).
     Gateway {
         #[command(flatten)]
-        args: mesh::GatewayArgs,
+        args: meshwork::gateway_cmd::GatewayArgs,
     },
     /// Write access rules (restricted domains, field policies) into a
     /// precomposed supergraph for a static gateway, as the catalog does at
@@ -255,7 +255,7 @@ fn main() -> ExitCode {
         // runtime on this thread.
         Command::Serve { mesh } => mesh::serve(mesh, false),
         Command::Demo { mesh } => mesh::serve(mesh, true),
-        Command::Gateway { args } => mesh::gateway(args),
+        Command::Gateway { args } => meshwork::gateway_cmd::gateway(args),
         Command::Secure { supergraph, rules } => secure(&supergraph, &rules),
         Command::Compose {
             subgraphs,
@@ -308,20 +308,6 @@ fn init_cli_logging() {
         )
         .with_writer(std::io::stderr)
         .init();
-}
-
-/// Parses durations such as `30s`, `500ms`, `2m`, `1h 30m` (the
-/// `humantime` crate's forms); a bare number is seconds.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit()) {
-        return text
-            .parse()
-            .map(std::time::Duration::from_secs)
-            .map_err(|_| format!("`{text}` is too large a number of seconds"));
-    }
-    humantime::parse_duration(text)
-        .map_err(|e| format!("`{text}` is not a duration like 30s, 500ms or 2m ({e})"))
 }
 
 #[derive(serde::Deserialize)]

@@ -289,3 +289,35 @@ fn only_the_binary_reads_environment_variables() {
         "library code reading environment variables (only the binary may): {found:?}"
     );
 }
+
+#[test]
+fn the_gateway_alone_links_no_control_plane_crate() {
+    // `meshwork-gateway` is `src/lib.rs` (`gateway_cmd.rs`) and its main:
+    // a path to the catalog there would link the catalog and its database
+    // drivers into every replica.
+    let mut found = Vec::new();
+    for file in [
+        "src/lib.rs",
+        "src/gateway_cmd.rs",
+        "src/bin/meshwork_gateway.rs",
+    ] {
+        let text = std::fs::read_to_string(root().join(file)).expect("source file");
+        for forbidden in [
+            "catalog::",
+            "entity::",
+            "migration::",
+            "sea_orm",
+            "console::",
+            "domains::",
+            "crate::mesh",
+        ] {
+            if text.contains(forbidden) {
+                found.push(format!("{file}: {forbidden}"));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "the gateway-only binary's code names control-plane crates: {found:?}"
+    );
+}

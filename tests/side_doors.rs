@@ -974,6 +974,55 @@ async fn empty_or_short_cdn_keys_are_refused_at_start() {
     }
 }
 
+/// Waits (at most 30 s) until the gateway at `base` answers `{ open }`.
+async fn answers_open(base: &str) {
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let answer = http
+            .post(format!("{base}/graphql"))
+            .json(&json!({ "query": "{ open }" }))
+            .send()
+            .await;
+        if let Ok(answer) = answer {
+            let body: Value = answer.json().await.unwrap_or(Value::Null);
+            if body["data"]["open"] == "public" {
+                return;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the gateway at {base} never answered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[test]
+fn meshwork_gateway_takes_exactly_the_flags_of_meshwork_gateway() {
+    let flags = |program: &std::path::Path, args: &[&str]| -> Vec<String> {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .output()
+            .expect("--help runs");
+        assert!(out.status.success());
+        let mut flags: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .filter(|w| w.starts_with("--"))
+            .map(|w| w.trim_end_matches([',', '.']).to_string())
+            // A program has a version; a subcommand has none of its own.
+            .filter(|w| w != "--version")
+            .collect();
+        flags.sort();
+        flags.dedup();
+        flags
+    };
+    let alone = flags(&common::gateway_binary(), &["--help"]);
+    let sub = flags(&common::binary(), &["gateway", "--help"]);
+    assert!(alone.len() > 20, "{alone:?}");
+    assert_eq!(alone, sub);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_engines_environment_variables_do_not_reconfigure_the_gateway() {
     let seen = echo::Seen::default();
@@ -1001,26 +1050,15 @@ async fn the_engines_environment_variables_do_not_reconfigure_the_gateway() {
         &["gateway", "--supergraph", &file, "--listen", "127.0.0.1:0"],
         &hostile,
     );
-    let http = reqwest::Client::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let answer = http
-            .post(format!("{}/graphql", gateway.base))
-            .json(&json!({ "query": "{ open }" }))
-            .send()
-            .await;
-        if let Ok(answer) = answer {
-            let body: Value = answer.json().await.unwrap_or(Value::Null);
-            if body["data"]["open"] == "public" {
-                break;
-            }
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the gateway never answered"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    answers_open(&gateway.base).await;
+    // And `meshwork-gateway`, the same gateway alone in its own program.
+    let alone = common::Server::start_program(
+        &common::gateway_binary(),
+        &["--supergraph", &file, "--listen", "127.0.0.1:0"],
+        &hostile,
+    );
+    answers_open(&alone.base).await;
+    drop(alone);
     // So does `serve` (the demo's command) with the README's own filter.
     let served = common::Server::start_with_env(
         &[

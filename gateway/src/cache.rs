@@ -111,6 +111,59 @@ pub(crate) struct SubgraphCache {
     generation: std::sync::atomic::AtomicU64,
 }
 
+/// The second line of every per-entity key (a query never reads so).
+const ENTITY: &str = "\u{1}entity";
+
+/// The variable an `_entities` fetch carries its entities in.
+const REPRESENTATIONS: &str = "representations";
+
+/// A subgraph request as a key: domain, `marker` (per-entity keys), query,
+/// operation name, variables in name order (without the representations
+/// for a per-entity key) and headers; none for what is not a query.
+fn request_key(
+    domain: &str,
+    marker: Option<&str>,
+    query: &str,
+    operation_name: Option<&str>,
+    variables: Option<&std::collections::HashMap<&str, &hive_router::sonic_rs::Value>>,
+    raw_variables: Option<&[(&str, Vec<u8>)]>,
+    headers: &http::HeaderMap,
+) -> Option<String> {
+    let trimmed = query.trim_start();
+    if !(trimmed.starts_with('{') || trimmed.starts_with("query")) {
+        return None;
+    }
+    let mut key = String::with_capacity(query.len() + 256);
+    key.push_str(domain);
+    key.push('\n');
+    if let Some(marker) = marker {
+        key.push_str(marker);
+        key.push('\n');
+    }
+    key.push_str(query);
+    key.push('\n');
+    key.push_str(operation_name.unwrap_or_default());
+    key.push('\n');
+    // Variables in name order, each as JSON: the parsed ones and the raw
+    // ones (the representations of an entity fetch).
+    let mut sorted: BTreeMap<&str, String> = BTreeMap::new();
+    for (name, value) in variables.into_iter().flatten() {
+        sorted.insert(name, hive_router::sonic_rs::to_string(value).ok()?);
+    }
+    for (name, value) in raw_variables.into_iter().flatten() {
+        sorted.insert(name, std::str::from_utf8(value).ok()?.to_string());
+    }
+    for (name, value) in sorted {
+        key.push_str(name);
+        key.push('=');
+        key.push_str(&value);
+        key.push('\n');
+    }
+    // Headers in name order, every value of each.
+    push_headers(&mut key, headers);
+    Some(key)
+}
+
 /// Whether a cached answer's request or body mentions `needle`.
 fn mentions(key: &str, value: &Cached, needle: &str) -> bool {
     key.contains(needle) || memchr::memmem::find(&value.bytes, needle.as_bytes()).is_some()
@@ -129,7 +182,7 @@ fn count(domain: &str, outcome: &'static str) {
         opentelemetry::global::meter("meshwork")
             .u64_counter("meshwork.subgraph_cache")
             .with_description(
-                "Subgraph answer cache by domain and outcome (hit, miss, store, eviction)",
+                "Subgraph answer cache by domain and outcome (hit, miss, store, entity_hit, entity_store, eviction, purge)",
             )
             .build()
     });
@@ -334,33 +387,63 @@ impl SubgraphCache {
         query: &str,
         operation_name: Option<&str>,
         variables: Option<&std::collections::HashMap<&str, &hive_router::sonic_rs::Value>>,
+        raw_variables: Option<&[(&str, Vec<u8>)]>,
         headers: &http::HeaderMap,
     ) -> Option<Arc<str>> {
-        let trimmed = query.trim_start();
-        if !(trimmed.starts_with('{') || trimmed.starts_with("query")) {
+        request_key(
+            domain,
+            None,
+            query,
+            operation_name,
+            variables,
+            raw_variables,
+            headers,
+        )
+        .map(Arc::from)
+    }
+
+    /// The keys of each entity an `_entities` fetch asks for: the fetch's
+    /// key with one representation in place of the list (so an entity
+    /// fetched in one batch answers it in any other batch of the same
+    /// selection, caller and headers); none for other fetches.
+    pub(crate) fn entity_keys(
+        domain: &str,
+        query: &str,
+        operation_name: Option<&str>,
+        variables: Option<&std::collections::HashMap<&str, &hive_router::sonic_rs::Value>>,
+        raw_variables: Option<&[(&str, Vec<u8>)]>,
+        headers: &http::HeaderMap,
+    ) -> Option<Arc<[Arc<str>]>> {
+        // The engine passes an entity fetch's representations as one raw
+        // JSON list; a batch of several aliased lists is not split.
+        let [(REPRESENTATIONS, list)] = raw_variables? else {
+            return None;
+        };
+        if !query.contains("_entities") {
             return None;
         }
-        let mut key = String::with_capacity(query.len() + 256);
-        key.push_str(domain);
-        key.push('\n');
-        key.push_str(query);
-        key.push('\n');
-        key.push_str(operation_name.unwrap_or_default());
-        key.push('\n');
-        // Variables in name order, each as JSON.
-        if let Some(variables) = variables {
-            let sorted: BTreeMap<&str, &hive_router::sonic_rs::Value> =
-                variables.iter().map(|(k, v)| (*k, *v)).collect();
-            for (name, value) in sorted {
-                key.push_str(name);
+        let list = std::str::from_utf8(list).ok()?;
+        let prefix = request_key(
+            domain,
+            Some(ENTITY),
+            query,
+            operation_name,
+            variables,
+            None,
+            headers,
+        )?;
+        let keys = hive_router::sonic_rs::to_array_iter(list)
+            .map(|representation| {
+                let representation = representation.ok()?;
+                let mut key = String::with_capacity(prefix.len() + 64);
+                key.push_str(&prefix);
+                key.push_str(REPRESENTATIONS);
                 key.push('=');
-                key.push_str(&hive_router::sonic_rs::to_string(value).ok()?);
-                key.push('\n');
-            }
-        }
-        // Headers in name order, every value of each.
-        push_headers(&mut key, headers);
-        Some(key.into())
+                key.push_str(representation.as_raw_str());
+                Some(Arc::from(key))
+            })
+            .collect::<Option<Arc<[Arc<str>]>>>()?;
+        (!keys.is_empty()).then_some(keys)
     }
 
     pub(crate) fn get(&self, key: &Arc<str>) -> Option<Cached> {
@@ -369,19 +452,85 @@ impl SubgraphCache {
         found
     }
 
-    /// Stores an answer if the domain allows it; its lifetime when stored.
-    /// `domain_ttl` is the domain's own lifetime for answers without
-    /// `Cache-Control` (else the gateway's default).
+    /// Every entity of a batch from the cache, as the domain would have
+    /// answered them (`{"data":{"_entities":[…]}}`), with the oldest
+    /// one's age and the shortest remaining lifetime; none unless every
+    /// entity is there.
+    pub(crate) fn get_entities(&self, keys: &[Arc<str>]) -> Option<(Bytes, u64, Duration)> {
+        let mut found = Vec::with_capacity(keys.len());
+        for key in keys {
+            found.push(self.entries.get(key)?);
+        }
+        let size: usize = found.iter().map(|c| c.bytes.len() + 1).sum();
+        let mut bytes = Vec::with_capacity(size + 32);
+        bytes.extend_from_slice(br#"{"data":{"_entities":["#);
+        for (i, cached) in found.iter().enumerate() {
+            if i > 0 {
+                bytes.push(b',');
+            }
+            bytes.extend_from_slice(&cached.bytes);
+        }
+        bytes.extend_from_slice(b"]}}");
+        let age = found.iter().map(Cached::age).max()?;
+        let remaining = found.iter().map(Cached::remaining).min()?;
+        count(domain_of(keys.first()?), "entity_hit");
+        Some((Bytes::from(bytes), age, remaining))
+    }
+
+    /// Stores each entity of an `_entities` answer under its own key (see
+    /// [`Self::entity_keys`]) when the domain allows keeping the answer:
+    /// the same rules and lifetime as the whole fetch. Entities answered
+    /// with null are not kept; nothing is when the answer's list does not
+    /// match the representations one for one.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn store(
+    pub(crate) fn store_entities(
         &self,
-        key: Arc<str>,
+        keys: &[Arc<str>],
         epoch: Epoch,
         status: Option<http::StatusCode>,
         has_errors: bool,
         headers: Option<&http::HeaderMap>,
         domain_ttl: Option<Duration>,
         bytes: &Bytes,
+    ) -> Option<Duration> {
+        let ttl = self.lifetime(epoch, status, has_errors, headers, domain_ttl)?;
+        let list = hive_router::sonic_rs::get_from_slice(bytes, ["data", "_entities"]).ok()?;
+        let entities = hive_router::sonic_rs::to_array_iter(list.as_raw_str())
+            .map(|entity| entity.map(|e| e.as_raw_str().to_string()))
+            .collect::<Result<Vec<String>, _>>()
+            .ok()?;
+        if entities.len() != keys.len() {
+            return None;
+        }
+        for (key, entity) in keys.iter().zip(entities) {
+            if entity == "null" {
+                continue;
+            }
+            count(domain_of(key), "entity_store");
+            self.entries.insert(
+                Arc::clone(key),
+                Cached {
+                    bytes: Bytes::from(entity),
+                    ttl,
+                    stored: Instant::now(),
+                    domains: None,
+                },
+            );
+        }
+        Some(ttl)
+    }
+
+    /// How long an answer may be kept: none when it has errors, is not a
+    /// success, came from before a purge or a new supergraph, or its
+    /// `Cache-Control` (else the domain's lifetime, else the default)
+    /// does not allow it.
+    fn lifetime(
+        &self,
+        epoch: Epoch,
+        status: Option<http::StatusCode>,
+        has_errors: bool,
+        headers: Option<&http::HeaderMap>,
+        domain_ttl: Option<Duration>,
     ) -> Option<Duration> {
         if has_errors || status.is_some_and(|s| !s.is_success()) || self.epoch() != epoch {
             return None;
@@ -399,9 +548,24 @@ impl SubgraphCache {
             None => domain_ttl.unwrap_or(self.options.default_ttl),
         }
         .min(self.options.max_ttl);
-        if ttl.is_zero() {
-            return None;
-        }
+        (!ttl.is_zero()).then_some(ttl)
+    }
+
+    /// Stores an answer if the domain allows it; its lifetime when stored.
+    /// `domain_ttl` is the domain's own lifetime for answers without
+    /// `Cache-Control` (else the gateway's default).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn store(
+        &self,
+        key: Arc<str>,
+        epoch: Epoch,
+        status: Option<http::StatusCode>,
+        has_errors: bool,
+        headers: Option<&http::HeaderMap>,
+        domain_ttl: Option<Duration>,
+        bytes: &Bytes,
+    ) -> Option<Duration> {
+        let ttl = self.lifetime(epoch, status, has_errors, headers, domain_ttl)?;
         count(domain_of(&key), "store");
         self.entries.insert(
             key,
@@ -541,7 +705,7 @@ mod tests {
     }
 
     fn key(query: &str, pairs: &[(&'static str, &'static str)]) -> Option<Arc<str>> {
-        SubgraphCache::key("orders", query, None, None, &headers(pairs))
+        SubgraphCache::key("orders", query, None, None, None, &headers(pairs))
     }
 
     #[test]
@@ -675,6 +839,169 @@ mod tests {
         assert!(cache
             .store(k(), cache.epoch(), ok, false, None, None, &body)
             .is_some());
+    }
+
+    const ENTITIES_QUERY: &str = "query($representations:[_Any!]!){_entities(representations:$representations){...on Product{name}}}";
+
+    #[test]
+    fn entity_fetches_of_different_entities_never_share_a_key() {
+        // The engine passes representations as raw JSON beside the parsed
+        // variables: they are part of the key.
+        let fetch = |list: &str| {
+            let raw = [("representations", list.as_bytes().to_vec())];
+            SubgraphCache::key(
+                "products",
+                ENTITIES_QUERY,
+                None,
+                None,
+                Some(&raw),
+                &headers(&[]),
+            )
+        };
+        let one = fetch(r#"[{"__typename":"Product","upc":"1"}]"#);
+        let two = fetch(r#"[{"__typename":"Product","upc":"2"}]"#);
+        assert!(one.is_some());
+        assert_ne!(one, two);
+        assert_eq!(one, fetch(r#"[{"__typename":"Product","upc":"1"}]"#));
+        // Aliased batches (several raw lists) have no per-entity keys.
+        let raw = [
+            ("representations", br#"[{"upc":"1"}]"#.to_vec()),
+            ("reps_1", br#"[{"upc":"2"}]"#.to_vec()),
+        ];
+        assert!(SubgraphCache::entity_keys(
+            "products",
+            ENTITIES_QUERY,
+            None,
+            None,
+            Some(&raw),
+            &headers(&[])
+        )
+        .is_none());
+    }
+
+    /// Per-entity keys of an `_entities` fetch of these representations.
+    fn entity_keys(
+        representations: &str,
+        pairs: &[(&'static str, &'static str)],
+    ) -> Arc<[Arc<str>]> {
+        let raw = [("representations", representations.as_bytes().to_vec())];
+        SubgraphCache::entity_keys(
+            "products",
+            ENTITIES_QUERY,
+            None,
+            None,
+            Some(&raw),
+            &headers(pairs),
+        )
+        .expect("entity keys")
+    }
+
+    fn entities_of(cache: &SubgraphCache, keys: &[Arc<str>]) -> Option<String> {
+        cache
+            .get_entities(keys)
+            .map(|(bytes, _, _)| String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[test]
+    fn entities_are_kept_one_by_one_and_answer_any_batch_of_the_same_caller() {
+        let cache = SubgraphCache::new(options(60));
+        let ok = Some(http::StatusCode::OK);
+        let p = |upc: &str| format!(r#"{{"__typename":"Product","upc":"{upc}"}}"#);
+        let batch = |upcs: &[&str]| {
+            format!(
+                "[{}]",
+                upcs.iter().map(|u| p(u)).collect::<Vec<_>>().join(",")
+            )
+        };
+        let alice = [("x-meshwork-consumer", "alice")];
+        let first = entity_keys(&batch(&["1", "2"]), &alice);
+        assert_eq!(first.len(), 2);
+        let answer = Bytes::from_static(br#"{"data":{"_entities":[{"name":"a"},{"name":"b"}]}}"#);
+        assert!(cache
+            .store_entities(&first, cache.epoch(), ok, false, None, None, &answer)
+            .is_some());
+        // Another batch of the same entities, in another order: answered
+        // from the cache, each entity in its place.
+        assert_eq!(
+            entities_of(&cache, &entity_keys(&batch(&["2", "1", "2"]), &alice)).as_deref(),
+            Some(r#"{"data":{"_entities":[{"name":"b"},{"name":"a"},{"name":"b"}]}}"#)
+        );
+        // One entity never fetched: the whole batch goes to the domain.
+        assert_eq!(
+            entities_of(&cache, &entity_keys(&batch(&["1", "3"]), &alice)),
+            None
+        );
+        // Another caller (headers) or another selection shares nothing.
+        let bob = [("x-meshwork-consumer", "bob")];
+        assert_eq!(
+            entities_of(&cache, &entity_keys(&batch(&["1"]), &bob)),
+            None
+        );
+        let raw = [("representations", batch(&["1"]).into_bytes())];
+        let other_selection = SubgraphCache::entity_keys(
+            "products",
+            "query($representations:[_Any!]!){_entities(representations:$representations){...on Product{price}}}",
+            None,
+            None,
+            Some(&raw),
+            &headers(&alice),
+        )
+        .expect("keys");
+        assert_eq!(entities_of(&cache, &other_selection), None);
+        // Nor does a fetch that is no `_entities` fetch have entity keys.
+        assert!(SubgraphCache::entity_keys(
+            "products",
+            "{ top { upc } }",
+            None,
+            None,
+            None,
+            &headers(&[])
+        )
+        .is_none());
+
+        // Entities answered null, answers with errors, answers whose list
+        // does not match the representations: not kept.
+        let missing = entity_keys(&batch(&["4"]), &alice);
+        let null = Bytes::from_static(br#"{"data":{"_entities":[null]}}"#);
+        cache.store_entities(&missing, cache.epoch(), ok, false, None, None, &null);
+        assert_eq!(entities_of(&cache, &missing), None);
+        let five = entity_keys(&batch(&["5"]), &alice);
+        let five_answer = Bytes::from_static(br#"{"data":{"_entities":[{"name":"e"}]}}"#);
+        assert!(cache
+            .store_entities(&five, cache.epoch(), ok, true, None, None, &five_answer)
+            .is_none());
+        let short = entity_keys(&batch(&["5", "6"]), &alice);
+        assert!(cache
+            .store_entities(&short, cache.epoch(), ok, false, None, None, &five_answer)
+            .is_none());
+        assert_eq!(entities_of(&cache, &five), None);
+        let private = headers(&[("cache-control", "private, max-age=60")]);
+        assert!(cache
+            .store_entities(
+                &five,
+                cache.epoch(),
+                ok,
+                false,
+                Some(&private),
+                None,
+                &five_answer
+            )
+            .is_none());
+        assert_eq!(entities_of(&cache, &five), None);
+
+        // A purge of one key drops that entity only.
+        cache.apply_purges(&[access::CachePurgeRecord {
+            id: 1,
+            domain: "products".into(),
+            type_name: Some("Product".into()),
+            key: Some("2".into()),
+        }]);
+        cache.entries.run_pending_tasks();
+        assert!(entities_of(&cache, &entity_keys(&batch(&["1"]), &alice)).is_some());
+        assert_eq!(
+            entities_of(&cache, &entity_keys(&batch(&["2"]), &alice)),
+            None
+        );
     }
 
     #[test]

@@ -611,6 +611,7 @@ impl RouterPlugin for MeshworkPlugin {
                         request.query,
                         request.operation_name.as_deref(),
                         request.variables.as_ref(),
+                        request.raw_variable_values.as_deref(),
                         &request.headers,
                     ) {
                         let trace = payload.context.get_ref::<CacheTrace>();
@@ -632,12 +633,41 @@ impl RouterPlugin for MeshworkPlugin {
                                 return payload.end_with_response(response);
                             }
                         }
+                        // Else each entity of a batch on its own: a hit
+                        // when every one was fetched before, in any batch.
+                        let entities = crate::cache::SubgraphCache::entity_keys(
+                            payload.subgraph_name,
+                            request.query,
+                            request.operation_name.as_deref(),
+                            request.variables.as_ref(),
+                            request.raw_variable_values.as_deref(),
+                            &request.headers,
+                        );
+                        if let Some((bytes, age, remaining)) =
+                            entities.as_ref().and_then(|keys| cache.get_entities(keys))
+                        {
+                            if let Ok(response) = hive_router::executor::response::subgraph_response::SubgraphResponse::deserialize_from_bytes(
+                                bytes,
+                                request.custom_scalar_paths,
+                            ) {
+                                if let Some(trace) = trace {
+                                    trace.push(payload.subgraph_name, Some(age));
+                                }
+                                if let Some(operation) = &operation {
+                                    operation
+                                        .track
+                                        .kept(payload.subgraph_name, remaining);
+                                }
+                                return payload.end_with_response(response);
+                            }
+                        }
                         if let Some(trace) = trace {
                             trace.push(payload.subgraph_name, None);
                         }
                         store = Some(Store {
                             cache: cache.clone(),
                             key,
+                            entities,
                             epoch,
                             domain_ttl,
                         });
@@ -721,6 +751,8 @@ struct AfterFetch {
 struct Store {
     cache: Arc<crate::cache::SubgraphCache>,
     key: Arc<str>,
+    /// For an `_entities` fetch: each entity's key.
+    entities: Option<Arc<[Arc<str>]>>,
     /// The cache's epoch when the fetch started.
     epoch: crate::cache::Epoch,
     domain_ttl: Option<std::time::Duration>,
@@ -748,6 +780,17 @@ impl AfterFetch {
         if let Some((store, operation)) = self.store {
             // The key names its domain (its first line).
             let key = Arc::clone(&store.key);
+            if let (Some(keys), Some(bytes)) = (&store.entities, bytes) {
+                store.cache.store_entities(
+                    keys,
+                    store.epoch,
+                    status,
+                    has_errors,
+                    headers,
+                    store.domain_ttl,
+                    bytes,
+                );
+            }
             let kept = bytes.and_then(|bytes| {
                 store.cache.store(
                     store.key,

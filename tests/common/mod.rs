@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use sea_orm::{Database, EntityTrait, QueryOrder};
@@ -97,6 +97,11 @@ pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_meshwork"))
 }
 
+/// Path of the `meshwork-gateway` binary (the gateway alone) under test.
+pub fn gateway_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_meshwork-gateway"))
+}
+
 /// A running `meshwork serve`, stopped when dropped.
 pub struct Server {
     child: Child,
@@ -156,7 +161,13 @@ impl Server {
 
     /// Runs `meshwork ARGS…` with these environment variables set.
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut child = Command::new(binary())
+        Self::start_program(&binary(), args, env)
+    }
+
+    /// Starts `program` (`meshwork` or `meshwork-gateway`) and waits until
+    /// it prints where it serves.
+    pub fn start_program(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut child = Command::new(program)
             .args(args)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())

@@ -1,0 +1,127 @@
+//! The subgraph cache keeps each entity of an `_entities` fetch on its
+//! own: an entity fetched for one operation answers another operation's
+//! batch (other entities, another order) without calling its domain, as
+//! long as the selection and the caller's headers are the same.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use axum::response::IntoResponse;
+use serde_json::{json, Value};
+
+/// The customers domain, counting the entity fetches it answers.
+fn counted_customers(calls: Arc<AtomicUsize>) -> axum::Router {
+    domains::demo::customers().layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let calls = calls.clone();
+            async move {
+                let (parts, body) = request.into_parts();
+                let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+                    return axum::http::StatusCode::BAD_REQUEST.into_response();
+                };
+                if asks_for_entities(&bytes) {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                }
+                let request =
+                    axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+                next.run(request).await
+            }
+        },
+    ))
+}
+
+fn asks_for_entities(body: &[u8]) -> bool {
+    body.windows(b"_entities".len()).any(|w| w == b"_entities")
+}
+
+async fn post(base: &str, query: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .header("x-meshwork-cache-debug", "1")
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("gateway answers")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+/// Whether the answer's cache trace says `domain` was answered from the
+/// cache.
+fn served_from_cache(answer: &Value, domain: &str) -> bool {
+    answer["extensions"]["meshwork"]["cache"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|f| f["domain"] == domain && f["hit"] == true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entity_fetched_once_answers_other_operations_batches() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let customers = domains::serve(counted_customers(calls.clone()))
+        .await
+        .expect("customers");
+    let orders = domains::serve(domains::demo::orders())
+        .await
+        .expect("orders");
+    let supergraph =
+        common::compose(&[("customers", &customers.url), ("orders", &orders.url)]).await;
+    let gateway = common::static_gateway(
+        &supergraph.sdl,
+        None,
+        &[
+            "--subgraph-cache-mib",
+            "8",
+            "--subgraph-cache-default-ttl",
+            "60s",
+        ],
+    )
+    .await;
+    let base = &gateway.server.base;
+    calls.store(0, Ordering::SeqCst);
+
+    // Orders of the 24th: customers c2 and c1, one batch.
+    let day = post(
+        base,
+        r#"{ ordersByDate(date: "2026-11-24") { id customer { name } } }"#,
+    )
+    .await;
+    assert!(day.get("errors").is_none(), "{day}");
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "{day}");
+    let name_of = |answer: &Value, order: &str| -> Value {
+        answer["data"]["ordersByDate"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|o| o["id"] == order)
+            .map(|o| o["customer"]["name"].clone())
+            .unwrap_or(Value::Null)
+    };
+    let c1 = name_of(&day, "o3");
+    assert!(c1.is_string(), "{day}");
+
+    // Another operation needing only c1 (order o1): a batch never fetched
+    // as such, answered from the entity kept by the first one.
+    let one = post(base, r#"{ order(id: "o1") { id customer { name } } }"#).await;
+    assert!(one.get("errors").is_none(), "{one}");
+    assert_eq!(one["data"]["order"]["customer"]["name"], c1, "{one}");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "the customers domain was called again: {one}"
+    );
+    assert!(served_from_cache(&one, "customers"), "{one}");
+
+    // A selection not fetched before (another field) goes to the domain.
+    let other = post(
+        base,
+        r#"{ order(id: "o1") { id customer { id name email } } }"#,
+    )
+    .await;
+    assert!(other.get("errors").is_none(), "{other}");
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "{other}");
+}
