@@ -615,37 +615,26 @@ impl RouterPlugin for MeshworkPlugin {
                         &request.headers,
                     ) {
                         let trace = payload.context.get_ref::<CacheTrace>();
-                        if let Some(hit) = cache.get(&key) {
-                            let age = hit.age();
-                            let remaining = hit.remaining();
-                            if let Ok(response) = hive_router::executor::response::subgraph_response::SubgraphResponse::deserialize_from_bytes(
-                                hit.bytes,
-                                request.custom_scalar_paths,
-                            ) {
-                                if let Some(trace) = trace {
-                                    trace.push(payload.subgraph_name, Some(age));
-                                }
-                                if let Some(operation) = &operation {
-                                    operation
-                                        .track
-                                        .kept(payload.subgraph_name, remaining);
-                                }
-                                return payload.end_with_response(response);
-                            }
-                        }
+                        let whole = cache
+                            .get(&key)
+                            .map(|hit| (hit.bytes.clone(), hit.age(), hit.remaining()));
                         // Else each entity of a batch on its own: a hit
                         // when every one was fetched before, in any batch.
-                        let entities = crate::cache::SubgraphCache::entity_keys(
-                            payload.subgraph_name,
-                            request.query,
-                            request.operation_name.as_deref(),
-                            request.variables.as_ref(),
-                            request.raw_variable_values.as_deref(),
-                            &request.headers,
-                        );
-                        if let Some((bytes, age, remaining)) =
+                        let entities = match whole {
+                            Some(_) => None,
+                            None => crate::cache::SubgraphCache::entity_keys(
+                                payload.subgraph_name,
+                                request.query,
+                                request.operation_name.as_deref(),
+                                request.variables.as_ref(),
+                                request.raw_variable_values.as_deref(),
+                                &request.headers,
+                            ),
+                        };
+                        let found = whole.or_else(|| {
                             entities.as_ref().and_then(|keys| cache.get_entities(keys))
-                        {
+                        });
+                        if let Some((bytes, age, remaining)) = found {
                             if let Ok(response) = hive_router::executor::response::subgraph_response::SubgraphResponse::deserialize_from_bytes(
                                 bytes,
                                 request.custom_scalar_paths,
