@@ -146,17 +146,24 @@ fn request_key(
     key.push('\n');
     // Variables in name order, each as JSON: the parsed ones and the raw
     // ones (the representations of an entity fetch).
-    let mut sorted: BTreeMap<&str, String> = BTreeMap::new();
+    enum Variable<'a> {
+        Parsed(&'a hive_router::sonic_rs::Value),
+        Raw(&'a [u8]),
+    }
+    let mut sorted: BTreeMap<&str, Variable<'_>> = BTreeMap::new();
     for (name, value) in variables.into_iter().flatten() {
-        sorted.insert(name, hive_router::sonic_rs::to_string(value).ok()?);
+        sorted.insert(name, Variable::Parsed(value));
     }
     for (name, value) in raw_variables.into_iter().flatten() {
-        sorted.insert(name, std::str::from_utf8(value).ok()?.to_string());
+        sorted.insert(name, Variable::Raw(value));
     }
     for (name, value) in sorted {
         key.push_str(name);
         key.push('=');
-        key.push_str(&value);
+        match value {
+            Variable::Parsed(value) => key.push_str(&hive_router::sonic_rs::to_string(value).ok()?),
+            Variable::Raw(bytes) => key.push_str(std::str::from_utf8(bytes).ok()?),
+        }
         key.push('\n');
     }
     // Headers in name order, every value of each.
