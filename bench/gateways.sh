@@ -14,6 +14,11 @@
 # Usage: bench/gateways.sh [seconds per run, default 20] [connections, default 50]
 # BENCH_DEDUPE=incoming-off (the router's incoming dedupe off) or off (every
 # dedupe off) sets both gateways alike; default: the engine's (all on).
+# BENCH_PARITY=1 gives the plain Hive Router what Meshwork turns on by
+# default and the engine does not: the Prometheus exporter with the same
+# instruments, the cost limit (demand control) and CSRF prevention (kept
+# in step with gateway/src/config.rs by hand), so the two differ only by
+# Meshwork's own code; unset, each runs its own defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-20}
@@ -32,6 +37,38 @@ case "$dedupe" in
 esac
 printf "$shaping" >>"$work/router.yaml"
 printf "$shaping" >>"$work/hive.yaml"
+if [ "${BENCH_PARITY:-}" = 1 ]; then
+  {
+    echo 'telemetry:'
+    echo '  metrics:'
+    echo '    exporters:'
+    echo '      - kind: prometheus'
+    echo '        enabled: true'
+    echo '        path: /metrics'
+    echo '    instrumentation:'
+    echo '      instruments:'
+    for name in http.server.request.body.size http.server.response.body.size \
+      http.client.request.body.size http.client.response.body.size \
+      http.server.active_requests http.client.active_requests \
+      hive.router.parse_cache.requests_total hive.router.validate_cache.requests_total \
+      hive.router.normalize_cache.requests_total hive.router.plan_cache.requests_total \
+      hive.router.parse_cache.duration hive.router.validate_cache.duration \
+      hive.router.normalize_cache.duration hive.router.plan_cache.duration \
+      hive.router.request.overhead.duration hive.router.request.external_wait.duration \
+      hive.router.demand_control.cost.estimated hive.router.demand_control.cost.actual \
+      hive.router.demand_control.cost.delta; do
+      echo "        $name: false"
+    done
+    echo 'demand_control:'
+    echo '  enabled: true'
+    echo '  default_list_size: { all: 10 }'
+    echo '  subgraphs_budget: { mode: measure }'
+    echo '  operation_cost: { max: 100000, mode: enforce }'
+    echo 'csrf:'
+    echo '  enabled: true'
+    echo '  required_headers: [x-meshwork-csrf, apollo-require-preflight, x-apollo-operation-name, graphql-preflight]'
+  } >>"$work/hive.yaml"
+fi
 start_meshwork() { start_meshwork_static 4002 --router-config "$work/router.yaml"; }
 
 # Alternate the two gateways (A B A B) so drift on a shared machine falls
@@ -50,6 +87,10 @@ ratio=$(awk -F'|' '/Hive Router/ {h+=$3; nh++} /Meshwork/ {m+=$3; nm++} END {pri
   echo
   echo "### $(date -u +%Y-%m-%d\ %H:%M) UTC, $(nproc) cores, wrk -t1 -c$connections -d${duration}s"
   echo
+  if [ "${BENCH_PARITY:-}" = 1 ]; then
+    echo "Plain Hive Router with Meshwork's default features (BENCH_PARITY=1: Prometheus metrics, cost limit, CSRF prevention)."
+    echo
+  fi
   if [ "$dedupe" = default ]; then
     echo "Command: \`bench/gateways.sh $duration $connections\` (engine defaults for both, incl. deduplication); Meshwork as \`meshwork-gateway\`."
   else

@@ -28,12 +28,26 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 }
 
 impl GatewayFlags {
-    pub fn subgraph_cache(&self) -> Option<gateway::SubgraphCacheOptions> {
-        (self.subgraph_cache_mib > 0).then(|| gateway::SubgraphCacheOptions {
+    pub fn subgraph_cache(&self) -> anyhow::Result<Option<gateway::SubgraphCacheOptions>> {
+        let shared = self
+            .subgraph_cache_redis_url
+            .clone()
+            .filter(|url| !url.trim().is_empty());
+        if self.subgraph_cache_mib == 0 {
+            if shared.is_some() {
+                bail!(
+                    "--subgraph-cache-redis-url needs the cache on: set --subgraph-cache-mib \
+                     (memory for the in-process tier, e.g. 64)"
+                );
+            }
+            return Ok(None);
+        }
+        Ok(Some(gateway::SubgraphCacheOptions {
             max_bytes: self.subgraph_cache_mib.saturating_mul(1 << 20),
             default_ttl: self.subgraph_cache_default_ttl,
             max_ttl: self.subgraph_cache_max_ttl,
-        })
+            shared_redis_url: shared,
+        }))
     }
 }
 
@@ -60,6 +74,13 @@ pub struct GatewayFlags {
     /// The longest any answer is kept, whatever its domain says.
     #[arg(long, default_value = "1h", value_parser = parse_duration)]
     pub subgraph_cache_max_ttl: Duration,
+    /// Share cached answers between gateway replicas through this Redis
+    /// (`redis://host:6379/1`): a second tier behind each process's
+    /// memory, keyed and checked like it; an unreachable Redis only means
+    /// fetches go to their domains. Give that Redis a `maxmemory` and
+    /// `maxmemory-policy allkeys-lru`.
+    #[arg(long, env = "MESHWORK_SUBGRAPH_CACHE_REDIS_URL")]
+    pub subgraph_cache_redis_url: Option<String>,
     /// `text` or `json` (one JSON object per line, each request's with its
     /// request id) for the process's logs.
     #[arg(long, env = "MESHWORK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -400,7 +421,7 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     println!("  /health answers 200 once a supergraph is loaded");
     gateway::run(GatewayOptions {
         shutdown_drain: args.gateway.shutdown_drain,
-        subgraph_cache: args.gateway.subgraph_cache(),
+        subgraph_cache: args.gateway.subgraph_cache()?,
         listener,
         supergraph,
         rate_limit: args.gateway.rate_limit(),

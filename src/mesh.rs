@@ -83,6 +83,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
     }
     let runtime = runtime(2)?;
     let _enter = runtime.enter();
+    let subgraph_cache = args.gateway.subgraph_cache()?;
     let (listener, local) = bind(args.gateway.listen)?;
     let demo_dir = if demo && args.database.is_none() {
         Some(tempfile::tempdir().context("creating the demo's database folder")?)
@@ -192,7 +193,7 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
     }
     gateway::run(GatewayOptions {
         shutdown_drain: args.gateway.shutdown_drain,
-        subgraph_cache: args.gateway.subgraph_cache(),
+        subgraph_cache,
         listener,
         supergraph: SupergraphSource::ControlPlane {
             endpoint: format!("http://{}/control", loopback(local)),

@@ -125,3 +125,82 @@ async fn an_entity_fetched_once_answers_other_operations_batches() {
     assert!(other.get("errors").is_none(), "{other}");
     assert_eq!(calls.load(Ordering::SeqCst), 2, "{other}");
 }
+
+/// Replicas share answers through Redis: a root field and the entities
+/// one gateway fetched answer the same operation on another gateway
+/// without calling the domains; a Redis that goes away only means the
+/// domains are called again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_answers_through_redis_and_do_without_it() {
+    let Some(mut redis) = common::own_redis().await else {
+        return;
+    };
+    let calls = Arc::new(AtomicUsize::new(0));
+    let customers = domains::serve(counted_customers(calls.clone()))
+        .await
+        .expect("customers");
+    let orders = domains::serve(domains::demo::orders())
+        .await
+        .expect("orders");
+    let supergraph =
+        common::compose(&[("customers", &customers.url), ("orders", &orders.url)]).await;
+    let flags = [
+        "--subgraph-cache-mib",
+        "8",
+        "--subgraph-cache-default-ttl",
+        "60s",
+        "--subgraph-cache-redis-url",
+        redis.url.as_str(),
+    ];
+    let first = common::static_gateway(&supergraph.sdl, None, &flags).await;
+    let second = common::static_gateway(&supergraph.sdl, None, &flags).await;
+    calls.store(0, Ordering::SeqCst);
+
+    let query = r#"{ order(id: "o1") { id customer { name } } }"#;
+    let fetched = post(&first.server.base, query).await;
+    assert!(fetched.get("errors").is_none(), "{fetched}");
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "{fetched}");
+    // The order's root field, the entity batch and its one entity.
+    common::wait_redis_keys(&redis.url, "meshwork:cache:*", 3).await;
+
+    let shared = post(&second.server.base, query).await;
+    assert_eq!(shared["data"], fetched["data"], "{shared}");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "the second gateway called the customers domain: {shared}"
+    );
+    assert!(served_from_cache(&shared, "customers"), "{shared}");
+    assert!(served_from_cache(&shared, "orders"), "{shared}");
+
+    // Another order of the same customer on the second gateway: a new
+    // root fetch, its customer from the entity the first one kept.
+    let same_customer = post(
+        &second.server.base,
+        r#"{ order(id: "o3") { id customer { name } } }"#,
+    )
+    .await;
+    assert_eq!(
+        same_customer["data"]["order"]["customer"]["name"],
+        fetched["data"]["order"]["customer"]["name"],
+        "{same_customer}"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "{same_customer}");
+
+    // Redis stops: answers still come, from the domains.
+    if let Some(child) = &mut redis.child {
+        child.kill().expect("stop redis");
+        child.wait().expect("redis stopped");
+    }
+    let without = post(
+        &second.server.base,
+        r#"{ order(id: "o2") { id customer { id name } } }"#,
+    )
+    .await;
+    assert!(without.get("errors").is_none(), "{without}");
+    assert!(
+        without["data"]["order"]["customer"]["name"].is_string(),
+        "{without}"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "{without}");
+}

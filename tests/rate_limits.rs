@@ -72,78 +72,9 @@ async fn callers_above_their_plan_get_429_with_retry_after() {
     assert_eq!(health.status(), 200);
 }
 
-/// A Redis for the test: `MESHWORK_TEST_REDIS_URL` (CI starts one), else a
-/// throw-away `redis-server` on a free loopback port.
-struct TestRedis {
-    url: String,
-    child: Option<std::process::Child>,
-}
-
-impl Drop for TestRedis {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// `None` (test skipped, said on stderr) only outside CI when neither is
-/// available; CI (`CI` set) always has one.
-async fn redis() -> Option<TestRedis> {
-    if let Ok(url) = std::env::var("MESHWORK_TEST_REDIS_URL") {
-        if !url.is_empty() {
-            return Some(TestRedis { url, child: None });
-        }
-    }
-    own_redis().await
-}
-
-/// A `redis-server` of this test alone (it may be stopped).
-async fn own_redis() -> Option<TestRedis> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let spawned = std::process::Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(std::process::Stdio::null())
-        .spawn();
-    let child = match spawned {
-        Ok(child) => child,
-        Err(e) if std::env::var_os("CI").is_none() => {
-            common::skipped(&format!("Redis: no redis-server ({e}); install Debian's redis-server or set MESHWORK_TEST_REDIS_URL"));
-            return None;
-        }
-        Err(e) => panic!("CI needs redis-server or MESHWORK_TEST_REDIS_URL: {e}"),
-    };
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    Some(TestRedis {
-        url: format!("redis://127.0.0.1:{port}/"),
-        child: Some(child),
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_gateways_sharing_redis_hold_one_combined_limit() {
-    let Some(redis) = redis().await else {
+    let Some(redis) = common::redis().await else {
         return;
     };
     // A fresh key space per run: the caller's token subject is unique.
@@ -193,7 +124,7 @@ async fn two_gateways_sharing_redis_hold_one_combined_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_domain_plan_counted_in_redis_holds_across_gateways() {
-    let Some(redis) = redis().await else {
+    let Some(redis) = common::redis().await else {
         return;
     };
     let customers = domains::serve(domains::demo::customers())
@@ -262,7 +193,7 @@ async fn a_domain_plan_counted_in_redis_holds_across_gateways() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_redis_goes_away_limits_fail_open_or_closed_as_configured() {
-    let Some(mut redis) = own_redis().await else {
+    let Some(mut redis) = common::own_redis().await else {
         return;
     };
     let customers = domains::serve(domains::demo::customers())

@@ -20,7 +20,7 @@ mod verify;
 
 pub use snapshot::{
     AccessSnapshot, ApiKeyRecord, CachePurgeRecord, ConsumerRecord, GrantRecord, IssuerRecord,
-    PlanRecord, ProductRecord, SavedQueryRecord,
+    PlanRecord, ProductRecord, SavedQueryRecord, CACHE_PURGE_WINDOW,
 };
 pub use verify::{
     api_key_hash, check_issuer, Credential, Identity, Refusal, Verifier, VerifyError,

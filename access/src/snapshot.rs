@@ -40,6 +40,11 @@ pub struct AccessSnapshot {
     pub cache_purges: Vec<CachePurgeRecord>,
 }
 
+/// How long a purge stays in the access snapshot: longer than any answer
+/// is kept by default; a gateway's shared cache tier keeps no answer
+/// longer (see `gateway::shared_cache`).
+pub const CACHE_PURGE_WINDOW: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// Cached answers of one domain to drop: all of them, or those that name
 /// a type (`__typename`) and/or an entity key value.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,8 @@
 //! owner team (the domain itself, with a credential of that team) or a
 //! platform admin, recorded with an audit entry, and carried to every
 //! gateway in the access snapshot, which holds the purges of the last
-//! [`PURGE_WINDOW_HOURS`] (longer than any answer is kept by default).
+//! [`access::CACHE_PURGE_WINDOW`] (longer than any answer is kept by
+//! default).
 
 use chrono::{Duration, Utc};
 use entity::cache_purge;
@@ -15,9 +16,6 @@ use crate::audit::AuditEntry;
 use crate::error::{CatalogError, ProblemCode};
 use crate::validate::Problems;
 use crate::{Caller, Catalog};
-
-/// How long a purge stays in the access snapshot.
-pub(crate) const PURGE_WINDOW_HOURS: i64 = 24;
 
 impl Catalog {
     /// Drops gateways' cached answers of `domain`: all of them, or only
@@ -72,7 +70,9 @@ impl Catalog {
         &self,
         domain_names: &std::collections::HashMap<i32, String>,
     ) -> Result<Vec<access::CachePurgeRecord>, CatalogError> {
-        let since = Utc::now() - Duration::hours(PURGE_WINDOW_HOURS);
+        let window = Duration::from_std(access::CACHE_PURGE_WINDOW)
+            .map_err(|e| CatalogError::Internal(format!("purge window: {e}")))?;
+        let since = Utc::now() - window;
         Ok(cache_purge::Entity::find()
             .filter(cache_purge::Column::CreatedAt.gt(since))
             .order_by_asc(cache_purge::Column::Id)

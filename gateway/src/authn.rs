@@ -25,9 +25,7 @@ use access::{AccessSnapshot, Credential, Identity, Verifier};
 use arc_swap::ArcSwap;
 use chrono::Utc;
 use hive_router::ntex::http::header::{HeaderName, HeaderValue};
-use hive_router::ntex::service::{Service, ServiceCtx};
 use hive_router::ntex::web::{self, DefaultError, HttpResponse};
-use hive_router::ntex::{Middleware, SharedCfg};
 use hive_router::plugins::plugin_context::PluginContext;
 use jsonwebtoken::{EncodingKey, Header};
 
@@ -403,30 +401,12 @@ pub(crate) fn read_file(path: &std::path::Path) -> Result<AccessSnapshot, String
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The ntex middleware.
+/// Authentication before the engine (run by `crate::admission`).
 #[derive(Clone)]
 pub(crate) struct Authn {
     pub shared: Option<Arc<Shared>>,
     /// The engine this gateway runs (whether it has a supergraph yet).
     pub instance: Arc<crate::engine_plugin::Instance>,
-}
-
-impl<S> Middleware<S, SharedCfg> for Authn {
-    type Service = AuthnService<S>;
-
-    fn create(&self, service: S, _cfg: SharedCfg) -> Self::Service {
-        AuthnService {
-            service,
-            shared: self.shared.clone(),
-            instance: self.instance.clone(),
-        }
-    }
-}
-
-pub(crate) struct AuthnService<S> {
-    service: S,
-    shared: Option<Arc<Shared>>,
-    instance: Arc<crate::engine_plugin::Instance>,
 }
 
 fn refuse(req: web::WebRequest<DefaultError>, message: String) -> web::WebResponse {
@@ -469,22 +449,15 @@ fn mark(req: &web::WebRequest<DefaultError>, caller: Caller) {
 
 const OWN_HEADERS: [&str; 3] = [CONSUMER_HEADER, SUBJECT_HEADER, SCOPES_HEADER];
 
-impl<S> Service<web::WebRequest<DefaultError>> for AuthnService<S>
-where
-    S: Service<web::WebRequest<DefaultError>, Response = web::WebResponse, Error = web::Error>,
-{
-    type Response = web::WebResponse;
-    type Error = S::Error;
-
-    hive_router::ntex::forward_ready!(service);
-
-    async fn call(
+impl Authn {
+    /// The request with the caller marked (and the identity headers set
+    /// from the verified credential), or the answer refusing it.
+    pub(crate) async fn admit(
         &self,
         mut req: web::WebRequest<DefaultError>,
-        ctx: ServiceCtx<'_, Self>,
-    ) -> Result<Self::Response, Self::Error> {
+    ) -> Result<web::WebRequest<DefaultError>, web::WebResponse> {
         let Some(shared) = &self.shared else {
-            return ctx.call(&self.service, req).await;
+            return Ok(req);
         };
         // Identity headers are Meshwork's: a client's copies never pass,
         // whatever the path.
@@ -492,7 +465,7 @@ where
             req.headers_mut().remove(name);
         }
         if !crate::route::may_reach(req.path(), &shared.graphql_path) {
-            return ctx.call(&self.service, req).await;
+            return Ok(req);
         }
         // Before the first supergraph: anything but a plain GET (a browser
         // opening GraphiQL) gets the empty mesh's answer here, however its
@@ -502,7 +475,7 @@ where
                 || !req.query_string().is_empty())
         {
             self.instance.warn_empty_once();
-            return Ok(req.into_response(crate::engine_plugin::no_domains()));
+            return Err(req.into_response(crate::engine_plugin::no_domains()));
         }
         // Copied out: the request's headers are changed below.
         let given = match req.headers().get("authorization") {
@@ -518,17 +491,17 @@ where
         // refuses any operation when anonymous callers are not allowed.
         let Some(given) = given else {
             mark(&req, Caller::Anonymous);
-            return ctx.call(&self.service, req).await;
+            return Ok(req);
         };
         let Some(credential) = Credential::from_authorization(&given) else {
-            return Ok(refuse(
+            return Err(refuse(
                 req,
                 "The Authorization header is neither `Bearer <token>` nor `ApiKey <key>`.".into(),
             ));
         };
         let admitted = match shared.admit(credential).await {
             Ok(a) => a,
-            Err(reason) => return Ok(refuse(req, format!("Credential refused: {reason}"))),
+            Err(reason) => return Err(refuse(req, format!("Credential refused: {reason}"))),
         };
         let headers = req.headers_mut();
         headers.remove("x-api-key");
@@ -555,7 +528,7 @@ where
         }
         mark(&req, Caller::Admitted(admitted.clone()));
         req.extensions_mut().insert(admitted);
-        ctx.call(&self.service, req).await
+        Ok(req)
     }
 }
 

@@ -51,6 +51,9 @@ pub struct SubgraphCacheOptions {
     pub default_ttl: Duration,
     /// The longest time any answer is kept, whatever the domain says.
     pub max_ttl: Duration,
+    /// A Redis shared by the gateway's replicas as a second tier (see
+    /// `shared_cache`); none: each process keeps its own answers only.
+    pub shared_redis_url: Option<String>,
 }
 
 /// Headers that differ on every request and say nothing of the caller:
@@ -98,7 +101,7 @@ impl moka::Expiry<Arc<str>, Cached> for Expiry {
         value: &Cached,
         _created_at: Instant,
     ) -> Option<Duration> {
-        Some(value.ttl)
+        Some(value.remaining())
     }
 }
 
@@ -109,6 +112,10 @@ pub(crate) struct SubgraphCache {
     applied: std::sync::atomic::AtomicI64,
     /// Bumped by every [`SubgraphCache::clear`].
     generation: std::sync::atomic::AtomicU64,
+    /// The second tier, shared by replicas.
+    shared: Option<Arc<crate::shared_cache::SharedTier>>,
+    /// The shared tier's name of the served supergraph (a hash of it).
+    schema_tag: std::sync::RwLock<Arc<str>>,
 }
 
 /// The second line of every per-entity key (a query never reads so).
@@ -181,18 +188,24 @@ pub(crate) fn domain_of(key: &str) -> &str {
     key.split_once('\n').map_or(key, |(d, _)| d)
 }
 
+static COUNTER: std::sync::LazyLock<Counter<u64>> = std::sync::LazyLock::new(|| {
+    opentelemetry::global::meter("meshwork")
+        .u64_counter("meshwork.subgraph_cache")
+        .with_description(
+            "Subgraph answer cache by domain and outcome (hit, miss, store, entity_hit, entity_store, eviction, purge; shared_hit, shared_miss, shared_store, shared_error for the Redis tier)",
+        )
+        .build()
+});
+
+/// A failed call to the shared tier (no domain: one call may serve several).
+pub(crate) fn count_shared_error() {
+    COUNTER.add(1, &[KeyValue::new("outcome", "shared_error")]);
+}
+
 fn count(domain: &str, outcome: &'static str) {
     if domain == OPERATION {
         return count_operation(outcome);
     }
-    static COUNTER: std::sync::LazyLock<Counter<u64>> = std::sync::LazyLock::new(|| {
-        opentelemetry::global::meter("meshwork")
-            .u64_counter("meshwork.subgraph_cache")
-            .with_description(
-                "Subgraph answer cache by domain and outcome (hit, miss, store, entity_hit, entity_store, eviction, purge)",
-            )
-            .build()
-    });
     COUNTER.add(
         1,
         &[
@@ -254,7 +267,10 @@ fn push_header(key: &mut String, name: &str, value: &[u8]) {
 }
 
 impl SubgraphCache {
-    pub(crate) fn new(options: SubgraphCacheOptions) -> Self {
+    pub(crate) fn new(
+        options: SubgraphCacheOptions,
+        shared: Option<crate::shared_cache::SharedTier>,
+    ) -> Self {
         let entries = moka::sync::Cache::builder()
             .max_capacity(options.max_bytes)
             .weigher(|key: &Arc<str>, value: &Cached| {
@@ -273,7 +289,111 @@ impl SubgraphCache {
             options,
             applied: std::sync::atomic::AtomicI64::new(0),
             generation: std::sync::atomic::AtomicU64::new(0),
+            shared: shared.map(Arc::new),
+            schema_tag: std::sync::RwLock::new(Arc::from("")),
         }
+    }
+
+    /// The shared tier's namespace of a domain's answers, when the tier is
+    /// on: the supergraph served and the domain's last purge among the
+    /// access snapshot's `purges` (every replica reads the same list, so
+    /// all move to a new namespace with a purge; a purge leaves the list
+    /// only after the shared tier's longest lifetime,
+    /// [`access::CACHE_PURGE_WINDOW`], so no answer from before it comes
+    /// back).
+    pub(crate) fn shared_namespace(
+        &self,
+        domain: &str,
+        purges: &[access::CachePurgeRecord],
+    ) -> Option<Arc<str>> {
+        self.shared.as_ref()?;
+        let schema = Arc::clone(&self.schema_tag.read().unwrap_or_else(|p| p.into_inner()));
+        let purge = purges
+            .iter()
+            .filter(|p| p.domain == domain)
+            .map(|p| p.id)
+            .max()
+            .unwrap_or(0);
+        Some(format!("{schema}:{domain}:{purge}").into())
+    }
+
+    /// Looks a fetch up in the shared tier (one round trip for the whole
+    /// fetch and each of its entities); what is found is kept in memory
+    /// too. The answer, its age and remaining lifetime when the fetch or
+    /// every one of its entities is there.
+    pub(crate) async fn get_shared(
+        &self,
+        namespace: &str,
+        key: &Arc<str>,
+        entities: Option<&[Arc<str>]>,
+    ) -> Option<(Bytes, u64, Duration)> {
+        let shared = self.shared.as_ref()?;
+        let epoch = self.epoch();
+        let mut wanted: Vec<(&str, &str)> = vec![(namespace, key)];
+        wanted.extend(entities.into_iter().flatten().map(|k| (namespace, &**k)));
+        let mut found = shared.get_many(&wanted).await.into_iter();
+        let domain = domain_of(key);
+        let whole = found.next().flatten();
+        // Kept in memory unless a purge or a new supergraph came meanwhile.
+        let keep = |key: &Arc<str>, entry: &crate::shared_cache::SharedEntry| {
+            if self.epoch() == epoch {
+                self.entries.insert(
+                    Arc::clone(key),
+                    Cached {
+                        bytes: entry.bytes.clone(),
+                        ttl: Duration::from_secs(entry.age) + entry.remaining,
+                        stored: Instant::now()
+                            .checked_sub(Duration::from_secs(entry.age))
+                            .unwrap_or_else(Instant::now),
+                        domains: None,
+                    },
+                );
+            }
+        };
+        if let Some(entry) = whole {
+            count(domain, "shared_hit");
+            keep(key, &entry);
+            return Some((entry.bytes, entry.age, entry.remaining));
+        }
+        let mut parts = Vec::new();
+        for (key, entry) in entities.into_iter().flatten().zip(found) {
+            if let Some(entry) = &entry {
+                keep(key, entry);
+            }
+            parts.push(entry);
+        }
+        let parts: Option<Vec<_>> = parts.into_iter().collect();
+        let Some(parts) = parts.filter(|p| !p.is_empty()) else {
+            count(domain, "shared_miss");
+            return None;
+        };
+        count(domain, "shared_hit");
+        let age = parts.iter().map(|e| e.age).max()?;
+        let remaining = parts.iter().map(|e| e.remaining).min()?;
+        Some((
+            join_entities(parts.iter().map(|e| &e.bytes[..])),
+            age,
+            remaining,
+        ))
+    }
+
+    /// Sends answers just stored in memory to the shared tier.
+    fn share(&self, namespace: Option<&Arc<str>>, entries: Vec<(Arc<str>, Bytes)>, ttl: Duration) {
+        let (Some(shared), Some(namespace)) = (&self.shared, namespace) else {
+            return;
+        };
+        if let Some((key, _)) = entries.first() {
+            count(domain_of(key), "shared_store");
+        }
+        // Never kept longer than a purge stays visible (see
+        // `shared_namespace`).
+        let ttl = ttl.min(access::CACHE_PURGE_WINDOW);
+        shared.put_many(
+            entries
+                .into_iter()
+                .map(|(key, bytes)| (Arc::clone(namespace), key, bytes, ttl))
+                .collect(),
+        );
     }
 
     /// Applies the catalog's purges not applied yet: drops the cached
@@ -307,6 +427,7 @@ impl SubgraphCache {
             }
             count(&purge.domain, "purge");
         }
+
         self.applied.fetch_max(last.id, Ordering::AcqRel);
     }
 
@@ -468,20 +589,14 @@ impl SubgraphCache {
         for key in keys {
             found.push(self.entries.get(key)?);
         }
-        let size: usize = found.iter().map(|c| c.bytes.len() + 1).sum();
-        let mut bytes = Vec::with_capacity(size + 32);
-        bytes.extend_from_slice(br#"{"data":{"_entities":["#);
-        for (i, cached) in found.iter().enumerate() {
-            if i > 0 {
-                bytes.push(b',');
-            }
-            bytes.extend_from_slice(&cached.bytes);
-        }
-        bytes.extend_from_slice(b"]}}");
         let age = found.iter().map(Cached::age).max()?;
         let remaining = found.iter().map(Cached::remaining).min()?;
         count(domain_of(keys.first()?), "entity_hit");
-        Some((Bytes::from(bytes), age, remaining))
+        Some((
+            join_entities(found.iter().map(|c| &c.bytes[..])),
+            age,
+            remaining,
+        ))
     }
 
     /// Stores each entity of an `_entities` answer under its own key (see
@@ -493,6 +608,7 @@ impl SubgraphCache {
     pub(crate) fn store_entities(
         &self,
         keys: &[Arc<str>],
+        shared: Option<&Arc<str>>,
         epoch: Epoch,
         status: Option<http::StatusCode>,
         has_errors: bool,
@@ -509,21 +625,25 @@ impl SubgraphCache {
         if entities.len() != keys.len() {
             return None;
         }
+        let mut kept = Vec::with_capacity(keys.len());
         for (key, entity) in keys.iter().zip(entities) {
             if entity == "null" {
                 continue;
             }
             count(domain_of(key), "entity_store");
+            let bytes = Bytes::from(entity);
             self.entries.insert(
                 Arc::clone(key),
                 Cached {
-                    bytes: Bytes::from(entity),
+                    bytes: bytes.clone(),
                     ttl,
                     stored: Instant::now(),
                     domains: None,
                 },
             );
+            kept.push((Arc::clone(key), bytes));
         }
+        self.share(shared, kept, ttl);
         Some(ttl)
     }
 
@@ -565,6 +685,7 @@ impl SubgraphCache {
     pub(crate) fn store(
         &self,
         key: Arc<str>,
+        shared: Option<&Arc<str>>,
         epoch: Epoch,
         status: Option<http::StatusCode>,
         has_errors: bool,
@@ -575,7 +696,7 @@ impl SubgraphCache {
         let ttl = self.lifetime(epoch, status, has_errors, headers, domain_ttl)?;
         count(domain_of(&key), "store");
         self.entries.insert(
-            key,
+            Arc::clone(&key),
             Cached {
                 bytes: bytes.clone(),
                 ttl,
@@ -583,11 +704,19 @@ impl SubgraphCache {
                 domains: None,
             },
         );
+        self.share(shared, vec![(key, bytes.clone())], ttl);
         Some(ttl)
     }
 
-    /// Empties the cache (a new supergraph: answers may have changed shape).
-    pub(crate) fn clear(&self) {
+    /// Empties the cache for a new supergraph (answers may have changed
+    /// shape); the shared tier moves to the new supergraph's namespace.
+    pub(crate) fn clear(&self, supergraph_sdl: &str) {
+        if self.shared.is_some() {
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(supergraph_sdl.as_bytes());
+            let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+            *self.schema_tag.write().unwrap_or_else(|p| p.into_inner()) = tag.into();
+        }
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.entries.invalidate_all();
@@ -604,6 +733,22 @@ impl Cached {
     pub(crate) fn remaining(&self) -> Duration {
         self.ttl.saturating_sub(self.stored.elapsed())
     }
+}
+
+/// Entities as the domain would have answered them:
+/// `{"data":{"_entities":[…]}}`.
+fn join_entities<'a>(parts: impl Iterator<Item = &'a [u8]> + Clone) -> Bytes {
+    let size: usize = parts.clone().map(|p| p.len() + 1).sum();
+    let mut bytes = Vec::with_capacity(size + 32);
+    bytes.extend_from_slice(br#"{"data":{"_entities":["#);
+    for (i, part) in parts.enumerate() {
+        if i > 0 {
+            bytes.push(b',');
+        }
+        bytes.extend_from_slice(part);
+    }
+    bytes.extend_from_slice(b"]}}");
+    Bytes::from(bytes)
 }
 
 /// What one operation's fetches allow: its whole answer may be kept only
@@ -700,6 +845,7 @@ mod tests {
             max_bytes: 1 << 20,
             default_ttl: Duration::from_secs(default_ttl),
             max_ttl: Duration::from_secs(3600),
+            shared_redis_url: None,
         }
     }
 
@@ -804,24 +950,34 @@ mod tests {
 
     #[test]
     fn only_clean_answers_the_domain_lets_us_keep_are_stored() {
-        let cache = SubgraphCache::new(options(0));
+        let cache = SubgraphCache::new(options(0), None);
         let body = Bytes::from_static(br#"{"data":{"orders":[]}}"#);
         let k = || key("{ orders { id } }", &[]).expect("key");
         let ok = Some(http::StatusCode::OK);
         // No Cache-Control and no default TTL: not kept.
         assert!(cache
-            .store(k(), cache.epoch(), ok, false, None, None, &body)
+            .store(k(), None, cache.epoch(), ok, false, None, None, &body)
             .is_none());
         let allowed = headers(&[("cache-control", "max-age=60")]);
         assert!(
             cache
-                .store(k(), cache.epoch(), ok, true, Some(&allowed), None, &body)
+                .store(
+                    k(),
+                    None,
+                    cache.epoch(),
+                    ok,
+                    true,
+                    Some(&allowed),
+                    None,
+                    &body
+                )
                 .is_none(),
             "errors"
         );
         assert!(cache
             .store(
                 k(),
+                None,
                 cache.epoch(),
                 Some(http::StatusCode::BAD_GATEWAY),
                 false,
@@ -832,19 +988,37 @@ mod tests {
             .is_none());
         let private = headers(&[("cache-control", "private, max-age=60")]);
         assert!(cache
-            .store(k(), cache.epoch(), ok, false, Some(&private), None, &body)
+            .store(
+                k(),
+                None,
+                cache.epoch(),
+                ok,
+                false,
+                Some(&private),
+                None,
+                &body
+            )
             .is_none());
         assert!(cache.get(&k()).is_none());
         assert!(cache
-            .store(k(), cache.epoch(), ok, false, Some(&allowed), None, &body)
+            .store(
+                k(),
+                None,
+                cache.epoch(),
+                ok,
+                false,
+                Some(&allowed),
+                None,
+                &body
+            )
             .is_some());
         assert_eq!(cache.get(&k()).map(|c| c.bytes), Some(body.clone()));
-        cache.clear();
+        cache.clear("type Query { a: Int }");
         assert!(cache.get(&k()).is_none());
         // With a default TTL an answer without Cache-Control is kept.
-        let cache = SubgraphCache::new(options(30));
+        let cache = SubgraphCache::new(options(30), None);
         assert!(cache
-            .store(k(), cache.epoch(), ok, false, None, None, &body)
+            .store(k(), None, cache.epoch(), ok, false, None, None, &body)
             .is_some());
     }
 
@@ -911,7 +1085,7 @@ mod tests {
 
     #[test]
     fn entities_are_kept_one_by_one_and_answer_any_batch_of_the_same_caller() {
-        let cache = SubgraphCache::new(options(60));
+        let cache = SubgraphCache::new(options(60), None);
         let ok = Some(http::StatusCode::OK);
         let p = |upc: &str| format!(r#"{{"__typename":"Product","upc":"{upc}"}}"#);
         let batch = |upcs: &[&str]| {
@@ -925,7 +1099,7 @@ mod tests {
         assert_eq!(first.len(), 2);
         let answer = Bytes::from_static(br#"{"data":{"_entities":[{"name":"a"},{"name":"b"}]}}"#);
         assert!(cache
-            .store_entities(&first, cache.epoch(), ok, false, None, None, &answer)
+            .store_entities(&first, None, cache.epoch(), ok, false, None, None, &answer)
             .is_some());
         // Another batch of the same entities, in another order: answered
         // from the cache, each entity in its place.
@@ -970,22 +1144,41 @@ mod tests {
         // does not match the representations: not kept.
         let missing = entity_keys(&batch(&["4"]), &alice);
         let null = Bytes::from_static(br#"{"data":{"_entities":[null]}}"#);
-        cache.store_entities(&missing, cache.epoch(), ok, false, None, None, &null);
+        cache.store_entities(&missing, None, cache.epoch(), ok, false, None, None, &null);
         assert_eq!(entities_of(&cache, &missing), None);
         let five = entity_keys(&batch(&["5"]), &alice);
         let five_answer = Bytes::from_static(br#"{"data":{"_entities":[{"name":"e"}]}}"#);
         assert!(cache
-            .store_entities(&five, cache.epoch(), ok, true, None, None, &five_answer)
+            .store_entities(
+                &five,
+                None,
+                cache.epoch(),
+                ok,
+                true,
+                None,
+                None,
+                &five_answer
+            )
             .is_none());
         let short = entity_keys(&batch(&["5", "6"]), &alice);
         assert!(cache
-            .store_entities(&short, cache.epoch(), ok, false, None, None, &five_answer)
+            .store_entities(
+                &short,
+                None,
+                cache.epoch(),
+                ok,
+                false,
+                None,
+                None,
+                &five_answer
+            )
             .is_none());
         assert_eq!(entities_of(&cache, &five), None);
         let private = headers(&[("cache-control", "private, max-age=60")]);
         assert!(cache
             .store_entities(
                 &five,
+                None,
                 cache.epoch(),
                 ok,
                 false,
@@ -1013,7 +1206,7 @@ mod tests {
 
     #[test]
     fn a_domains_own_lifetime_and_purges_apply() {
-        let cache = SubgraphCache::new(options(0));
+        let cache = SubgraphCache::new(options(0), None);
         let ok = Some(http::StatusCode::OK);
         let order =
             Bytes::from_static(br#"{"data":{"_entities":[{"__typename":"Order","id":"o1"}]}}"#);
@@ -1027,10 +1220,28 @@ mod tests {
         // The domain's own lifetime keeps answers without Cache-Control.
         let ttl = Some(Duration::from_secs(60));
         assert!(cache
-            .store(k1.clone(), cache.epoch(), ok, false, None, ttl, &order)
+            .store(
+                k1.clone(),
+                None,
+                cache.epoch(),
+                ok,
+                false,
+                None,
+                ttl,
+                &order
+            )
             .is_some());
         assert!(cache
-            .store(k2.clone(), cache.epoch(), ok, false, None, ttl, &customer)
+            .store(
+                k2.clone(),
+                None,
+                cache.epoch(),
+                ok,
+                false,
+                None,
+                ttl,
+                &customer
+            )
             .is_some());
         let purge = |id, type_name: Option<&str>, key: Option<&str>| access::CachePurgeRecord {
             id,
@@ -1051,7 +1262,7 @@ mod tests {
         let before = cache.epoch();
         cache.apply_purges(&[purge(3, None, None)]);
         assert!(cache
-            .store(k2.clone(), before, ok, false, None, ttl, &customer)
+            .store(k2.clone(), None, before, ok, false, None, ttl, &customer)
             .is_none());
         cache.entries.run_pending_tasks();
         assert!(
@@ -1060,7 +1271,16 @@ mod tests {
         );
         // Applied purges are not applied again.
         assert!(cache
-            .store(k2.clone(), cache.epoch(), ok, false, None, ttl, &customer)
+            .store(
+                k2.clone(),
+                None,
+                cache.epoch(),
+                ok,
+                false,
+                None,
+                ttl,
+                &customer
+            )
             .is_some());
         cache.apply_purges(&[purge(3, None, None)]);
         cache.entries.run_pending_tasks();
@@ -1165,7 +1385,7 @@ mod tests {
 
     #[test]
     fn whole_operations_go_with_a_purge_of_any_of_their_domains_and_a_new_supergraph() {
-        let cache = SubgraphCache::new(options(0));
+        let cache = SubgraphCache::new(options(0), None);
         let body = Bytes::from_static(br#"{"data":{"orders":[]}}"#);
         let k = SubgraphCache::operation_key("POST", "/graphql", "", b"{}", &ntex_headers(&[]), "")
             .expect("key");
@@ -1188,7 +1408,7 @@ mod tests {
         assert!(cache.get(&k).is_none());
         // Fetched before a new supergraph: not stored after it.
         let before = cache.epoch();
-        cache.clear();
+        cache.clear("type Query { a: Int }");
         assert!(!cache.store_operation(k.clone(), before, body.clone(), ttl, both.clone()));
         assert!(cache.store_operation(k.clone(), cache.epoch(), body, ttl, both));
         assert!(cache.get(&k).is_some());

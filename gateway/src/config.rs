@@ -59,14 +59,25 @@ pub(crate) fn router_config(
     }
 }
 
-/// Engine instruments off by default: body sizes, cache lookup durations,
-/// overhead and cost histograms (request and domain-fetch durations, cache
-/// hit counts, supergraph polls and the rest stay on).
-const QUIET_INSTRUMENTS: [&str; 13] = [
+/// Engine instruments off by default: body sizes, in-flight gauges, cache
+/// lookup counts and durations, overhead and cost histograms (request and
+/// domain-fetch durations, errors, supergraph polls and the rest stay on).
+/// Each one on costs every request (the in-flight gauges and cache counts
+/// measured together: 0.9 % of a request's instructions on the benchmark
+/// query, bench/RESULTS.md); none is used by Meshwork's dashboard or alerts.
+/// `bench/gateways.sh` repeats this list (and the cost limit below) for
+/// the plain engine with `BENCH_PARITY=1`.
+const QUIET_INSTRUMENTS: [&str; 19] = [
     "http.server.request.body.size",
     "http.server.response.body.size",
     "http.client.request.body.size",
     "http.client.response.body.size",
+    "http.server.active_requests",
+    "http.client.active_requests",
+    "hive.router.parse_cache.requests_total",
+    "hive.router.validate_cache.requests_total",
+    "hive.router.normalize_cache.requests_total",
+    "hive.router.plan_cache.requests_total",
     "hive.router.parse_cache.duration",
     "hive.router.validate_cache.duration",
     "hive.router.normalize_cache.duration",

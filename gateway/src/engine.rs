@@ -38,6 +38,28 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
         .contracts
         .as_ref()
         .map(|_| Arc::new(crate::contract::Reports::default()));
+    // The subgraph cache, with its Redis tier when one is set.
+    let cache = match options.subgraph_cache.clone() {
+        Some(cache_options) => {
+            let shared = match cache_options.shared_redis_url.clone() {
+                Some(url) => Some(
+                    options
+                        .extra_routes
+                        .runtime
+                        .spawn(async move { crate::shared_cache::SharedTier::connect(&url).await })
+                        .await
+                        .map_err(|e| GatewayError::Start(e.to_string()))?
+                        .map_err(GatewayError::Start)?,
+                ),
+                None => None,
+            };
+            Some(Arc::new(crate::cache::SubgraphCache::new(
+                cache_options,
+                shared,
+            )))
+        }
+        None => None,
+    };
     let instance = Arc::new(crate::engine_plugin::Instance::new(
         options.rest_subgraphs.clone(),
         options
@@ -48,10 +70,7 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
         reports.clone(),
         options.in_process.clone(),
         options.access.is_some(),
-        options
-            .subgraph_cache
-            .clone()
-            .map(|c| Arc::new(crate::cache::SubgraphCache::new(c))),
+        cache,
     ));
     let plugin_instance = instance.register();
     if let (Some(contracts), Some(reports)) = (&options.contracts, reports) {
@@ -225,8 +244,12 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
         shared: authn,
         instance: instance.clone(),
     };
-    let jwt_not_before = crate::jwt_time::JwtNotBefore {
-        leeway_seconds: options.jwt_leeway.as_secs(),
+    let admission = crate::admission::Admission {
+        authn,
+        limits: rate_limiter,
+        not_before: crate::jwt_time::JwtNotBefore {
+            leeway_seconds: options.jwt_leeway.as_secs(),
+        },
     };
     let server_state = shared_state.clone();
     let readiness_path: Arc<str> = paths.readiness.as_str().into();
@@ -234,28 +257,24 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
         let paths = paths.clone();
         let prometheus = prometheus.clone();
         web::App::new()
-            .middleware(jwt_not_before)
-            .middleware(rate_limiter.clone())
-            .middleware(authn.clone())
+            .middleware(admission.clone())
             .middleware(long_lived.clone())
             .middleware(PluginService::new(
                 paths.clone(),
                 prometheus.as_ref().map(|p| p.endpoint.clone()),
             ))
             .middleware(RequestSummaryService::new(&graphql_path))
-            // Outside every check: it only changes what the answer looks like.
+            // Outside every check: it only changes what the answer looks
+            // like (and sets every answer's `x-request-id`).
+            // While stopping, readiness is 503 and every answer closes its
+            // connection (this layer, see `crate::shutdown`).
             .middleware(crate::export::Export {
                 graphql_path: graphql_path.as_str().into(),
                 access: export_access.clone(),
-            })
-            .middleware(crate::request_id::ResponseHeader)
-            .middleware(RequestIdentifiersService)
-            .middleware(compression.clone())
-            // Outermost: while stopping, readiness is 503 and every answer
-            // closes its connection.
-            .middleware(crate::shutdown::Drain {
                 readiness_path: readiness_path.clone(),
             })
+            .middleware(RequestIdentifiersService)
+            .middleware(compression.clone())
             .state(server_state.clone())
             .state(schema_state.clone())
             .state(server_state.telemetry_context.clone())

@@ -336,10 +336,10 @@ impl RouterPlugin for MeshworkPlugin {
     ) -> OnSupergraphLoadStartHookResult<'exec> {
         let instance = &self.instance;
         instance.supergraph_loaded.store(true, Ordering::Relaxed);
-        if let Some(cache) = &instance.cache {
-            cache.clear();
-        }
         let sdl = payload.new_ast.to_string();
+        if let Some(cache) = &instance.cache {
+            cache.clear(&sdl);
+        }
         instance
             .public_fields
             .store(Arc::new(crate::errors::public_fields(&payload.new_ast)));
@@ -596,14 +596,23 @@ impl RouterPlugin for MeshworkPlugin {
                 if let Some(cache) = &instance.cache {
                     // The catalog's purges first, and the domain's own
                     // lifetime for answers without Cache-Control.
-                    let domain_ttl = instance.state.get().and_then(|state| {
-                        let snapshot = state.access.snapshot();
-                        cache.apply_purges(&snapshot.cache_purges);
-                        snapshot
-                            .cache_ttls
-                            .get(payload.subgraph_name)
-                            .map(|s| std::time::Duration::from_secs(u64::from(*s)))
-                    });
+                    let (domain_ttl, shared) = match instance.state.get() {
+                        Some(state) => {
+                            let snapshot = state.access.snapshot();
+                            cache.apply_purges(&snapshot.cache_purges);
+                            (
+                                snapshot
+                                    .cache_ttls
+                                    .get(payload.subgraph_name)
+                                    .map(|s| std::time::Duration::from_secs(u64::from(*s))),
+                                cache.shared_namespace(
+                                    payload.subgraph_name,
+                                    &snapshot.cache_purges,
+                                ),
+                            )
+                        }
+                        None => (None, cache.shared_namespace(payload.subgraph_name, &[])),
+                    };
                     let epoch = cache.epoch();
                     let request = &payload.execution_request;
                     if let Some(key) = crate::cache::SubgraphCache::key(
@@ -631,9 +640,13 @@ impl RouterPlugin for MeshworkPlugin {
                                 &request.headers,
                             ),
                         };
-                        let found = whole.or_else(|| {
+                        let mut found = whole.or_else(|| {
                             entities.as_ref().and_then(|keys| cache.get_entities(keys))
                         });
+                        // Then the replicas' shared tier, when there is one.
+                        if let (None, Some(namespace)) = (&found, &shared) {
+                            found = cache.get_shared(namespace, &key, entities.as_deref()).await;
+                        }
                         if let Some((bytes, age, remaining)) = found {
                             if let Ok(response) = hive_router::executor::response::subgraph_response::SubgraphResponse::deserialize_from_bytes(
                                 bytes,
@@ -656,6 +669,7 @@ impl RouterPlugin for MeshworkPlugin {
                         store = Some(Store {
                             cache: cache.clone(),
                             key,
+                            shared,
                             entities,
                             epoch,
                             domain_ttl,
@@ -740,6 +754,8 @@ struct AfterFetch {
 struct Store {
     cache: Arc<crate::cache::SubgraphCache>,
     key: Arc<str>,
+    /// The shared tier's namespace when the fetch started.
+    shared: Option<Arc<str>>,
     /// For an `_entities` fetch: each entity's key.
     entities: Option<Arc<[Arc<str>]>>,
     /// The cache's epoch when the fetch started.
@@ -772,6 +788,7 @@ impl AfterFetch {
             if let (Some(keys), Some(bytes)) = (&store.entities, bytes) {
                 store.cache.store_entities(
                     keys,
+                    store.shared.as_ref(),
                     store.epoch,
                     status,
                     has_errors,
@@ -783,6 +800,7 @@ impl AfterFetch {
             let kept = bytes.and_then(|bytes| {
                 store.cache.store(
                     store.key,
+                    store.shared.as_ref(),
                     store.epoch,
                     status,
                     has_errors,

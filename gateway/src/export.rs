@@ -558,12 +558,16 @@ fn spawn_conversion(
 }
 
 /// The middleware on the GraphQL path: asks the engine for JSON, answers
-/// with the table.
+/// with the table. It is also the layer that drains (`crate::shutdown`)
+/// and returns the request id (`crate::request_id`) for every answer: one
+/// ntex layer instead of three costs each request less.
 #[derive(Clone)]
 pub(crate) struct Export {
     pub graphql_path: Arc<str>,
     /// The access snapshot (its saved queries), on a gateway that has one.
     pub access: Option<Arc<crate::authn::Shared>>,
+    /// Answers 503 while draining.
+    pub readiness_path: Arc<str>,
 }
 
 impl<S> Middleware<S, SharedCfg> for Export {
@@ -574,6 +578,7 @@ impl<S> Middleware<S, SharedCfg> for Export {
             service,
             graphql_path: self.graphql_path.clone(),
             access: self.access.clone(),
+            readiness_path: self.readiness_path.clone(),
         }
     }
 }
@@ -582,6 +587,7 @@ pub(crate) struct ExportService<S> {
     service: S,
     graphql_path: Arc<str>,
     access: Option<Arc<crate::authn::Shared>>,
+    readiness_path: Arc<str>,
 }
 
 impl<S> Service<web::WebRequest<DefaultError>> for ExportService<S>
@@ -593,11 +599,40 @@ where
 
     hive_router::ntex::forward_ready!(service);
 
+    /// The export (or the engine's answer as it is), with the request's
+    /// id in `x-request-id`; while draining, readiness answers 503 and
+    /// every answer closes its connection.
     async fn call(
+        &self,
+        req: web::WebRequest<DefaultError>,
+        ctx: ServiceCtx<'_, Self>,
+    ) -> Result<Self::Response, Self::Error> {
+        let draining = crate::shutdown::draining();
+        let mut response = if draining {
+            match crate::shutdown::readiness_refusal(req, &self.readiness_path) {
+                Ok(req) => self.export(req, ctx).await?,
+                Err(refusal) => refusal,
+            }
+        } else {
+            self.export(req, ctx).await?
+        };
+        crate::request_id::set_header(&mut response);
+        if draining {
+            crate::shutdown::close(&mut response);
+        }
+        Ok(response)
+    }
+}
+
+impl<S> ExportService<S>
+where
+    S: Service<web::WebRequest<DefaultError>, Response = web::WebResponse, Error = web::Error>,
+{
+    async fn export(
         &self,
         mut req: web::WebRequest<DefaultError>,
         ctx: ServiceCtx<'_, Self>,
-    ) -> Result<Self::Response, Self::Error> {
+    ) -> Result<web::WebResponse, web::Error> {
         let (format, rows) = if let Some(file) = req.path().strip_prefix(EXPORT_PREFIX) {
             let file = file.to_string();
             match saved_query_request(&mut req, &file, &self.graphql_path, self.access.as_deref()) {

@@ -44,6 +44,7 @@
 // ntex builds deeply nested middleware types (the engine sets the same limit).
 #![recursion_limit = "512"]
 
+mod admission;
 mod authn;
 pub mod bridge;
 mod cache;
@@ -62,6 +63,7 @@ mod redis_limit;
 pub mod request_id;
 mod route;
 mod saved_queries;
+mod shared_cache;
 mod shutdown;
 mod traffic;
 

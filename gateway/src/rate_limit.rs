@@ -18,9 +18,7 @@ use chrono::{Datelike, Utc};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
-use hive_router::ntex::service::{Service, ServiceCtx};
 use hive_router::ntex::web::{self, DefaultError, HttpResponse};
-use hive_router::ntex::{Middleware, SharedCfg};
 
 /// A plan: sustained requests per minute and the burst allowed above it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,70 +227,47 @@ fn caller(req: &web::WebRequest<DefaultError>) -> String {
     }
 }
 
-impl<S> Middleware<S, SharedCfg> for RateLimiter {
-    type Service = RateLimitService<S>;
-
-    fn create(&self, service: S, _cfg: SharedCfg) -> Self::Service {
-        RateLimitService {
-            service,
-            limits: self.clone(),
-        }
-    }
-}
-
-pub(crate) struct RateLimitService<S> {
-    service: S,
-    limits: RateLimiter,
-}
-
-impl<S> Service<web::WebRequest<DefaultError>> for RateLimitService<S>
-where
-    S: Service<web::WebRequest<DefaultError>, Response = web::WebResponse, Error = web::Error>,
-{
-    type Response = web::WebResponse;
-    type Error = S::Error;
-
-    hive_router::ntex::forward_ready!(service);
-
-    async fn call(
+impl RateLimiter {
+    /// The request, or the answer refusing it (over its rate or quota, or
+    /// Redis unreachable with `closed`).
+    pub(crate) async fn admit(
         &self,
         req: web::WebRequest<DefaultError>,
-        ctx: ServiceCtx<'_, Self>,
-    ) -> Result<Self::Response, Self::Error> {
-        if !crate::route::may_reach(req.path(), &self.limits.graphql_path) {
-            return ctx.call(&self.service, req).await;
+    ) -> Result<web::WebRequest<DefaultError>, web::WebResponse> {
+        if !crate::route::may_reach(req.path(), &self.graphql_path) {
+            return Ok(req);
         }
         let plan = crate::authn::identity_of(&req).and_then(|a| a.identity.plan.clone());
         let rate = match &plan {
             Some(p) => NonZeroU32::new(p.requests_per_minute)
                 .zip(NonZeroU32::new(p.burst))
                 .map(|(per_minute, burst)| RateLimit { per_minute, burst }),
-            None => self.limits.default,
+            None => self.default,
         };
         let daily = plan.as_ref().and_then(|p| p.daily_quota);
         if rate.is_none() && daily.is_none() {
-            return ctx.call(&self.service, req).await;
+            return Ok(req);
         }
         let who = caller(&req);
-        let decision = match &self.limits.redis {
+        let decision = match &self.redis {
             Some(redis) => redis.check(&who, rate, daily).await,
-            None => self.limits.check_local(&who, plan.as_ref(), daily),
+            None => self.check_local(&who, plan.as_ref(), daily),
         };
         match decision {
-            Decision::Allow => ctx.call(&self.service, req).await,
-            Decision::Limited(seconds) => Ok(too_many(
+            Decision::Allow => Ok(req),
+            Decision::Limited(seconds) => Err(too_many(
                 req,
                 seconds,
                 "RATE_LIMITED",
                 format!("Rate limit exceeded; retry in {seconds} s."),
             )),
-            Decision::QuotaUsed(quota) => Ok(too_many(
+            Decision::QuotaUsed(quota) => Err(too_many(
                 req,
                 seconds_to_midnight(),
                 "QUOTA_EXCEEDED",
                 format!("Daily quota of {quota} requests used up; it renews at 00:00 UTC."),
             )),
-            Decision::Unavailable => Ok(unavailable(req)),
+            Decision::Unavailable => Err(unavailable(req)),
         }
     }
 }

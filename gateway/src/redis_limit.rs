@@ -67,10 +67,46 @@ pub struct RedisLimiter {
     connection: ConnectionManager,
     script: redis::Script,
     when_failing: WhenRedisFails,
-    /// Failed checks since start.
+    failures: FailureLog,
+}
+
+/// Failures of one use of Redis, counted and logged at most once a
+/// minute (never per request).
+#[derive(Clone, Default)]
+pub(crate) struct FailureLog {
+    /// Failed calls since start.
     failures: Arc<AtomicU64>,
     /// When failures were last logged, and the count then.
     logged: Arc<Mutex<(Option<Instant>, u64)>>,
+}
+
+impl FailureLog {
+    /// Counts a failure; logs `what` with the counts when the last log is
+    /// a minute old.
+    pub(crate) fn failed(&self, error: &redis::RedisError, what: &str) {
+        let total = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut logged = self.logged.lock().unwrap_or_else(|p| p.into_inner());
+        if logged.0.is_none_or(|at| at.elapsed() >= LOG_INTERVAL) {
+            tracing::warn!(
+                error = %error,
+                failed_calls = total - logged.1,
+                failed_calls_total = total,
+                "{what}"
+            );
+            *logged = (Some(Instant::now()), total);
+        }
+    }
+}
+
+/// Opens a connection to the Redis at `url` that reconnects by itself (on
+/// the calling tokio runtime, whose tasks keep it alive); gives up after
+/// 10 s.
+pub(crate) async fn connect(url: &str) -> Result<ConnectionManager, String> {
+    let client = redis::Client::open(url).map_err(|e| format!("redis URL {url}: {e}"))?;
+    tokio::time::timeout(Duration::from_secs(10), ConnectionManager::new(client))
+        .await
+        .map_err(|_| format!("connecting to redis at {url}: timed out"))?
+        .map_err(|e| format!("connecting to redis at {url}: {e}"))
 }
 
 /// Longest wait for Redis's answer to one check.
@@ -83,37 +119,21 @@ impl RedisLimiter {
     /// Connects (on the calling tokio runtime, whose tasks keep the
     /// connection alive).
     pub async fn connect(url: &str, when_failing: WhenRedisFails) -> Result<Self, String> {
-        let client = redis::Client::open(url).map_err(|e| format!("redis URL {url}: {e}"))?;
-        let connection =
-            tokio::time::timeout(Duration::from_secs(10), ConnectionManager::new(client))
-                .await
-                .map_err(|_| format!("connecting to redis at {url}: timed out"))?
-                .map_err(|e| format!("connecting to redis at {url}: {e}"))?;
         Ok(Self {
-            connection,
+            connection: connect(url).await?,
             script: redis::Script::new(SCRIPT),
             when_failing,
-            failures: Arc::default(),
-            logged: Arc::default(),
+            failures: FailureLog::default(),
         })
     }
 
     fn failed(&self, error: &redis::RedisError) {
-        let total = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut logged = self.logged.lock().unwrap_or_else(|p| p.into_inner());
-        if logged.0.is_none_or(|at| at.elapsed() >= LOG_INTERVAL) {
-            let action = match self.when_failing {
-                WhenRedisFails::Open => "requests let through unlimited",
-                WhenRedisFails::Closed => "requests refused with 503",
-            };
-            tracing::warn!(
-                error = %error,
-                failed_checks = total - logged.1,
-                failed_checks_total = total,
-                "redis rate limit checks failing; {action}"
-            );
-            *logged = (Some(Instant::now()), total);
-        }
+        let action = match self.when_failing {
+            WhenRedisFails::Open => "requests let through unlimited",
+            WhenRedisFails::Closed => "requests refused with 503",
+        };
+        self.failures
+            .failed(error, &format!("redis rate limit checks failing; {action}"));
     }
 
     pub(crate) async fn check(

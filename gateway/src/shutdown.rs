@@ -11,9 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use hive_router::ntex::http::ConnectionType;
-use hive_router::ntex::service::{Service, ServiceCtx};
 use hive_router::ntex::web::{self, DefaultError, HttpResponse};
-use hive_router::ntex::{Middleware, SharedCfg};
 
 /// Set once a stop signal arrived.
 static DRAINING: AtomicBool = AtomicBool::new(false);
@@ -57,63 +55,30 @@ pub(crate) fn on_stop_signal(
     });
 }
 
-/// The middleware: while draining, readiness is 503 and every answer
-/// closes its connection.
-#[derive(Clone)]
-pub(crate) struct Drain {
-    pub readiness_path: std::sync::Arc<str>,
-}
-
-impl<S> Middleware<S, SharedCfg> for Drain {
-    type Service = DrainService<S>;
-
-    fn create(&self, service: S, _cfg: SharedCfg) -> Self::Service {
-        DrainService {
-            service,
-            readiness_path: self.readiness_path.clone(),
-        }
+/// While draining: the readiness answer (503) for a request that may
+/// reach the readiness path; every spelling of that path answers so (the
+/// router decodes `/%72eadiness` to it), and while draining any path that
+/// is not plainly another one is taken for it. Run by `crate::export`'s
+/// layer, the outermost of Meshwork's.
+pub(crate) fn readiness_refusal(
+    req: web::WebRequest<DefaultError>,
+    readiness_path: &str,
+) -> Result<web::WebRequest<DefaultError>, web::WebResponse> {
+    if !crate::route::may_reach(req.path(), readiness_path) {
+        return Ok(req);
     }
+    Err(req.into_response(
+        HttpResponse::ServiceUnavailable()
+            .header("retry-after", "5")
+            .content_type("application/json")
+            .body(r#"{"status":"draining: this gateway is stopping"}"#),
+    ))
 }
 
-pub(crate) struct DrainService<S> {
-    service: S,
-    readiness_path: std::sync::Arc<str>,
-}
-
-impl<S> Service<web::WebRequest<DefaultError>> for DrainService<S>
-where
-    S: Service<web::WebRequest<DefaultError>, Response = web::WebResponse, Error = web::Error>,
-{
-    type Response = web::WebResponse;
-    type Error = S::Error;
-
-    hive_router::ntex::forward_ready!(service);
-
-    async fn call(
-        &self,
-        req: web::WebRequest<DefaultError>,
-        ctx: ServiceCtx<'_, Self>,
-    ) -> Result<Self::Response, Self::Error> {
-        if !draining() {
-            return ctx.call(&self.service, req).await;
-        }
-        // Every spelling of the readiness path answers 503 (the router
-        // decodes `/%72eadiness` to it); while draining, any path that is
-        // not plainly another one is taken for it.
-        let mut response = if crate::route::may_reach(req.path(), &self.readiness_path) {
-            req.into_response(
-                HttpResponse::ServiceUnavailable()
-                    .header("retry-after", "5")
-                    .content_type("application/json")
-                    .body(r#"{"status":"draining: this gateway is stopping"}"#),
-            )
-        } else {
-            ctx.call(&self.service, req).await?
-        };
-        response
-            .response_mut()
-            .head_mut()
-            .set_connection_type(ConnectionType::Close);
-        Ok(response)
-    }
+/// While draining, every answer closes its connection.
+pub(crate) fn close(response: &mut web::WebResponse) {
+    response
+        .response_mut()
+        .head_mut()
+        .set_connection_type(ConnectionType::Close);
 }

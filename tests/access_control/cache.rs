@@ -84,39 +84,8 @@ async fn cached_answers_never_cross_consumers_with_different_grants_under_load()
         &["--subgraph-cache-mib", "16"],
     )
     .await;
-    admin(
-        &server,
-        "mutation($s: DomainSpec!) { registerDomain(spec: $s) { name } }",
-        json!({ "s": { "name": "ledger", "ownerTeam": "finance", "contact": "f@example.com",
-                       "apiUrl": domain.url, "access": "RESTRICTED" } }),
-    )
-    .await;
-    let (whole, _) = consumer_with_key(&server, "whole-ledger", json!({})).await;
-    let (balance_only, _) = consumer_with_key(&server, "balance-only", json!({})).await;
-    let (no_grant, _) = consumer_with_key(&server, "no-grant", json!({})).await;
-    admin(
-        &server,
-        "mutation { grantAccess(spec: {consumer: \"whole-ledger\", domain: \"ledger\"}) { id } }",
-        json!({}),
-    )
-    .await;
-    admin(
-        &server,
-        "mutation { grantAccess(spec: {consumer: \"balance-only\", domain: \"ledger\", fields: [\"Query.balance\"]}) { id } }",
-        json!({}),
-    )
-    .await;
+    let (whole, balance_only, no_grant) = ledger_consumers(&server, &domain.url).await;
     let query = "{ balance }";
-    for (key, want) in [
-        (&whole, "balance of whole-ledger"),
-        (&balance_only, "balance of balance-only"),
-    ] {
-        until(&server, &[("x-api-key", key)], query, |s, a| {
-            s == 200 && a["data"]["balance"] == want
-        })
-        .await;
-    }
-
     // Until both consumers' answers are served from the cache in the same
     // round (the supergraph may still be reloaded after the registration
     // and the grants, and a new supergraph empties the cache: a reload
@@ -310,6 +279,246 @@ async fn cached_answers_never_cross_consumers_with_different_grants_under_load()
         set["data"]["updateDomain"]["cacheTtlSeconds"], 3600,
         "{set}"
     );
+}
+
+/// Gateway replicas sharing the cache through Redis: an answer one replica
+/// fetched serves the same consumer on another without calling the
+/// domain, never another consumer (concurrent load on both replicas), and
+/// a catalog purge reaches the shared entries too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_cached_answers_through_redis_never_across_consumers() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let Some(redis) = common::own_redis().await else {
+        return;
+    };
+    let calls = Arc::new(AtomicUsize::new(0));
+    let domain = domains::serve(ledger::router(calls.clone()))
+        .await
+        .expect("ledger domain");
+    let key = "shared-cache-cdn-key-0123456789abcdef";
+    let (server, _domains) =
+        start_mesh_with(&common::databases().await[0].url, &["--cdn-key", key]).await;
+    let (whole, balance_only, _) = ledger_consumers(&server, &domain.url).await;
+    let replica = || {
+        Server::start_program(
+            &common::gateway_binary(),
+            &[
+                "--control-plane",
+                &server.base,
+                "--cdn-key",
+                key,
+                "--poll-interval",
+                "1s",
+                "--listen",
+                "127.0.0.1:0",
+                "--subgraph-cache-mib",
+                "8",
+                "--subgraph-cache-redis-url",
+                &redis.url,
+            ],
+            &[("MESHWORK_LOG", "warn")],
+        )
+    };
+    let (first, second) = (replica(), replica());
+    // Both replicas serve the ledger to its consumers (another field: its
+    // own cache entries).
+    for gateway in [&first, &second] {
+        until(gateway, &[("x-api-key", &whole)], "{ currency }", |s, a| {
+            s == 200 && a["data"]["currency"] == "EUR"
+        })
+        .await;
+    }
+    let stored = common::redis_keys(&redis.url, "meshwork:cache:*").await;
+
+    let query = "{ balance }";
+    let debug = |key: &str| {
+        vec![
+            ("x-api-key", key.to_string()),
+            ("x-meshwork-cache-debug", "1".to_string()),
+        ]
+    };
+    let ask = |gateway: &Server, key: &str| {
+        let headers = debug(key);
+        let base = gateway.base.clone();
+        async move {
+            let mut request = reqwest::Client::new()
+                .post(format!("{base}/graphql"))
+                .json(&json!({ "query": query }));
+            for (name, value) in &headers {
+                request = request.header(*name, value);
+            }
+            let answer: Value = request
+                .send()
+                .await
+                .expect("POST")
+                .json()
+                .await
+                .expect("JSON");
+            answer
+        }
+    };
+    let before = calls.load(Ordering::SeqCst);
+    let fetched = ask(&first, &whole).await;
+    assert_eq!(
+        fetched["data"]["balance"], "balance of whole-ledger",
+        "{fetched}"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), before + 1, "{fetched}");
+    common::wait_redis_keys(&redis.url, "meshwork:cache:*", stored + 1).await;
+
+    // The other replica: the same consumer's answer from Redis.
+    let shared = ask(&second, &whole).await;
+    assert_eq!(
+        shared["data"]["balance"], "balance of whole-ledger",
+        "{shared}"
+    );
+    assert_eq!(
+        shared["extensions"]["meshwork"]["cache"][0]["hit"], true,
+        "{shared}"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), before + 1, "{shared}");
+    // Another consumer asking the same query: its own answer, fetched.
+    let other = ask(&second, &balance_only).await;
+    assert_eq!(
+        other["data"]["balance"], "balance of balance-only",
+        "{other}"
+    );
+    assert_eq!(
+        other["extensions"]["meshwork"]["cache"][0]["hit"], false,
+        "{other}"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), before + 2, "{other}");
+    common::wait_redis_keys(&redis.url, "meshwork:cache:*", stored + 2).await;
+
+    // 120 requests, both consumers on both replicas, 12 at a time: each
+    // answer is the caller's own, none needs the domain.
+    let client = reqwest::Client::new();
+    let mut wrong = Vec::new();
+    for batch in 0..10 {
+        let mut running = Vec::new();
+        for i in 0..12 {
+            let gateway = if (batch + i) % 2 == 0 {
+                &first
+            } else {
+                &second
+            };
+            let (key, want) = if i % 3 == 0 {
+                (whole.clone(), "balance of whole-ledger")
+            } else {
+                (balance_only.clone(), "balance of balance-only")
+            };
+            let request = client
+                .post(format!("{}/graphql", gateway.base))
+                .header("x-api-key", key)
+                .json(&json!({ "query": query }))
+                .send();
+            running.push(tokio::spawn(async move {
+                let answer: Value = request.await.expect("POST").json().await.expect("JSON");
+                (want, answer)
+            }));
+        }
+        for task in running {
+            let (want, answer) = task.await.expect("task");
+            if answer["data"]["balance"] != want {
+                wrong.push(answer);
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "answers served across identities: {wrong:?}"
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        before + 2,
+        "every answer came from a cache"
+    );
+
+    // A purge in the catalog: each replica drops its own entries and stops
+    // reading the shared ones it had, with its next access snapshot.
+    admin(
+        &server,
+        "mutation { purgeDomainCache(domain: \"ledger\") }",
+        json!({}),
+    )
+    .await;
+    // The second replica fetches again once it applied the purge, and
+    // stores the answer under the purge's new namespace.
+    let headers = [
+        ("x-api-key", whole.as_str()),
+        ("x-meshwork-cache-debug", "1"),
+    ];
+    until(&second, &headers, query, |s, a| {
+        s == 200 && a["extensions"]["meshwork"]["cache"][0]["hit"] == false
+    })
+    .await;
+    assert_eq!(calls.load(Ordering::SeqCst), before + 3);
+    common::wait_redis_keys(&redis.url, "meshwork:cache:*", stored + 3).await;
+    // The first replica, once it applied the purge too (it does so on its
+    // next lookup), reads that new answer from Redis: no further call.
+    let purged = "outcome=\"purge\"";
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let answer = ask(&first, &whole).await;
+        assert_eq!(
+            answer["data"]["balance"], "balance of whole-ledger",
+            "{answer}"
+        );
+        if metric(&first, "meshwork_subgraph_cache", purged).await >= 1.0 {
+            assert_eq!(
+                answer["extensions"]["meshwork"]["cache"][0]["hit"], true,
+                "{answer}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first replica never applied the purge"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), before + 3);
+}
+
+/// Registers the ledger domain (restricted) with three consumers: one
+/// granted the whole domain, one only `Query.balance`, one nothing; waits
+/// until the first two read their balance. Their API keys, in that order.
+async fn ledger_consumers(server: &Server, url: &str) -> (String, String, String) {
+    admin(
+        server,
+        "mutation($s: DomainSpec!) { registerDomain(spec: $s) { name } }",
+        json!({ "s": { "name": "ledger", "ownerTeam": "finance", "contact": "f@example.com",
+                       "apiUrl": url, "access": "RESTRICTED" } }),
+    )
+    .await;
+    let (whole, _) = consumer_with_key(server, "whole-ledger", json!({})).await;
+    let (balance_only, _) = consumer_with_key(server, "balance-only", json!({})).await;
+    let (no_grant, _) = consumer_with_key(server, "no-grant", json!({})).await;
+    admin(
+        server,
+        "mutation { grantAccess(spec: {consumer: \"whole-ledger\", domain: \"ledger\"}) { id } }",
+        json!({}),
+    )
+    .await;
+    admin(
+        server,
+        "mutation { grantAccess(spec: {consumer: \"balance-only\", domain: \"ledger\", fields: [\"Query.balance\"]}) { id } }",
+        json!({}),
+    )
+    .await;
+    let query = "{ balance }";
+    for (key, want) in [
+        (&whole, "balance of whole-ledger"),
+        (&balance_only, "balance of balance-only"),
+    ] {
+        until(server, &[("x-api-key", key)], query, |s, a| {
+            s == 200 && a["data"]["balance"] == want
+        })
+        .await;
+    }
+
+    (whole, balance_only, no_grant)
 }
 
 /// The sum of a Prometheus series' samples on `/metrics` whose labels

@@ -538,3 +538,105 @@ pub fn codes(answer: &Value) -> Vec<String> {
         .filter_map(|e| e["extensions"]["code"].as_str().map(str::to_string))
         .collect()
 }
+
+/// A Redis for the test: `MESHWORK_TEST_REDIS_URL` (CI starts one), else a
+/// throw-away `redis-server` on a free loopback port.
+pub struct TestRedis {
+    pub url: String,
+    pub child: Option<std::process::Child>,
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// `None` (test skipped, said on stderr) only outside CI when neither is
+/// available; CI (`CI` set) always has one.
+pub async fn redis() -> Option<TestRedis> {
+    if let Ok(url) = std::env::var("MESHWORK_TEST_REDIS_URL") {
+        if !url.is_empty() {
+            return Some(TestRedis { url, child: None });
+        }
+    }
+    own_redis().await
+}
+
+/// A `redis-server` of this test alone (it may be stopped).
+pub async fn own_redis() -> Option<TestRedis> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let spawned = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn();
+    let child = match spawned {
+        Ok(child) => child,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            skipped(&format!("Redis: no redis-server ({e}); install Debian's redis-server or set MESHWORK_TEST_REDIS_URL"));
+            return None;
+        }
+        Err(e) => panic!("CI needs redis-server or MESHWORK_TEST_REDIS_URL: {e}"),
+    };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Some(TestRedis {
+        url: format!("redis://127.0.0.1:{port}/"),
+        child: Some(child),
+    })
+}
+
+/// How many keys of the Redis at `url` match `pattern` (`KEYS`: for a
+/// test's own Redis only).
+pub async fn redis_keys(url: &str, pattern: &str) -> usize {
+    let client = redis::Client::open(url).expect("redis URL");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect to redis");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(pattern)
+        .query_async(&mut connection)
+        .await
+        .expect("KEYS");
+    keys.len()
+}
+
+/// Waits until the Redis at `url` holds at least `count` keys matching
+/// `pattern` (writes sent in the background); panics after 10 s.
+pub async fn wait_redis_keys(url: &str, pattern: &str, count: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let found = redis_keys(url, pattern).await;
+        if found >= count {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "redis holds {found} keys matching {pattern}, expected {count}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
