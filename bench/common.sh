@@ -116,3 +116,48 @@ start_meshwork_static() { # port extra-args...
     "$@" >"$work/meshwork.log" 2>&1 &
   echo $!
 }
+
+# Every mesh policy on (bench/policies.sh): exports MESHWORK_BENCH_TOKEN,
+# writes $work/secured.graphql and $work/access.json, and sets
+# policies_flags, the gateway flags that turn the policies on.
+bench_policies_setup() {
+# An RS256 token of the test issuer (tests/fixtures/jwt) for consumer
+# `bench`, with the scopes the field policies ask for; valid 1 hour.
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+now=$(date +%s)
+header=$(printf '{"alg":"RS256","typ":"JWT","kid":"test-rsa-1"}' | b64url)
+payload=$(printf '{"sub":"bench","azp":"bench","scope":"read:prices read:users read:reviews","iss":"https://issuer.test","aud":"meshwork","iat":%d,"nbf":%d,"exp":%d}' "$now" "$now" $((now + 3600)) | b64url)
+signature=$(printf '%s.%s' "$header" "$payload" | openssl dgst -sha256 -sign tests/fixtures/jwt/rsa-private.pem -binary | b64url)
+export MESHWORK_BENCH_TOKEN="$header.$payload.$signature"
+
+# Policies on: the reviews domain restricted (consumer `bench` holds a
+# grant), field policies on fields the query reads, written into the
+# supergraph as the catalog does; the issuer, consumer and grant in an
+# access snapshot file; anonymous callers refused; a per-consumer rate limit.
+cat >"$work/rules.json" <<JSON
+{"restricted": ["reviews"],
+ "fieldPolicies": [
+   {"coordinate": "Product.price", "scopes": [["read:prices"], ["mesh:admin"]]},
+   {"coordinate": "User.name", "scopes": [["read:users"]]},
+   {"coordinate": "Review.body", "scopes": [["read:reviews", "read:users"]]}]}
+JSON
+"$meshwork" secure --supergraph "$work/supergraph.graphql" --rules "$work/rules.json" >"$work/secured.graphql"
+python3 - "$work/access.json" <<'PY'
+import json, os, sys
+pem = open("tests/fixtures/jwt/rsa-public.pem").read()
+json.dump({
+  "issuers": [{"name": "bench-idp", "issuer": "https://issuer.test", "audiences": ["meshwork"],
+               "algorithm": "RS256", "secret": None, "publicKeys": pem, "jwksUrl": None,
+               "subjectClaim": "sub", "consumerClaim": "azp", "scopesClaim": "scope", "teamsClaim": "groups"}],
+  "apiKeys": [],
+  "consumers": [{"name": "bench", "introspection": True, "plan": None,
+                 "grants": [{"scopes": ["grant:reviews"], "expiresAt": None}]}],
+  "domainPlans": {} if os.environ.get("BENCH_NO_DOMAIN_PLANS") else
+                 {d: {"name": "roomy", "requestsPerMinute": 100000000, "burst": 1000000,
+                      "dailyQuota": None, "maxCost": None}
+                  for d in ["accounts", "inventory", "products", "reviews"]},
+}, open(sys.argv[1], "w"))
+PY
+  policies_flags=(--access "$work/access.json" --anonymous deny
+    --rate-limit-per-minute 100000000 --rate-limit-burst 1000000)
+}

@@ -28,43 +28,7 @@ bench_init "$hive"
 bench_setup
 bench_hive_setup
 
-# An RS256 token of the test issuer (tests/fixtures/jwt) for consumer
-# `bench`, with the scopes the field policies ask for; valid 1 hour.
-b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
-now=$(date +%s)
-header=$(printf '{"alg":"RS256","typ":"JWT","kid":"test-rsa-1"}' | b64url)
-payload=$(printf '{"sub":"bench","azp":"bench","scope":"read:prices read:users read:reviews","iss":"https://issuer.test","aud":"meshwork","iat":%d,"nbf":%d,"exp":%d}' "$now" "$now" $((now + 3600)) | b64url)
-signature=$(printf '%s.%s' "$header" "$payload" | openssl dgst -sha256 -sign tests/fixtures/jwt/rsa-private.pem -binary | b64url)
-export MESHWORK_BENCH_TOKEN="$header.$payload.$signature"
-
-# Policies on: the reviews domain restricted (consumer `bench` holds a
-# grant), field policies on fields the query reads, written into the
-# supergraph as the catalog does; the issuer, consumer and grant in an
-# access snapshot file; anonymous callers refused; a per-consumer rate limit.
-cat >"$work/rules.json" <<JSON
-{"restricted": ["reviews"],
- "fieldPolicies": [
-   {"coordinate": "Product.price", "scopes": [["read:prices"], ["mesh:admin"]]},
-   {"coordinate": "User.name", "scopes": [["read:users"]]},
-   {"coordinate": "Review.body", "scopes": [["read:reviews", "read:users"]]}]}
-JSON
-"$meshwork" secure --supergraph "$work/supergraph.graphql" --rules "$work/rules.json" >"$work/secured.graphql"
-python3 - "$work/access.json" <<'PY'
-import json, os, sys
-pem = open("tests/fixtures/jwt/rsa-public.pem").read()
-json.dump({
-  "issuers": [{"name": "bench-idp", "issuer": "https://issuer.test", "audiences": ["meshwork"],
-               "algorithm": "RS256", "secret": None, "publicKeys": pem, "jwksUrl": None,
-               "subjectClaim": "sub", "consumerClaim": "azp", "scopesClaim": "scope", "teamsClaim": "groups"}],
-  "apiKeys": [],
-  "consumers": [{"name": "bench", "introspection": True, "plan": None,
-                 "grants": [{"scopes": ["grant:reviews"], "expiresAt": None}]}],
-  "domainPlans": {} if os.environ.get("BENCH_NO_DOMAIN_PLANS") else
-                 {d: {"name": "roomy", "requestsPerMinute": 100000000, "burst": 1000000,
-                      "dailyQuota": None, "maxCost": None}
-                  for d in ["accounts", "inventory", "products", "reviews"]},
-}, open(sys.argv[1], "w"))
-PY
+bench_policies_setup
 
 run() { # label supergraph extra-args...
   local label=$1 supergraph=$2
@@ -92,8 +56,7 @@ for round in 1 2; do
   measure "plain Hive Router 0.2.19, benchmark setting (run $round)" "$pid" "http://127.0.0.1:4001/graphql"
   stop "$pid"
   run "policies off (run $round)" "$work/supergraph.graphql"
-  run "$label (run $round)" "$work/secured.graphql" --access "$work/access.json" --anonymous deny \
-    --rate-limit-per-minute 100000000 --rate-limit-burst 1000000 "${redis[@]}"
+  run "$label (run $round)" "$work/secured.graphql" "${policies_flags[@]}" "${redis[@]}"
 done
 ratio=$(awk -F'|' '/policies off/ {o+=$3; no++} /policies on/ {p+=$3; np++} END {printf "%.3f", (p/np)/(o/no)}' "$work/rows")
 vs_hive=$(awk -F'|' '/plain Hive Router/ {h+=$3; nh++} /policies on/ {p+=$3; np++} END {printf "%.3f", (p/np)/(h/nh)}' "$work/rows")

@@ -9,7 +9,8 @@
 #
 #   bench/profile.sh [seconds] [connections]
 #
-# Needs the release builds of bench/gateways.sh and valgrind.
+# Needs the release builds of bench/gateways.sh and valgrind (and, with
+# BENCH_POLICIES=1, those of bench/policies.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
@@ -33,6 +34,14 @@ printf "$shaping" >>"$work/hive.yaml"
 # BENCH_MESHWORK_FLAGS (command-line flags).
 printf '%s\n' "${BENCH_MESHWORK_CONFIG:-}" >>"$work/router.yaml"
 read -r -a meshwork_flags <<<"${BENCH_MESHWORK_FLAGS:-}"
+# BENCH_POLICIES=1: Meshwork with every mesh policy on, as in
+# bench/policies.sh (both gateways get the caller's token).
+meshwork_supergraph="$work/supergraph.graphql"
+if [ "${BENCH_POLICIES:-}" = 1 ]; then
+  bench_policies_setup
+  meshwork_supergraph="$work/secured.graphql"
+  meshwork_flags+=("${policies_flags[@]}")
+fi
 
 # Load for `seconds` over `connections` connections; prints how many
 # requests completed.
@@ -69,7 +78,7 @@ profile() { # label url env-assignments... command...
 
 profile hive "http://127.0.0.1:4001/graphql" ROUTER_CONFIG_FILE_PATH="$work/hive.yaml" "$hive"
 profile meshwork "http://127.0.0.1:4002/graphql" MESHWORK_LOG=error "$meshwork_gateway" \
-  --supergraph "$work/supergraph.graphql" --listen 127.0.0.1:4002 --router-config "$work/router.yaml" "${meshwork_flags[@]}"
+  --supergraph "$meshwork_supergraph" --listen 127.0.0.1:4002 --router-config "$work/router.yaml" "${meshwork_flags[@]}"
 for label in hive meshwork; do
   echo "--- $label: most expensive functions (inclusive)"
   head -40 "$work/top.$label"
@@ -81,6 +90,7 @@ done
   extra=""
   [ -n "${BENCH_MESHWORK_CONFIG:-}${BENCH_MESHWORK_FLAGS:-}" ] &&
     extra="BENCH_MESHWORK_CONFIG='${BENCH_MESHWORK_CONFIG:-}' BENCH_MESHWORK_FLAGS='${BENCH_MESHWORK_FLAGS:-}' "
+  [ "${BENCH_POLICIES:-}" = 1 ] && extra="BENCH_POLICIES=1 $extra"
   echo "Command: \`${extra}BENCH_DEDUPE=$dedupe bench/profile.sh $seconds $connections\` (release builds under callgrind; the requests of $seconds s of wrk load, $connections connections, counted after 5 s of warm-up)."
   echo
   sed 's/^/- /' "$work/totals"

@@ -1,8 +1,9 @@
 //! Meshwork's checks before the engine, in one ntex middleware:
 //! authentication (`crate::authn`: the caller marked, identity headers set
 //! from the verified credential), then rate limits and quotas
-//! (`crate::rate_limit`, which read that identity), then the `nbf` check of
-//! bearer tokens (`crate::jwt_time`). The first to refuse answers; the
+//! (`crate::rate_limit`, which read that identity), then, on a gateway
+//! without access control (the engine verifies tokens there), the `nbf`
+//! check of bearer tokens (`crate::jwt_time`). The first to refuse answers; the
 //! request reaches the engine only when all admit it.
 //!
 //! One layer rather than one per check: every ntex layer costs each request
@@ -28,6 +29,13 @@ impl Admission {
     ) -> Result<web::WebRequest<DefaultError>, web::WebResponse> {
         let req = self.authn.admit(req).await?;
         let req = self.limits.admit(req).await?;
+        // With access control on, `authn` verified the caller's token
+        // (`nbf` included) and put Meshwork's own, minted now, in its
+        // place: reading it again costs each request a base64 and JSON
+        // decode (callgrind: 17,000 instructions) for nothing.
+        if self.authn.shared.is_some() {
+            return Ok(req);
+        }
         self.not_before.admit(req)
     }
 }
