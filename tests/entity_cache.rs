@@ -59,8 +59,13 @@ fn served_from_cache(answer: &Value, domain: &str) -> bool {
         .any(|f| f["domain"] == domain && f["hit"] == true)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_entity_fetched_once_answers_other_operations_batches() {
+/// The demo's orders and customers (counting its entity fetches), and
+/// their supergraph; the domains run while the last value lives.
+async fn demo_pair() -> (
+    Arc<AtomicUsize>,
+    composition::Supergraph,
+    (domains::Running, domains::Running),
+) {
     let calls = Arc::new(AtomicUsize::new(0));
     let customers = domains::serve(counted_customers(calls.clone()))
         .await
@@ -70,6 +75,12 @@ async fn an_entity_fetched_once_answers_other_operations_batches() {
         .expect("orders");
     let supergraph =
         common::compose(&[("customers", &customers.url), ("orders", &orders.url)]).await;
+    (calls, supergraph, (customers, orders))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entity_fetched_once_answers_other_operations_batches() {
+    let (calls, supergraph, _domains) = demo_pair().await;
     let gateway = common::static_gateway(
         &supergraph.sdl,
         None,
@@ -135,15 +146,7 @@ async fn replicas_share_answers_through_redis_and_do_without_it() {
     let Some(mut redis) = common::own_redis().await else {
         return;
     };
-    let calls = Arc::new(AtomicUsize::new(0));
-    let customers = domains::serve(counted_customers(calls.clone()))
-        .await
-        .expect("customers");
-    let orders = domains::serve(domains::demo::orders())
-        .await
-        .expect("orders");
-    let supergraph =
-        common::compose(&[("customers", &customers.url), ("orders", &orders.url)]).await;
+    let (calls, supergraph, _domains) = demo_pair().await;
     let flags = [
         "--subgraph-cache-mib",
         "8",

@@ -116,37 +116,7 @@ async fn cached_answers_never_cross_consumers_with_different_grants_under_load()
     // 200 requests, both consumers interleaved, 16 at a time: each answer
     // is the caller's own, and the domain is not called again.
     let before = calls.load(Ordering::SeqCst);
-    let client = reqwest::Client::new();
-    let mut wrong = Vec::new();
-    for batch in 0..(200 / 16 + 1) {
-        let mut running = Vec::new();
-        for i in 0..16 {
-            let n = batch * 16 + i;
-            if n >= 200 {
-                break;
-            }
-            let (key, want) = if n % 2 == 0 {
-                (whole.clone(), "balance of whole-ledger")
-            } else {
-                (balance_only.clone(), "balance of balance-only")
-            };
-            let request = client
-                .post(format!("{}/graphql", server.base))
-                .header("x-api-key", key)
-                .json(&json!({ "query": query }))
-                .send();
-            running.push(tokio::spawn(async move {
-                let answer: Value = request.await.expect("POST").json().await.expect("JSON");
-                (want, answer)
-            }));
-        }
-        for task in running {
-            let (want, answer) = task.await.expect("task");
-            if answer["data"]["balance"] != want {
-                wrong.push(answer);
-            }
-        }
-    }
+    let wrong = wrong_balances(&[&server.base], &whole, &balance_only, 200, 16, 2).await;
     assert!(
         wrong.is_empty(),
         "answers served across identities: {wrong:?}"
@@ -393,38 +363,15 @@ async fn replicas_share_cached_answers_through_redis_never_across_consumers() {
 
     // 120 requests, both consumers on both replicas, 12 at a time: each
     // answer is the caller's own, none needs the domain.
-    let client = reqwest::Client::new();
-    let mut wrong = Vec::new();
-    for batch in 0..10 {
-        let mut running = Vec::new();
-        for i in 0..12 {
-            let gateway = if (batch + i) % 2 == 0 {
-                &first
-            } else {
-                &second
-            };
-            let (key, want) = if i % 3 == 0 {
-                (whole.clone(), "balance of whole-ledger")
-            } else {
-                (balance_only.clone(), "balance of balance-only")
-            };
-            let request = client
-                .post(format!("{}/graphql", gateway.base))
-                .header("x-api-key", key)
-                .json(&json!({ "query": query }))
-                .send();
-            running.push(tokio::spawn(async move {
-                let answer: Value = request.await.expect("POST").json().await.expect("JSON");
-                (want, answer)
-            }));
-        }
-        for task in running {
-            let (want, answer) = task.await.expect("task");
-            if answer["data"]["balance"] != want {
-                wrong.push(answer);
-            }
-        }
-    }
+    let wrong = wrong_balances(
+        &[&first.base, &second.base],
+        &whole,
+        &balance_only,
+        120,
+        12,
+        3,
+    )
+    .await;
     assert!(
         wrong.is_empty(),
         "answers served across identities: {wrong:?}"
@@ -479,6 +426,47 @@ async fn replicas_share_cached_answers_through_redis_never_across_consumers() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(calls.load(Ordering::SeqCst), before + 3);
+}
+
+/// Sends `total` `{ balance }` requests, `at_once` at a time, to `bases` in
+/// turn: every `whole_every`-th from the whole-ledger consumer, the others
+/// from the balance-only one. The answers that are not the caller's own.
+async fn wrong_balances(
+    bases: &[&str],
+    whole: &str,
+    balance_only: &str,
+    total: usize,
+    at_once: usize,
+    whole_every: usize,
+) -> Vec<Value> {
+    let client = reqwest::Client::new();
+    let mut wrong = Vec::new();
+    for batch in 0..total.div_ceil(at_once) {
+        let mut running = Vec::new();
+        for n in (batch * at_once..(batch + 1) * at_once).take_while(|n| *n < total) {
+            let (key, want) = if n % whole_every == 0 {
+                (whole.to_string(), "balance of whole-ledger")
+            } else {
+                (balance_only.to_string(), "balance of balance-only")
+            };
+            let request = client
+                .post(format!("{}/graphql", bases[n % bases.len()]))
+                .header("x-api-key", key)
+                .json(&json!({ "query": "{ balance }" }))
+                .send();
+            running.push(tokio::spawn(async move {
+                let answer: Value = request.await.expect("POST").json().await.expect("JSON");
+                (want, answer)
+            }));
+        }
+        for task in running {
+            let (want, answer) = task.await.expect("task");
+            if answer["data"]["balance"] != want {
+                wrong.push(answer);
+            }
+        }
+    }
+    wrong
 }
 
 /// Registers the ledger domain (restricted) with three consumers: one
