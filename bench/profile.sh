@@ -34,6 +34,9 @@ printf "$shaping" >>"$work/hive.yaml"
 # BENCH_MESHWORK_FLAGS (command-line flags).
 printf '%s\n' "${BENCH_MESHWORK_CONFIG:-}" >>"$work/router.yaml"
 read -r -a meshwork_flags <<<"${BENCH_MESHWORK_FLAGS:-}"
+# BENCH_CACHE_SIM=1: also simulate caches and branch prediction (slower).
+sim=()
+[ "${BENCH_CACHE_SIM:-}" = 1 ] && sim=(--cache-sim=yes --branch-sim=yes)
 # BENCH_POLICIES=1: Meshwork with every mesh policy on, as in
 # bench/policies.sh (both gateways get the caller's token).
 meshwork_supergraph="$work/supergraph.graphql"
@@ -55,7 +58,7 @@ profile() { # label url env-assignments... command...
   out="$work/callgrind.$label"
   local vars=()
   while [[ $1 == *=* ]]; do vars+=("$1"); shift; done
-  env "${vars[@]}" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out.%p" "$@" \
+  env "${vars[@]}" valgrind --tool=callgrind --instr-atstart=no "${sim[@]}" --callgrind-out-file="$out.%p" "$@" \
     >"$work/$label.log" 2>&1 &
   pid=$!
   pids+=("$pid")
@@ -73,6 +76,21 @@ profile() { # label url env-assignments... command...
   cp "$out" "${PROFILE_KEEP:-$work}/callgrind.$label"
   total=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ && !t {gsub(",", "", $1); t = $1} END {print t}')
   echo "$label: $total instructions for $requests requests: $((total / requests)) per request" | tee -a "$work/totals"
+  if [ ${#sim[@]} -gt 0 ]; then
+    # Every simulated event per request: instruction and data reads and
+    # writes, first-level and last-level cache misses, branches and their
+    # mispredictions.
+    callgrind_annotate "$out" 2>/dev/null | awk -v n="$requests" -v label="$label" '
+      /^ *Ir / && !names {names = $0}
+      /PROGRAM TOTALS/ && !done {
+        k = split(names, h); line = label " per request:"; j = 0
+        for (i = 1; i <= NF && j < k; i++) {
+          if ($i !~ /^[0-9,]+$/) continue
+          v = $i; gsub(",", "", v); j++; line = line sprintf(" %s %.0f", h[j], v / n)
+        }
+        print line; done = 1
+      }' | tee -a "$work/totals"
+  fi
   callgrind_annotate --inclusive=yes "$out" 2>/dev/null | grep -E "^ *[0-9,]+ " >"$work/top.$label" || true
 }
 
@@ -91,6 +109,7 @@ done
   [ -n "${BENCH_MESHWORK_CONFIG:-}${BENCH_MESHWORK_FLAGS:-}" ] &&
     extra="BENCH_MESHWORK_CONFIG='${BENCH_MESHWORK_CONFIG:-}' BENCH_MESHWORK_FLAGS='${BENCH_MESHWORK_FLAGS:-}' "
   [ "${BENCH_POLICIES:-}" = 1 ] && extra="BENCH_POLICIES=1 $extra"
+  [ "${BENCH_CACHE_SIM:-}" = 1 ] && extra="BENCH_CACHE_SIM=1 $extra"
   echo "Command: \`${extra}BENCH_DEDUPE=$dedupe bench/profile.sh $seconds $connections\` (release builds under callgrind; the requests of $seconds s of wrk load, $connections connections, counted after 5 s of warm-up)."
   echo
   sed 's/^/- /' "$work/totals"
