@@ -308,13 +308,7 @@ impl SubgraphCache {
     ) -> Option<Arc<str>> {
         self.shared.as_ref()?;
         let schema = Arc::clone(&self.schema_tag.read().unwrap_or_else(|p| p.into_inner()));
-        let purge = purges
-            .iter()
-            .filter(|p| p.domain == domain)
-            .map(|p| p.id)
-            .max()
-            .unwrap_or(0);
-        Some(format!("{schema}:{domain}:{purge}").into())
+        Some(namespace(&schema, domain, purges).into())
     }
 
     /// Looks a fetch up in the shared tier (one round trip for the whole
@@ -735,6 +729,19 @@ impl Cached {
     }
 }
 
+/// The shared tier's namespace of `domain` under the supergraph `schema`
+/// (its hash) and the access snapshot's `purges`: changes with the
+/// domain's latest purge, not with another domain's.
+fn namespace(schema: &str, domain: &str, purges: &[access::CachePurgeRecord]) -> String {
+    let purge = purges
+        .iter()
+        .filter(|p| p.domain == domain)
+        .map(|p| p.id)
+        .max()
+        .unwrap_or(0);
+    format!("{schema}:{domain}:{purge}")
+}
+
 /// Entities as the domain would have answered them:
 /// `{"data":{"_entities":[…]}}`.
 fn join_entities<'a>(parts: impl Iterator<Item = &'a [u8]> + Clone) -> Bytes {
@@ -859,6 +866,29 @@ mod tests {
 
     fn key(query: &str, pairs: &[(&'static str, &'static str)]) -> Option<Arc<str>> {
         SubgraphCache::key("orders", query, None, None, None, &headers(pairs))
+    }
+
+    #[test]
+    fn a_purge_moves_its_domain_alone_to_a_new_shared_namespace() {
+        let purge = |id, domain: &str| access::CachePurgeRecord {
+            id,
+            domain: domain.into(),
+            type_name: None,
+            key: None,
+        };
+        let none = namespace("s1", "orders", &[]);
+        assert_eq!(none, "s1:orders:0");
+        // Another domain's purge: the same namespace.
+        assert_eq!(namespace("s1", "orders", &[purge(3, "customers")]), none);
+        // Its own purges: the latest one names it, in any order.
+        let purged = namespace("s1", "orders", &[purge(7, "orders"), purge(3, "orders")]);
+        assert_eq!(purged, "s1:orders:7");
+        assert_ne!(
+            namespace("s1", "orders", &[purge(8, "orders"), purge(7, "orders")]),
+            purged
+        );
+        // Another supergraph: another namespace.
+        assert_ne!(namespace("s2", "orders", &[purge(7, "orders")]), purged);
     }
 
     #[test]
