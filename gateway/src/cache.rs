@@ -593,24 +593,16 @@ impl SubgraphCache {
         ))
     }
 
-    /// Stores each entity of an `_entities` answer under its own key (see
-    /// [`Self::entity_keys`]) when the domain allows keeping the answer:
-    /// the same rules and lifetime as the whole fetch. Entities answered
-    /// with null are not kept; nothing is when the answer's list does not
-    /// match the representations one for one.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn store_entities(
+    /// Keeps each entity of an `_entities` answer under its own key (see
+    /// [`Self::entity_keys`]) for `ttl`: entities answered with null are
+    /// not kept; nothing is when the answer's list does not match the
+    /// representations one for one. What it kept, for the shared tier.
+    fn keep_entities(
         &self,
         keys: &[Arc<str>],
-        shared: Option<&Arc<str>>,
-        epoch: Epoch,
-        status: Option<http::StatusCode>,
-        has_errors: bool,
-        headers: Option<&http::HeaderMap>,
-        domain_ttl: Option<Duration>,
+        ttl: Duration,
         bytes: &Bytes,
-    ) -> Option<Duration> {
-        let ttl = self.lifetime(epoch, status, has_errors, headers, domain_ttl)?;
+    ) -> Option<Vec<(Arc<str>, Bytes)>> {
         let list = hive_router::sonic_rs::get_from_slice(bytes, ["data", "_entities"]).ok()?;
         let entities = hive_router::sonic_rs::to_array_iter(list.as_raw_str())
             .map(|entity| entity.map(|e| e.as_raw_str().to_string()))
@@ -626,17 +618,30 @@ impl SubgraphCache {
             }
             count(domain_of(key), "entity_store");
             let bytes = Bytes::from(entity);
-            self.entries.insert(
-                Arc::clone(key),
-                Cached {
-                    bytes: bytes.clone(),
-                    ttl,
-                    stored: Instant::now(),
-                    domains: None,
-                },
-            );
+            self.entries
+                .insert(Arc::clone(key), Cached::fresh(bytes.clone(), ttl));
             kept.push((Arc::clone(key), bytes));
         }
+        Some(kept)
+    }
+
+    /// The entities of an answer alone, under the same rules as
+    /// [`Self::store`] (the unit tests check the per-entity rules so).
+    #[cfg(test)]
+    #[allow(clippy::too_many_arguments)]
+    fn store_entities(
+        &self,
+        keys: &[Arc<str>],
+        shared: Option<&Arc<str>>,
+        epoch: Epoch,
+        status: Option<http::StatusCode>,
+        has_errors: bool,
+        headers: Option<&http::HeaderMap>,
+        domain_ttl: Option<Duration>,
+        bytes: &Bytes,
+    ) -> Option<Duration> {
+        let ttl = self.lifetime(epoch, status, has_errors, headers, domain_ttl)?;
+        let kept = self.keep_entities(keys, ttl, bytes)?;
         self.share(shared, kept, ttl);
         Some(ttl)
     }
@@ -672,13 +677,16 @@ impl SubgraphCache {
         (!ttl.is_zero()).then_some(ttl)
     }
 
-    /// Stores an answer if the domain allows it; its lifetime when stored.
-    /// `domain_ttl` is the domain's own lifetime for answers without
-    /// `Cache-Control` (else the gateway's default).
+    /// Stores an answer if the domain allows it, and, for an `_entities`
+    /// fetch, each of its entities (see [`Self::keep_entities`]); its
+    /// lifetime when stored. `domain_ttl` is the domain's own lifetime for
+    /// answers without `Cache-Control` (else the gateway's default). What
+    /// was kept goes to the shared tier in one write.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn store(
         &self,
         key: Arc<str>,
+        entities: Option<&[Arc<str>]>,
         shared: Option<&Arc<str>>,
         epoch: Epoch,
         status: Option<http::StatusCode>,
@@ -689,16 +697,14 @@ impl SubgraphCache {
     ) -> Option<Duration> {
         let ttl = self.lifetime(epoch, status, has_errors, headers, domain_ttl)?;
         count(domain_of(&key), "store");
-        self.entries.insert(
-            Arc::clone(&key),
-            Cached {
-                bytes: bytes.clone(),
-                ttl,
-                stored: Instant::now(),
-                domains: None,
-            },
-        );
-        self.share(shared, vec![(key, bytes.clone())], ttl);
+        self.entries
+            .insert(Arc::clone(&key), Cached::fresh(bytes.clone(), ttl));
+        let mut kept = vec![(key, bytes.clone())];
+        if let Some(kept_entities) = entities.and_then(|keys| self.keep_entities(keys, ttl, bytes))
+        {
+            kept.extend(kept_entities);
+        }
+        self.share(shared, kept, ttl);
         Some(ttl)
     }
 
@@ -718,6 +724,16 @@ impl SubgraphCache {
 }
 
 impl Cached {
+    /// A subgraph answer stored now, kept for `ttl`.
+    fn fresh(bytes: Bytes, ttl: Duration) -> Self {
+        Self {
+            bytes,
+            ttl,
+            stored: Instant::now(),
+            domains: None,
+        }
+    }
+
     /// Seconds since the answer was stored.
     pub(crate) fn age(&self) -> u64 {
         self.stored.elapsed().as_secs()
@@ -986,13 +1002,14 @@ mod tests {
         let ok = Some(http::StatusCode::OK);
         // No Cache-Control and no default TTL: not kept.
         assert!(cache
-            .store(k(), None, cache.epoch(), ok, false, None, None, &body)
+            .store(k(), None, None, cache.epoch(), ok, false, None, None, &body)
             .is_none());
         let allowed = headers(&[("cache-control", "max-age=60")]);
         assert!(
             cache
                 .store(
                     k(),
+                    None,
                     None,
                     cache.epoch(),
                     ok,
@@ -1008,6 +1025,7 @@ mod tests {
             .store(
                 k(),
                 None,
+                None,
                 cache.epoch(),
                 Some(http::StatusCode::BAD_GATEWAY),
                 false,
@@ -1021,6 +1039,7 @@ mod tests {
             .store(
                 k(),
                 None,
+                None,
                 cache.epoch(),
                 ok,
                 false,
@@ -1033,6 +1052,7 @@ mod tests {
         assert!(cache
             .store(
                 k(),
+                None,
                 None,
                 cache.epoch(),
                 ok,
@@ -1048,7 +1068,7 @@ mod tests {
         // With a default TTL an answer without Cache-Control is kept.
         let cache = SubgraphCache::new(options(30), None);
         assert!(cache
-            .store(k(), None, cache.epoch(), ok, false, None, None, &body)
+            .store(k(), None, None, cache.epoch(), ok, false, None, None, &body)
             .is_some());
     }
 
@@ -1253,6 +1273,7 @@ mod tests {
             .store(
                 k1.clone(),
                 None,
+                None,
                 cache.epoch(),
                 ok,
                 false,
@@ -1264,6 +1285,7 @@ mod tests {
         assert!(cache
             .store(
                 k2.clone(),
+                None,
                 None,
                 cache.epoch(),
                 ok,
@@ -1292,7 +1314,17 @@ mod tests {
         let before = cache.epoch();
         cache.apply_purges(&[purge(3, None, None)]);
         assert!(cache
-            .store(k2.clone(), None, before, ok, false, None, ttl, &customer)
+            .store(
+                k2.clone(),
+                None,
+                None,
+                before,
+                ok,
+                false,
+                None,
+                ttl,
+                &customer
+            )
             .is_none());
         cache.entries.run_pending_tasks();
         assert!(
@@ -1303,6 +1335,7 @@ mod tests {
         assert!(cache
             .store(
                 k2.clone(),
+                None,
                 None,
                 cache.epoch(),
                 ok,

@@ -785,21 +785,10 @@ impl AfterFetch {
         if let Some((store, operation)) = self.store {
             // The key names its domain (its first line).
             let key = Arc::clone(&store.key);
-            if let (Some(keys), Some(bytes)) = (&store.entities, bytes) {
-                store.cache.store_entities(
-                    keys,
-                    store.shared.as_ref(),
-                    store.epoch,
-                    status,
-                    has_errors,
-                    headers,
-                    store.domain_ttl,
-                    bytes,
-                );
-            }
             let kept = bytes.and_then(|bytes| {
                 store.cache.store(
                     store.key,
+                    store.entities.as_deref(),
                     store.shared.as_ref(),
                     store.epoch,
                     status,

@@ -98,6 +98,21 @@ impl FailureLog {
     }
 }
 
+/// Redis's answer, or an I/O error when it does not come within `limit`
+/// (a Redis that does not answer in time counts as unreachable).
+pub(crate) async fn within<T>(
+    limit: Duration,
+    call: impl std::future::Future<Output = Result<T, redis::RedisError>>,
+) -> Result<T, redis::RedisError> {
+    tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+        Err(redis::RedisError::from((
+            redis::ErrorKind::IoError,
+            "no answer from redis",
+            format!("within {} ms", limit.as_millis()),
+        )))
+    })
+}
+
 /// Opens a connection to the Redis at `url` that reconnects by itself (on
 /// the calling tokio runtime, whose tasks keep it alive); gives up after
 /// 10 s.
@@ -179,16 +194,7 @@ impl RedisLimiter {
         // A Redis that does not answer in time counts as unreachable: a
         // request never waits on reconnection attempts.
         let result: Result<Vec<i64>, redis::RedisError> =
-            match tokio::time::timeout(CHECK_TIMEOUT, invocation.invoke_async(&mut connection))
-                .await
-            {
-                Ok(result) => result,
-                Err(_) => Err(redis::RedisError::from((
-                    redis::ErrorKind::IoError,
-                    "no answer from redis",
-                    format!("within {} ms", CHECK_TIMEOUT.as_millis()),
-                ))),
-            };
+            within(CHECK_TIMEOUT, invocation.invoke_async(&mut connection)).await;
         let result = result.and_then(|codes| {
             decisions(checks, &codes).ok_or_else(|| {
                 redis::RedisError::from((

@@ -32,10 +32,13 @@ use bytes::Bytes;
 use redis::aio::ConnectionManager;
 use sha2::Digest;
 
-use crate::redis_limit::FailureLog;
+use crate::redis_limit::{within, FailureLog};
 
 /// Longest wait for Redis's answer to one read.
 pub(crate) const READ_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// Longest wait for a background write.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long the tier is skipped after a failed call.
 pub(crate) const BACKOFF: Duration = Duration::from_secs(1);
@@ -149,14 +152,7 @@ impl SharedTier {
         let mut command = redis::cmd("MGET");
         command.arg(&redis_keys);
         let read: Result<Vec<Option<Vec<u8>>>, redis::RedisError> =
-            match tokio::time::timeout(READ_TIMEOUT, command.query_async(&mut connection)).await {
-                Ok(result) => result,
-                Err(_) => Err(redis::RedisError::from((
-                    redis::ErrorKind::IoError,
-                    "no answer from redis",
-                    format!("within {} ms", READ_TIMEOUT.as_millis()),
-                ))),
-            };
+            within(READ_TIMEOUT, command.query_async(&mut connection)).await;
         match read {
             Ok(values) if values.len() == keys.len() => {
                 let now = now_ms();
@@ -205,19 +201,8 @@ impl SharedTier {
                     .ignore();
             }
             let mut connection = tier.connection.clone();
-            let written: Result<(), redis::RedisError> = match tokio::time::timeout(
-                Duration::from_secs(2),
-                pipeline.query_async(&mut connection),
-            )
-            .await
-            {
-                Ok(result) => result,
-                Err(_) => Err(redis::RedisError::from((
-                    redis::ErrorKind::IoError,
-                    "no answer from redis",
-                    "within 2000 ms".to_string(),
-                ))),
-            };
+            let written: Result<(), redis::RedisError> =
+                within(WRITE_TIMEOUT, pipeline.query_async(&mut connection)).await;
             if let Err(e) = written {
                 tier.failed(&e);
             }
