@@ -793,6 +793,23 @@ async fn the_mesh_serves_prometheus_metrics() {
         assert!(text.contains(series), "{series} missing:\n{text}");
     }
     assert!(text.contains("graphql_operation_name=\"Names\""), "{text}");
+    // The latency series by domain and outcome, without the labels that
+    // repeat for every request (a cost per measurement).
+    let client: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("http_client_request_duration_seconds_count{"))
+        .collect();
+    assert!(!client.is_empty(), "{text}");
+    for line in &client {
+        assert!(
+            line.contains("subgraph_name=") && line.contains("graphql_response_status="),
+            "{line}"
+        );
+        assert!(
+            !line.contains("server_address=") && !line.contains("url_scheme="),
+            "{line}"
+        );
+    }
     // Meshwork's own series on the same endpoint: operations by consumer
     // and outcome, schema pulls and compositions by outcome.
     for series in [

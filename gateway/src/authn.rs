@@ -100,16 +100,24 @@ impl InternalKeys {
     }
 
     fn mint(&self, identity: &Identity, expires: i64) -> Result<String, String> {
+        // Only what the engine reads: the engine finds this token in every
+        // request's headers and turns its claims into a value per request,
+        // so each byte costs every request (callgrind, bench/RESULTS.md).
+        // The consumer travels in its own header; `introspection` is written
+        // only when refused (the engine's rule reads a missing claim as
+        // allowed).
         let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
+        header.typ = None;
         header.kid = Some(INTERNAL_KID.to_string());
-        let claims = serde_json::json!({
+        let mut claims = serde_json::json!({
             "iss": INTERNAL_ISSUER,
             "sub": identity.subject,
-            "consumer": identity.consumer,
             "scope": identity.scopes,
-            "introspection": identity.introspection,
             "exp": expires,
         });
+        if !identity.introspection {
+            claims["introspection"] = serde_json::Value::Bool(false);
+        }
         jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(|e| e.to_string())
     }
 }
@@ -132,7 +140,10 @@ pub(crate) struct Shared {
     live: Option<tokio::sync::watch::Receiver<Arc<AccessSnapshot>>>,
     /// The last snapshot taken from `live`.
     seen: ArcSwap<AccessSnapshot>,
-    cache: moka::sync::Cache<String, Arc<Admitted>>,
+    /// Verified credentials by their text. Keyed with aHash (randomly
+    /// seeded, so still resistant to chosen collisions): a bearer token is
+    /// hundreds of bytes, hashed on every request.
+    cache: moka::sync::Cache<String, Arc<Admitted>, ahash::RandomState>,
     keys: InternalKeys,
     allow_anonymous: bool,
     graphql_path: Arc<str>,
@@ -156,7 +167,7 @@ impl Shared {
             cache: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(MAX_CACHE)
-                .build(),
+                .build_with_hasher(ahash::RandomState::new()),
             keys,
             allow_anonymous,
             graphql_path: graphql_path.into(),
@@ -207,16 +218,6 @@ impl Shared {
     /// Whether any domain has a plan of its own.
     pub fn has_domain_plans(&self) -> bool {
         !self.verifier.load().snapshot().domain_plans.is_empty()
-    }
-
-    /// The plan of a domain, if it has one.
-    pub fn domain_plan(&self, domain: &str) -> Option<access::PlanRecord> {
-        self.verifier
-            .load()
-            .snapshot()
-            .domain_plans
-            .get(domain)
-            .cloned()
     }
 
     /// The largest operation cost a consumer's plan accepts, if it sets one.
@@ -479,11 +480,11 @@ impl Authn {
         }
         // Copied out: the request's headers are changed below.
         let given = match req.headers().get("authorization") {
-            Some(v) => Some(v.to_str().unwrap_or_default().to_string()),
+            Some(v) => Some(header_text(v.as_bytes()).unwrap_or_default().to_string()),
             None => req
                 .headers()
                 .get("x-api-key")
-                .and_then(|v| v.to_str().ok())
+                .and_then(|v| header_text(v.as_bytes()))
                 .map(|k| format!("ApiKey {}", k.trim())),
         };
         // Without a credential the request goes on as anonymous: the engine
@@ -529,6 +530,22 @@ impl Authn {
         mark(&req, Caller::Admitted(admitted.clone()));
         req.extensions_mut().insert(admitted);
         Ok(req)
+    }
+}
+
+/// A header's value as text when it is visible ASCII (tabs allowed), as
+/// `HeaderValue::to_str` decides, but checked without an early exit so the
+/// compiler checks many bytes at once: a bearer token is hundreds of bytes,
+/// and the byte-at-a-time check cost each request about 7,000 instructions
+/// (callgrind, bench/RESULTS.md).
+fn header_text(bytes: &[u8]) -> Option<&str> {
+    let visible = bytes.iter().fold(true, |ok, &b| {
+        ok & ((b' '..=b'~').contains(&b) | (b == b'\t'))
+    });
+    if visible {
+        std::str::from_utf8(bytes).ok()
+    } else {
+        None
     }
 }
 
@@ -590,6 +607,25 @@ mod tests {
             .expect("base64")
     }
 
+    #[test]
+    fn header_text_accepts_exactly_what_to_str_accepts() {
+        // Every byte, alone and inside a long value (the checks run many
+        // bytes at once), decides as the header type's own `to_str`.
+        let long = "Bearer ".to_string() + &"a".repeat(300);
+        for b in 0..=u8::MAX {
+            for value in [vec![b], [long.as_bytes(), &[b], b"tail"].concat()] {
+                let Ok(header) = HeaderValue::from_bytes(&value) else {
+                    continue;
+                };
+                assert_eq!(
+                    header_text(header.as_bytes()),
+                    header.to_str().ok(),
+                    "byte {b:#04x}"
+                );
+            }
+        }
+    }
+
     #[tokio::test]
     async fn a_key_is_admitted_once_and_forwarded_as_a_token_the_engine_trusts() {
         let shared = shared(snapshot(true, &["grant:orders"]));
@@ -619,7 +655,11 @@ mod tests {
             &validation,
         )
         .expect("the engine's key verifies the internal token");
-        assert_eq!(decoded.claims["consumer"], "dashboard");
+        // Only what the engine reads: no consumer claim (its header carries
+        // it), introspection written only when refused.
+        assert_eq!(decoded.claims["sub"], "apikey:abc123");
+        assert!(decoded.claims.get("consumer").is_none());
+        assert_eq!(decoded.claims["introspection"], false);
         assert!(decoded.claims["scope"]
             .as_array()
             .is_some_and(|s| s.iter().any(|s| s == "grant:orders")));
@@ -670,7 +710,7 @@ mod tests {
         assert!(!shared.allows_anonymous());
         assert!(!shared.mesh_empty());
         assert_eq!(shared.snapshot().cache_ttls.get("orders"), Some(&60));
-        assert!(shared.domain_plan("orders").is_none());
+        assert!(!shared.snapshot().domain_plans.contains_key("orders"));
         assert_eq!(shared.graphql_path(), "/graphql");
     }
 }

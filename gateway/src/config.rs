@@ -89,6 +89,35 @@ const QUIET_INSTRUMENTS: [&str; 19] = [
     "hive.router.demand_control.cost.delta",
 ];
 
+/// Labels left off the two duration histograms Meshwork's dashboard and
+/// alerts read (`http_server_request_duration_seconds` by route, operation
+/// and outcome; `http_client_request_duration_seconds` by domain and
+/// outcome): the protocol, scheme and method of every request, and each
+/// domain's address and port, which its name already tells. Every label
+/// costs every measurement (six of these per request on the benchmark
+/// query): it is made, sorted and hashed each time.
+const QUIET_LABELS: [(&str, &[&str]); 2] = [
+    (
+        "http.server.request.duration",
+        &[
+            "network.protocol.name",
+            "network.protocol.version",
+            "url.scheme",
+        ],
+    ),
+    (
+        "http.client.request.duration",
+        &[
+            "http.request.method",
+            "server.address",
+            "server.port",
+            "network.protocol.name",
+            "network.protocol.version",
+            "url.scheme",
+        ],
+    ),
+];
+
 /// Targets (prefixes) of the crates whose events this process logs, for
 /// [`log_settings`].
 const KNOWN_TARGETS: [&str; 30] = [
@@ -316,6 +345,15 @@ pub(crate) fn router_config_text(
                     {
                         for name in QUIET_INSTRUMENTS {
                             instruments.entry(name).or_insert(json!(false));
+                        }
+                        for (name, labels) in QUIET_LABELS {
+                            let off: serde_json::Map<String, Value> = labels
+                                .iter()
+                                .map(|l| (l.to_string(), json!(false)))
+                                .collect();
+                            instruments
+                                .entry(name)
+                                .or_insert(json!({ "attributes": off }));
                         }
                     }
                 }
@@ -610,6 +648,20 @@ mod tests {
         assert_eq!(config["csrf"]["enabled"], false);
         // The listen address is Meshwork's, whatever the file says.
         assert_eq!(config["http"]["host"], "127.0.0.1");
+        // An instrument the file configures is the file's: Meshwork's
+        // label list for it is left out, the others stay.
+        std::fs::write(
+            &file,
+            "telemetry:\n  metrics:\n    instrumentation:\n      instruments:\n        http.client.request.duration: true\n",
+        )
+        .expect("write");
+        let config = built(&opts);
+        let instruments = &config["telemetry"]["metrics"]["instrumentation"]["instruments"];
+        assert_eq!(instruments["http.client.request.duration"], true);
+        assert_eq!(
+            instruments["http.server.request.duration"]["attributes"]["url.scheme"],
+            false
+        );
         std::fs::write(&file, "- a list\n").expect("write");
         let refused = super::router_config_text(&opts, None, 7).expect_err("a list");
         assert!(

@@ -165,13 +165,13 @@ pub(crate) struct MeshworkPlugin {
 struct RefusedDomains(HashMap<String, (&'static str, String)>);
 
 /// The subgraphs a query plan calls.
-fn domains_in(node: &PlanNode, out: &mut BTreeSet<String>) {
+fn domains_in<'a>(node: &'a PlanNode, out: &mut BTreeSet<&'a str>) {
     match node {
         PlanNode::Fetch(f) => {
-            out.insert(f.service_name.clone());
+            out.insert(&f.service_name);
         }
         PlanNode::BatchFetch(b) => {
-            out.insert(b.service_name.clone());
+            out.insert(&b.service_name);
         }
         PlanNode::Sequence(s) => s.nodes.iter().for_each(|n| domains_in(n, out)),
         PlanNode::Parallel(p) => p.nodes.iter().for_each(|n| domains_in(n, out)),
@@ -182,7 +182,7 @@ fn domains_in(node: &PlanNode, out: &mut BTreeSet<String>) {
             }
         }
         PlanNode::Subscription(s) => {
-            out.insert(s.primary.service_name.clone());
+            out.insert(&s.primary.service_name);
         }
         PlanNode::Defer(d) => {
             if let Some(n) = &d.primary.node {
@@ -506,6 +506,9 @@ impl RouterPlugin for MeshworkPlugin {
                     domains_in(node, &mut domains);
                 }
                 domains
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect::<BTreeSet<String>>()
             });
         let mut payload = payload;
         if let Some(state) = state {
@@ -1098,16 +1101,17 @@ async fn execute_checks<'exec>(
         .map(|c| format!("consumer:{c}"))
         .or_else(|| identity.map(|i| format!("subject:{}", i.subject)))
         .unwrap_or_else(|| "anonymous".to_string());
-    let planned: Vec<(String, access::PlanRecord)> = domains
+    let snapshot = state.access.snapshot();
+    let planned: Vec<(&str, &access::PlanRecord)> = domains
         .into_iter()
-        .filter_map(|d| state.access.domain_plan(&d).map(|plan| (d, plan)))
+        .filter_map(|d| snapshot.domain_plans.get(d).map(|plan| (d, plan)))
         .collect();
     if planned.is_empty() {
         return payload.proceed();
     }
     let checks: Vec<(String, access::PlanRecord)> = planned
         .iter()
-        .map(|(d, plan)| (format!("domain:{d}:{caller}"), plan.clone()))
+        .map(|(d, plan)| (format!("domain:{d}:{caller}"), (*plan).clone()))
         .collect();
     let decisions = state.limiter.decide_many(&checks).await;
     let mut refused = HashMap::new();
@@ -1137,7 +1141,7 @@ async fn execute_checks<'exec>(
                 _ => "limits_unavailable",
             },
         );
-        refused.insert(domain, (code, message));
+        refused.insert(domain.to_string(), (code, message));
     }
     if !refused.is_empty() {
         payload.context.insert(RefusedDomains(refused));
