@@ -8,9 +8,9 @@
 # given, makes $work and the pids array, and stops those on exit.
 bench_init() { # extra-binaries...
   local target=${CARGO_TARGET_DIR:-target}
-  meshwork=${MESHWORK_BIN:-$target/release/meshwork}
-  meshwork_gateway=${MESHWORK_GATEWAY_BIN:-$target/release/meshwork-gateway}
-  subgraphs=${BENCH_SUBGRAPHS_BIN:-$target/release/bench-subgraphs}
+  meshwork=${MESHWORK_BIN:-$target/${BENCH_PROFILE:-release}/meshwork}
+  meshwork_gateway=${MESHWORK_GATEWAY_BIN:-$target/${BENCH_PROFILE:-release}/meshwork-gateway}
+  subgraphs=${BENCH_SUBGRAPHS_BIN:-$target/${BENCH_PROFILE:-release}/bench-subgraphs}
   for bin in "$meshwork" "$meshwork_gateway" "$subgraphs" "$@"; do
     [ -x "$bin" ] || { echo "missing binary: '$bin' (see the header of bench/gateways.sh)"; exit 1; }
   done

@@ -11,6 +11,10 @@
 # or set HIVE_ROUTER_BIN to one installed with
 #   cargo install hive-router --version =0.2.19 --features graphiql --locked --root DIR
 #   cargo build --release --bin meshwork --bin meshwork-gateway --bin hive-router-plain && cargo build --release -p domains --bins
+# BENCH_PROFILE=dist: the binaries of `cargo build --profile dist` (fat LTO,
+# one codegen unit: how Hive Router's own project builds its releases, and
+# how Meshwork ships) instead of target/release; the same for every bench
+# script.
 # Usage: bench/gateways.sh [seconds per run, default 20] [connections, default 50]
 # BENCH_DEDUPE=incoming-off (the router's incoming dedupe off) or off (every
 # dedupe off) sets both gateways alike; default: the engine's (all on).
@@ -23,7 +27,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-20}
 connections=${2:-50}
-hive=${HIVE_ROUTER_BIN:-$(command -v hive-router || echo "${CARGO_TARGET_DIR:-target}/release/hive-router-plain")}
+hive=${HIVE_ROUTER_BIN:-$(command -v hive-router || echo "${CARGO_TARGET_DIR:-target}/${BENCH_PROFILE:-release}/hive-router-plain")}
 source bench/common.sh
 bench_init "$hive"
 bench_setup
@@ -59,6 +63,10 @@ if [ "${BENCH_PARITY:-}" = 1 ]; then
       hive.router.demand_control.cost.delta; do
       echo "        $name: false"
     done
+    echo '        http.server.request.duration:'
+    echo '          attributes: { network.protocol.name: false, network.protocol.version: false, url.scheme: false }'
+    echo '        http.client.request.duration:'
+    echo '          attributes: { http.request.method: false, server.address: false, server.port: false, network.protocol.name: false, network.protocol.version: false, url.scheme: false }'
     echo 'demand_control:'
     echo '  enabled: true'
     echo '  default_list_size: { all: 10 }'
@@ -92,9 +100,9 @@ ratio=$(awk -F'|' '/Hive Router/ {h+=$3; nh++} /Meshwork/ {m+=$3; nm++} END {pri
     echo
   fi
   if [ "$dedupe" = default ]; then
-    echo "Command: \`bench/gateways.sh $duration $connections\` (engine defaults for both, incl. deduplication); Meshwork as \`meshwork-gateway\`."
+    echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }bench/gateways.sh $duration $connections\` (engine defaults for both, incl. deduplication); Meshwork as \`meshwork-gateway\`."
   else
-    echo "Command: \`BENCH_DEDUPE=$dedupe bench/gateways.sh $duration $connections\` (dedupe: $dedupe, both alike); Meshwork as \`meshwork-gateway\`."
+    echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }BENCH_DEDUPE=$dedupe bench/gateways.sh $duration $connections\` (dedupe: $dedupe, both alike); Meshwork as \`meshwork-gateway\`."
   fi
   echo
   echo "| gateway | requests/s | p50 | p99 | peak RSS | CPU per request | errors |"

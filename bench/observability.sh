@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 rounds=${1:-4}
 duration=${2:-15}
 connections=${3:-50}
-hive=${HIVE_ROUTER_BIN:-$(command -v hive-router || echo "${CARGO_TARGET_DIR:-target}/release/hive-router-plain")}
+hive=${HIVE_ROUTER_BIN:-$(command -v hive-router || echo "${CARGO_TARGET_DIR:-target}/${BENCH_PROFILE:-release}/hive-router-plain")}
 source bench/common.sh
 bench_init "$hive"
 bench_setup

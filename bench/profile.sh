@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
 connections=${2:-4}
-hive=${HIVE_ROUTER_BIN:-${CARGO_TARGET_DIR:-target}/release/hive-router-plain}
+hive=${HIVE_ROUTER_BIN:-${CARGO_TARGET_DIR:-target}/${BENCH_PROFILE:-release}/hive-router-plain}
 source bench/common.sh
 bench_init "$hive"
 command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind"; exit 1; }
@@ -110,7 +110,7 @@ done
     extra="BENCH_MESHWORK_CONFIG='${BENCH_MESHWORK_CONFIG:-}' BENCH_MESHWORK_FLAGS='${BENCH_MESHWORK_FLAGS:-}' "
   [ "${BENCH_POLICIES:-}" = 1 ] && extra="BENCH_POLICIES=1 $extra"
   [ "${BENCH_CACHE_SIM:-}" = 1 ] && extra="BENCH_CACHE_SIM=1 $extra"
-  echo "Command: \`${extra}BENCH_DEDUPE=$dedupe bench/profile.sh $seconds $connections\` (release builds under callgrind; the requests of $seconds s of wrk load, $connections connections, counted after 5 s of warm-up)."
+  echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }${extra}BENCH_DEDUPE=$dedupe bench/profile.sh $seconds $connections\` (release builds under callgrind; the requests of $seconds s of wrk load, $connections connections, counted after 5 s of warm-up)."
   echo
   sed 's/^/- /' "$work/totals"
 } | tee -a bench/RESULTS.md

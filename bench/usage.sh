@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-20}
 connections=${2:-50}
-hive=${HIVE_ROUTER_BIN:-$(command -v hive-router || echo "${CARGO_TARGET_DIR:-target}/release/hive-router-plain")}
+hive=${HIVE_ROUTER_BIN:-$(command -v hive-router || echo "${CARGO_TARGET_DIR:-target}/${BENCH_PROFILE:-release}/hive-router-plain")}
 source bench/common.sh
 bench_init "$hive"
 bench_setup
