@@ -1,28 +1,41 @@
 //! The subgraph cache keeps each entity of an `_entities` fetch on its
 //! own: an entity fetched for one operation answers another operation's
 //! batch (other entities, another order) without calling its domain, as
-//! long as the selection and the caller's headers are the same.
+//! long as the selection and the caller's headers are the same; of a
+//! batch kept in part, only the missing entities are fetched.
 
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::response::IntoResponse;
 use serde_json::{json, Value};
 
+/// What the customers domain was asked: how many entity fetches, and the
+/// representations of each.
+#[derive(Clone, Default)]
+struct Seen {
+    calls: Arc<AtomicUsize>,
+    representations: Arc<Mutex<Vec<Value>>>,
+}
+
 /// The customers domain, counting the entity fetches it answers.
-fn counted_customers(calls: Arc<AtomicUsize>) -> axum::Router {
+fn counted_customers(seen: Seen) -> axum::Router {
     domains::demo::customers().layer(axum::middleware::from_fn(
         move |request: axum::extract::Request, next: axum::middleware::Next| {
-            let calls = calls.clone();
+            let seen = seen.clone();
             async move {
                 let (parts, body) = request.into_parts();
                 let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
                     return axum::http::StatusCode::BAD_REQUEST.into_response();
                 };
                 if asks_for_entities(&bytes) {
-                    calls.fetch_add(1, Ordering::SeqCst);
+                    seen.calls.fetch_add(1, Ordering::SeqCst);
+                    let body: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+                    if let Ok(mut asked) = seen.representations.lock() {
+                        asked.push(body["variables"]["representations"].clone());
+                    }
                 }
                 let request =
                     axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
@@ -62,12 +75,12 @@ fn served_from_cache(answer: &Value, domain: &str) -> bool {
 /// The demo's orders and customers (counting its entity fetches), and
 /// their supergraph; the domains run while the last value lives.
 async fn demo_pair() -> (
-    Arc<AtomicUsize>,
+    Seen,
     composition::Supergraph,
     (domains::Running, domains::Running),
 ) {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let customers = domains::serve(counted_customers(calls.clone()))
+    let seen = Seen::default();
+    let customers = domains::serve(counted_customers(seen.clone()))
         .await
         .expect("customers");
     let orders = domains::serve(domains::demo::orders())
@@ -75,12 +88,13 @@ async fn demo_pair() -> (
         .expect("orders");
     let supergraph =
         common::compose(&[("customers", &customers.url), ("orders", &orders.url)]).await;
-    (calls, supergraph, (customers, orders))
+    (seen, supergraph, (customers, orders))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_entity_fetched_once_answers_other_operations_batches() {
-    let (calls, supergraph, _domains) = demo_pair().await;
+    let (seen, supergraph, _domains) = demo_pair().await;
+    let calls = seen.calls;
     let gateway = common::static_gateway(
         &supergraph.sdl,
         None,
@@ -137,6 +151,67 @@ async fn an_entity_fetched_once_answers_other_operations_batches() {
     assert_eq!(calls.load(Ordering::SeqCst), 2, "{other}");
 }
 
+/// A batch the cache holds in part: the domain is asked only for the
+/// entities it lacks, and the answer puts every entity in its place, the
+/// same as when nothing was cached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_cached_in_part_fetches_only_the_missing_entities() {
+    let (seen, supergraph, _domains) = demo_pair().await;
+    let flags = [
+        "--subgraph-cache-mib",
+        "8",
+        "--subgraph-cache-default-ttl",
+        "60s",
+    ];
+    let cached = common::static_gateway(&supergraph.sdl, None, &flags).await;
+    let plain = common::static_gateway(&supergraph.sdl, None, &[]).await;
+    let day = r#"{ ordersByDate(date: "2026-11-24") { id customer { id name } } }"#;
+    // The reference: the day's orders (customers c2 and c1) uncached.
+    let reference = post(&plain.server.base, day).await;
+    assert!(reference.get("errors").is_none(), "{reference}");
+    let asked = |seen: &Seen| {
+        seen.representations
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    };
+    seen.calls.store(0, Ordering::SeqCst);
+    seen.representations.lock().expect("seen").clear();
+
+    // Order o2 keeps customer c2 in the cache.
+    let one = post(
+        &cached.server.base,
+        r#"{ order(id: "o2") { id customer { id name } } }"#,
+    )
+    .await;
+    assert!(one.get("errors").is_none(), "{one}");
+    assert_eq!(seen.calls.load(Ordering::SeqCst), 1, "{one}");
+
+    // The day's batch [c2, c1]: only c1 is asked for.
+    let answer = post(&cached.server.base, day).await;
+    assert_eq!(answer["data"], reference["data"], "{answer}");
+    assert!(answer.get("errors").is_none(), "{answer}");
+    assert_eq!(seen.calls.load(Ordering::SeqCst), 2, "{answer}");
+    let representations = asked(&seen);
+    let last = representations.last().cloned().unwrap_or_default();
+    assert_eq!(
+        last.as_array().map(Vec::len),
+        Some(1),
+        "the domain was asked for more than the missing entity: {last}"
+    );
+    assert_eq!(last[0]["id"], "c1", "{last}");
+
+    // Both are cached now: order o1's customer (c1) needs no fetch.
+    let again = post(
+        &cached.server.base,
+        r#"{ order(id: "o1") { id customer { id name } } }"#,
+    )
+    .await;
+    assert!(again.get("errors").is_none(), "{again}");
+    assert_eq!(seen.calls.load(Ordering::SeqCst), 2, "{again}");
+    assert!(served_from_cache(&again, "customers"), "{again}");
+}
+
 /// Replicas share answers through Redis: a root field and the entities
 /// one gateway fetched answer the same operation on another gateway
 /// without calling the domains; a Redis that goes away only means the
@@ -146,7 +221,8 @@ async fn replicas_share_answers_through_redis_and_do_without_it() {
     let Some(mut redis) = common::own_redis().await else {
         return;
     };
-    let (calls, supergraph, _domains) = demo_pair().await;
+    let (seen, supergraph, _domains) = demo_pair().await;
+    let calls = seen.calls;
     let flags = [
         "--subgraph-cache-mib",
         "8",

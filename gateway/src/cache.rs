@@ -578,19 +578,47 @@ impl SubgraphCache {
     /// answered them (`{"data":{"_entities":[…]}}`), with the oldest
     /// one's age and the shortest remaining lifetime; none unless every
     /// entity is there.
+    #[cfg(test)]
     pub(crate) fn get_entities(&self, keys: &[Arc<str>]) -> Option<(Bytes, u64, Duration)> {
-        let mut found = Vec::with_capacity(keys.len());
-        for key in keys {
-            found.push(self.entries.get(key)?);
+        match self.lookup_entities(keys) {
+            EntityLookup::All(bytes, age, remaining) => Some((bytes, age, remaining)),
+            _ => None,
         }
-        let age = found.iter().map(Cached::age).max()?;
-        let remaining = found.iter().map(Cached::remaining).min()?;
-        count(domain_of(keys.first()?), "entity_hit");
-        Some((
-            join_entities(found.iter().map(|c| &c.bytes[..])),
+    }
+
+    /// The entities of a batch the cache holds: all of them (as
+    /// [`Self::get_entities`] answers), some of them (each in its place,
+    /// for [`Partial::narrow`]), or none. One look-up per entity.
+    pub(crate) fn lookup_entities(&self, keys: &[Arc<str>]) -> EntityLookup {
+        let found: Vec<Option<Cached>> = keys.iter().map(|k| self.entries.get(k)).collect();
+        let Some(first) = keys.first() else {
+            return EntityLookup::None;
+        };
+        let hits = found.iter().flatten().count();
+        if hits == 0 {
+            return EntityLookup::None;
+        }
+        let age = found.iter().flatten().map(Cached::age).max().unwrap_or(0);
+        let remaining = found
+            .iter()
+            .flatten()
+            .map(Cached::remaining)
+            .min()
+            .unwrap_or_default();
+        if hits < keys.len() {
+            count(domain_of(first), "entity_partial");
+            return EntityLookup::Some(Partial {
+                found: found.into_iter().map(|f| f.map(|c| c.bytes)).collect(),
+                missing: Vec::new(),
+                remaining,
+            });
+        }
+        count(domain_of(first), "entity_hit");
+        EntityLookup::All(
+            join_entities(found.iter().flatten().map(|c| &c.bytes[..])),
             age,
             remaining,
-        ))
+        )
     }
 
     /// Keeps each entity of an `_entities` answer under its own key (see
@@ -625,11 +653,12 @@ impl SubgraphCache {
         Some(kept)
     }
 
-    /// The entities of an answer alone, under the same rules as
-    /// [`Self::store`] (the unit tests check the per-entity rules so).
-    #[cfg(test)]
+    /// The entities of an answer alone (not the whole fetch), under the
+    /// same rules as [`Self::store`]: what a batch the cache answered in
+    /// part fetched (its whole answer is made of entities kept earlier,
+    /// which must keep their own lifetimes).
     #[allow(clippy::too_many_arguments)]
-    fn store_entities(
+    pub(crate) fn store_entities(
         &self,
         keys: &[Arc<str>],
         shared: Option<&Arc<str>>,
@@ -756,6 +785,103 @@ fn namespace(schema: &str, domain: &str, purges: &[access::CachePurgeRecord]) ->
         .max()
         .unwrap_or(0);
     format!("{schema}:{domain}:{purge}")
+}
+
+/// What [`SubgraphCache::lookup_entities`] found of a batch.
+pub(crate) enum EntityLookup {
+    /// Every entity: the domain's answer, the oldest age, the shortest
+    /// remaining lifetime.
+    All(Bytes, u64, Duration),
+    /// Some of them.
+    Some(Partial),
+    /// None of them.
+    None,
+}
+
+/// An `_entities` batch the cache answers in part: the domain is asked
+/// only for the entities the cache does not hold, and its answer is
+/// merged with the cached ones, each back in its place.
+pub(crate) struct Partial {
+    /// Each entity of the batch, in order: cached (its JSON) or not.
+    found: Vec<Option<Bytes>>,
+    /// The positions in the batch of the entities asked for.
+    missing: Vec<usize>,
+    /// The shortest remaining lifetime of the cached entities.
+    pub remaining: Duration,
+}
+
+impl Partial {
+    /// Narrows the fetch's representations (the engine's raw JSON list)
+    /// to the entities not cached, and the entity keys to theirs; none
+    /// (the fetch left whole) when the list cannot be read.
+    pub(crate) fn narrow(
+        mut self,
+        raw_variables: Option<&mut Vec<(&str, Vec<u8>)>>,
+        keys: &[Arc<str>],
+    ) -> Option<(Self, Arc<[Arc<str>]>)> {
+        let [(REPRESENTATIONS, list)] = raw_variables?.as_mut_slice() else {
+            return None;
+        };
+        let text = std::str::from_utf8(list).ok()?;
+        let representations = hive_router::sonic_rs::to_array_iter(text)
+            .map(|r| r.map(|r| r.as_raw_str().to_string()))
+            .collect::<Result<Vec<String>, _>>()
+            .ok()?;
+        if representations.len() != self.found.len() || keys.len() != self.found.len() {
+            return None;
+        }
+        self.missing = (0..self.found.len())
+            .filter(|i| self.found[*i].is_none())
+            .collect();
+        let mut narrowed = Vec::with_capacity(list.len());
+        narrowed.push(b'[');
+        for (n, i) in self.missing.iter().enumerate() {
+            if n > 0 {
+                narrowed.push(b',');
+            }
+            narrowed.extend_from_slice(representations[*i].as_bytes());
+        }
+        narrowed.push(b']');
+        *list = narrowed;
+        let missing_keys = self.missing.iter().map(|i| Arc::clone(&keys[*i])).collect();
+        Some((self, missing_keys))
+    }
+
+    /// The whole batch's answer from the domain's answer to the narrowed
+    /// one (`{"data":{"_entities":[…]}}`, each entity in its place); an
+    /// error when that answer does not hold one entity per entity asked
+    /// for (the engine would then put entities in the wrong places).
+    pub(crate) fn merge(&self, fetched: &[u8]) -> Result<Bytes, String> {
+        let list = hive_router::sonic_rs::get_from_slice(fetched, ["data", "_entities"])
+            .map_err(|_| "the domain's answer has no `_entities` list".to_string())?;
+        let entities = hive_router::sonic_rs::to_array_iter(list.as_raw_str())
+            .map(|e| e.map(|e| e.as_raw_str().to_string()))
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(|e| format!("the domain's `_entities` list cannot be read: {e}"))?;
+        if entities.len() != self.missing.len() {
+            return Err(format!(
+                "the domain answered {} entities for {} representations",
+                entities.len(),
+                self.missing.len()
+            ));
+        }
+        let mut fetched = entities.iter();
+        let parts: Vec<&[u8]> = self
+            .found
+            .iter()
+            .map(|f| match f {
+                Some(cached) => &cached[..],
+                None => fetched.next().map(|e| e.as_bytes()).unwrap_or(b"null"),
+            })
+            .collect();
+        Ok(join_entities(parts.iter().copied()))
+    }
+
+    /// The batch position of the narrowed fetch's entity `index` (for
+    /// error paths `["_entities", index, …]`).
+    pub(crate) fn position(&self, index: usize) -> Option<usize> {
+        self.missing.get(index).copied()
+    }
 }
 
 /// Entities as the domain would have answered them:
@@ -1131,6 +1257,75 @@ mod tests {
         cache
             .get_entities(keys)
             .map(|(bytes, _, _)| String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[test]
+    fn a_batch_cached_in_part_asks_only_for_the_rest_and_merges_it_in_place() {
+        let cache = SubgraphCache::new(options(60), None);
+        let ok = Some(http::StatusCode::OK);
+        let p = |upc: &str| format!(r#"{{"__typename":"Product","upc":"{upc}"}}"#);
+        let batch = |upcs: &[&str]| {
+            format!(
+                "[{}]",
+                upcs.iter().map(|u| p(u)).collect::<Vec<_>>().join(",")
+            )
+        };
+        let alice = [("x-meshwork-consumer", "alice")];
+        let kept = entity_keys(&batch(&["1", "3"]), &alice);
+        let answer = Bytes::from_static(br#"{"data":{"_entities":[{"name":"a"},{"name":"c"}]}}"#);
+        cache
+            .store_entities(&kept, None, cache.epoch(), ok, false, None, None, &answer)
+            .expect("kept");
+
+        // A batch of 1, 2, 3, 4: two cached, two to fetch.
+        let list = batch(&["1", "2", "3", "4"]);
+        let keys = entity_keys(&list, &alice);
+        let EntityLookup::Some(some) = cache.lookup_entities(&keys) else {
+            panic!("a partial hit");
+        };
+        let mut raw = vec![(REPRESENTATIONS, list.into_bytes())];
+        let (partial, missing) = some.narrow(Some(&mut raw), &keys).expect("narrowed");
+        // The domain is asked for 2 and 4 alone, in the batch's order.
+        assert_eq!(
+            String::from_utf8_lossy(&raw[0].1),
+            batch(&["2", "4"]),
+            "the representations sent"
+        );
+        assert_eq!(&missing[..], &[keys[1].clone(), keys[3].clone()]);
+        assert_eq!(
+            (partial.position(0), partial.position(1)),
+            (Some(1), Some(3))
+        );
+        assert_eq!(partial.position(2), None);
+        // Its answer is merged, each entity in its place (a null one too).
+        let fetched = br#"{"data":{"_entities":[{"name":"b"},null]},"errors":[{"message":"x"}]}"#;
+        assert_eq!(
+            String::from_utf8_lossy(&partial.merge(fetched).expect("merged")),
+            r#"{"data":{"_entities":[{"name":"a"},{"name":"b"},{"name":"c"},null]}}"#
+        );
+        // An answer with another count of entities, or none, is refused:
+        // entities are never put in another entity's place.
+        let short = br#"{"data":{"_entities":[{"name":"b"}]}}"#;
+        assert!(partial
+            .merge(short)
+            .expect_err("one for two")
+            .contains("1 entities for 2 representations"));
+        assert!(partial.merge(br#"{"data":null}"#).is_err());
+        assert!(partial.merge(b"not json").is_err());
+        // Representations that cannot be read, or a batch of aliased lists:
+        // the fetch is left whole.
+        let EntityLookup::Some(again) = cache.lookup_entities(&keys) else {
+            panic!("a partial hit");
+        };
+        let mut unreadable = vec![(REPRESENTATIONS, b"[{".to_vec())];
+        assert!(again.narrow(Some(&mut unreadable), &keys).is_none());
+        // Nothing cached, everything cached: no partial hit.
+        let none = entity_keys(&batch(&["7", "8"]), &alice);
+        assert!(matches!(cache.lookup_entities(&none), EntityLookup::None));
+        assert!(matches!(
+            cache.lookup_entities(&kept),
+            EntityLookup::All(_, _, _)
+        ));
     }
 
     #[test]

@@ -49,7 +49,8 @@ use hive_router::plugins::hooks::on_supergraph_load::{
 use hive_router::plugins::plugin_trait::{EndHookPayload, RouterPlugin, StartHookPayload};
 
 use crate::authn::{Caller, Shared};
-use hive_router::query_planner::planner::plan_nodes::PlanNode;
+use hive_router::executor::response::subgraph_response::SubgraphResponse;
+use hive_router::query_planner::planner::plan_nodes::{CustomScalarPaths, PlanNode};
 
 use crate::rate_limit::{Decision, RateLimiter};
 
@@ -576,7 +577,7 @@ impl RouterPlugin for MeshworkPlugin {
 
     async fn on_subgraph_execute<'exec>(
         &'exec self,
-        payload: OnSubgraphExecuteStartHookPayload<'exec>,
+        mut payload: OnSubgraphExecuteStartHookPayload<'exec>,
     ) -> OnSubgraphExecuteStartHookResult<'exec> {
         let refusal = payload
             .context
@@ -596,6 +597,7 @@ impl RouterPlugin for MeshworkPlugin {
                 // The cache first: a hit calls no domain (and is no fetch
                 // for the traffic counts or the contract check).
                 let mut store = None;
+                let mut partial = None;
                 if let Some(cache) = &instance.cache {
                     // The catalog's purges first, and the domain's own
                     // lifetime for answers without Cache-Control.
@@ -631,7 +633,9 @@ impl RouterPlugin for MeshworkPlugin {
                             .get(&key)
                             .map(|hit| (hit.bytes.clone(), hit.age(), hit.remaining()));
                         // Else each entity of a batch on its own: a hit
-                        // when every one was fetched before, in any batch.
+                        // when every one was fetched before, in any batch;
+                        // when only some were, the domain is asked for the
+                        // others alone (below).
                         let entities = match whole {
                             Some(_) => None,
                             None => crate::cache::SubgraphCache::entity_keys(
@@ -643,15 +647,25 @@ impl RouterPlugin for MeshworkPlugin {
                                 &request.headers,
                             ),
                         };
+                        let mut some = None;
                         let mut found = whole.or_else(|| {
-                            entities.as_ref().and_then(|keys| cache.get_entities(keys))
+                            match entities.as_ref().map(|keys| cache.lookup_entities(keys)) {
+                                Some(crate::cache::EntityLookup::All(bytes, age, remaining)) => {
+                                    Some((bytes, age, remaining))
+                                }
+                                Some(crate::cache::EntityLookup::Some(cached)) => {
+                                    some = Some(cached);
+                                    None
+                                }
+                                _ => None,
+                            }
                         });
                         // Then the replicas' shared tier, when there is one.
                         if let (None, Some(namespace)) = (&found, &shared) {
                             found = cache.get_shared(namespace, &key, entities.as_deref()).await;
                         }
                         if let Some((bytes, age, remaining)) = found {
-                            if let Ok(response) = hive_router::executor::response::subgraph_response::SubgraphResponse::deserialize_from_bytes(
+                            if let Ok(response) = SubgraphResponse::deserialize_from_bytes(
                                 bytes,
                                 request.custom_scalar_paths,
                             ) {
@@ -659,15 +673,28 @@ impl RouterPlugin for MeshworkPlugin {
                                     trace.push(payload.subgraph_name, Some(age));
                                 }
                                 if let Some(operation) = &operation {
-                                    operation
-                                        .track
-                                        .kept(payload.subgraph_name, remaining);
+                                    operation.track.kept(payload.subgraph_name, remaining);
                                 }
                                 return payload.end_with_response(response);
                             }
                         }
                         if let Some(trace) = trace {
                             trace.push(payload.subgraph_name, None);
+                        }
+                        // Part of the batch cached: only the entities
+                        // missing are fetched (and kept, each under its
+                        // key; the cached ones keep their own lifetimes).
+                        let mut entities = entities;
+                        let mut cached_remaining = None;
+                        if let (Some(some), Some(keys)) = (some, entities.clone()) {
+                            if let Some((narrowed, missing)) = some.narrow(
+                                payload.execution_request.raw_variable_values.as_mut(),
+                                &keys,
+                            ) {
+                                cached_remaining = Some(narrowed.remaining);
+                                entities = Some(missing);
+                                partial = Some(narrowed);
+                            }
                         }
                         store = Some(Store {
                             cache: cache.clone(),
@@ -676,6 +703,7 @@ impl RouterPlugin for MeshworkPlugin {
                             entities,
                             epoch,
                             domain_ttl,
+                            cached_remaining,
                         });
                     }
                 }
@@ -709,6 +737,7 @@ impl RouterPlugin for MeshworkPlugin {
                         .as_ref()
                         .and_then(|r| r.traffic.start(payload.subgraph_name)),
                     store: store.map(|store| (store, operation)),
+                    partial,
                 };
                 match &instance.in_process {
                     Some(local) => {
@@ -751,6 +780,9 @@ struct AfterFetch {
     /// Where the answer goes in the cache, and the whole operation told
     /// whether it went.
     store: Option<(Store, Option<Arc<crate::cache::PendingOperation>>)>,
+    /// A batch the cache answered in part: the fetched entities are
+    /// merged with the cached ones.
+    partial: Option<crate::cache::Partial>,
 }
 
 /// Where a fetch's answer goes in the cache.
@@ -764,11 +796,39 @@ struct Store {
     /// The cache's epoch when the fetch started.
     epoch: crate::cache::Epoch,
     domain_ttl: Option<std::time::Duration>,
+    /// A batch the cache answered in part: the shortest remaining
+    /// lifetime of the cached entities; only the fetched entities are
+    /// kept (the whole answer is not: it would outlive them).
+    cached_remaining: Option<std::time::Duration>,
 }
 
 impl AfterFetch {
     fn is_empty(&self) -> bool {
-        self.contract.is_none() && self.fetch.is_none() && self.store.is_none()
+        self.contract.is_none()
+            && self.fetch.is_none()
+            && self.store.is_none()
+            && self.partial.is_none()
+    }
+
+    /// The fetch's answer, once checked, counted and kept: as the domain
+    /// gave it, or, for a batch the cache answered in part, merged with
+    /// the cached entities.
+    fn finish<'e>(
+        mut self,
+        response: SubgraphResponse<'e>,
+        custom_scalar_paths: Option<&'e CustomScalarPaths>,
+    ) -> SubgraphResponse<'e> {
+        let partial = self.partial.take();
+        self.answered(
+            response.status,
+            response.errors.as_ref().is_some_and(|e| !e.is_empty()),
+            response.headers.as_deref(),
+            response.bytes.as_ref(),
+        );
+        match partial {
+            None => response,
+            Some(partial) => merged(&partial, response, custom_scalar_paths),
+        }
     }
 
     fn answered(
@@ -788,8 +848,21 @@ impl AfterFetch {
         if let Some((store, operation)) = self.store {
             // The key names its domain (its first line).
             let key = Arc::clone(&store.key);
-            let kept = bytes.and_then(|bytes| {
-                store.cache.store(
+            let kept = bytes.and_then(|bytes| match (store.cached_remaining, &store.entities) {
+                (Some(remaining), Some(fetched)) => store
+                    .cache
+                    .store_entities(
+                        fetched,
+                        store.shared.as_ref(),
+                        store.epoch,
+                        status,
+                        has_errors,
+                        headers,
+                        store.domain_ttl,
+                        bytes,
+                    )
+                    .map(|ttl| ttl.min(remaining)),
+                _ => store.cache.store(
                     store.key,
                     store.entities.as_deref(),
                     store.shared.as_ref(),
@@ -799,7 +872,7 @@ impl AfterFetch {
                     headers,
                     store.domain_ttl,
                     bytes,
-                )
+                ),
             });
             if let Some(operation) = operation {
                 match kept {
@@ -935,6 +1008,68 @@ fn store_operation(
 }
 
 /// What runs when the engine's fetch ends (see [`AfterFetch`]).
+/// A batch answered in part by the cache: the domain's answer to the
+/// entities it was asked for, merged with the cached ones, its errors'
+/// `_entities` positions moved to the whole batch's. When the answer
+/// cannot be merged (no list, or not one entity per entity asked for), the
+/// fetch fails with the domain's errors or one saying why: never entities
+/// in the wrong places.
+fn merged<'e>(
+    partial: &crate::cache::Partial,
+    fetched: SubgraphResponse<'e>,
+    custom_scalar_paths: Option<&'e CustomScalarPaths>,
+) -> SubgraphResponse<'e> {
+    use hive_router::executor::response::graphql_error::GraphQLErrorPathSegment as Segment;
+    let errors = fetched.errors.map(|mut errors| {
+        for error in &mut errors {
+            if let Some(path) = &mut error.path {
+                if let [Segment::String(field), Segment::Index(index), ..] =
+                    path.segments.as_mut_slice()
+                {
+                    if field == "_entities" {
+                        if let Some(position) = partial.position(*index) {
+                            *index = position;
+                        }
+                    }
+                }
+            }
+        }
+        errors
+    });
+    let whole = fetched
+        .bytes
+        .as_deref()
+        .ok_or_else(|| "the domain's answer has no body".to_string())
+        .and_then(|bytes| partial.merge(bytes))
+        .and_then(|bytes| {
+            SubgraphResponse::deserialize_from_bytes(bytes, custom_scalar_paths)
+                .map_err(|e| e.to_string())
+        });
+    match whole {
+        Ok(mut response) => {
+            response.errors = errors;
+            response.headers = fetched.headers;
+            response.status = fetched.status;
+            response
+        }
+        Err(message) => {
+            let mut errors = errors.unwrap_or_default();
+            if errors.is_empty() {
+                errors.push(GraphQLError::from_message_and_code(
+                    message,
+                    "SUBREQUEST_HTTP_ERROR",
+                ));
+            }
+            SubgraphResponse {
+                errors: Some(errors),
+                headers: fetched.headers,
+                status: fetched.status,
+                ..Default::default()
+            }
+        }
+    }
+}
+
 fn on_end_checks<'exec>(
     payload: OnSubgraphExecuteStartHookPayload<'exec>,
     after: AfterFetch,
@@ -942,14 +1077,10 @@ fn on_end_checks<'exec>(
     if after.is_empty() {
         return payload.proceed();
     }
-    payload.on_end(move |end| {
-        let result = &end.execution_result;
-        after.answered(
-            result.status,
-            result.errors.as_ref().is_some_and(|e| !e.is_empty()),
-            result.headers.as_deref(),
-            result.bytes.as_ref(),
-        );
+    let paths = payload.execution_request.custom_scalar_paths;
+    payload.on_end(move |mut end| {
+        let fetched = std::mem::take(&mut end.execution_result);
+        end.execution_result = after.finish(fetched, paths);
         end.proceed()
     })
 }
@@ -1031,7 +1162,7 @@ async fn answer_in_process<'exec>(
         Some(answer) => answer.await,
     };
     let parsed = answer.and_then(|bytes| {
-        hive_router::executor::response::subgraph_response::SubgraphResponse::deserialize_from_bytes(
+        SubgraphResponse::deserialize_from_bytes(
             bytes.clone(),
             payload.execution_request.custom_scalar_paths,
         )
@@ -1039,13 +1170,9 @@ async fn answer_in_process<'exec>(
         .map_err(|e| format!("the in-process subgraph answered what the engine cannot read: {e}"))
     });
     match parsed {
-        Ok((response, bytes)) => {
-            after.answered(
-                None,
-                response.errors.as_ref().is_some_and(|e| !e.is_empty()),
-                None,
-                Some(&bytes),
-            );
+        Ok((mut response, bytes)) => {
+            response.bytes = Some(bytes);
+            let response = after.finish(response, payload.execution_request.custom_scalar_paths);
             payload.end_with_response(response)
         }
         Err(message) => {
