@@ -653,12 +653,12 @@ impl SubgraphCache {
         Some(kept)
     }
 
-    /// The entities of an answer alone (not the whole fetch), under the
-    /// same rules as [`Self::store`]: what a batch the cache answered in
-    /// part fetched (its whole answer is made of entities kept earlier,
-    /// which must keep their own lifetimes).
+    /// The entities of an answer alone, as [`Self::store`] keeps them
+    /// without a whole-fetch key (the unit tests check the per-entity
+    /// rules so).
+    #[cfg(test)]
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn store_entities(
+    fn store_entities(
         &self,
         keys: &[Arc<str>],
         shared: Option<&Arc<str>>,
@@ -669,10 +669,17 @@ impl SubgraphCache {
         domain_ttl: Option<Duration>,
         bytes: &Bytes,
     ) -> Option<Duration> {
-        let ttl = self.lifetime(epoch, status, has_errors, headers, domain_ttl)?;
-        let kept = self.keep_entities(keys, ttl, bytes)?;
-        self.share(shared, kept, ttl);
-        Some(ttl)
+        self.store(
+            None,
+            Some(keys),
+            shared,
+            epoch,
+            status,
+            has_errors,
+            headers,
+            domain_ttl,
+            bytes,
+        )
     }
 
     /// How long an answer may be kept: none when it has errors, is not a
@@ -706,15 +713,18 @@ impl SubgraphCache {
         (!ttl.is_zero()).then_some(ttl)
     }
 
-    /// Stores an answer if the domain allows it, and, for an `_entities`
-    /// fetch, each of its entities (see [`Self::keep_entities`]); its
-    /// lifetime when stored. `domain_ttl` is the domain's own lifetime for
-    /// answers without `Cache-Control` (else the gateway's default). What
-    /// was kept goes to the shared tier in one write.
+    /// Stores an answer if the domain allows it (under `key`; none for
+    /// what a batch the cache answered in part fetched: its whole answer
+    /// is made of entities kept earlier, which keep their own lifetimes),
+    /// and, for an `_entities` fetch, each of its entities (see
+    /// [`Self::keep_entities`]); its lifetime when something was stored.
+    /// `domain_ttl` is the domain's own lifetime for answers without
+    /// `Cache-Control` (else the gateway's default). What was kept goes to
+    /// the shared tier in one write.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn store(
         &self,
-        key: Arc<str>,
+        key: Option<Arc<str>>,
         entities: Option<&[Arc<str>]>,
         shared: Option<&Arc<str>>,
         epoch: Epoch,
@@ -725,13 +735,18 @@ impl SubgraphCache {
         bytes: &Bytes,
     ) -> Option<Duration> {
         let ttl = self.lifetime(epoch, status, has_errors, headers, domain_ttl)?;
-        count(domain_of(&key), "store");
-        self.entries
-            .insert(Arc::clone(&key), Cached::fresh(bytes.clone(), ttl));
-        let mut kept = vec![(key, bytes.clone())];
-        if let Some(kept_entities) = entities.and_then(|keys| self.keep_entities(keys, ttl, bytes))
-        {
-            kept.extend(kept_entities);
+        let mut kept = Vec::new();
+        let whole = key.is_some();
+        if let Some(key) = key {
+            count(domain_of(&key), "store");
+            self.entries
+                .insert(Arc::clone(&key), Cached::fresh(bytes.clone(), ttl));
+            kept.push((key, bytes.clone()));
+        }
+        match entities.and_then(|keys| self.keep_entities(keys, ttl, bytes)) {
+            Some(kept_entities) => kept.extend(kept_entities),
+            None if !whole => return None,
+            None => {}
         }
         self.share(shared, kept, ttl);
         Some(ttl)
@@ -1128,13 +1143,23 @@ mod tests {
         let ok = Some(http::StatusCode::OK);
         // No Cache-Control and no default TTL: not kept.
         assert!(cache
-            .store(k(), None, None, cache.epoch(), ok, false, None, None, &body)
+            .store(
+                Some(k()),
+                None,
+                None,
+                cache.epoch(),
+                ok,
+                false,
+                None,
+                None,
+                &body
+            )
             .is_none());
         let allowed = headers(&[("cache-control", "max-age=60")]);
         assert!(
             cache
                 .store(
-                    k(),
+                    Some(k()),
                     None,
                     None,
                     cache.epoch(),
@@ -1149,7 +1174,7 @@ mod tests {
         );
         assert!(cache
             .store(
-                k(),
+                Some(k()),
                 None,
                 None,
                 cache.epoch(),
@@ -1163,7 +1188,7 @@ mod tests {
         let private = headers(&[("cache-control", "private, max-age=60")]);
         assert!(cache
             .store(
-                k(),
+                Some(k()),
                 None,
                 None,
                 cache.epoch(),
@@ -1177,7 +1202,7 @@ mod tests {
         assert!(cache.get(&k()).is_none());
         assert!(cache
             .store(
-                k(),
+                Some(k()),
                 None,
                 None,
                 cache.epoch(),
@@ -1194,7 +1219,17 @@ mod tests {
         // With a default TTL an answer without Cache-Control is kept.
         let cache = SubgraphCache::new(options(30), None);
         assert!(cache
-            .store(k(), None, None, cache.epoch(), ok, false, None, None, &body)
+            .store(
+                Some(k()),
+                None,
+                None,
+                cache.epoch(),
+                ok,
+                false,
+                None,
+                None,
+                &body
+            )
             .is_some());
     }
 
@@ -1259,17 +1294,19 @@ mod tests {
             .map(|(bytes, _, _)| String::from_utf8_lossy(&bytes).into_owned())
     }
 
+    /// The representations of these products, as the engine sends them.
+    fn batch(upcs: &[&str]) -> String {
+        let products: Vec<String> = upcs
+            .iter()
+            .map(|upc| format!(r#"{{"__typename":"Product","upc":"{upc}"}}"#))
+            .collect();
+        format!("[{}]", products.join(","))
+    }
+
     #[test]
     fn a_batch_cached_in_part_asks_only_for_the_rest_and_merges_it_in_place() {
         let cache = SubgraphCache::new(options(60), None);
         let ok = Some(http::StatusCode::OK);
-        let p = |upc: &str| format!(r#"{{"__typename":"Product","upc":"{upc}"}}"#);
-        let batch = |upcs: &[&str]| {
-            format!(
-                "[{}]",
-                upcs.iter().map(|u| p(u)).collect::<Vec<_>>().join(",")
-            )
-        };
         let alice = [("x-meshwork-consumer", "alice")];
         let kept = entity_keys(&batch(&["1", "3"]), &alice);
         let answer = Bytes::from_static(br#"{"data":{"_entities":[{"name":"a"},{"name":"c"}]}}"#);
@@ -1332,13 +1369,6 @@ mod tests {
     fn entities_are_kept_one_by_one_and_answer_any_batch_of_the_same_caller() {
         let cache = SubgraphCache::new(options(60), None);
         let ok = Some(http::StatusCode::OK);
-        let p = |upc: &str| format!(r#"{{"__typename":"Product","upc":"{upc}"}}"#);
-        let batch = |upcs: &[&str]| {
-            format!(
-                "[{}]",
-                upcs.iter().map(|u| p(u)).collect::<Vec<_>>().join(",")
-            )
-        };
         let alice = [("x-meshwork-consumer", "alice")];
         let first = entity_keys(&batch(&["1", "2"]), &alice);
         assert_eq!(first.len(), 2);
@@ -1466,7 +1496,7 @@ mod tests {
         let ttl = Some(Duration::from_secs(60));
         assert!(cache
             .store(
-                k1.clone(),
+                Some(k1.clone()),
                 None,
                 None,
                 cache.epoch(),
@@ -1479,7 +1509,7 @@ mod tests {
             .is_some());
         assert!(cache
             .store(
-                k2.clone(),
+                Some(k2.clone()),
                 None,
                 None,
                 cache.epoch(),
@@ -1510,7 +1540,7 @@ mod tests {
         cache.apply_purges(&[purge(3, None, None)]);
         assert!(cache
             .store(
-                k2.clone(),
+                Some(k2.clone()),
                 None,
                 None,
                 before,
@@ -1529,7 +1559,7 @@ mod tests {
         // Applied purges are not applied again.
         assert!(cache
             .store(
-                k2.clone(),
+                Some(k2.clone()),
                 None,
                 None,
                 cache.epoch(),

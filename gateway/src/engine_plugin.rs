@@ -848,11 +848,12 @@ impl AfterFetch {
         if let Some((store, operation)) = self.store {
             // The key names its domain (its first line).
             let key = Arc::clone(&store.key);
-            let kept = bytes.and_then(|bytes| match (store.cached_remaining, &store.entities) {
-                (Some(remaining), Some(fetched)) => store
-                    .cache
-                    .store_entities(
-                        fetched,
+            let whole = store.cached_remaining.is_none().then_some(store.key);
+            let kept = bytes
+                .and_then(|bytes| {
+                    store.cache.store(
+                        whole,
+                        store.entities.as_deref(),
                         store.shared.as_ref(),
                         store.epoch,
                         status,
@@ -861,19 +862,8 @@ impl AfterFetch {
                         store.domain_ttl,
                         bytes,
                     )
-                    .map(|ttl| ttl.min(remaining)),
-                _ => store.cache.store(
-                    store.key,
-                    store.entities.as_deref(),
-                    store.shared.as_ref(),
-                    store.epoch,
-                    status,
-                    has_errors,
-                    headers,
-                    store.domain_ttl,
-                    bytes,
-                ),
-            });
+                })
+                .map(|ttl| store.cached_remaining.map_or(ttl, |r| ttl.min(r)));
             if let Some(operation) = operation {
                 match kept {
                     Some(ttl) => operation.track.kept(crate::cache::domain_of(&key), ttl),
