@@ -80,8 +80,10 @@ fi
 start_meshwork() { start_meshwork_static 4002 --router-config "$work/router.yaml"; }
 
 # Alternate the two gateways (A B A B) so drift on a shared machine falls
-# on both alike.
-for round in 1 2; do
+# on both alike; BENCH_ROUNDS pairs (default 2: one setting's ratio moves
+# by about ±3 % between runs, more rounds narrow it).
+rounds=${BENCH_ROUNDS:-2}
+for round in $(seq 1 "$rounds"); do
   pid=$(start_hive); pids+=("$pid")
   measure "plain Hive Router 0.2.19 (run $round)" "$pid" "http://127.0.0.1:4001/graphql"
   stop "$pid"
@@ -100,9 +102,9 @@ ratio=$(awk -F'|' '/Hive Router/ {h+=$3; nh++} /Meshwork/ {m+=$3; nm++} END {pri
     echo
   fi
   if [ "$dedupe" = default ]; then
-    echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }bench/gateways.sh $duration $connections\` (engine defaults for both, incl. deduplication); Meshwork as \`meshwork-gateway\`."
+    echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }${BENCH_ROUNDS:+BENCH_ROUNDS=$BENCH_ROUNDS }${BENCH_PARITY:+BENCH_PARITY=$BENCH_PARITY }bench/gateways.sh $duration $connections\` (engine defaults for both, incl. deduplication); Meshwork as \`meshwork-gateway\`."
   else
-    echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }BENCH_DEDUPE=$dedupe bench/gateways.sh $duration $connections\` (dedupe: $dedupe, both alike); Meshwork as \`meshwork-gateway\`."
+    echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }${BENCH_ROUNDS:+BENCH_ROUNDS=$BENCH_ROUNDS }${BENCH_PARITY:+BENCH_PARITY=$BENCH_PARITY }BENCH_DEDUPE=$dedupe bench/gateways.sh $duration $connections\` (dedupe: $dedupe, both alike); Meshwork as \`meshwork-gateway\`."
   fi
   echo
   echo "| gateway | requests/s | p50 | p99 | peak RSS | CPU per request | errors |"
