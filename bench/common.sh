@@ -71,20 +71,39 @@ measure() { # label pid url
   export MESHWORK_BENCH_ANSWER="$work/expected-bytes.json"
   wrk -t1 -c"$connections" -d3s -s "$script" "$url" >/dev/null
   before=$(cpu_ticks "$pid")
+  rss_under_load "$pid" "$work/rss.max" &
+  local sampler=$!
   wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$script" "$url" >"$work/run.wrk"
   after=$(cpu_ticks "$pid")
+  kill "$sampler" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
   requests=$(awk '/requests in/ {print $1}' "$work/run.wrk")
   cpu=$(awk -v b="$before" -v a="$after" -v n="$requests" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { if (n > 0) printf "%.0f µs", (a - b) / hz * 1e6 / n; else print "n/a" }')
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/run.wrk")
   p50=$(awk '$1=="50%" {print $2}' "$work/run.wrk")
   p99=$(awk '$1=="99%" {print $2}' "$work/run.wrk")
-  rss=$(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' "/proc/$pid/status")
+  # The process's peak (VmHWM, start-up included: the plain engine's
+  # peaks while it loads the supergraph) and the highest RSS sampled
+  # under the measured load.
+  rss=$(awk -v loaded="$(cat "$work/rss.max" 2>/dev/null || echo 0)" \
+    '/VmHWM/ {printf "%.1f MB (%.1f under load)", $2/1024, loaded/1024}' "/proc/$pid/status")
   errors=$(grep -E "Non-2xx|Socket errors|wrong answers: [1-9]" "$work/run.wrk" | tr '\n' ' ' || true)
   if grep -q "checked answers" "$work/run.wrk"; then
     errors="${errors:-none} ($(awk '/checked answers/ {print $3}' "$work/run.wrk") answers checked)"
   fi
   echo "| $label | $rps | $p50 | $p99 | $rss | $cpu | ${errors:-none} |" | tee -a "$work/rows"
+}
+
+# Writes to FILE the highest RSS (kB) of PID seen every half second,
+# until killed.
+rss_under_load() { # pid file
+  local max=0 now
+  while kill -0 "$1" 2>/dev/null; do
+    now=$(awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0)
+    [ "${now:-0}" -gt "$max" ] && max=$now && echo "$max" >"$2"
+    sleep 0.5
+  done
 }
 
 stop() { # pid
