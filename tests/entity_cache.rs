@@ -200,6 +200,20 @@ async fn a_batch_cached_in_part_fetches_only_the_missing_entities() {
         "the domain was asked for more than the missing entity: {last}"
     );
     assert_eq!(last[0]["id"], "c1", "{last}");
+    // The cache trace tells the batch was answered in part.
+    let customers = answer["extensions"]["meshwork"]["cache"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["domain"] == "customers")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(customers["hit"], false, "{answer}");
+    assert_eq!(
+        customers["entities"],
+        json!({ "cached": 1, "fetched": 1 }),
+        "{answer}"
+    );
 
     // Both are cached now: order o1's customer (c1) needs no fetch.
     let again = post(

@@ -892,6 +892,11 @@ impl Partial {
         Ok(join_entities(parts.iter().copied()))
     }
 
+    /// How many entities of the batch were cached, and how many fetched.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        (self.found.len() - self.missing.len(), self.missing.len())
+    }
+
     /// The batch position of the narrowed fetch's entity `index` (for
     /// error paths `["_entities", index, …]`).
     pub(crate) fn position(&self, index: usize) -> Option<usize> {
@@ -1334,6 +1339,7 @@ mod tests {
             (Some(1), Some(3))
         );
         assert_eq!(partial.position(2), None);
+        assert_eq!(partial.counts(), (2, 2));
         // Its answer is merged, each entity in its place (a null one too).
         let fetched = br#"{"data":{"_entities":[{"name":"b"},null]},"errors":[{"message":"x"}]}"#;
         assert_eq!(

@@ -678,9 +678,6 @@ impl RouterPlugin for MeshworkPlugin {
                                 return payload.end_with_response(response);
                             }
                         }
-                        if let Some(trace) = trace {
-                            trace.push(payload.subgraph_name, None);
-                        }
                         // Part of the batch cached: only the entities
                         // missing are fetched (and kept, each under its
                         // key; the cached ones keep their own lifetimes).
@@ -694,6 +691,12 @@ impl RouterPlugin for MeshworkPlugin {
                                 cached_remaining = Some(narrowed.remaining);
                                 entities = Some(missing);
                                 partial = Some(narrowed);
+                            }
+                        }
+                        if let Some(trace) = trace {
+                            match &partial {
+                                Some(p) => trace.push_partial(payload.subgraph_name, p.counts()),
+                                None => trace.push(payload.subgraph_name, None),
                             }
                         }
                         store = Some(Store {
@@ -1109,10 +1112,25 @@ struct CacheTrace(Arc<std::sync::Mutex<Vec<serde_json::Value>>>);
 
 impl CacheTrace {
     fn push(&self, domain: &str, age: Option<u64>) {
+        self.record(
+            serde_json::json!({ "domain": domain, "hit": age.is_some(), "ageSeconds": age }),
+        );
+    }
+
+    /// A batch the cache answered in part: `{domain, hit: false,
+    /// entities: {cached, fetched}}`.
+    fn push_partial(&self, domain: &str, (cached, fetched): (usize, usize)) {
+        self.record(serde_json::json!({
+            "domain": domain,
+            "hit": false,
+            "ageSeconds": null,
+            "entities": { "cached": cached, "fetched": fetched },
+        }));
+    }
+
+    fn record(&self, fetch: serde_json::Value) {
         if let Ok(mut seen) = self.0.lock() {
-            seen.push(
-                serde_json::json!({ "domain": domain, "hit": age.is_some(), "ageSeconds": age }),
-            );
+            seen.push(fetch);
         }
     }
 }
