@@ -117,26 +117,8 @@ fn oracle(sets: &[PathBuf]) -> Option<BTreeMap<String, Outcome>> {
         ));
         None
     };
-    // One install at a time: two tests of this file ask for the oracle at
-    // once, and `npm ci` starts by deleting `node_modules`, so a second
-    // install running beside the first left a half-written package behind
-    // (seen in CI as a JavaScript syntax error in one of its files).
-    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    {
-        let _installing = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
-        if !dir.join("node_modules").is_dir() {
-            let installed = std::process::Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(&dir)
-                .output();
-            match installed {
-                Ok(o) if o.status.success() => {}
-                Ok(o) => {
-                    return unavailable(format!("npm ci: {}", String::from_utf8_lossy(&o.stderr)))
-                }
-                Err(e) => return unavailable(format!("npm: {e}")),
-            }
-        }
+    if let Err(why) = common::npm_ci(&dir) {
+        return unavailable(why);
     }
     let output = std::process::Command::new("node")
         .arg(dir.join("compose.mjs"))

@@ -12,23 +12,12 @@ use std::path::{Path, PathBuf};
 fn corpus() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/openapi-corpus");
     let ci = std::env::var_os("CI").is_some();
-    if !dir.join("node_modules").is_dir() {
-        let installed = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .output();
-        match installed {
-            Ok(o) if o.status.success() => {}
-            other => {
-                let why = match other {
-                    Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
-                    Err(e) => e.to_string(),
-                };
-                assert!(!ci, "CI needs the OpenAPI corpus: {why}");
-                common::skipped(&format!("the OpenAPI corpus: cannot be installed ({why}); install node and npm to run it"));
-                return None;
-            }
-        }
+    if let Err(why) = common::npm_ci(&dir) {
+        assert!(!ci, "CI needs the OpenAPI corpus: {why}");
+        common::skipped(&format!(
+            "the OpenAPI corpus: cannot be installed ({why}); install node and npm to run it"
+        ));
+        return None;
     }
     Some(dir.join("node_modules"))
 }

@@ -608,8 +608,8 @@ impl SubgraphCache {
         if hits < keys.len() {
             count(domain_of(first), "entity_partial");
             return EntityLookup::Some(Partial {
+                missing: (0..found.len()).filter(|i| found[*i].is_none()).collect(),
                 found: found.into_iter().map(|f| f.map(|c| c.bytes)).collect(),
-                missing: Vec::new(),
                 remaining,
             });
         }
@@ -830,7 +830,7 @@ impl Partial {
     /// to the entities not cached, and the entity keys to theirs; none
     /// (the fetch left whole) when the list cannot be read.
     pub(crate) fn narrow(
-        mut self,
+        self,
         raw_variables: Option<&mut Vec<(&str, Vec<u8>)>>,
         keys: &[Arc<str>],
     ) -> Option<(Self, Arc<[Arc<str>]>)> {
@@ -845,9 +845,6 @@ impl Partial {
         if representations.len() != self.found.len() || keys.len() != self.found.len() {
             return None;
         }
-        self.missing = (0..self.found.len())
-            .filter(|i| self.found[*i].is_none())
-            .collect();
         let mut narrowed = Vec::with_capacity(list.len());
         narrowed.push(b'[');
         for (n, i) in self.missing.iter().enumerate() {

@@ -20,6 +20,30 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// `npm ci` in `dir` unless its `node_modules` is there: the npm packages
+/// a test uses as an oracle or corpus. One install at a time in a test
+/// binary: `npm ci` starts by deleting `node_modules`, so two tests
+/// installing at once left a half-written package behind (seen in CI as a
+/// JavaScript syntax error in one of its files). The error says why it
+/// could not install (for the caller to fail in CI or say "skipped").
+#[allow(dead_code)]
+pub fn npm_ci(dir: &std::path::Path) -> Result<(), String> {
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _installing = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+    if dir.join("node_modules").is_dir() {
+        return Ok(());
+    }
+    match std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .output()
+    {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => Err(format!("npm ci: {}", String::from_utf8_lossy(&o.stderr))),
+        Err(e) => Err(format!("npm: {e}")),
+    }
+}
+
 /// Records that part of a test could not run (a missing tool or service):
 /// said on stderr, and written to `MESHWORK_SKIP_LOG` when set, which
 /// `tests/run.sh` lists as NOT TESTED in its summary (cargo's own summary
