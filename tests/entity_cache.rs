@@ -13,7 +13,7 @@ use axum::response::IntoResponse;
 use serde_json::{json, Value};
 
 /// What the customers domain was asked: how many entity fetches, and the
-/// representations of each.
+/// variables of each (their representations).
 #[derive(Clone, Default)]
 struct Seen {
     calls: Arc<AtomicUsize>,
@@ -34,7 +34,7 @@ fn counted_customers(seen: Seen) -> axum::Router {
                     seen.calls.fetch_add(1, Ordering::SeqCst);
                     let body: Value = serde_json::from_slice(&bytes).unwrap_or_default();
                     if let Ok(mut asked) = seen.representations.lock() {
-                        asked.push(body["variables"]["representations"].clone());
+                        asked.push(body["variables"].clone());
                     }
                 }
                 let request =
@@ -193,7 +193,10 @@ async fn a_batch_cached_in_part_fetches_only_the_missing_entities() {
     assert!(answer.get("errors").is_none(), "{answer}");
     assert_eq!(seen.calls.load(Ordering::SeqCst), 2, "{answer}");
     let representations = asked(&seen);
-    let last = representations.last().cloned().unwrap_or_default();
+    let last = representations
+        .last()
+        .map(|v| v["representations"].clone())
+        .unwrap_or_default();
     assert_eq!(
         last.as_array().map(Vec::len),
         Some(1),
@@ -224,6 +227,105 @@ async fn a_batch_cached_in_part_fetches_only_the_missing_entities() {
     assert!(again.get("errors").is_none(), "{again}");
     assert_eq!(seen.calls.load(Ordering::SeqCst), 2, "{again}");
     assert!(served_from_cache(&again, "customers"), "{again}");
+}
+
+/// The engine batches entity fetches to one domain into one request of
+/// aliased lists (`_e0: _entities(…) _e1: _entities(…)`): each entity of
+/// each list is kept on its own, so a later batch of the same lists asks
+/// only for what the cache lacks, list by list, and answers as an
+/// uncached gateway does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_list_of_a_batched_fetch_is_cached_per_entity() {
+    let (seen, supergraph, _domains) = demo_pair().await;
+    let flags = [
+        "--subgraph-cache-mib",
+        "8",
+        "--subgraph-cache-default-ttl",
+        "60s",
+    ];
+    let cached = common::static_gateway(&supergraph.sdl, None, &flags).await;
+    let plain = common::static_gateway(&supergraph.sdl, None, &[]).await;
+    // One order's customer by name, the day's customers by email: two
+    // entity lists of the customers domain, fetched side by side.
+    let batch = |order: &str| {
+        format!(
+            r#"{{ order(id: "{order}") {{ id customer {{ id name }} }} ordersByDate(date: "2026-11-24") {{ id customer {{ id email }} }} }}"#
+        )
+    };
+    let asked = |seen: &Seen| -> Vec<Value> {
+        seen.representations
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    };
+    // How many representations each list of a fetch holds, smallest
+    // first.
+    let lists = |variables: &Value| -> Vec<usize> {
+        let mut sizes: Vec<usize> = variables
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, list)| list.as_array().map(Vec::len))
+            .collect();
+        sizes.sort();
+        sizes
+    };
+
+    // Order o2 (c2) and the day (c2, c1): nothing cached yet.
+    let first = post(&cached.server.base, &batch("o2")).await;
+    assert_eq!(
+        first["data"],
+        post(&plain.server.base, &batch("o2")).await["data"]
+    );
+    assert!(first.get("errors").is_none(), "{first}");
+    seen.calls.store(0, Ordering::SeqCst);
+    seen.representations.lock().expect("seen").clear();
+    let reference = post(&plain.server.base, &batch("o1")).await;
+    assert!(reference.get("errors").is_none(), "{reference}");
+    let plain_asked = asked(&seen);
+    assert_eq!(plain_asked.len(), 1, "one batched fetch: {plain_asked:?}");
+    assert_eq!(
+        lists(&plain_asked[0]),
+        [1, 2],
+        "the engine batched two lists: {plain_asked:?}"
+    );
+    seen.calls.store(0, Ordering::SeqCst);
+    seen.representations.lock().expect("seen").clear();
+
+    // Order o1 (c1 by name) and the same day: the day's list is cached,
+    // o1's customer is not: the domain is asked for c1 in one list alone.
+    let second = post(&cached.server.base, &batch("o1")).await;
+    assert!(second.get("errors").is_none(), "{second}");
+    assert_eq!(second["data"], reference["data"], "{second}");
+    let fetched = asked(&seen);
+    assert_eq!(fetched.len(), 1, "{fetched:?}");
+    assert_eq!(
+        lists(&fetched[0]),
+        [0, 1],
+        "more than the missing entity asked: {fetched:?}"
+    );
+    let customers = second["extensions"]["meshwork"]["cache"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["domain"] == "customers")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        customers["entities"],
+        json!({ "cached": 2, "fetched": 1 }),
+        "{second}"
+    );
+
+    // Order o3 (c1 again) and the day: every entity of both lists cached.
+    let third = post(&cached.server.base, &batch("o3")).await;
+    assert!(third.get("errors").is_none(), "{third}");
+    assert_eq!(
+        third["data"],
+        post(&plain.server.base, &batch("o3")).await["data"]
+    );
+    assert_eq!(seen.calls.load(Ordering::SeqCst), 2, "{third}");
+    assert!(served_from_cache(&third, "customers"), "{third}");
 }
 
 /// Replicas share answers through Redis: a root field and the entities

@@ -41,6 +41,9 @@ use hive_router::http;
 use opentelemetry::metrics::Counter;
 use opentelemetry::KeyValue;
 
+mod entities;
+pub(crate) use entities::{EntityKeys, EntityLookup, Partial};
+
 /// How the gateway caches subgraph answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SubgraphCacheOptions {
@@ -116,13 +119,17 @@ pub(crate) struct SubgraphCache {
     shared: Option<Arc<crate::shared_cache::SharedTier>>,
     /// The shared tier's name of the served supergraph (a hash of it).
     schema_tag: std::sync::RwLock<Arc<str>>,
+    /// The entity lists of each fetch query seen (parsed once; none for
+    /// a query that is no entity fetch Meshwork can split).
+    entity_lists: moka::sync::Cache<String, Option<Arc<[entities::ListSpec]>>>,
 }
 
 /// The second line of every per-entity key (a query never reads so).
 const ENTITY: &str = "\u{1}entity";
 
-/// The variable an `_entities` fetch carries its entities in.
-const REPRESENTATIONS: &str = "representations";
+/// How many fetch queries' entity lists are remembered (the engine's
+/// plans hold a bounded set of them).
+const ENTITY_QUERIES: u64 = 4096;
 
 /// A subgraph request as a key: domain, `marker` (per-entity keys), query,
 /// operation name, variables in name order (without the representations
@@ -291,6 +298,7 @@ impl SubgraphCache {
             generation: std::sync::atomic::AtomicU64::new(0),
             shared: shared.map(Arc::new),
             schema_tag: std::sync::RwLock::new(Arc::from("")),
+            entity_lists: moka::sync::Cache::new(ENTITY_QUERIES),
         }
     }
 
@@ -319,12 +327,17 @@ impl SubgraphCache {
         &self,
         namespace: &str,
         key: &Arc<str>,
-        entities: Option<&[Arc<str>]>,
+        entities: Option<&EntityKeys>,
     ) -> Option<(Bytes, u64, Duration)> {
         let shared = self.shared.as_ref()?;
         let epoch = self.epoch();
         let mut wanted: Vec<(&str, &str)> = vec![(namespace, key)];
-        wanted.extend(entities.into_iter().flatten().map(|k| (namespace, &**k)));
+        wanted.extend(
+            entities
+                .into_iter()
+                .flat_map(|e| e.keys.iter())
+                .map(|k| (namespace, &**k)),
+        );
         let mut found = shared.get_many(&wanted).await.into_iter();
         let domain = domain_of(key);
         let whole = found.next().flatten();
@@ -350,7 +363,7 @@ impl SubgraphCache {
             return Some((entry.bytes, entry.age, entry.remaining));
         }
         let mut parts = Vec::new();
-        for (key, entry) in entities.into_iter().flatten().zip(found) {
+        for (key, entry) in entities.into_iter().flat_map(|e| e.keys.iter()).zip(found) {
             if let Some(entry) = &entry {
                 keep(key, entry);
             }
@@ -364,8 +377,10 @@ impl SubgraphCache {
         count(domain, "shared_hit");
         let age = parts.iter().map(|e| e.age).max()?;
         let remaining = parts.iter().map(|e| e.remaining).min()?;
+        let entities = entities?;
+        let bytes: Vec<&[u8]> = parts.iter().map(|e| &e.bytes[..]).collect();
         Some((
-            join_entities(parts.iter().map(|e| &e.bytes[..])),
+            entities::join(&entities.specs, &entities.lens, &bytes),
             age,
             remaining,
         ))
@@ -525,26 +540,32 @@ impl SubgraphCache {
     }
 
     /// The keys of each entity an `_entities` fetch asks for: the fetch's
-    /// key with one representation in place of the list (so an entity
+    /// key with one representation in place of its list (so an entity
     /// fetched in one batch answers it in any other batch of the same
-    /// selection, caller and headers); none for other fetches.
+    /// selection, caller and headers). A batch of aliased lists (the
+    /// engine's batched fetches) has one key per entity of each list,
+    /// named by the list's variable. None for other fetches.
     pub(crate) fn entity_keys(
+        &self,
         domain: &str,
         query: &str,
         operation_name: Option<&str>,
         variables: Option<&std::collections::HashMap<&str, &hive_router::sonic_rs::Value>>,
         raw_variables: Option<&[(&str, Vec<u8>)]>,
         headers: &http::HeaderMap,
-    ) -> Option<Arc<[Arc<str>]>> {
-        // The engine passes an entity fetch's representations as one raw
-        // JSON list; a batch of several aliased lists is not split.
-        let [(REPRESENTATIONS, list)] = raw_variables? else {
-            return None;
-        };
+    ) -> Option<EntityKeys> {
+        // The engine passes an entity fetch's representations as raw JSON
+        // lists, one per variable.
+        let raw = raw_variables?;
         if !query.contains("_entities") {
             return None;
         }
-        let list = std::str::from_utf8(list).ok()?;
+        let specs = self
+            .entity_lists
+            .get_with_by_ref(query, || entities::lists_of(query))?;
+        if raw.len() != specs.len() {
+            return None;
+        }
         let prefix = request_key(
             domain,
             Some(ENTITY),
@@ -554,18 +575,28 @@ impl SubgraphCache {
             None,
             headers,
         )?;
-        let keys = hive_router::sonic_rs::to_array_iter(list)
-            .map(|representation| {
+        let mut keys = Vec::new();
+        let mut lens = Vec::with_capacity(specs.len());
+        for spec in specs.iter() {
+            let (_, list) = raw.iter().find(|(name, _)| *name == &*spec.variable)?;
+            let list = std::str::from_utf8(list).ok()?;
+            let before = keys.len();
+            for representation in hive_router::sonic_rs::to_array_iter(list) {
                 let representation = representation.ok()?;
-                let mut key = String::with_capacity(prefix.len() + 64);
+                let mut key = String::with_capacity(prefix.len() + spec.variable.len() + 64);
                 key.push_str(&prefix);
-                key.push_str(REPRESENTATIONS);
+                key.push_str(&spec.variable);
                 key.push('=');
                 key.push_str(representation.as_raw_str());
-                Some(Arc::from(key))
-            })
-            .collect::<Option<Arc<[Arc<str>]>>>()?;
-        (!keys.is_empty()).then_some(keys)
+                keys.push(Arc::from(key));
+            }
+            lens.push(keys.len() - before);
+        }
+        (!keys.is_empty()).then(|| EntityKeys {
+            keys: keys.into(),
+            specs,
+            lens: lens.into(),
+        })
     }
 
     pub(crate) fn get(&self, key: &Arc<str>) -> Option<Cached> {
@@ -579,7 +610,7 @@ impl SubgraphCache {
     /// one's age and the shortest remaining lifetime; none unless every
     /// entity is there.
     #[cfg(test)]
-    pub(crate) fn get_entities(&self, keys: &[Arc<str>]) -> Option<(Bytes, u64, Duration)> {
+    pub(crate) fn get_entities(&self, keys: &EntityKeys) -> Option<(Bytes, u64, Duration)> {
         match self.lookup_entities(keys) {
             EntityLookup::All(bytes, age, remaining) => Some((bytes, age, remaining)),
             _ => None,
@@ -589,9 +620,9 @@ impl SubgraphCache {
     /// The entities of a batch the cache holds: all of them (as
     /// [`Self::get_entities`] answers), some of them (each in its place,
     /// for [`Partial::narrow`]), or none. One look-up per entity.
-    pub(crate) fn lookup_entities(&self, keys: &[Arc<str>]) -> EntityLookup {
-        let found: Vec<Option<Cached>> = keys.iter().map(|k| self.entries.get(k)).collect();
-        let Some(first) = keys.first() else {
+    pub(crate) fn lookup_entities(&self, keys: &EntityKeys) -> EntityLookup {
+        let found: Vec<Option<Cached>> = keys.keys.iter().map(|k| self.entries.get(k)).collect();
+        let Some(first) = keys.keys.first() else {
             return EntityLookup::None;
         };
         let hits = found.iter().flatten().count();
@@ -605,17 +636,20 @@ impl SubgraphCache {
             .map(Cached::remaining)
             .min()
             .unwrap_or_default();
-        if hits < keys.len() {
+        if hits < found.len() {
             count(domain_of(first), "entity_partial");
             return EntityLookup::Some(Partial {
+                specs: Arc::clone(&keys.specs),
+                lens: Arc::clone(&keys.lens),
                 missing: (0..found.len()).filter(|i| found[*i].is_none()).collect(),
                 found: found.into_iter().map(|f| f.map(|c| c.bytes)).collect(),
                 remaining,
             });
         }
         count(domain_of(first), "entity_hit");
+        let parts: Vec<&[u8]> = found.iter().flatten().map(|c| &c.bytes[..]).collect();
         EntityLookup::All(
-            join_entities(found.iter().flatten().map(|c| &c.bytes[..])),
+            entities::join(&keys.specs, &keys.lens, &parts),
             age,
             remaining,
         )
@@ -623,24 +657,24 @@ impl SubgraphCache {
 
     /// Keeps each entity of an `_entities` answer under its own key (see
     /// [`Self::entity_keys`]) for `ttl`: entities answered with null are
-    /// not kept; nothing is when the answer's list does not match the
-    /// representations one for one. What it kept, for the shared tier.
+    /// not kept; nothing is when one of the answer's lists does not match
+    /// its representations one for one. What it kept, for the shared tier.
     fn keep_entities(
         &self,
-        keys: &[Arc<str>],
+        keys: &EntityKeys,
         ttl: Duration,
         bytes: &Bytes,
     ) -> Option<Vec<(Arc<str>, Bytes)>> {
-        let list = hive_router::sonic_rs::get_from_slice(bytes, ["data", "_entities"]).ok()?;
-        let entities = hive_router::sonic_rs::to_array_iter(list.as_raw_str())
-            .map(|entity| entity.map(|e| e.as_raw_str().to_string()))
-            .collect::<Result<Vec<String>, _>>()
-            .ok()?;
-        if entities.len() != keys.len() {
-            return None;
+        let mut entities = Vec::with_capacity(keys.keys.len());
+        for (spec, len) in keys.specs.iter().zip(keys.lens.iter()) {
+            let list = entities::entities_in(bytes, &spec.field).ok()?;
+            if list.len() != *len {
+                return None;
+            }
+            entities.extend(list);
         }
-        let mut kept = Vec::with_capacity(keys.len());
-        for (key, entity) in keys.iter().zip(entities) {
+        let mut kept = Vec::with_capacity(keys.keys.len());
+        for (key, entity) in keys.keys.iter().zip(entities) {
             if entity == "null" {
                 continue;
             }
@@ -660,7 +694,7 @@ impl SubgraphCache {
     #[allow(clippy::too_many_arguments)]
     fn store_entities(
         &self,
-        keys: &[Arc<str>],
+        keys: &EntityKeys,
         shared: Option<&Arc<str>>,
         epoch: Epoch,
         status: Option<http::StatusCode>,
@@ -725,7 +759,7 @@ impl SubgraphCache {
     pub(crate) fn store(
         &self,
         key: Option<Arc<str>>,
-        entities: Option<&[Arc<str>]>,
+        entities: Option<&EntityKeys>,
         shared: Option<&Arc<str>>,
         epoch: Epoch,
         status: Option<http::StatusCode>,
@@ -800,121 +834,6 @@ fn namespace(schema: &str, domain: &str, purges: &[access::CachePurgeRecord]) ->
         .max()
         .unwrap_or(0);
     format!("{schema}:{domain}:{purge}")
-}
-
-/// What [`SubgraphCache::lookup_entities`] found of a batch.
-pub(crate) enum EntityLookup {
-    /// Every entity: the domain's answer, the oldest age, the shortest
-    /// remaining lifetime.
-    All(Bytes, u64, Duration),
-    /// Some of them.
-    Some(Partial),
-    /// None of them.
-    None,
-}
-
-/// An `_entities` batch the cache answers in part: the domain is asked
-/// only for the entities the cache does not hold, and its answer is
-/// merged with the cached ones, each back in its place.
-pub(crate) struct Partial {
-    /// Each entity of the batch, in order: cached (its JSON) or not.
-    found: Vec<Option<Bytes>>,
-    /// The positions in the batch of the entities asked for.
-    missing: Vec<usize>,
-    /// The shortest remaining lifetime of the cached entities.
-    pub remaining: Duration,
-}
-
-impl Partial {
-    /// Narrows the fetch's representations (the engine's raw JSON list)
-    /// to the entities not cached, and the entity keys to theirs; none
-    /// (the fetch left whole) when the list cannot be read.
-    pub(crate) fn narrow(
-        self,
-        raw_variables: Option<&mut Vec<(&str, Vec<u8>)>>,
-        keys: &[Arc<str>],
-    ) -> Option<(Self, Arc<[Arc<str>]>)> {
-        let [(REPRESENTATIONS, list)] = raw_variables?.as_mut_slice() else {
-            return None;
-        };
-        let text = std::str::from_utf8(list).ok()?;
-        let representations = hive_router::sonic_rs::to_array_iter(text)
-            .map(|r| r.map(|r| r.as_raw_str().to_string()))
-            .collect::<Result<Vec<String>, _>>()
-            .ok()?;
-        if representations.len() != self.found.len() || keys.len() != self.found.len() {
-            return None;
-        }
-        let mut narrowed = Vec::with_capacity(list.len());
-        narrowed.push(b'[');
-        for (n, i) in self.missing.iter().enumerate() {
-            if n > 0 {
-                narrowed.push(b',');
-            }
-            narrowed.extend_from_slice(representations[*i].as_bytes());
-        }
-        narrowed.push(b']');
-        *list = narrowed;
-        let missing_keys = self.missing.iter().map(|i| Arc::clone(&keys[*i])).collect();
-        Some((self, missing_keys))
-    }
-
-    /// The whole batch's answer from the domain's answer to the narrowed
-    /// one (`{"data":{"_entities":[…]}}`, each entity in its place); an
-    /// error when that answer does not hold one entity per entity asked
-    /// for (the engine would then put entities in the wrong places).
-    pub(crate) fn merge(&self, fetched: &[u8]) -> Result<Bytes, String> {
-        let list = hive_router::sonic_rs::get_from_slice(fetched, ["data", "_entities"])
-            .map_err(|_| "the domain's answer has no `_entities` list".to_string())?;
-        let entities = hive_router::sonic_rs::to_array_iter(list.as_raw_str())
-            .map(|e| e.map(|e| e.as_raw_str().to_string()))
-            .collect::<Result<Vec<String>, _>>()
-            .map_err(|e| format!("the domain's `_entities` list cannot be read: {e}"))?;
-        if entities.len() != self.missing.len() {
-            return Err(format!(
-                "the domain answered {} entities for {} representations",
-                entities.len(),
-                self.missing.len()
-            ));
-        }
-        let mut fetched = entities.iter();
-        let parts: Vec<&[u8]> = self
-            .found
-            .iter()
-            .map(|f| match f {
-                Some(cached) => &cached[..],
-                None => fetched.next().map(|e| e.as_bytes()).unwrap_or(b"null"),
-            })
-            .collect();
-        Ok(join_entities(parts.iter().copied()))
-    }
-
-    /// How many entities of the batch were cached, and how many fetched.
-    pub(crate) fn counts(&self) -> (usize, usize) {
-        (self.found.len() - self.missing.len(), self.missing.len())
-    }
-
-    /// The batch position of the narrowed fetch's entity `index` (for
-    /// error paths `["_entities", index, …]`).
-    pub(crate) fn position(&self, index: usize) -> Option<usize> {
-        self.missing.get(index).copied()
-    }
-}
-
-/// Entities as the domain would have answered them:
-/// `{"data":{"_entities":[…]}}`.
-fn join_entities<'a>(parts: impl Iterator<Item = &'a [u8]> + Clone) -> Bytes {
-    let size: usize = parts.clone().map(|p| p.len() + 1).sum();
-    let mut bytes = Vec::with_capacity(size + 32);
-    bytes.extend_from_slice(br#"{"data":{"_entities":["#);
-    for (i, part) in parts.enumerate() {
-        if i > 0 {
-            bytes.push(b',');
-        }
-        bytes.extend_from_slice(part);
-    }
-    bytes.extend_from_slice(b"]}}");
-    Bytes::from(bytes)
 }
 
 /// What one operation's fetches allow: its whole answer may be kept only
@@ -1257,40 +1176,40 @@ mod tests {
         assert!(one.is_some());
         assert_ne!(one, two);
         assert_eq!(one, fetch(r#"[{"__typename":"Product","upc":"1"}]"#));
-        // Aliased batches (several raw lists) have no per-entity keys.
+        // Raw lists the query does not read, one each: no per-entity keys.
         let raw = [
             ("representations", br#"[{"upc":"1"}]"#.to_vec()),
             ("reps_1", br#"[{"upc":"2"}]"#.to_vec()),
         ];
-        assert!(SubgraphCache::entity_keys(
-            "products",
-            ENTITIES_QUERY,
-            None,
-            None,
-            Some(&raw),
-            &headers(&[])
-        )
-        .is_none());
+        let cache = SubgraphCache::new(options(60), None);
+        assert!(cache
+            .entity_keys(
+                "products",
+                ENTITIES_QUERY,
+                None,
+                None,
+                Some(&raw),
+                &headers(&[])
+            )
+            .is_none());
     }
 
     /// Per-entity keys of an `_entities` fetch of these representations.
-    fn entity_keys(
-        representations: &str,
-        pairs: &[(&'static str, &'static str)],
-    ) -> Arc<[Arc<str>]> {
+    fn entity_keys(representations: &str, pairs: &[(&'static str, &'static str)]) -> EntityKeys {
         let raw = [("representations", representations.as_bytes().to_vec())];
-        SubgraphCache::entity_keys(
-            "products",
-            ENTITIES_QUERY,
-            None,
-            None,
-            Some(&raw),
-            &headers(pairs),
-        )
-        .expect("entity keys")
+        SubgraphCache::new(options(60), None)
+            .entity_keys(
+                "products",
+                ENTITIES_QUERY,
+                None,
+                None,
+                Some(&raw),
+                &headers(pairs),
+            )
+            .expect("entity keys")
     }
 
-    fn entities_of(cache: &SubgraphCache, keys: &[Arc<str>]) -> Option<String> {
+    fn entities_of(cache: &SubgraphCache, keys: &EntityKeys) -> Option<String> {
         cache
             .get_entities(keys)
             .map(|(bytes, _, _)| String::from_utf8_lossy(&bytes).into_owned())
@@ -1322,7 +1241,7 @@ mod tests {
         let EntityLookup::Some(some) = cache.lookup_entities(&keys) else {
             panic!("a partial hit");
         };
-        let mut raw = vec![(REPRESENTATIONS, list.into_bytes())];
+        let mut raw = vec![("representations", list.into_bytes())];
         let (partial, missing) = some.narrow(Some(&mut raw), &keys).expect("narrowed");
         // The domain is asked for 2 and 4 alone, in the batch's order.
         assert_eq!(
@@ -1330,12 +1249,19 @@ mod tests {
             batch(&["2", "4"]),
             "the representations sent"
         );
-        assert_eq!(&missing[..], &[keys[1].clone(), keys[3].clone()]);
         assert_eq!(
-            (partial.position(0), partial.position(1)),
+            &missing.keys[..],
+            &[keys.keys[1].clone(), keys.keys[3].clone()]
+        );
+        assert_eq!(
+            (
+                partial.position("_entities", 0),
+                partial.position("_entities", 1)
+            ),
             (Some(1), Some(3))
         );
-        assert_eq!(partial.position(2), None);
+        assert_eq!(partial.position("_entities", 2), None);
+        assert_eq!(partial.position("_e0", 0), None);
         assert_eq!(partial.counts(), (2, 2));
         // Its answer is merged, each entity in its place (a null one too).
         let fetched = br#"{"data":{"_entities":[{"name":"b"},null]},"errors":[{"message":"x"}]}"#;
@@ -1357,7 +1283,7 @@ mod tests {
         let EntityLookup::Some(again) = cache.lookup_entities(&keys) else {
             panic!("a partial hit");
         };
-        let mut unreadable = vec![(REPRESENTATIONS, b"[{".to_vec())];
+        let mut unreadable = vec![("representations", b"[{".to_vec())];
         assert!(again.narrow(Some(&mut unreadable), &keys).is_none());
         // Nothing cached, everything cached: no partial hit.
         let none = entity_keys(&batch(&["7", "8"]), &alice);
@@ -1368,13 +1294,127 @@ mod tests {
         ));
     }
 
+    /// The engine's batched fetch: two aliased lists, each from its own
+    /// variable.
+    const BATCH_QUERY: &str = "query($__batch_reps_0:[_Any!]!,$__batch_reps_1:[_Any!]!){_e0:_entities(representations:$__batch_reps_0){...on Product{name}} _e1:_entities(representations:$__batch_reps_1){...on Product{price}}}";
+
+    fn batch_keys(cache: &SubgraphCache, raw: &[(&str, Vec<u8>)]) -> Option<EntityKeys> {
+        cache.entity_keys(
+            "products",
+            BATCH_QUERY,
+            None,
+            None,
+            Some(raw),
+            &headers(&[("x-meshwork-consumer", "alice")]),
+        )
+    }
+
+    #[test]
+    fn each_list_of_a_batched_fetch_is_cached_per_entity() {
+        let cache = SubgraphCache::new(options(60), None);
+        let ok = Some(http::StatusCode::OK);
+        // _e0 asks for products 1 and 2 (names), _e1 for 1 (price).
+        let raw = [
+            ("__batch_reps_0", batch(&["1", "2"]).into_bytes()),
+            ("__batch_reps_1", batch(&["1"]).into_bytes()),
+        ];
+        let keys = batch_keys(&cache, &raw).expect("keys of both lists");
+        assert_eq!(keys.keys.len(), 3);
+        // The same product in two lists (two selections): two keys.
+        assert_ne!(keys.keys[0], keys.keys[2]);
+        let answer = Bytes::from_static(
+            br#"{"data":{"_e0":[{"name":"a"},{"name":"b"}],"_e1":[{"price":10}]}}"#,
+        );
+        cache
+            .store_entities(&keys, None, cache.epoch(), ok, false, None, None, &answer)
+            .expect("kept");
+        // The same batch again: every list from the cache, in order.
+        assert_eq!(
+            entities_of(&cache, &keys).as_deref(),
+            Some(r#"{"data":{"_e0":[{"name":"a"},{"name":"b"}],"_e1":[{"price":10}]}}"#)
+        );
+        // Another batch of the same query: _e0 [2, 3], _e1 [3, 1]: 2 and
+        // 1 are cached, 3 is asked for in each list.
+        let mut raw = vec![
+            ("__batch_reps_0", batch(&["2", "3"]).into_bytes()),
+            ("__batch_reps_1", batch(&["3", "1"]).into_bytes()),
+        ];
+        let keys = batch_keys(&cache, &raw).expect("keys");
+        let EntityLookup::Some(some) = cache.lookup_entities(&keys) else {
+            panic!("a partial hit");
+        };
+        let (partial, missing) = some.narrow(Some(&mut raw), &keys).expect("narrowed");
+        assert_eq!(String::from_utf8_lossy(&raw[0].1), batch(&["3"]));
+        assert_eq!(String::from_utf8_lossy(&raw[1].1), batch(&["3"]));
+        assert_eq!(
+            &missing.keys[..],
+            &[keys.keys[1].clone(), keys.keys[2].clone()]
+        );
+        assert_eq!(partial.counts(), (2, 2));
+        // Error paths move per list: _e0's 0 is its 1, _e1's 0 its 0.
+        assert_eq!(partial.position("_e0", 0), Some(1));
+        assert_eq!(partial.position("_e1", 0), Some(0));
+        assert_eq!(partial.position("_e1", 1), None);
+        assert_eq!(partial.position("_entities", 0), None);
+        let fetched = br#"{"data":{"_e0":[{"name":"c"}],"_e1":[{"price":30}]}}"#;
+        assert_eq!(
+            String::from_utf8_lossy(&partial.merge(fetched).expect("merged")),
+            r#"{"data":{"_e0":[{"name":"b"},{"name":"c"}],"_e1":[{"price":30},{"price":10}]}}"#
+        );
+        // One list missing or of another length: refused, never shifted.
+        assert!(partial
+            .merge(br#"{"data":{"_e0":[{"name":"c"}]}}"#)
+            .expect_err("no _e1")
+            .contains("`_e1`"));
+        assert!(partial
+            .merge(br#"{"data":{"_e0":[{"name":"c"}],"_e1":[]}}"#)
+            .is_err());
+        // What the domain answers is kept per entity: the next such batch
+        // is a hit.
+        let answer = Bytes::from_static(br#"{"data":{"_e0":[{"name":"c"}],"_e1":[{"price":30}]}}"#);
+        cache
+            .store_entities(
+                &missing,
+                None,
+                cache.epoch(),
+                ok,
+                false,
+                None,
+                None,
+                &answer,
+            )
+            .expect("kept");
+        assert!(matches!(
+            cache.lookup_entities(&keys),
+            EntityLookup::All(_, _, _)
+        ));
+        // An answer whose lists do not match the lists asked: nothing kept.
+        let other = [
+            ("__batch_reps_0", batch(&["7"]).into_bytes()),
+            ("__batch_reps_1", batch(&["8"]).into_bytes()),
+        ];
+        let other = batch_keys(&cache, &other).expect("keys");
+        let wrong = Bytes::from_static(br#"{"data":{"_e0":[{"name":"g"}],"_e1":[]}}"#);
+        assert!(cache
+            .store_entities(&other, None, cache.epoch(), ok, false, None, None, &wrong)
+            .is_none());
+        assert!(matches!(cache.lookup_entities(&other), EntityLookup::None));
+        // A list the query does not read, or one it reads missing: no keys.
+        let stray = [
+            ("__batch_reps_0", batch(&["1"]).into_bytes()),
+            ("__batch_reps_9", batch(&["1"]).into_bytes()),
+        ];
+        assert!(batch_keys(&cache, &stray).is_none());
+        assert!(batch_keys(&cache, &stray[..1]).is_none());
+    }
+
     #[test]
     fn entities_are_kept_one_by_one_and_answer_any_batch_of_the_same_caller() {
         let cache = SubgraphCache::new(options(60), None);
         let ok = Some(http::StatusCode::OK);
         let alice = [("x-meshwork-consumer", "alice")];
         let first = entity_keys(&batch(&["1", "2"]), &alice);
-        assert_eq!(first.len(), 2);
+        assert_eq!(first.keys.len(), 2);
         let answer = Bytes::from_static(br#"{"data":{"_entities":[{"name":"a"},{"name":"b"}]}}"#);
         assert!(cache
             .store_entities(&first, None, cache.epoch(), ok, false, None, None, &answer)
@@ -1397,7 +1437,7 @@ mod tests {
             None
         );
         let raw = [("representations", batch(&["1"]).into_bytes())];
-        let other_selection = SubgraphCache::entity_keys(
+        let other_selection = cache.entity_keys(
             "products",
             "query($representations:[_Any!]!){_entities(representations:$representations){...on Product{price}}}",
             None,
@@ -1408,15 +1448,16 @@ mod tests {
         .expect("keys");
         assert_eq!(entities_of(&cache, &other_selection), None);
         // Nor does a fetch that is no `_entities` fetch have entity keys.
-        assert!(SubgraphCache::entity_keys(
-            "products",
-            "{ top { upc } }",
-            None,
-            None,
-            None,
-            &headers(&[])
-        )
-        .is_none());
+        assert!(cache
+            .entity_keys(
+                "products",
+                "{ top { upc } }",
+                None,
+                None,
+                None,
+                &headers(&[])
+            )
+            .is_none());
 
         // Entities answered null, answers with errors, answers whose list
         // does not match the representations: not kept.

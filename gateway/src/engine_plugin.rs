@@ -638,7 +638,7 @@ impl RouterPlugin for MeshworkPlugin {
                         // others alone (below).
                         let entities = match whole {
                             Some(_) => None,
-                            None => crate::cache::SubgraphCache::entity_keys(
+                            None => cache.entity_keys(
                                 payload.subgraph_name,
                                 request.query,
                                 request.operation_name.as_deref(),
@@ -662,7 +662,7 @@ impl RouterPlugin for MeshworkPlugin {
                         });
                         // Then the replicas' shared tier, when there is one.
                         if let (None, Some(namespace)) = (&found, &shared) {
-                            found = cache.get_shared(namespace, &key, entities.as_deref()).await;
+                            found = cache.get_shared(namespace, &key, entities.as_ref()).await;
                         }
                         if let Some((bytes, age, remaining)) = found {
                             if let Ok(response) = SubgraphResponse::deserialize_from_bytes(
@@ -795,7 +795,7 @@ struct Store {
     /// The shared tier's namespace when the fetch started.
     shared: Option<Arc<str>>,
     /// For an `_entities` fetch: each entity's key.
-    entities: Option<Arc<[Arc<str>]>>,
+    entities: Option<crate::cache::EntityKeys>,
     /// The cache's epoch when the fetch started.
     epoch: crate::cache::Epoch,
     domain_ttl: Option<std::time::Duration>,
@@ -856,7 +856,7 @@ impl AfterFetch {
                 .and_then(|bytes| {
                     store.cache.store(
                         whole,
-                        store.entities.as_deref(),
+                        store.entities.as_ref(),
                         store.shared.as_ref(),
                         store.epoch,
                         status,
@@ -1003,7 +1003,8 @@ fn store_operation(
 /// What runs when the engine's fetch ends (see [`AfterFetch`]).
 /// A batch answered in part by the cache: the domain's answer to the
 /// entities it was asked for, merged with the cached ones, its errors'
-/// `_entities` positions moved to the whole batch's. When the answer
+/// positions in each list (`_entities`, or a batch's alias) moved to the
+/// whole list's. When the answer
 /// cannot be merged (no list, or not one entity per entity asked for), the
 /// fetch fails with the domain's errors or one saying why: never entities
 /// in the wrong places.
@@ -1019,10 +1020,8 @@ fn merged<'e>(
                 if let [Segment::String(field), Segment::Index(index), ..] =
                     path.segments.as_mut_slice()
                 {
-                    if field == "_entities" {
-                        if let Some(position) = partial.position(*index) {
-                            *index = position;
-                        }
+                    if let Some(position) = partial.position(field, *index) {
+                        *index = position;
                     }
                 }
             }
