@@ -127,9 +127,9 @@ pub(crate) struct SubgraphCache {
 /// The second line of every per-entity key (a query never reads so).
 const ENTITY: &str = "\u{1}entity";
 
-/// How many fetch queries' entity lists are remembered (the engine's
-/// plans hold a bounded set of them).
-const ENTITY_QUERIES: u64 = 4096;
+/// How much query text the remembered entity lists of fetch queries may
+/// hold (the least used are forgotten first, and read again when met).
+const ENTITY_QUERIES_BYTES: u64 = 2 << 20;
 
 /// A subgraph request as a key: domain, `marker` (per-entity keys), query,
 /// operation name, variables in name order (without the representations
@@ -298,7 +298,12 @@ impl SubgraphCache {
             generation: std::sync::atomic::AtomicU64::new(0),
             shared: shared.map(Arc::new),
             schema_tag: std::sync::RwLock::new(Arc::from("")),
-            entity_lists: moka::sync::Cache::new(ENTITY_QUERIES),
+            entity_lists: moka::sync::Cache::builder()
+                .max_capacity(ENTITY_QUERIES_BYTES)
+                .weigher(|query: &String, _| {
+                    u32::try_from(query.len() + 64).unwrap_or(u32::MAX)
+                })
+                .build(),
         }
     }
 
