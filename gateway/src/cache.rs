@@ -300,9 +300,7 @@ impl SubgraphCache {
             schema_tag: std::sync::RwLock::new(Arc::from("")),
             entity_lists: moka::sync::Cache::builder()
                 .max_capacity(ENTITY_QUERIES_BYTES)
-                .weigher(|query: &String, _| {
-                    u32::try_from(query.len() + 64).unwrap_or(u32::MAX)
-                })
+                .weigher(|query: &String, _| u32::try_from(query.len() + 64).unwrap_or(u32::MAX))
                 .build(),
         }
     }
