@@ -83,11 +83,13 @@ measure() { # label pid url
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/run.wrk")
   p50=$(awk '$1=="50%" {print $2}' "$work/run.wrk")
   p99=$(awk '$1=="99%" {print $2}' "$work/run.wrk")
-  # The process's peak (VmHWM, start-up included: the plain engine's
-  # peaks while it loads the supergraph) and the highest RSS sampled
-  # under the measured load.
-  rss=$(awk -v loaded="$(cat "$work/rss.max" 2>/dev/null || echo 0)" \
-    '/VmHWM/ {printf "%.1f MB (%.1f under load)", $2/1024, loaded/1024}' "/proc/$pid/status")
+  # The process's peak (VmHWM, whatever moment it came), the highest RSS
+  # sampled under the measured load, and of it the highest anonymous
+  # part (what the process allocated; the rest is program code and data
+  # mapped from its binary, shared with the page cache).
+  rss=$(awk -v loaded="$(cut -d' ' -f1 "$work/rss.max" 2>/dev/null || echo 0)" \
+    -v anon="$(cut -d' ' -f2 "$work/rss.max" 2>/dev/null || echo 0)" \
+    '/VmHWM/ {printf "%.1f MB (%.1f under load, %.1f anon)", $2/1024, loaded/1024, anon/1024}' "/proc/$pid/status")
   errors=$(grep -E "Non-2xx|Socket errors|wrong answers: [1-9]" "$work/run.wrk" | tr '\n' ' ' || true)
   if grep -q "checked answers" "$work/run.wrk"; then
     errors="${errors:-none} ($(awk '/checked answers/ {print $3}' "$work/run.wrk") answers checked)"
@@ -95,13 +97,15 @@ measure() { # label pid url
   echo "| $label | $rps | $p50 | $p99 | $rss | $cpu | ${errors:-none} |" | tee -a "$work/rows"
 }
 
-# Writes to FILE the highest RSS (kB) of PID seen every half second,
-# until killed.
+# Writes to FILE the highest RSS and the highest anonymous RSS (kB) of
+# PID seen every half second ("RSS ANON"), until killed.
 rss_under_load() { # pid file
-  local max=0 now
+  local max=0 anon_max=0 now anon
   while kill -0 "$1" 2>/dev/null; do
-    now=$(awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0)
-    [ "${now:-0}" -gt "$max" ] && max=$now && echo "$max" >"$2"
+    read -r now anon < <(awk '/^VmRSS/ {r=$2} /^RssAnon/ {a=$2} END {print r+0, a+0}' "/proc/$1/status" 2>/dev/null || echo "0 0")
+    [ "${now:-0}" -gt "$max" ] && max=$now
+    [ "${anon:-0}" -gt "$anon_max" ] && anon_max=$anon
+    echo "$max $anon_max" >"$2"
     sleep 0.5
   done
 }

@@ -2,8 +2,9 @@
 # The gateways benchmark, side by side in one run: the same four subgraphs
 # (bench-subgraphs), the same supergraph and query, driven by wrk for a
 # bounded time against a plain Hive Router and against Meshwork's gateway.
-# Prints RPS, latency percentiles and peak RSS, and appends them to
-# bench/RESULTS.md.
+# Prints RPS, latency percentiles and memory (peak RSS, the highest RSS
+# under the load and its anonymous part), the mean ratios of both, and
+# appends them to bench/RESULTS.md.
 #
 # Needs: wrk (Debian package), release builds of `meshwork` and
 # `bench-subgraphs`, and a plain Hive Router binary: `hive-router-plain`
@@ -92,6 +93,12 @@ for round in $(seq 1 "$rounds"); do
   stop "$pid"
 done
 ratio=$(awk -F'|' '/Hive Router/ {h+=$3; nh++} /Meshwork/ {m+=$3; nm++} END {printf "%.3f", (m/nm)/(h/nh)}' "$work/rows")
+# Means of the peak RSS, the RSS under load and its anonymous part.
+memory=$(awk -F'|' '
+  { split($6, v, /[^0-9.]+/) }  # v[1] is the empty text before the first number
+  /Hive Router/ { h1 += v[2]; h2 += v[3]; h3 += v[4]; nh++ }
+  /Meshwork/ { m1 += v[2]; m2 += v[3]; m3 += v[4]; nm++ }
+  END { printf "peak %.3f, under load %.3f, anonymous %.3f", (m1/nm)/(h1/nh), (m2/nm)/(h2/nh), (m3/nm)/(h3/nh) }' "$work/rows")
 
 {
   echo
@@ -112,4 +119,6 @@ ratio=$(awk -F'|' '/Hive Router/ {h+=$3; nh++} /Meshwork/ {m+=$3; nm++} END {pri
   cat "$work/rows"
   echo
   echo "Mean requests/s, Meshwork / plain Hive Router: $ratio"
+  echo
+  echo "Mean memory, Meshwork / plain Hive Router: $memory"
 } | tee -a bench/RESULTS.md
