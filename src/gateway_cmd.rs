@@ -416,8 +416,9 @@ pub fn gateway(args: GatewayArgs) -> anyhow::Result<()> {
     };
     let runtime = runtime(1)?;
     let (listener, local) = bind(args.gateway.listen)?;
-    println!("Meshwork gateway serving on http://{local}");
-    println!("  federated GraphQL (and GraphiQL): http://{local}/graphql");
+    let scheme = gateway::scheme(args.gateway.router_config.as_deref());
+    println!("Meshwork gateway serving on {scheme}://{local}");
+    println!("  federated GraphQL (and GraphiQL): {scheme}://{local}/graphql");
     println!("  /health answers 200 once a supergraph is loaded");
     gateway::run(GatewayOptions {
         shutdown_drain: args.gateway.shutdown_drain,

@@ -171,12 +171,13 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         key.clone(),
         &args.gateway,
     );
-    println!("Meshwork serving on http://{local}");
-    println!("  federated GraphQL (and GraphiQL): http://{local}/graphql");
-    println!("  catalog discovery API:            http://{local}/catalog/graphql");
-    println!("  console:                          http://{local}/");
+    let scheme = gateway::scheme(args.gateway.router_config.as_deref());
+    println!("Meshwork serving on {scheme}://{local}");
+    println!("  federated GraphQL (and GraphiQL): {scheme}://{local}/graphql");
+    println!("  catalog discovery API:            {scheme}://{local}/catalog/graphql");
+    println!("  console:                          {scheme}://{local}/");
     println!(
-        "  supergraph for gateway replicas:  http://{local}/control/supergraph (X-Hive-CDN-Key)"
+        "  supergraph for gateway replicas:  {scheme}://{local}/control/supergraph (X-Hive-CDN-Key)"
     );
     println!("  database: {database}");
     if let (true, Some(token)) = (generated_admin, &admin_token) {

@@ -170,3 +170,38 @@ async fn operations_estimated_too_expensive_are_refused_before_any_subgraph_call
     let answer = demo.mesh(ok, json!({})).await;
     assert!(answer["data"]["customers"].is_array(), "{answer}");
 }
+
+/// The router config's request-head limit is the server's: a head larger
+/// than the HTTP server's own 64 KiB parse buffer is read when the limit
+/// allows it, and one above the limit is never served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_head_limit_of_the_router_config_holds() {
+    let customers = domains::serve(domains::demo::customers())
+        .await
+        .expect("customers");
+    let supergraph = common::compose(&[("customers", &customers.url)]).await;
+    let gateway = common::static_gateway(
+        &supergraph.sdl,
+        Some("limits:\n  max_request_header_size: 256KiB\n"),
+        &[],
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let ask = |padding: usize| {
+        http.post(format!("{}/graphql", gateway.server.base))
+            .header("x-padding", "a".repeat(padding))
+            .json(&json!({ "query": "{ customers { name } }" }))
+            .send()
+    };
+    let within = ask(100 * 1024).await.expect("a 100 KiB head is read");
+    assert_eq!(within.status(), 200);
+    let answer: Value = within.json().await.expect("JSON");
+    assert!(answer["data"]["customers"].is_array(), "{answer}");
+    // Above the limit: refused (or the connection closed), never served.
+    if let Ok(above) = ask(300 * 1024).await {
+        assert!(above.status().is_client_error(), "{}", above.status());
+    }
+    // The gateway keeps serving.
+    let again = ask(0).await.expect("answered");
+    assert_eq!(again.status(), 200);
+}

@@ -1519,3 +1519,139 @@ type Query { open: String member: String @authenticated admin: String @requiresS
         }
     }
 }
+
+/// A router config that turns TLS on (`traffic_shaping.router.tls`, the
+/// engine's setting) gets HTTPS on the gateway's address, never plain HTTP
+/// in its place; a TLS setting that cannot be loaded stops the start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_router_config_with_tls_serves_https_only() {
+    let customers = domains::serve(domains::demo::customers())
+        .await
+        .expect("customers");
+    let supergraph = common::compose(&[("customers", &customers.url)]).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let sdl = dir.path().join("supergraph.graphql");
+    std::fs::write(&sdl, &supergraph.sdl).expect("write supergraph");
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let tls_config = |key: &std::path::Path| {
+        format!(
+            "traffic_shaping:\n  router:\n    tls:\n      cert_file: {}\n      key_file: {}\n",
+            fixtures.join("cert.pem").display(),
+            key.display()
+        )
+    };
+    let config = dir.path().join("router.yaml");
+    std::fs::write(&config, tls_config(&fixtures.join("key.pem"))).expect("write config");
+    let sdl = sdl.to_string_lossy().into_owned();
+    let config_arg = config.to_string_lossy().into_owned();
+    let server = common::Server::start_with(&[
+        "gateway",
+        "--supergraph",
+        &sdl,
+        "--listen",
+        "127.0.0.1:0",
+        "--router-config",
+        &config_arg,
+    ]);
+    assert!(server.base.starts_with("https://"), "{}", server.base);
+    let certificate =
+        reqwest::Certificate::from_pem(&std::fs::read(fixtures.join("cert.pem")).expect("cert"))
+            .expect("a PEM certificate");
+    let https = reqwest::Client::builder()
+        .add_root_certificate(certificate)
+        .build()
+        .expect("client");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let health = https.get(format!("{}/health", server.base)).send().await;
+        if health.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no HTTPS answer on {}",
+            server.base
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let query = json!({ "query": "{ customers { name } }" });
+    let answer: Value = https
+        .post(format!("{}/graphql", server.base))
+        .json(&query)
+        .send()
+        .await
+        .expect("an HTTPS answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(answer["data"]["customers"].is_array(), "{answer}");
+    // Plain HTTP on the same address is never served.
+    let plain = server.base.replacen("https://", "http://", 1);
+    let refused = reqwest::Client::new()
+        .post(format!("{plain}/graphql"))
+        .json(&query)
+        .send()
+        .await;
+    if let Ok(response) = refused {
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        assert!(
+            !status.is_success() && !body.contains("customers"),
+            "plain HTTP was served: {status} {body}"
+        );
+    }
+    // A key that cannot be loaded stops the start, saying where.
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(&broken, tls_config(&dir.path().join("missing-key.pem"))).expect("write");
+    let broken = broken.to_string_lossy().into_owned();
+    let (ok, stderr) = exits_with(
+        &[
+            "gateway",
+            "--supergraph",
+            &sdl,
+            "--listen",
+            "127.0.0.1:0",
+            "--router-config",
+            &broken,
+        ],
+        &[],
+    );
+    assert!(!ok, "started with a missing key");
+    assert!(stderr.contains("traffic_shaping.router.tls"), "{stderr}");
+}
+
+/// Routes Meshwork's admission does not cover (GraphQL over WebSocket,
+/// HTTP-callback subscriptions) are refused at start when a router config
+/// turns them on: never served unchecked, never silently missing.
+#[test]
+fn subscription_routes_the_gateway_cannot_check_stop_the_start() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sdl = dir.path().join("supergraph.graphql");
+    std::fs::write(&sdl, "type Query { hello: String }").expect("write");
+    let sdl = sdl.to_string_lossy().into_owned();
+    for (config, named) in [
+        ("websocket:\n  enabled: true\n", "websocket.enabled"),
+        (
+            "subscriptions:\n  enabled: true\n  callback:\n    public_url: http://127.0.0.1:9/callback\n",
+            "subscriptions.callback",
+        ),
+    ] {
+        let file = dir.path().join("router.yaml");
+        std::fs::write(&file, config).expect("write config");
+        let file = file.to_string_lossy().into_owned();
+        let (ok, stderr) = exits_with(
+            &[
+                "gateway",
+                "--supergraph",
+                &sdl,
+                "--listen",
+                "127.0.0.1:0",
+                "--router-config",
+                &file,
+            ],
+            &[],
+        );
+        assert!(!ok, "started with {config}");
+        assert!(stderr.contains(named), "{stderr}");
+    }
+}

@@ -153,6 +153,22 @@ const KNOWN_TARGETS: [&str; 30] = [
     "governor",
 ];
 
+/// `https` when the router config file turns TLS on
+/// (`traffic_shaping.router.tls`), else `http`: the scheme of the
+/// addresses a command prints before the gateway starts (a file that
+/// cannot be read is reported by the start itself).
+pub fn scheme(router_config: Option<&std::path::Path>) -> &'static str {
+    let tls = router_config
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .and_then(|text| serde_norway::from_str::<Value>(&text).ok())
+        .is_some_and(|config| !config["traffic_shaping"]["router"]["tls"].is_null());
+    if tls {
+        "https"
+    } else {
+        "http"
+    }
+}
+
 /// `MESHWORK_LOG` (a `tracing` filter such as `info,catalog=debug`) as the
 /// engine's log settings (`log.level`, `log.filter`). The engine filters
 /// events twice: with `level` as the ceiling of every target, and with

@@ -168,6 +168,20 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
     }
     plan.add_rule(Box::new(IntrospectionDepth { max: 3 }));
 
+    // GraphQL over WebSocket and HTTP-callback subscriptions are routes of
+    // their own that Meshwork's admission (credentials, limits, plans) does
+    // not cover: a router config that turns them on stops the start rather
+    // than have them served unchecked, or silently not at all.
+    if router_config.websocket_path().is_some() {
+        return Err(GatewayError::Config(
+            "the router config turns on GraphQL over WebSocket (`websocket.enabled`), which Meshwork's gateway does not serve; remove it (subscriptions are served over HTTP on the GraphQL path)".into(),
+        ));
+    }
+    if router_config.callback_conf().is_some() {
+        return Err(GatewayError::Config(
+            "the router config turns on HTTP-callback subscriptions (`subscriptions.callback`), which Meshwork's gateway does not serve; remove it (subscriptions are served over HTTP on the GraphQL path)".into(),
+        ));
+    }
     let mut paths = RouterPaths::new(router_config.graphql_path().to_string(), None, None);
     if options.health_requires_supergraph {
         paths.readiness = "/health".to_string();
@@ -289,12 +303,30 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
     let address = router_config.address();
     // Stop signals are Meshwork's (crate::shutdown): drain first, then stop.
     let running = server
-        .config(SharedCfg::new("MESHWORK_GATEWAY"))
+        // The engine's HTTP settings (keep-alive, the client timeout over
+        // its request timeout, a parse buffer that fits the request-head
+        // limit), as its own entry point applies them.
+        .config(
+            SharedCfg::new("MESHWORK_GATEWAY")
+                .add(hive_router::build_http_service_config(router_config)),
+        )
         .shutdown_timeout(router_config.shutdown_timeout())
-        .disable_signals()
-        .listen(listener)
-        .map_err(|e| GatewayError::Start(format!("listening on {address}: {e}")))?
-        .run();
+        .disable_signals();
+    // HTTPS when the router config asks for it (`traffic_shaping.router.tls`,
+    // the engine's own setting and loader): never plain HTTP in its place.
+    let running = match &router_config.traffic_shaping.router.tls {
+        Some(tls) => {
+            let tls = hive_router::tls::build_rustls_config(tls).map_err(|e| {
+                GatewayError::Start(format!(
+                    "the router config's TLS (traffic_shaping.router.tls): {e}"
+                ))
+            })?;
+            running.listen_rustls(listener, tls)
+        }
+        None => running.listen(listener),
+    }
+    .map_err(|e| GatewayError::Start(format!("listening on {address}: {e}")))?
+    .run();
     crate::shutdown::on_stop_signal(
         &options.extra_routes.runtime,
         running.clone(),

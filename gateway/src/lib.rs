@@ -74,6 +74,7 @@ use std::time::Duration;
 pub use authn::{AccessOptions, AccessSource, CONSUMER_HEADER, SCOPES_HEADER, SUBJECT_HEADER};
 pub use bridge::ExtraRoutes;
 pub use cache::SubgraphCacheOptions;
+pub use config::scheme;
 pub use engine::run;
 /// The engine's global allocator (mimalloc), for binaries that run the
 /// gateway: the engine is tuned with it.
