@@ -280,6 +280,31 @@ pub(crate) fn router_config_text(
         .listener
         .local_addr()
         .map_err(|e| GatewayError::Config(format!("listener address: {e}")))?;
+    // The listen address and the supergraph source are Meshwork's: a router
+    // config that names others (a host meant to keep the gateway on
+    // loopback, say) stops the start rather than be overridden silently.
+    if let Some(path) = &options.router_config {
+        let file = path.display();
+        let listen = [
+            ("host", json!(address.ip().to_string())),
+            ("port", json!(address.port())),
+        ];
+        for (name, ours) in listen {
+            match root.get("http").and_then(|h| h.get(name)) {
+                Some(theirs) if theirs != &ours => {
+                    return Err(GatewayError::Config(format!(
+                        "{file} sets `http.{name}: {theirs}`, but the gateway listens on {address} (--listen): remove it, or give that address to --listen"
+                    )));
+                }
+                _ => {}
+            }
+        }
+        if root.contains_key("supergraph") {
+            return Err(GatewayError::Config(format!(
+                "{file} sets `supergraph`, but the supergraph source is Meshwork's (--supergraph FILE or --control-plane URL): remove it"
+            )));
+        }
+    }
     let http = root.entry("http").or_insert_with(|| json!({}));
     if let Value::Object(http) = http {
         http.insert("host".into(), json!(address.ip().to_string()));
@@ -662,8 +687,29 @@ mod tests {
         let config = built(&opts);
         assert_eq!(config["log"]["level"], "debug");
         assert_eq!(config["csrf"]["enabled"], false);
-        // The listen address is Meshwork's, whatever the file says.
+        // The listen address is Meshwork's: the file may repeat it, never
+        // name another (the gateway would listen elsewhere than it says);
+        // nor may it name a supergraph source.
         assert_eq!(config["http"]["host"], "127.0.0.1");
+        let port = opts.listener.local_addr().expect("addr").port();
+        std::fs::write(&file, format!("http:\n  host: 127.0.0.1\n  port: {port}\n"))
+            .expect("write");
+        assert_eq!(built(&opts)["http"]["port"], port);
+        for (text, named) in [
+            ("http:\n  host: 0.0.0.0\n".to_string(), "http.host"),
+            (
+                format!("http:\n  port: {}\n", port.wrapping_add(1)),
+                "http.port",
+            ),
+            (
+                "supergraph:\n  source: file\n  path: other.graphql\n".to_string(),
+                "`supergraph`",
+            ),
+        ] {
+            std::fs::write(&file, &text).expect("write");
+            let refused = super::router_config_text(&opts, None, 7).expect_err(&text);
+            assert!(refused.to_string().contains(named), "{refused}");
+        }
         // An instrument the file configures is the file's: Meshwork's
         // label list for it is left out, the others stay.
         std::fs::write(
