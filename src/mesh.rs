@@ -81,6 +81,13 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
     if let Some(key) = &args.cdn_key {
         check_cdn_key(key)?;
     }
+    // The mesh's gateway reads its own control plane and REST domains on
+    // its own address over plain HTTP: HTTPS there would cut it off.
+    if gateway::scheme(args.gateway.router_config.as_deref()) == "https" {
+        bail!(
+            "the router config turns on TLS (traffic_shaping.router.tls), which `meshwork serve` does not serve: terminate TLS in front of it, or run `meshwork-gateway` replicas with it"
+        );
+    }
     let runtime = runtime(2)?;
     let _enter = runtime.enter();
     let subgraph_cache = args.gateway.subgraph_cache()?;
@@ -171,13 +178,12 @@ pub fn serve(args: MeshArgs, demo: bool) -> anyhow::Result<()> {
         key.clone(),
         &args.gateway,
     );
-    let scheme = gateway::scheme(args.gateway.router_config.as_deref());
-    println!("Meshwork serving on {scheme}://{local}");
-    println!("  federated GraphQL (and GraphiQL): {scheme}://{local}/graphql");
-    println!("  catalog discovery API:            {scheme}://{local}/catalog/graphql");
-    println!("  console:                          {scheme}://{local}/");
+    println!("Meshwork serving on http://{local}");
+    println!("  federated GraphQL (and GraphiQL): http://{local}/graphql");
+    println!("  catalog discovery API:            http://{local}/catalog/graphql");
+    println!("  console:                          http://{local}/");
     println!(
-        "  supergraph for gateway replicas:  {scheme}://{local}/control/supergraph (X-Hive-CDN-Key)"
+        "  supergraph for gateway replicas:  http://{local}/control/supergraph (X-Hive-CDN-Key)"
     );
     println!("  database: {database}");
     if let (true, Some(token)) = (generated_admin, &admin_token) {

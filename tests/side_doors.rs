@@ -1655,3 +1655,33 @@ fn subscription_routes_the_gateway_cannot_check_stop_the_start() {
         assert!(stderr.contains(named), "{stderr}");
     }
 }
+
+/// `meshwork serve` reads its own control plane and REST domains over
+/// plain HTTP on its address: a router config with TLS is refused there
+/// (it would cut the mesh's gateway off), with what to do instead.
+#[test]
+fn the_mesh_refuses_a_router_config_with_tls() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("router.yaml");
+    std::fs::write(
+        &config,
+        "traffic_shaping:\n  router:\n    tls:\n      cert_file: cert.pem\n      key_file: key.pem\n",
+    )
+    .expect("write");
+    let database = dir.path().join("m.db").to_string_lossy().into_owned();
+    let config = config.to_string_lossy().into_owned();
+    let (ok, stderr) = exits_with(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &database,
+            "--router-config",
+            &config,
+        ],
+        &[],
+    );
+    assert!(!ok, "served with TLS");
+    assert!(stderr.contains("meshwork-gateway"), "{stderr}");
+}
