@@ -91,6 +91,21 @@ async fn demo_pair() -> (
     (seen, supergraph, (customers, orders))
 }
 
+/// A gateway with the subgraph cache on (answers kept 60 s) and one
+/// without, over the same supergraph.
+async fn cached_and_plain(sdl: &str) -> (common::StaticGateway, common::StaticGateway) {
+    let flags = [
+        "--subgraph-cache-mib",
+        "8",
+        "--subgraph-cache-default-ttl",
+        "60s",
+    ];
+    (
+        common::static_gateway(sdl, None, &flags).await,
+        common::static_gateway(sdl, None, &[]).await,
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_entity_fetched_once_answers_other_operations_batches() {
     let (seen, supergraph, _domains) = demo_pair().await;
@@ -157,14 +172,7 @@ async fn an_entity_fetched_once_answers_other_operations_batches() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_cached_in_part_fetches_only_the_missing_entities() {
     let (seen, supergraph, _domains) = demo_pair().await;
-    let flags = [
-        "--subgraph-cache-mib",
-        "8",
-        "--subgraph-cache-default-ttl",
-        "60s",
-    ];
-    let cached = common::static_gateway(&supergraph.sdl, None, &flags).await;
-    let plain = common::static_gateway(&supergraph.sdl, None, &[]).await;
+    let (cached, plain) = cached_and_plain(&supergraph.sdl).await;
     let day = r#"{ ordersByDate(date: "2026-11-24") { id customer { id name } } }"#;
     // The reference: the day's orders (customers c2 and c1) uncached.
     let reference = post(&plain.server.base, day).await;
@@ -237,14 +245,7 @@ async fn a_batch_cached_in_part_fetches_only_the_missing_entities() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_list_of_a_batched_fetch_is_cached_per_entity() {
     let (seen, supergraph, _domains) = demo_pair().await;
-    let flags = [
-        "--subgraph-cache-mib",
-        "8",
-        "--subgraph-cache-default-ttl",
-        "60s",
-    ];
-    let cached = common::static_gateway(&supergraph.sdl, None, &flags).await;
-    let plain = common::static_gateway(&supergraph.sdl, None, &[]).await;
+    let (cached, plain) = cached_and_plain(&supergraph.sdl).await;
     // One order's customer by name, the day's customers by email: two
     // entity lists of the customers domain, fetched side by side.
     let batch = |order: &str| {

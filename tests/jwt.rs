@@ -46,10 +46,7 @@ async fn ask(server: &Server, token: Option<&str>) -> (u16, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_verified_and_bad_ones_refused() {
-    let customers = domains::serve(domains::demo::customers())
-        .await
-        .expect("customers");
-    let supergraph = common::compose(&[("customers", &customers.url)]).await;
+    let (_customers, supergraph) = common::customers_alone().await;
     let config = format!(
         "jwt:\n  enabled: true\n  require_authentication: true\n  jwks_providers:\n    - source: file\n      path: {}\n  issuers: [\"https://issuer.test\"]\n  audiences: [\"meshwork\"]\n",
         fixture("jwks.json").display()

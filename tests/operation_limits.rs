@@ -176,10 +176,7 @@ async fn operations_estimated_too_expensive_are_refused_before_any_subgraph_call
 /// allows it, and one above the limit is never served.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_request_head_limit_of_the_router_config_holds() {
-    let customers = domains::serve(domains::demo::customers())
-        .await
-        .expect("customers");
-    let supergraph = common::compose(&[("customers", &customers.url)]).await;
+    let (_customers, supergraph) = common::customers_alone().await;
     let gateway = common::static_gateway(
         &supergraph.sdl,
         Some("limits:\n  max_request_header_size: 256KiB\n"),

@@ -38,10 +38,7 @@ fn unsigned_token(sub: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callers_above_their_plan_get_429_with_retry_after() {
-    let customers = domains::serve(domains::demo::customers())
-        .await
-        .expect("customers");
-    let supergraph = common::compose(&[("customers", &customers.url)]).await;
+    let (_customers, supergraph) = common::customers_alone().await;
     let gateway = common::static_gateway(
         &supergraph.sdl,
         None,
@@ -79,10 +76,7 @@ async fn two_gateways_sharing_redis_hold_one_combined_limit() {
     };
     // A fresh key space per run: the caller's token subject is unique.
     let subject = format!("shared-{}", std::process::id());
-    let customers = domains::serve(domains::demo::customers())
-        .await
-        .expect("customers");
-    let supergraph = common::compose(&[("customers", &customers.url)]).await;
+    let (_customers, supergraph) = common::customers_alone().await;
     let flags = [
         "--rate-limit-per-minute",
         "6",
@@ -127,10 +121,7 @@ async fn a_domain_plan_counted_in_redis_holds_across_gateways() {
     let Some(redis) = common::redis().await else {
         return;
     };
-    let customers = domains::serve(domains::demo::customers())
-        .await
-        .expect("customers");
-    let supergraph = common::compose(&[("customers", &customers.url)]).await;
+    let (_customers, supergraph) = common::customers_alone().await;
     // A consumer with an API key, and the customers domain's own plan:
     // 6 per minute, 2 at once, per consumer.
     let run = std::process::id();
@@ -196,10 +187,7 @@ async fn when_redis_goes_away_limits_fail_open_or_closed_as_configured() {
     let Some(mut redis) = common::own_redis().await else {
         return;
     };
-    let customers = domains::serve(domains::demo::customers())
-        .await
-        .expect("customers");
-    let supergraph = common::compose(&[("customers", &customers.url)]).await;
+    let (_customers, supergraph) = common::customers_alone().await;
     let flags = [
         "--rate-limit-per-minute",
         "600",

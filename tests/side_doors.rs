@@ -939,6 +939,23 @@ fn exits_with(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     )
 }
 
+/// `meshwork gateway` over this supergraph file with this router config,
+/// run to its end: whether it succeeded, and what it wrote to stderr.
+fn gateway_exits_with_config(supergraph: &str, router_config: &str) -> (bool, String) {
+    exits_with(
+        &[
+            "gateway",
+            "--supergraph",
+            supergraph,
+            "--listen",
+            "127.0.0.1:0",
+            "--router-config",
+            router_config,
+        ],
+        &[],
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn empty_or_short_cdn_keys_are_refused_at_start() {
     for key in ["", "short", "   "] {
@@ -1525,10 +1542,7 @@ type Query { open: String member: String @authenticated admin: String @requiresS
 /// in its place; a TLS setting that cannot be loaded stops the start.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_router_config_with_tls_serves_https_only() {
-    let customers = domains::serve(domains::demo::customers())
-        .await
-        .expect("customers");
-    let supergraph = common::compose(&[("customers", &customers.url)]).await;
+    let (_customers, supergraph) = common::customers_alone().await;
     let dir = tempfile::tempdir().expect("dir");
     let sdl = dir.path().join("supergraph.graphql");
     std::fs::write(&sdl, &supergraph.sdl).expect("write supergraph");
@@ -1604,18 +1618,7 @@ async fn a_router_config_with_tls_serves_https_only() {
     let broken = dir.path().join("broken.yaml");
     std::fs::write(&broken, tls_config(&dir.path().join("missing-key.pem"))).expect("write");
     let broken = broken.to_string_lossy().into_owned();
-    let (ok, stderr) = exits_with(
-        &[
-            "gateway",
-            "--supergraph",
-            &sdl,
-            "--listen",
-            "127.0.0.1:0",
-            "--router-config",
-            &broken,
-        ],
-        &[],
-    );
+    let (ok, stderr) = gateway_exits_with_config(&sdl, &broken);
     assert!(!ok, "started with a missing key");
     assert!(stderr.contains("traffic_shaping.router.tls"), "{stderr}");
 }
@@ -1639,18 +1642,7 @@ fn subscription_routes_the_gateway_cannot_check_stop_the_start() {
         let file = dir.path().join("router.yaml");
         std::fs::write(&file, config).expect("write config");
         let file = file.to_string_lossy().into_owned();
-        let (ok, stderr) = exits_with(
-            &[
-                "gateway",
-                "--supergraph",
-                &sdl,
-                "--listen",
-                "127.0.0.1:0",
-                "--router-config",
-                &file,
-            ],
-            &[],
-        );
+        let (ok, stderr) = gateway_exits_with_config(&sdl, &file);
         assert!(!ok, "started with {config}");
         assert!(stderr.contains(named), "{stderr}");
     }

@@ -456,6 +456,16 @@ pub fn merged(mut base: Value, extra: Value) -> Value {
 }
 
 /// Composes running subgraphs `(name, url)` with Meshwork's composition.
+/// The demo's customers domain alone, served, and its supergraph; the
+/// domain runs while the first value lives.
+pub async fn customers_alone() -> (domains::Running, composition::Supergraph) {
+    let customers = domains::serve(domains::demo::customers())
+        .await
+        .expect("customers");
+    let supergraph = compose(&[("customers", &customers.url)]).await;
+    (customers, supergraph)
+}
+
 pub async fn compose(members: &[(&str, &str)]) -> composition::Supergraph {
     let mut subgraphs = Vec::new();
     for (name, url) in members {
