@@ -62,6 +62,17 @@ async fn post(base: &str, query: &str) -> Value {
         .expect("JSON")
 }
 
+/// The answer's cache trace entry for `domain` (null when none).
+fn traced(answer: &Value, domain: &str) -> Value {
+    answer["extensions"]["meshwork"]["cache"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["domain"] == domain)
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// Whether the answer's cache trace says `domain` was answered from the
 /// cache.
 fn served_from_cache(answer: &Value, domain: &str) -> bool {
@@ -212,13 +223,7 @@ async fn a_batch_cached_in_part_fetches_only_the_missing_entities() {
     );
     assert_eq!(last[0]["id"], "c1", "{last}");
     // The cache trace tells the batch was answered in part.
-    let customers = answer["extensions"]["meshwork"]["cache"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|f| f["domain"] == "customers")
-        .cloned()
-        .unwrap_or_default();
+    let customers = traced(&answer, "customers");
     assert_eq!(customers["hit"], false, "{answer}");
     assert_eq!(
         customers["entities"],
@@ -305,13 +310,7 @@ async fn each_list_of_a_batched_fetch_is_cached_per_entity() {
         [0, 1],
         "more than the missing entity asked: {fetched:?}"
     );
-    let customers = second["extensions"]["meshwork"]["cache"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|f| f["domain"] == "customers")
-        .cloned()
-        .unwrap_or_default();
+    let customers = traced(&second, "customers");
     assert_eq!(
         customers["entities"],
         json!({ "cached": 2, "fetched": 1 }),
