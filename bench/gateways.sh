@@ -78,7 +78,10 @@ if [ "${BENCH_PARITY:-}" = 1 ]; then
     echo '  required_headers: [x-meshwork-csrf, apollo-require-preflight, x-apollo-operation-name, graphql-preflight]'
   } >>"$work/hive.yaml"
 fi
-start_meshwork() { start_meshwork_static 4002 --router-config "$work/router.yaml"; }
+# BENCH_MESHWORK_FLAGS: more gateway flags for Meshwork alone (to find
+# what a default costs, e.g. `--metrics-path=` for no metrics).
+read -r -a meshwork_flags <<<"${BENCH_MESHWORK_FLAGS:-}"
+start_meshwork() { start_meshwork_static 4002 --router-config "$work/router.yaml" "${meshwork_flags[@]}"; }
 
 # Alternate the two gateways (A B A B) so drift on a shared machine falls
 # on both alike; BENCH_ROUNDS pairs (default 2: one setting's ratio moves
@@ -106,6 +109,10 @@ memory=$(awk -F'|' '
   echo
   if [ "${BENCH_PARITY:-}" = 1 ]; then
     echo "Plain Hive Router with Meshwork's default features (BENCH_PARITY=1: Prometheus metrics, cost limit, CSRF prevention)."
+    echo
+  fi
+  if [ -n "${BENCH_MESHWORK_FLAGS:-}" ]; then
+    echo "Meshwork with \`${BENCH_MESHWORK_FLAGS}\` (BENCH_MESHWORK_FLAGS)."
     echo
   fi
   if [ "$dedupe" = default ]; then
