@@ -8,14 +8,16 @@
 # bench/RESULTS.md.
 #
 # Needs release builds: cargo build --release --bin meshwork --bin meshwork-gateway && cargo build --release -p domains --bins
+# (BENCH_PROFILE=dist: the gateway and meshwork of `cargo build --profile dist`).
 # Usage: bench/export.sh [rows, default 1000000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-1000000}
 target=${CARGO_TARGET_DIR:-target}
-meshwork=${MESHWORK_BIN:-$target/release/meshwork}
+meshwork=${MESHWORK_BIN:-$target/${BENCH_PROFILE:-release}/meshwork}
+meshwork_gateway=${MESHWORK_GATEWAY_BIN:-$target/${BENCH_PROFILE:-release}/meshwork-gateway}
 subgraph=${BENCH_ROWS_BIN:-$target/release/bench-rows}
-for bin in "$meshwork" "$subgraph"; do
+for bin in "$meshwork" "$meshwork_gateway" "$subgraph"; do
   [ -x "$bin" ] || { echo "missing binary: '$bin' (see the header of bench/export.sh)"; exit 1; }
 done
 work=$(mktemp -d)
