@@ -719,6 +719,31 @@ impl SubgraphCache {
         )
     }
 
+    /// A whole answer alone under `key`, fetched now, without the shared
+    /// tier (the unit tests check the lifetime rules so).
+    #[cfg(test)]
+    fn store_whole(
+        &self,
+        key: Arc<str>,
+        status: Option<http::StatusCode>,
+        has_errors: bool,
+        headers: Option<&http::HeaderMap>,
+        domain_ttl: Option<Duration>,
+        bytes: &Bytes,
+    ) -> Option<Duration> {
+        self.store(
+            Some(key),
+            None,
+            None,
+            self.epoch(),
+            status,
+            has_errors,
+            headers,
+            domain_ttl,
+            bytes,
+        )
+    }
+
     /// How long an answer may be kept: none when it has errors, is not a
     /// success, came from before a purge or a new supergraph, or its
     /// `Cache-Control` (else the domain's lifetime, else the default)
@@ -1067,41 +1092,18 @@ mod tests {
         let ok = Some(http::StatusCode::OK);
         // No Cache-Control and no default TTL: not kept.
         assert!(cache
-            .store(
-                Some(k()),
-                None,
-                None,
-                cache.epoch(),
-                ok,
-                false,
-                None,
-                None,
-                &body
-            )
+            .store_whole(k(), ok, false, None, None, &body)
             .is_none());
         let allowed = headers(&[("cache-control", "max-age=60")]);
         assert!(
             cache
-                .store(
-                    Some(k()),
-                    None,
-                    None,
-                    cache.epoch(),
-                    ok,
-                    true,
-                    Some(&allowed),
-                    None,
-                    &body
-                )
+                .store_whole(k(), ok, true, Some(&allowed), None, &body)
                 .is_none(),
             "errors"
         );
         assert!(cache
-            .store(
-                Some(k()),
-                None,
-                None,
-                cache.epoch(),
+            .store_whole(
+                k(),
                 Some(http::StatusCode::BAD_GATEWAY),
                 false,
                 Some(&allowed),
@@ -1111,31 +1113,11 @@ mod tests {
             .is_none());
         let private = headers(&[("cache-control", "private, max-age=60")]);
         assert!(cache
-            .store(
-                Some(k()),
-                None,
-                None,
-                cache.epoch(),
-                ok,
-                false,
-                Some(&private),
-                None,
-                &body
-            )
+            .store_whole(k(), ok, false, Some(&private), None, &body)
             .is_none());
         assert!(cache.get(&k()).is_none());
         assert!(cache
-            .store(
-                Some(k()),
-                None,
-                None,
-                cache.epoch(),
-                ok,
-                false,
-                Some(&allowed),
-                None,
-                &body
-            )
+            .store_whole(k(), ok, false, Some(&allowed), None, &body)
             .is_some());
         assert_eq!(cache.get(&k()).map(|c| c.bytes), Some(body.clone()));
         cache.clear("type Query { a: Int }");
@@ -1143,17 +1125,7 @@ mod tests {
         // With a default TTL an answer without Cache-Control is kept.
         let cache = SubgraphCache::new(options(30), None);
         assert!(cache
-            .store(
-                Some(k()),
-                None,
-                None,
-                cache.epoch(),
-                ok,
-                false,
-                None,
-                None,
-                &body
-            )
+            .store_whole(k(), ok, false, None, None, &body)
             .is_some());
     }
 
@@ -1542,30 +1514,10 @@ mod tests {
         // The domain's own lifetime keeps answers without Cache-Control.
         let ttl = Some(Duration::from_secs(60));
         assert!(cache
-            .store(
-                Some(k1.clone()),
-                None,
-                None,
-                cache.epoch(),
-                ok,
-                false,
-                None,
-                ttl,
-                &order
-            )
+            .store_whole(k1.clone(), ok, false, None, ttl, &order)
             .is_some());
         assert!(cache
-            .store(
-                Some(k2.clone()),
-                None,
-                None,
-                cache.epoch(),
-                ok,
-                false,
-                None,
-                ttl,
-                &customer
-            )
+            .store_whole(k2.clone(), ok, false, None, ttl, &customer)
             .is_some());
         let purge = |id, type_name: Option<&str>, key: Option<&str>| access::CachePurgeRecord {
             id,
@@ -1605,17 +1557,7 @@ mod tests {
         );
         // Applied purges are not applied again.
         assert!(cache
-            .store(
-                Some(k2.clone()),
-                None,
-                None,
-                cache.epoch(),
-                ok,
-                false,
-                None,
-                ttl,
-                &customer
-            )
+            .store_whole(k2.clone(), ok, false, None, ttl, &customer)
             .is_some());
         cache.apply_purges(&[purge(3, None, None)]);
         cache.entries.run_pending_tasks();

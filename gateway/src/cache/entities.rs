@@ -79,19 +79,17 @@ pub(crate) struct EntityKeys {
     pub(crate) lens: Arc<[usize]>,
 }
 
-impl EntityKeys {
-    /// Each list with its range in [`Self::keys`].
-    fn ranges(&self) -> impl Iterator<Item = (&ListSpec, std::ops::Range<usize>)> {
-        let mut start = 0;
-        self.specs
-            .iter()
-            .zip(self.lens.iter())
-            .map(move |(spec, len)| {
-                let range = start..start + len;
-                start += len;
-                (spec, range)
-            })
-    }
+/// Each list with its range among the fetch's entities (list after list).
+fn ranges<'a>(
+    specs: &'a [ListSpec],
+    lens: &'a [usize],
+) -> impl Iterator<Item = (&'a ListSpec, std::ops::Range<usize>)> {
+    let mut start = 0;
+    specs.iter().zip(lens).map(move |(spec, len)| {
+        let range = start..start + len;
+        start += len;
+        (spec, range)
+    })
 }
 
 /// The raw JSON of each entity of the answer's `field` list.
@@ -160,14 +158,6 @@ pub(crate) struct Partial {
 }
 
 impl Partial {
-    fn keys(&self) -> EntityKeys {
-        EntityKeys {
-            keys: Arc::from(Vec::new()),
-            specs: Arc::clone(&self.specs),
-            lens: Arc::clone(&self.lens),
-        }
-    }
-
     /// Narrows the fetch's representations (the engine's raw JSON lists)
     /// to the entities not cached, and the entity keys to theirs; none
     /// (the fetch left whole) when a list cannot be read or does not
@@ -185,7 +175,7 @@ impl Partial {
         let mut narrowed = Vec::with_capacity(self.specs.len());
         let mut missing_keys = Vec::with_capacity(self.missing.len());
         let mut lens = Vec::with_capacity(self.specs.len());
-        for (spec, range) in keys.ranges() {
+        for (spec, range) in ranges(&keys.specs, &keys.lens) {
             let index = raw.iter().position(|(name, _)| *name == &*spec.variable)?;
             let text = std::str::from_utf8(&raw[index].1).ok()?;
             let representations = sonic_rs::to_array_iter(text)
@@ -216,7 +206,7 @@ impl Partial {
         let missing = EntityKeys {
             keys: missing_keys.into(),
             lens: lens.into(),
-            ..self.keys()
+            specs: Arc::clone(&self.specs),
         };
         Some((self, missing))
     }
@@ -227,7 +217,7 @@ impl Partial {
     /// engine would then put entities in the wrong places).
     pub(crate) fn merge(&self, fetched: &[u8]) -> Result<Bytes, String> {
         let mut answered = Vec::with_capacity(self.specs.len());
-        for (spec, range) in self.keys().ranges() {
+        for (spec, range) in ranges(&self.specs, &self.lens) {
             let entities = entities_in(fetched, &spec.field)?;
             let asked = self.missing.iter().filter(|p| range.contains(p)).count();
             if entities.len() != asked {
@@ -259,8 +249,7 @@ impl Partial {
     /// The position in the whole list `field` of the narrowed fetch's
     /// entity `index` of that list (for error paths `[field, index, …]`).
     pub(crate) fn position(&self, field: &str, index: usize) -> Option<usize> {
-        let keys = self.keys();
-        let (_, range) = keys.ranges().find(|(spec, _)| &*spec.field == field)?;
+        let (_, range) = ranges(&self.specs, &self.lens).find(|(spec, _)| &*spec.field == field)?;
         self.missing
             .iter()
             .filter(|p| range.contains(p))
