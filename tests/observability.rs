@@ -509,3 +509,117 @@ async fn alerts_reach_webhooks_signed_retried_and_logged() {
         "{audit}"
     );
 }
+
+/// The value of the first `{family}_count{…}` line holding every label.
+fn histogram_count(text: &str, family: &str, labels: &[&str]) -> Option<u64> {
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{family}_count{{")))
+        .find(|l| labels.iter().all(|label| l.contains(label)))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+}
+
+async fn metrics_text(base: &str) -> String {
+    reqwest::get(format!("{base}/metrics"))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics text")
+}
+
+async fn ask_names(http: &reqwest::Client, base: &str) -> reqwest::Response {
+    http.post(format!("{base}/graphql"))
+        .json(&json!({ "query": "query Names { customers { name } }" }))
+        .send()
+        .await
+        .expect("POST /graphql")
+}
+
+/// With Meshwork's default metrics the two latency histograms are
+/// Meshwork's own (`gateway/src/latency.rs`): each request to the GraphQL
+/// path by operation and outcome, refusals before the engine included, and,
+/// where its plugin runs, each fetch from a domain by domain and outcome, a
+/// domain that does not answer counted as a failure. A router config that configures metrics
+/// gets the engine's instruments as it asks (here: no domain latency).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_latency_histograms_count_answers_failures_and_refusals() {
+    const SERVER: &str = "http_server_request_duration_seconds";
+    const CLIENT: &str = "http_client_request_duration_seconds";
+    const NAMES: &str = "graphql_operation_name=\"Names\"";
+    const CUSTOMERS: &str = "subgraph_name=\"customers\"";
+    let (customers, supergraph) = common::customers_alone().await;
+    let http = reqwest::Client::new();
+    let gateway = common::static_gateway(
+        &supergraph.sdl,
+        None,
+        &["--rate-limit-per-minute", "1", "--rate-limit-burst", "3"],
+    )
+    .await;
+    let base = &gateway.server.base;
+    for _ in 0..3 {
+        let answer: Value = ask_names(&http, base).await.json().await.expect("json");
+        assert!(answer["data"]["customers"].is_array(), "{answer}");
+    }
+    // The burst is used up: refused before the engine.
+    assert_eq!(ask_names(&http, base).await.status().as_u16(), 429);
+    let text = metrics_text(base).await;
+    let count = |family, labels: &[&str]| histogram_count(&text, family, labels);
+    let ok = "graphql_response_status=\"ok\"";
+    let error = "graphql_response_status=\"error\"";
+    let status_200 = "http_response_status_code=\"200\"";
+    assert_eq!(count(SERVER, &[NAMES, ok, status_200]), Some(3), "{text}");
+    assert_eq!(
+        count(SERVER, &[error, "error_type=\"429\""]),
+        Some(1),
+        "{text}"
+    );
+    assert_eq!(
+        count(CLIENT, &[CUSTOMERS, ok, status_200]),
+        Some(3),
+        "{text}"
+    );
+    // The engine's own instruments stay off: each would cost every request.
+    assert!(!text.contains("http_client_active_requests"), "{text}");
+
+    // A domain that does not answer (nothing listens at its address).
+    let dead = supergraph
+        .sdl
+        .replace(&customers.url, "http://127.0.0.1:9/graphql");
+    assert_ne!(dead, supergraph.sdl);
+    // (With the cache on: where Meshwork's plugin runs, it times each
+    // domain fetch; elsewhere the engine does.)
+    let gateway = common::static_gateway(&dead, None, &["--subgraph-cache-mib", "1"]).await;
+    let base = &gateway.server.base;
+    let answer: Value = ask_names(&http, base).await.json().await.expect("json");
+    assert!(answer["errors"].is_array(), "{answer}");
+    let text = metrics_text(base).await;
+    let count = |family, labels: &[&str]| histogram_count(&text, family, labels);
+    assert_eq!(
+        count(SERVER, &[NAMES, error, status_200]),
+        Some(1),
+        "{text}"
+    );
+    let failed = "error_type=\"SUBGRAPH_REQUEST_FAILURE\"";
+    assert_eq!(
+        count(CLIENT, &[CUSTOMERS, error, failed]),
+        Some(1),
+        "{text}"
+    );
+
+    // A router config's own metrics settings: the engine's instruments as
+    // it asks, the domain latency off.
+    let config = "telemetry:\n  metrics:\n    exporters:\n      - kind: prometheus\n        enabled: true\n        path: /metrics\n    instrumentation:\n      instruments:\n        http.client.request.duration: false\n";
+    let gateway = common::static_gateway(&supergraph.sdl, Some(config), &[]).await;
+    let base = &gateway.server.base;
+    let answer: Value = ask_names(&http, base).await.json().await.expect("json");
+    assert!(answer["data"]["customers"].is_array(), "{answer}");
+    let text = metrics_text(base).await;
+    assert_eq!(
+        histogram_count(&text, SERVER, &[NAMES, ok]),
+        Some(1),
+        "{text}"
+    );
+    assert!(!text.contains(CLIENT), "{text}");
+    drop(customers);
+}

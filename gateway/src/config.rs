@@ -89,6 +89,11 @@ const QUIET_INSTRUMENTS: [&str; 19] = [
     "hive.router.demand_control.cost.delta",
 ];
 
+/// The engine's two latency histograms, which Meshwork records itself
+/// with its default metrics (see [`records_latency`]).
+const SERVER_LATENCY: &str = "http.server.request.duration";
+const CLIENT_LATENCY: &str = "http.client.request.duration";
+
 /// Labels left off the two duration histograms Meshwork's dashboard and
 /// alerts read (`http_server_request_duration_seconds` by route, operation
 /// and outcome; `http_client_request_duration_seconds` by domain and
@@ -252,30 +257,81 @@ const UNVERIFIABLE_TOKEN_HEADER: &str = "x-meshwork-no-authentication";
 
 /// `internal_jwks`: when Meshwork authenticates callers itself, the JWKS
 /// file of its internal tokens, the only ones the engine then trusts.
+/// The router config file's settings as given (empty without one).
+fn user_root(options: &GatewayOptions) -> Result<Map<String, Value>, GatewayError> {
+    let Some(path) = &options.router_config else {
+        return Ok(Map::new());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| GatewayError::Config(format!("reading {}: {e}", path.display())))?;
+    let value: Value = serde_norway::from_str(&text)
+        .map_err(|e| GatewayError::Config(format!("{}: {e}", path.display())))?;
+    match value {
+        Value::Object(map) => Ok(map),
+        Value::Null => Ok(Map::new()),
+        _ => Err(GatewayError::Config(format!(
+            "{} must hold a YAML mapping",
+            path.display()
+        ))),
+    }
+}
+
+/// Which latency histograms Meshwork records itself (`crate::latency`)
+/// instead of the engine.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct OwnLatency {
+    /// Each domain fetch's too, not only each request's: only where
+    /// Meshwork's engine plugin runs anyway (it times the fetches; turning
+    /// the plugin on for them alone costs more than the engine's
+    /// measurements, bench/RESULTS.md).
+    pub fetches: bool,
+}
+
+/// What Meshwork records itself: with its default metrics (a metrics path
+/// and a router config that configures no metrics, `telemetry.metrics`),
+/// the request latency, and the domain-fetch latency where its plugin
+/// runs. A router config that configures metrics gets the engine's
+/// instruments as it asks. `access`: Meshwork's access control is on.
+pub(crate) fn records_latency(
+    options: &GatewayOptions,
+    access: bool,
+) -> Result<Option<OwnLatency>, GatewayError> {
+    Ok(records_latency_in(options, &user_root(options)?, access))
+}
+
+fn records_latency_in(
+    options: &GatewayOptions,
+    root: &Map<String, Value>,
+    access: bool,
+) -> Option<OwnLatency> {
+    let own = options.metrics_path.is_some()
+        && root
+            .get("telemetry")
+            .and_then(|t| t.get("metrics"))
+            .is_none();
+    own.then(|| OwnLatency {
+        fetches: plugin_runs(options, access),
+    })
+}
+
+/// Whether the gateway runs Meshwork's engine plugin
+/// (`crate::engine_plugin`): for access control, REST or in-process
+/// domains, the contract check or the cache.
+fn plugin_runs(options: &GatewayOptions, access: bool) -> bool {
+    access
+        || options.rest_subgraphs.is_some()
+        || options.in_process.is_some()
+        || options.contracts.is_some()
+        || options.subgraph_cache.is_some()
+}
+
 pub(crate) fn router_config_text(
     options: &GatewayOptions,
     internal_jwks: Option<(&std::path::Path, &crate::AccessOptions)>,
     plugin_instance: u64,
 ) -> Result<String, GatewayError> {
-    let mut root = match &options.router_config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| GatewayError::Config(format!("reading {}: {e}", path.display())))?;
-            let value: Value = serde_norway::from_str(&text)
-                .map_err(|e| GatewayError::Config(format!("{}: {e}", path.display())))?;
-            match value {
-                Value::Object(map) => map,
-                Value::Null => Map::new(),
-                _ => {
-                    return Err(GatewayError::Config(format!(
-                        "{} must hold a YAML mapping",
-                        path.display()
-                    )))
-                }
-            }
-        }
-        None => Map::new(),
-    };
+    let mut root = user_root(options)?;
+    let lean_metrics = records_latency_in(options, &root, internal_jwks.is_some());
     let address = options
         .listener
         .local_addr()
@@ -387,6 +443,14 @@ pub(crate) fn router_config_text(
                         for name in QUIET_INSTRUMENTS {
                             instruments.entry(name).or_insert(json!(false));
                         }
+                        // Meshwork records these two itself, cheaper
+                        // (`crate::latency`), under the same names.
+                        if let Some(own) = lean_metrics {
+                            instruments.insert(SERVER_LATENCY.into(), json!(false));
+                            if own.fetches {
+                                instruments.insert(CLIENT_LATENCY.into(), json!(false));
+                            }
+                        }
                         for (name, labels) in QUIET_LABELS {
                             let off: serde_json::Map<String, Value> = labels
                                 .iter()
@@ -446,14 +510,9 @@ pub(crate) fn router_config_text(
             .entry("max_request_body_size")
             .or_insert(json!("2MB"));
     }
-    if internal_jwks.is_some()
-        || options.rest_subgraphs.is_some()
-        || options.in_process.is_some()
-        || options.contracts.is_some()
-        || options.subgraph_cache.is_some()
-    {
+    if plugin_runs(options, internal_jwks.is_some()) {
         // Plan limits only the engine can check (cost, per-domain plans),
-        // and the key of REST subgraphs.
+        // the key of REST subgraphs, each domain fetch's latency.
         if let Value::Object(plugins) = root.entry("plugins").or_insert_with(|| json!({})) {
             plugins.insert(
                 crate::engine_plugin::PLUGIN_NAME.into(),

@@ -109,6 +109,7 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
     let internal_jwks = internal
         .as_ref()
         .map(|(path, _, access)| (path.as_path(), access));
+    let records_latency = config::records_latency(&options, internal.is_some())?;
     // The telemetry's configuration, metrics exporters included.
     let telemetry_config =
         config::router_config(&options, internal_jwks, plugin_instance)?.into_static();
@@ -122,6 +123,17 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
     let router_config = app_config.into_static();
     let telemetry =
         Telemetry::init_global(telemetry_config).map_err(|e| GatewayError::Start(e.to_string()))?;
+    // The engine's per-request instruments a configuration turns off cost
+    // nothing (`latency::engine_metrics`).
+    let mut app_telemetry = telemetry.context.clone();
+    app_telemetry.metrics = Arc::new(crate::latency::engine_metrics(
+        telemetry.context.meter(),
+        &telemetry_config
+            .telemetry
+            .metrics
+            .instrumentation
+            .instruments,
+    ));
     // The rest of the process (the catalog's spans) reads W3C trace
     // context with the global propagator; the engine keeps its own.
     if options.otlp_traces.is_some() {
@@ -133,10 +145,33 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
         ready();
     }
     let prometheus = telemetry.prometheus.as_ref().and_then(|p| p.to_attached());
+    // With Meshwork's default metrics, the two latency histograms are
+    // Meshwork's (`crate::latency`).
+    let latency = match (&prometheus, records_latency) {
+        (Some(prometheus), Some(own)) => {
+            let buckets = crate::latency::seconds_buckets(
+                &telemetry_config
+                    .telemetry
+                    .metrics
+                    .instrumentation
+                    .common
+                    .histogram,
+            )
+            .map_err(GatewayError::Config)?;
+            let latency =
+                crate::latency::Latency::register(&prometheus.registry, buckets, own.fetches)
+                    .map_err(|e| GatewayError::Start(format!("the latency histograms: {e}")))?;
+            if own.fetches {
+                let _ = instance.latency.set(latency.clone());
+            }
+            Some(latency)
+        }
+        _ => None,
+    };
     let mut tasks = BackgroundTasksManager::new();
     let (mut shared_state, schema_state) = configure_app_from_config(
         router_config,
-        telemetry.context.clone(),
+        app_telemetry,
         &mut tasks,
         PluginRegistry::new().register::<crate::engine_plugin::MeshworkPlugin>(),
     )
@@ -286,6 +321,7 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
                 graphql_path: graphql_path.as_str().into(),
                 access: export_access.clone(),
                 readiness_path: readiness_path.clone(),
+                latency: latency.clone(),
             })
             .middleware(RequestIdentifiersService)
             .middleware(compression.clone())

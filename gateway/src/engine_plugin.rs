@@ -96,6 +96,9 @@ pub(crate) struct Instance {
     supergraph_loaded: AtomicBool,
     /// "No domain yet" was said in the log.
     said_empty: AtomicBool,
+    /// Each fetch from a domain timed, with Meshwork's default metrics
+    /// (`crate::latency`; set once the engine's exporter exists).
+    pub latency: OnceLock<Arc<crate::latency::Latency>>,
 }
 
 /// Instances built but not yet taken by their engine's plugin.
@@ -734,6 +737,10 @@ impl RouterPlugin for MeshworkPlugin {
                     }
                 }
                 let after = AfterFetch {
+                    timing: instance
+                        .latency
+                        .get()
+                        .map(|latency| latency.fetch(payload.subgraph_name)),
                     contract,
                     fetch: instance
                         .reports
@@ -778,6 +785,9 @@ impl Sample {
 /// traffic count (a fetch whose end never comes counts as failed when its
 /// guard is dropped), and keeping the answer in the cache.
 struct AfterFetch {
+    /// The fetch's duration, measured when it is answered (or dropped
+    /// unanswered).
+    timing: Option<crate::latency::Fetch>,
     contract: Option<Sample>,
     fetch: Option<crate::traffic::Fetch>,
     /// Where the answer goes in the cache, and the whole operation told
@@ -807,7 +817,8 @@ struct Store {
 
 impl AfterFetch {
     fn is_empty(&self) -> bool {
-        self.contract.is_none()
+        self.timing.is_none()
+            && self.contract.is_none()
             && self.fetch.is_none()
             && self.store.is_none()
             && self.partial.is_none()
@@ -843,6 +854,9 @@ impl AfterFetch {
     ) {
         if let (Some(sample), Some(bytes)) = (&self.contract, bytes) {
             sample.check(bytes);
+        }
+        if let Some(timing) = self.timing {
+            timing.answered(status, has_errors);
         }
         let ok = status.is_none_or(|s| !s.is_server_error());
         if let Some(fetch) = self.fetch {

@@ -568,6 +568,9 @@ pub(crate) struct Export {
     pub access: Option<Arc<crate::authn::Shared>>,
     /// Answers 503 while draining.
     pub readiness_path: Arc<str>,
+    /// Each request to the GraphQL path timed, with Meshwork's default
+    /// metrics (`crate::latency`).
+    pub latency: Option<Arc<crate::latency::Latency>>,
 }
 
 impl<S> Middleware<S, SharedCfg> for Export {
@@ -579,6 +582,7 @@ impl<S> Middleware<S, SharedCfg> for Export {
             graphql_path: self.graphql_path.clone(),
             access: self.access.clone(),
             readiness_path: self.readiness_path.clone(),
+            latency: self.latency.clone(),
         }
     }
 }
@@ -588,6 +592,7 @@ pub(crate) struct ExportService<S> {
     graphql_path: Arc<str>,
     access: Option<Arc<crate::authn::Shared>>,
     readiness_path: Arc<str>,
+    latency: Option<Arc<crate::latency::Latency>>,
 }
 
 impl<S> Service<web::WebRequest<DefaultError>> for ExportService<S>
@@ -607,6 +612,11 @@ where
         req: web::WebRequest<DefaultError>,
         ctx: ServiceCtx<'_, Self>,
     ) -> Result<Self::Response, Self::Error> {
+        let timed = self
+            .latency
+            .as_ref()
+            .filter(|_| req.path() == &*self.graphql_path)
+            .map(|latency| (latency, std::time::Instant::now()));
         let draining = crate::shutdown::draining();
         let mut response = if draining {
             match crate::shutdown::readiness_refusal(req, &self.readiness_path) {
@@ -616,12 +626,50 @@ where
         } else {
             self.export(req, ctx).await?
         };
+        if let Some((latency, started)) = timed {
+            measure(latency, started, &response, &self.graphql_path);
+        }
         crate::request_id::set_header(&mut response);
         if draining {
             crate::shutdown::close(&mut response);
         }
         Ok(response)
     }
+}
+
+/// A request to the GraphQL path, measured as the engine labels it: the
+/// operation's name and type and the answer's GraphQL status as the engine
+/// noted them on the request.
+fn measure(
+    latency: &crate::latency::Latency,
+    started: std::time::Instant,
+    response: &web::WebResponse,
+    route: &str,
+) {
+    use hive_router::pipeline::request_extensions::{
+        read_graphql_response_metric_status, GraphQLOperationMetricIdentity,
+    };
+    use hive_router::telemetry::metrics::catalog::values::GraphQLResponseStatus;
+    let request = response.request();
+    let extensions = request.extensions();
+    let operation = extensions.get::<GraphQLOperationMetricIdentity>();
+    // An answer the engine did not give (a refusal before it) is an error
+    // when its HTTP status says so.
+    let ok = match read_graphql_response_metric_status(request) {
+        Some(status) => matches!(status, GraphQLResponseStatus::Ok),
+        None => response.status().as_u16() < 400,
+    };
+    latency.request(
+        started,
+        crate::latency::Request {
+            method: request.method().as_str(),
+            status: response.status(),
+            route,
+            ok,
+            operation_name: operation.and_then(|o| o.operation_name.as_deref()),
+            operation_type: operation.and_then(|o| o.operation_type),
+        },
+    );
 }
 
 impl<S> ExportService<S>

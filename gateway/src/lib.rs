@@ -56,6 +56,7 @@ mod errors;
 mod export;
 mod in_process;
 mod jwt_time;
+mod latency;
 mod limits;
 mod mesh_metrics;
 mod rate_limit;
