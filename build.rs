@@ -14,8 +14,21 @@ fn main() {
     let list = "src/bin/hot-symbols.txt";
     println!("cargo:rerun-if-changed={list}");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=MESHWORK_NO_CODE_LAYOUT");
+    // Rust's default linker on x86-64 Linux is LLD; a build that picks
+    // another (whose options differ) or sets MESHWORK_NO_CODE_LAYOUT links
+    // the code as it comes.
+    let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    let other_linker = flags.split('\x1f').any(|flag| {
+        flag.starts_with("linker=")
+            || flag.contains("linker-features=-lld")
+            || (flag.contains("fuse-ld=") && !flag.contains("fuse-ld=lld"))
+    });
     let linux_lld = std::env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux")
-        && std::env::var("CARGO_CFG_TARGET_ARCH").is_ok_and(|arch| arch == "x86_64");
+        && std::env::var("CARGO_CFG_TARGET_ARCH").is_ok_and(|arch| arch == "x86_64")
+        && std::env::var_os("RUSTC_LINKER").is_none()
+        && !other_linker
+        && std::env::var_os("MESHWORK_NO_CODE_LAYOUT").is_none();
     let Ok(dir) = std::env::var("CARGO_MANIFEST_DIR") else {
         return;
     };
