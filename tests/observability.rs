@@ -606,6 +606,27 @@ async fn the_latency_histograms_count_answers_failures_and_refusals() {
         Some(1),
         "{text}"
     );
+    // The GraphQL path however the router matches it: percent-encoded, with
+    // a trailing slash (GETs; the engine still asks the dead domain for
+    // `__typename`, so their answers carry its error).
+    for path in ["/graph%71l", "/graphql/"] {
+        let answer = http
+            .get(format!("{base}{path}?query=%7B__typename%7D"))
+            .header("apollo-require-preflight", "1")
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(answer.status().as_u16(), 200, "{path}");
+        let answer: Value = answer.json().await.expect("json");
+        assert_eq!(answer["data"]["__typename"], "Query", "{path}: {answer}");
+    }
+    let text = metrics_text(base).await;
+    let get = "http_request_method=\"GET\"";
+    assert_eq!(
+        histogram_count(&text, SERVER, &[get, status_200]),
+        Some(2),
+        "{text}"
+    );
 
     // A router config's own metrics settings: the engine's instruments as
     // it asks, the domain latency off.

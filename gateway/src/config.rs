@@ -32,9 +32,9 @@ pub(crate) fn router_config(
     options: &GatewayOptions,
     internal_jwks: Option<(&std::path::Path, &crate::AccessOptions)>,
     plugin_instance: u64,
-) -> Result<HiveRouterConfig, GatewayError> {
-    let text = router_config_text(options, internal_jwks, plugin_instance)?;
-    match &options.router_config {
+) -> Result<(HiveRouterConfig, Option<OwnLatency>), GatewayError> {
+    let (text, own_latency) = router_config_parts(options, internal_jwks, plugin_instance)?;
+    let config = match &options.router_config {
         Some(path) => {
             let set: Vec<&str> = OWNED_BY_MESHWORK
                 .into_iter()
@@ -48,15 +48,17 @@ pub(crate) fn router_config(
                     path.display()
                 )));
             }
-            hive_router::config::parse_yaml_config(text)
-                .map_err(|e| GatewayError::Config(format!("router config {}: {e}", path.display())))
+            hive_router::config::parse_yaml_config(text).map_err(|e| {
+                GatewayError::Config(format!("router config {}: {e}", path.display()))
+            })?
         }
         None => config::Config::builder()
             .add_source(config::File::from_str(&text, config::FileFormat::Yaml))
             .build()
             .and_then(|c| c.try_deserialize::<HiveRouterConfig>())
-            .map_err(|e| GatewayError::Config(e.to_string())),
-    }
+            .map_err(|e| GatewayError::Config(e.to_string()))?,
+    };
+    Ok((config, own_latency))
 }
 
 /// Engine instruments off by default: body sizes, in-flight gauges, cache
@@ -255,8 +257,6 @@ fn humantime(d: std::time::Duration) -> String {
 /// authenticates nobody: no JWKS verifies a token sent there.
 const UNVERIFIABLE_TOKEN_HEADER: &str = "x-meshwork-no-authentication";
 
-/// `internal_jwks`: when Meshwork authenticates callers itself, the JWKS
-/// file of its internal tokens, the only ones the engine then trusts.
 /// The router config file's settings as given (empty without one).
 fn user_root(options: &GatewayOptions) -> Result<Map<String, Value>, GatewayError> {
     let Some(path) = &options.router_config else {
@@ -292,13 +292,6 @@ pub(crate) struct OwnLatency {
 /// the request latency, and the domain-fetch latency where its plugin
 /// runs. A router config that configures metrics gets the engine's
 /// instruments as it asks. `access`: Meshwork's access control is on.
-pub(crate) fn records_latency(
-    options: &GatewayOptions,
-    access: bool,
-) -> Result<Option<OwnLatency>, GatewayError> {
-    Ok(records_latency_in(options, &user_root(options)?, access))
-}
-
 fn records_latency_in(
     options: &GatewayOptions,
     root: &Map<String, Value>,
@@ -325,11 +318,25 @@ fn plugin_runs(options: &GatewayOptions, access: bool) -> bool {
         || options.subgraph_cache.is_some()
 }
 
+/// The engine's configuration as YAML text.
+#[cfg(test)]
 pub(crate) fn router_config_text(
     options: &GatewayOptions,
     internal_jwks: Option<(&std::path::Path, &crate::AccessOptions)>,
     plugin_instance: u64,
 ) -> Result<String, GatewayError> {
+    router_config_parts(options, internal_jwks, plugin_instance).map(|(text, _)| text)
+}
+
+/// The engine's configuration as text, and which latency histograms
+/// Meshwork records itself with it. `internal_jwks`: when Meshwork
+/// authenticates callers itself, the JWKS file of its internal tokens, the
+/// only ones the engine then trusts.
+fn router_config_parts(
+    options: &GatewayOptions,
+    internal_jwks: Option<(&std::path::Path, &crate::AccessOptions)>,
+    plugin_instance: u64,
+) -> Result<(String, Option<OwnLatency>), GatewayError> {
     let mut root = user_root(options)?;
     let lean_metrics = records_latency_in(options, &root, internal_jwks.is_some());
     let address = options
@@ -609,8 +616,9 @@ pub(crate) fn router_config_text(
             log.entry("format").or_insert(json!("json"));
         }
     }
-    serde_json::to_string_pretty(&Value::Object(root))
-        .map_err(|e| GatewayError::Config(e.to_string()))
+    let text = serde_json::to_string_pretty(&Value::Object(root))
+        .map_err(|e| GatewayError::Config(e.to_string()))?;
+    Ok((text, lean_metrics))
 }
 
 #[cfg(test)]

@@ -612,11 +612,15 @@ where
         req: web::WebRequest<DefaultError>,
         ctx: ServiceCtx<'_, Self>,
     ) -> Result<Self::Response, Self::Error> {
-        let timed = self
-            .latency
-            .as_ref()
-            .filter(|_| req.path() == &*self.graphql_path)
-            .map(|latency| (latency, std::time::Instant::now()));
+        // Every request is timed: whether it was one to the GraphQL path is
+        // known from its answer (below).
+        let timed = self.latency.as_ref().map(|latency| {
+            (
+                latency,
+                std::time::Instant::now(),
+                req.path() == &*self.graphql_path,
+            )
+        });
         let draining = crate::shutdown::draining();
         let mut response = if draining {
             match crate::shutdown::readiness_refusal(req, &self.readiness_path) {
@@ -626,8 +630,14 @@ where
         } else {
             self.export(req, ctx).await?
         };
-        if let Some((latency, started)) = timed {
-            measure(latency, started, &response, &self.graphql_path);
+        if let Some((latency, started, graphql_path)) = timed {
+            measure(
+                latency,
+                started,
+                graphql_path,
+                &response,
+                &self.graphql_path,
+            );
         }
         crate::request_id::set_header(&mut response);
         if draining {
@@ -639,10 +649,14 @@ where
 
 /// A request to the GraphQL path, measured as the engine labels it: the
 /// operation's name and type and the answer's GraphQL status as the engine
-/// noted them on the request.
+/// noted them on the request. A request counts when the engine's GraphQL
+/// handler answered it (whatever spelling of the path the router matched:
+/// percent-encoded, a trailing slash), or when it was sent to the GraphQL
+/// path as written (refusals before the engine); others are not measured.
 fn measure(
     latency: &crate::latency::Latency,
     started: std::time::Instant,
+    graphql_path: bool,
     response: &web::WebResponse,
     route: &str,
 ) {
@@ -650,8 +664,12 @@ fn measure(
         read_graphql_response_metric_status, GraphQLOperationMetricIdentity,
     };
     use hive_router::telemetry::metrics::catalog::values::GraphQLResponseStatus;
+    use hive_router::telemetry::utils::RequestRoutePattern;
     let request = response.request();
     let extensions = request.extensions();
+    if !graphql_path && extensions.get::<RequestRoutePattern>().is_none() {
+        return;
+    }
     let operation = extensions.get::<GraphQLOperationMetricIdentity>();
     // An answer the engine did not give (a refusal before it) is an error
     // when its HTTP status says so.

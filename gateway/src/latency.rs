@@ -421,19 +421,21 @@ mod tests {
     fn operation_names_past_the_bound_are_counted_together() {
         let registry = Registry::new();
         let latency = Latency::register(&registry, vec![1.0], true).expect("register");
-        for i in 0..MAX_OPERATION_NAMES + 5 {
-            let name = format!("Op{i}");
+        let named = |name: &str| {
             latency.request(
                 Instant::now(),
                 Request {
                     method: "POST",
-                    status: hive_router::http::StatusCode::OK,
+                    status: StatusCode::OK,
                     route: "/graphql",
                     ok: true,
-                    operation_name: Some(&name),
+                    operation_name: Some(name),
                     operation_type: None,
                 },
-            );
+            )
+        };
+        for i in 0..MAX_OPERATION_NAMES + 5 {
+            named(&format!("Op{i}"));
         }
         let shown = text(&registry);
         assert_eq!(
@@ -446,17 +448,7 @@ mod tests {
             "{shown}"
         );
         // A name known before the bound keeps its own series.
-        latency.request(
-            Instant::now(),
-            Request {
-                method: "POST",
-                status: hive_router::http::StatusCode::OK,
-                route: "/graphql",
-                ok: true,
-                operation_name: Some("Op0"),
-                operation_type: None,
-            },
-        );
+        named("Op0");
         assert_eq!(
             count(
                 &text(&registry),
