@@ -36,11 +36,19 @@ fn main() {
     if !linux_lld || !path.is_file() {
         return;
     }
+    // An optimised build also keeps its relocations in the binary
+    // (sections the program never loads: on disk only), so that
+    // `bench/bolt.sh` can lay the code out again, block by block, from a
+    // measured profile (LLVM BOLT needs them to move functions).
+    let optimised = std::env::var("OPT_LEVEL").is_ok_and(|level| level != "0");
     for bin in ["meshwork-gateway", "meshwork"] {
         println!(
             "cargo:rustc-link-arg-bin={bin}=-Wl,--symbol-ordering-file={}",
             path.display()
         );
         println!("cargo:rustc-link-arg-bin={bin}=-Wl,--no-warn-symbol-ordering");
+        if optimised {
+            println!("cargo:rustc-link-arg-bin={bin}=-Wl,--emit-relocs");
+        }
     }
 }

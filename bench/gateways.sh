@@ -115,10 +115,12 @@ memory=$(awk -F'|' '
     echo "Meshwork with \`${BENCH_MESHWORK_FLAGS}\` (BENCH_MESHWORK_FLAGS)."
     echo
   fi
+  # The binary measured, by name (meshwork-gateway.bolt: laid out by bench/bolt.sh).
+  as=$(basename "$meshwork_gateway")
   if [ "$dedupe" = default ]; then
-    echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }${BENCH_ROUNDS:+BENCH_ROUNDS=$BENCH_ROUNDS }${BENCH_PARITY:+BENCH_PARITY=$BENCH_PARITY }bench/gateways.sh $duration $connections\` (engine defaults for both, incl. deduplication); Meshwork as \`meshwork-gateway\`."
+    echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }${BENCH_ROUNDS:+BENCH_ROUNDS=$BENCH_ROUNDS }${BENCH_PARITY:+BENCH_PARITY=$BENCH_PARITY }bench/gateways.sh $duration $connections\` (engine defaults for both, incl. deduplication); Meshwork as \`$as\`."
   else
-    echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }${BENCH_ROUNDS:+BENCH_ROUNDS=$BENCH_ROUNDS }${BENCH_PARITY:+BENCH_PARITY=$BENCH_PARITY }BENCH_DEDUPE=$dedupe bench/gateways.sh $duration $connections\` (dedupe: $dedupe, both alike); Meshwork as \`meshwork-gateway\`."
+    echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }${BENCH_ROUNDS:+BENCH_ROUNDS=$BENCH_ROUNDS }${BENCH_PARITY:+BENCH_PARITY=$BENCH_PARITY }BENCH_DEDUPE=$dedupe bench/gateways.sh $duration $connections\` (dedupe: $dedupe, both alike); Meshwork as \`$as\`."
   fi
   echo
   echo "| gateway | requests/s | p50 | p99 | peak RSS | CPU per request | errors |"

@@ -66,7 +66,7 @@ off_vs_hive=$(awk -F'|' '/plain Hive Router/ {h+=$3; nh++} /policies off/ {p+=$3
   echo
   echo "### Mesh policies on vs off: $(date -u +%Y-%m-%d\ %H:%M) UTC, $(nproc) cores, wrk -t1 -c$connections -d${duration}s"
   echo
-  echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }${BENCH_REDIS_URL:+BENCH_REDIS_URL=$BENCH_REDIS_URL }${BENCH_NO_DOMAIN_PLANS:+BENCH_NO_DOMAIN_PLANS=1 }${BENCH_CACHE:+BENCH_CACHE=1 }bench/policies.sh $duration $connections\` (Meshwork gateway, static mode; on: RS256 JWT verified by Meshwork, consumer grant on a restricted domain, 3 field policies, anonymous refused, per-consumer rate limit, per-domain plans; plain Hive Router 0.2.19 side by side)."
+  echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }${BENCH_REDIS_URL:+BENCH_REDIS_URL=$BENCH_REDIS_URL }${BENCH_NO_DOMAIN_PLANS:+BENCH_NO_DOMAIN_PLANS=1 }${BENCH_CACHE:+BENCH_CACHE=1 }bench/policies.sh $duration $connections\` (Meshwork as \`$(basename "$meshwork_gateway")\`, static mode; on: RS256 JWT verified by Meshwork, consumer grant on a restricted domain, 3 field policies, anonymous refused, per-consumer rate limit, per-domain plans; plain Hive Router 0.2.19 side by side)."
   echo
   echo "| gateway | requests/s | p50 | p99 | peak RSS | CPU per request | errors |"
   echo "| --- | --- | --- | --- | --- | --- | --- |"
