@@ -87,7 +87,7 @@ echo "laying out $out"
 read -r -a extra <<<"${BOLT_FLAGS:-}"
 "$bolt" "$original" -o "$out.tmp" -data="$work/merged.fdata" \
   -reorder-blocks=ext-tsp -reorder-functions=cdsort -split-functions -split-all-cold \
-  -split-eh -icf=all -use-gnu-stack -dyno-stats "${extra[@]}" >"$work/optimise.log" 2>&1 ||
+  -split-eh -icf=safe -use-gnu-stack -dyno-stats "${extra[@]}" >"$work/optimise.log" 2>&1 ||
   { cat "$work/optimise.log"; exit 1; }
 grep -E "BOLT-INFO: [0-9]+ out of [0-9]+ functions" "$work/optimise.log" || true
 

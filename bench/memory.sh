@@ -100,7 +100,7 @@ stop "$pid"
   echo
   echo "### $(date -u +%Y-%m-%d\ %H:%M) UTC, memory by kind"
   echo
-  echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }bench/memory.sh $duration $connections\` (wrk -t1 -c$connections; under load: sampled $((duration * 3 / 4)) s into the load)."
+  echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }bench/memory.sh $duration $connections\` (Meshwork as \`$(basename "$meshwork_gateway")\`; wrk -t1 -c$connections; under load: sampled $((duration * 3 / 4)) s into the load)."
   echo
   cat "$work/rows"
 } >>bench/RESULTS.md
