@@ -110,7 +110,7 @@ done
     extra="BENCH_MESHWORK_CONFIG='${BENCH_MESHWORK_CONFIG:-}' BENCH_MESHWORK_FLAGS='${BENCH_MESHWORK_FLAGS:-}' "
   [ "${BENCH_POLICIES:-}" = 1 ] && extra="BENCH_POLICIES=1 $extra"
   [ "${BENCH_CACHE_SIM:-}" = 1 ] && extra="BENCH_CACHE_SIM=1 $extra"
-  echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }${extra}BENCH_DEDUPE=$dedupe bench/profile.sh $seconds $connections\` (release builds under callgrind; the requests of $seconds s of wrk load, $connections connections, counted after 5 s of warm-up)."
+  echo "Command: \`${BENCH_PROFILE:+BENCH_PROFILE=$BENCH_PROFILE }${extra}BENCH_DEDUPE=$dedupe bench/profile.sh $seconds $connections\` (Meshwork as \`$(basename "$meshwork_gateway")\`; release builds under callgrind; the requests of $seconds s of wrk load, $connections connections, counted after 5 s of warm-up)."
   echo
   sed 's/^/- /' "$work/totals"
 } | tee -a bench/RESULTS.md
