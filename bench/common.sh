@@ -22,6 +22,14 @@ bench_init() { # extra-binaries...
 
 bench_cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # Gone before the script ends (a gateway drains first), so the next
+  # script's servers find their ports free.
+  for _ in $(seq 1 100); do
+    local alive=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
   rm -rf "$work"
 }
 
@@ -35,9 +43,9 @@ bench_setup() {
   export MESHWORK_BENCH_BODY="$work/body.json"
 }
 
-# Waits for URL to answer the benchmark query, then checks the answer is
-# exactly bench/fixtures/expected-response.json.
-check_answer() { # url
+# Waits for URL to answer the benchmark query ($work/body.json) and
+# writes the answer to $work/answer.json.
+fetch_answer() { # url
   local auth=()
   [ -n "${MESHWORK_BENCH_TOKEN:-}" ] && auth=(-H "authorization: Bearer $MESHWORK_BENCH_TOKEN")
   rm -f "$work/answer.json"
@@ -46,11 +54,18 @@ check_answer() { # url
       --data-binary @"$work/body.json" && break
     sleep 0.1
   done
-  python3 - "$work/answer.json" bench/fixtures/expected-response.json <<'PY'
+}
+
+# Waits for URL to answer the benchmark query, then checks the answer is
+# exactly bench/fixtures/expected-response.json (or the file
+# $bench_expected names).
+check_answer() { # url
+  fetch_answer "$1"
+  python3 - "$work/answer.json" "${bench_expected:-bench/fixtures/expected-response.json}" <<'PY'
 import json, sys
 got, want = (json.load(open(p)) for p in sys.argv[1:3])
 if got != want:
-    sys.exit(f"answer differs from expected-response.json: {json.dumps(got)[:300]}")
+    sys.exit(f"answer differs from {sys.argv[2]}: {json.dumps(got)[:300]}")
 PY
 }
 
@@ -136,7 +151,7 @@ start_meshwork_static() { # port extra-args...
   local port=$1
   shift
   MESHWORK_LOG=error "$meshwork_gateway" --supergraph "$work/supergraph.graphql" --listen "127.0.0.1:$port" \
-    "$@" >"$work/meshwork.log" 2>&1 &
+    "$@" >"$work/meshwork.$port.log" 2>&1 &
   echo $!
 }
 

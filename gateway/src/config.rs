@@ -22,43 +22,61 @@ const OWNED_BY_MESHWORK: [&str; 9] = [
     "APOLLO_UPLINK_ENDPOINTS",
 ];
 
-/// The engine's typed configuration. Without a router config file it is
+/// The engine's configuration, made once and parsed as often as the engine
+/// needs a copy (it is not `Clone`). Without a router config file it is
 /// built from Meshwork's settings alone: the engine's environment
 /// variables (`LOG_LEVEL`, `PORT`, `SUPERGRAPH_FILE_PATH`, …) do not
 /// apply. With one, the file is read the engine's way (its `from_env`
 /// placeholders and environment variables apply), except that a variable
 /// replacing the listen address or the supergraph source stops the start.
+pub(crate) struct RouterConfig {
+    text: String,
+    file: Option<std::path::PathBuf>,
+    /// The latency histograms Meshwork records itself with this config.
+    pub(crate) own_latency: Option<OwnLatency>,
+}
+
 pub(crate) fn router_config(
     options: &GatewayOptions,
     internal_jwks: Option<(&std::path::Path, &crate::AccessOptions)>,
     plugin_instance: u64,
-) -> Result<(HiveRouterConfig, Option<OwnLatency>), GatewayError> {
+) -> Result<RouterConfig, GatewayError> {
     let (text, own_latency) = router_config_parts(options, internal_jwks, plugin_instance)?;
-    let config = match &options.router_config {
-        Some(path) => {
-            let set: Vec<&str> = OWNED_BY_MESHWORK
-                .into_iter()
-                .filter(|name| std::env::var_os(name).is_some())
-                .collect();
-            if !set.is_empty() {
-                return Err(GatewayError::Config(format!(
-                    "the environment sets {} , which would replace the listen address or supergraph source Meshwork configures; unset {} (the router config {} is read with the engine's environment variables)",
-                    set.join(", "),
-                    if set.len() == 1 { "it" } else { "them" },
-                    path.display()
-                )));
-            }
-            hive_router::config::parse_yaml_config(text).map_err(|e| {
-                GatewayError::Config(format!("router config {}: {e}", path.display()))
-            })?
+    if let Some(path) = &options.router_config {
+        let set: Vec<&str> = OWNED_BY_MESHWORK
+            .into_iter()
+            .filter(|name| std::env::var_os(name).is_some())
+            .collect();
+        if !set.is_empty() {
+            return Err(GatewayError::Config(format!(
+                "the environment sets {} , which would replace the listen address or supergraph source Meshwork configures; unset {} (the router config {} is read with the engine's environment variables)",
+                set.join(", "),
+                if set.len() == 1 { "it" } else { "them" },
+                path.display()
+            )));
         }
-        None => config::Config::builder()
-            .add_source(config::File::from_str(&text, config::FileFormat::Yaml))
-            .build()
-            .and_then(|c| c.try_deserialize::<HiveRouterConfig>())
-            .map_err(|e| GatewayError::Config(e.to_string()))?,
-    };
-    Ok((config, own_latency))
+    }
+    Ok(RouterConfig {
+        text,
+        file: options.router_config.clone(),
+        own_latency,
+    })
+}
+
+impl RouterConfig {
+    /// The engine's typed configuration (a new copy on every call).
+    pub(crate) fn parse(&self) -> Result<HiveRouterConfig, GatewayError> {
+        match &self.file {
+            Some(path) => hive_router::config::parse_yaml_config(self.text.clone()).map_err(|e| {
+                GatewayError::Config(format!("router config {}: {e}", path.display()))
+            }),
+            None => config::Config::builder()
+                .add_source(config::File::from_str(&self.text, config::FileFormat::Yaml))
+                .build()
+                .and_then(|c| c.try_deserialize::<HiveRouterConfig>())
+                .map_err(|e| GatewayError::Config(e.to_string())),
+        }
+    }
 }
 
 /// Engine instruments off by default: body sizes, in-flight gauges, cache
@@ -92,7 +110,7 @@ const QUIET_INSTRUMENTS: [&str; 19] = [
 ];
 
 /// The engine's two latency histograms, which Meshwork records itself
-/// with its default metrics (see [`records_latency`]).
+/// with its default metrics (see [`records_latency_in`]).
 const SERVER_LATENCY: &str = "http.server.request.duration";
 const CLIENT_LATENCY: &str = "http.client.request.duration";
 

@@ -109,17 +109,18 @@ async fn serve(mut options: GatewayOptions) -> Result<(), GatewayError> {
     let internal_jwks = internal
         .as_ref()
         .map(|(path, _, access)| (path.as_path(), access));
-    // The telemetry's configuration, metrics exporters included, and the
-    // latency histograms Meshwork records itself.
-    let (telemetry_config, records_latency) =
-        config::router_config(&options, internal_jwks, plugin_instance)?;
-    let telemetry_config = telemetry_config.into_static();
+    // The router config (the file read once), and the latency histograms
+    // Meshwork records itself with it.
+    let engine_config = config::router_config(&options, internal_jwks, plugin_instance)?;
+    let records_latency = engine_config.own_latency;
+    // The telemetry's configuration, metrics exporters included.
+    let telemetry_config = engine_config.parse()?.into_static();
     // The application's, without them: with metrics on, the engine keeps a
     // clone of its shared state for its cache-size gauges, and Meshwork
     // could no longer install its validation rules and IDE page in it. The
     // request, subgraph and supergraph series come from the telemetry set
     // up above; only those cache-size gauges are not exported.
-    let (mut app_config, _) = config::router_config(&options, internal_jwks, plugin_instance)?;
+    let mut app_config = engine_config.parse()?;
     app_config.telemetry.metrics.exporters.clear();
     let router_config = app_config.into_static();
     let telemetry =
